@@ -1,0 +1,10 @@
+"""sklipschitz: scikit-learn estimators trained at a learning rate computed from the data.
+
+Every estimator minimises an empirical risk by gradient descent whose step is
+``1/L``, with ``L`` a Lipschitz (or smoothness) constant of the objective
+computed from the data, so no learning rate has to be tuned.
+"""
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__"]

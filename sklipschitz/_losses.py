@@ -1,0 +1,321 @@
+"""Pointwise losses in raw-prediction space.
+
+Every loss maps targets ``y`` and raw predictions ``raw`` (both of shape
+``(n_samples, n_outputs)``) to a per-sample value, and states the constants
+the step-size rules need:
+
+``lipschitz``
+    ``sup_raw ||d loss / d raw||_2`` for one sample (``None`` when unbounded,
+    e.g. the squared error).  This is the constant of a *non-smooth* loss.
+``curvature``
+    ``sup_raw lambda_max(d^2 loss / d raw^2)`` for one sample (``None`` when
+    the loss is not differentiable, e.g. absolute error and pinball).  This is
+    the constant the descent lemma needs: a gradient step of size ``1/L`` with
+    ``L = curvature * lambda_max(X~' S X~) / sum(S)`` decreases the objective.
+
+The objective the solvers minimise is always the weighted mean
+``sum_i s_i loss(y_i, raw_i) / sum_i s_i`` (plus penalties), so constants do
+not depend on the number of samples.
+
+Targets of classification losses arrive already encoded (``{0, 1}`` for the
+binomial loss, one-hot for the multinomial loss, ``{-1, +1}`` for the smooth
+binary quantile loss); estimators do the encoding.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.special import expit, logsumexp
+
+
+def weighted_quantile(y, sample_weight, q):
+    """Weighted ``q``-quantile of each column of ``y`` (lower quantile on ties).
+
+    The returned value ``c`` minimises ``sum_i s_i rho_q(y_i - c)``.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples, n_outputs)
+    sample_weight : ndarray of shape (n_samples,)
+    q : float in (0, 1)
+
+    Returns
+    -------
+    ndarray of shape (n_outputs,)
+    """
+    y = np.asarray(y)
+    if y.ndim == 1:
+        y = y[:, None]
+    out = np.empty(y.shape[1], dtype=y.dtype)
+    total = sample_weight.sum()
+    for j in range(y.shape[1]):
+        order = np.argsort(y[:, j], kind="stable")
+        cum = np.cumsum(sample_weight[order])
+        idx = np.searchsorted(cum, q * total - 1e-12 * total)
+        out[j] = y[order[min(idx, len(order) - 1)], j]
+    return out
+
+
+def _weighted_mean(y, sample_weight):
+    return (sample_weight @ y) / sample_weight.sum()
+
+
+class Loss:
+    """Base class: a pointwise loss ``loss(y, raw)``.
+
+    Subclasses implement :meth:`gradient` (derivative in ``raw``) and either
+    :meth:`pointwise` (an elementwise value, for losses separable over
+    outputs) or :meth:`loss` directly.
+    """
+
+    name = "loss"
+    #: sup of the per-sample gradient norm in raw space (None: unbounded)
+    lipschitz = None
+    #: sup of the per-sample Hessian's largest eigenvalue (None: not smooth)
+    curvature = None
+    #: whether the loss is convex in ``raw``
+    convex = True
+
+    @property
+    def smooth(self):
+        """True when the gradient is Lipschitz (``curvature`` is finite)."""
+        return self.curvature is not None
+
+    def pointwise(self, y, raw):
+        raise NotImplementedError
+
+    def gradient(self, y, raw):
+        """Derivative of the loss with respect to ``raw`` (same shape)."""
+        raise NotImplementedError
+
+    def loss(self, y, raw):
+        """Per-sample loss, shape ``(n_samples,)`` (summed over outputs)."""
+        return self.pointwise(y, raw).sum(axis=1)
+
+    def objective(self, y, raw, sample_weight):
+        """Weighted mean loss ``sum s_i loss_i / sum s_i``."""
+        return float(sample_weight @ self.loss(y, raw)) / float(sample_weight.sum())
+
+    def constant_raw(self, y, sample_weight):
+        """The constant raw prediction minimising the weighted mean loss.
+
+        Used as the initial intercept, as an intercept-only model is the best
+        starting point a linear model has.
+        """
+        return _weighted_mean(y, sample_weight)
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class HalfSquaredError(Loss):
+    """``0.5 * (raw - y)**2``: curvature 1, gradient unbounded."""
+
+    name = "squared_error"
+    curvature = 1.0
+
+    def pointwise(self, y, raw):
+        d = raw - y
+        return 0.5 * d * d
+
+    def gradient(self, y, raw):
+        return raw - y
+
+
+class AbsoluteError(Loss):
+    """``|raw - y|``: Lipschitz constant 1, not differentiable at 0."""
+
+    name = "absolute_error"
+    lipschitz = 1.0
+
+    def pointwise(self, y, raw):
+        return np.abs(raw - y)
+
+    def gradient(self, y, raw):
+        return np.sign(raw - y)
+
+    def constant_raw(self, y, sample_weight):
+        return weighted_quantile(y, sample_weight, 0.5)
+
+
+class PinballLoss(Loss):
+    """Quantile (pinball, check) loss ``rho_tau(y - raw)``.
+
+    ``rho_tau(u) = max(tau * u, (tau - 1) * u)``; Lipschitz constant
+    ``max(tau, 1 - tau)``; its minimiser over constants is the tau-quantile.
+    """
+
+    name = "quantile"
+
+    def __init__(self, quantile=0.5):
+        self.quantile = float(quantile)
+        self.lipschitz = max(self.quantile, 1.0 - self.quantile)
+
+    def pointwise(self, y, raw):
+        u = y - raw
+        return np.maximum(self.quantile * u, (self.quantile - 1.0) * u)
+
+    def gradient(self, y, raw):
+        # d rho(y - raw) / d raw: -tau where y > raw, 1 - tau where y < raw,
+        # and 0 at a tie (a valid subgradient, the one of the smoothed loss).
+        u = y - raw
+        g = np.where(u > 0, -self.quantile, 1.0 - self.quantile).astype(raw.dtype, copy=False)
+        g[u == 0] = 0.0
+        return g
+
+    def constant_raw(self, y, sample_weight):
+        return weighted_quantile(y, sample_weight, self.quantile)
+
+    def __repr__(self):
+        return f"PinballLoss(quantile={self.quantile})"
+
+
+class LogCosh(Loss):
+    """``log(cosh(raw - y))``: gradient ``tanh`` (bound 1), curvature 1."""
+
+    name = "log_cosh"
+    lipschitz = 1.0
+    curvature = 1.0
+
+    def pointwise(self, y, raw):
+        a = np.abs(raw - y)
+        # log cosh(a) = a + log1p(exp(-2a)) - log 2, stable for large |a|
+        return a + np.log1p(np.exp(-2.0 * a)) - math.log(2.0)
+
+    def gradient(self, y, raw):
+        return np.tanh(raw - y)
+
+    def constant_raw(self, y, sample_weight):
+        # Newton's method from the weighted median; the objective is convex
+        # and smooth, a few guarded steps reach machine precision.
+        c = weighted_quantile(y, sample_weight, 0.5).astype(np.float64)
+        s = sample_weight / sample_weight.sum()
+        yy = np.asarray(y, dtype=np.float64)
+        for _ in range(50):
+            t = np.tanh(c - yy)
+            g = s @ t
+            h = s @ (1.0 - t * t)
+            step = g / np.maximum(h, 1e-12)
+            step = np.clip(step, -1.0, 1.0)
+            c = c - step
+            if np.all(np.abs(step) < 1e-12 * (1.0 + np.abs(c))):
+                break
+        return c.astype(np.asarray(y).dtype)
+
+
+class BinomialLoss(Loss):
+    """Logistic loss ``log(1 + exp(raw)) - y * raw`` for ``y`` in {0, 1}.
+
+    Gradient ``expit(raw) - y`` (bound 1), curvature 1/4.
+    """
+
+    name = "log_loss"
+    lipschitz = 1.0
+    curvature = 0.25
+
+    def pointwise(self, y, raw):
+        return np.logaddexp(0.0, raw) - y * raw
+
+    def gradient(self, y, raw):
+        return expit(raw) - y
+
+    def constant_raw(self, y, sample_weight):
+        p = np.clip(_weighted_mean(y, sample_weight), 1e-12, 1 - 1e-12)
+        return np.log(p / (1.0 - p))
+
+
+class MultinomialLoss(Loss):
+    """Softmax cross-entropy for one-hot ``y`` of shape (n, n_classes).
+
+    The per-sample gradient ``softmax(raw) - y`` has norm at most sqrt(2) and
+    the Hessian ``diag(p) - p p'`` has largest eigenvalue at most 1/2.
+    """
+
+    name = "multinomial"
+    lipschitz = math.sqrt(2.0)
+    curvature = 0.5
+
+    def loss(self, y, raw):
+        # not separable over outputs: the per-sample value directly
+        return logsumexp(raw, axis=1) - np.sum(y * raw, axis=1)
+
+    def gradient(self, y, raw):
+        p = raw - logsumexp(raw, axis=1, keepdims=True)
+        np.exp(p, out=p)
+        return p - y
+
+    def constant_raw(self, y, sample_weight):
+        p = np.clip(_weighted_mean(y, sample_weight), 1e-12, None)
+        logp = np.log(p)
+        return logp - logp.mean()
+
+
+class SmoothBinaryQuantileLoss(Loss):
+    """Smooth binary quantile loss (sBQC) for ``y`` in {-1, +1}.
+
+    ``loss = (1/tau) * rho_tau(y - (2/pi) * arctan(raw))``.  Since
+    ``(2/pi) arctan`` lies in (-1, 1), the residual has the sign of ``y`` and
+    the loss is ``1 - g`` for ``y = +1`` and ``(1 - tau)/tau * (1 + g)`` for
+    ``y = -1`` with ``g = (2/pi) arctan(raw)``: a class-weighted, smooth,
+    non-convex surrogate of the 0-1 loss.
+
+    Constants, per output:
+
+    * ``lipschitz = (2/pi) * max(1, (1 - tau)/tau)`` (``sup g' = 2/pi`` at 0);
+    * ``curvature = (2/pi) * (3*sqrt(3)/8) * max(1, (1 - tau)/tau)``
+      (``sup |g''| = (2/pi) * 3*sqrt(3)/8`` at ``raw = 1/sqrt(3)``).
+
+    ``quantile`` may be an array with one level per output column, so that a
+    whole grid of levels (and one-vs-rest classes) is one fit.
+    """
+
+    name = "binary_quantile"
+    convex = False
+    _G2 = 3.0 * math.sqrt(3.0) / 8.0  # sup |d^2/dr^2 arctan(r)|
+
+    def __init__(self, quantile=0.5):
+        self.quantile = np.atleast_1d(np.asarray(quantile, dtype=np.float64))
+        self._neg_weight = (1.0 - self.quantile) / self.quantile
+        factor = np.maximum(1.0, self._neg_weight)
+        # per-sample gradient norm over all outputs (sqrt of sum of squares)
+        self.lipschitz_per_output = (2.0 / math.pi) * factor
+        self.lipschitz = float(np.sqrt(np.sum(self.lipschitz_per_output**2)))
+        # the Hessian in raw space is diagonal: its top eigenvalue is the max
+        self.curvature = float((2.0 / math.pi) * self._G2 * factor.max())
+
+    def _weights(self, y):
+        return np.where(y > 0, -1.0, self._neg_weight)
+
+    def pointwise(self, y, raw):
+        g = (2.0 / math.pi) * np.arctan(raw)
+        return np.where(y > 0, 1.0 - g, self._neg_weight * (1.0 + g))
+
+    def gradient(self, y, raw):
+        dg = (2.0 / math.pi) / (1.0 + raw * raw)
+        return (self._weights(y) * dg).astype(raw.dtype, copy=False)
+
+    def constant_raw(self, y, sample_weight):
+        # the loss is linear in g, so the best constant is at +-infinity;
+        # start at the neutral score instead.
+        return np.zeros(np.asarray(y).shape[1], dtype=np.asarray(y).dtype)
+
+    def __repr__(self):
+        q = self.quantile
+        return f"SmoothBinaryQuantileLoss(quantile={q[0] if q.size == 1 else q})"
+
+
+REGRESSION_LOSSES = {
+    "squared_error": HalfSquaredError,
+    "absolute_error": AbsoluteError,
+    "quantile": PinballLoss,
+    "log_cosh": LogCosh,
+}
+
+
+def get_regression_loss(name, quantile=0.5):
+    """Loss object for a regression loss name."""
+    if name == "quantile":
+        return PinballLoss(quantile)
+    return REGRESSION_LOSSES[name]()

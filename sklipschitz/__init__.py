@@ -7,4 +7,6 @@ computed from the data, so no learning rate has to be tuned.
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+from .linear_model import LipschitzRegressor
+
+__all__ = ["LipschitzRegressor", "__version__"]

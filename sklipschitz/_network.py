@@ -1,0 +1,108 @@
+"""A dense feed-forward network in NumPy; the linear model is the case with no hidden layer.
+
+Parameters are two lists, ``coefs`` (``(n_in, n_out)`` matrices) and
+``intercepts`` (``(n_out,)`` vectors), as in scikit-learn's MLP.  The last
+layer has no activation: it produces the raw predictions a loss from
+:mod:`sklipschitz._losses` consumes.  The first layer accepts a scipy sparse
+``X`` (``X @ W`` and ``X.T @ delta`` never densify it).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+
+class DenseNetwork:
+    """Layer sizes, a hidden activation, and forward/backward passes.
+
+    Parameters
+    ----------
+    layer_sizes : sequence of int
+        ``(n_features, *hidden, n_outputs)``; two entries make a linear model.
+    activation : Activation or None
+        Hidden-layer activation (ignored without hidden layers).
+    """
+
+    def __init__(self, layer_sizes, activation=None):
+        self.layer_sizes = tuple(int(s) for s in layer_sizes)
+        self.activation = activation
+
+    @property
+    def n_layers(self):
+        return len(self.layer_sizes) - 1
+
+    def init_params(self, rng, dtype=np.float64):
+        """Glorot-uniform hidden layers; a linear model starts at zero."""
+        coefs, intercepts = [], []
+        for i, (fan_in, fan_out) in enumerate(zip(self.layer_sizes[:-1], self.layer_sizes[1:])):
+            if self.n_layers == 1:
+                W = np.zeros((fan_in, fan_out), dtype=dtype)
+            else:
+                bound = np.sqrt(6.0 / (fan_in + fan_out))
+                W = rng.uniform(-bound, bound, (fan_in, fan_out)).astype(dtype)
+            coefs.append(W)
+            intercepts.append(np.zeros(fan_out, dtype=dtype))
+        return coefs, intercepts
+
+    def forward(self, X, coefs, intercepts):
+        """Return ``(raw, pre_activations, activations)``.
+
+        ``activations[0]`` is ``X``; ``activations[l]`` is the output of
+        hidden layer ``l``; ``pre_activations[l-1]`` its input.
+        """
+        acts = [X]
+        pre = []
+        a = X
+        for i, (W, b) in enumerate(zip(coefs, intercepts)):
+            z = a @ W
+            z += b
+            if i < self.n_layers - 1:
+                pre.append(z)
+                a = self.activation.value(z)
+                acts.append(a)
+            else:
+                return z, pre, acts
+        raise ValueError("network has no layer")
+
+    def predict_raw(self, X, coefs, intercepts):
+        return self.forward(X, coefs, intercepts)[0]
+
+    def backward(self, delta, pre, acts, coefs):
+        """Gradients of ``sum_i delta_i . raw_i`` with respect to all parameters.
+
+        ``delta`` is ``s_i * dloss/draw_i / sum(s)``, so the results are the
+        gradients of the weighted-mean objective (without penalty).
+        """
+        n_layers = self.n_layers
+        coef_grads = [None] * n_layers
+        intercept_grads = [None] * n_layers
+        for i in range(n_layers - 1, -1, -1):
+            a = acts[i]
+            g = a.T @ delta
+            coef_grads[i] = np.asarray(g) if sp.issparse(a) else g
+            intercept_grads[i] = delta.sum(axis=0)
+            if i > 0:
+                delta = (delta @ coefs[i].T) * self.activation.derivative(pre[i - 1], acts[i])
+        return coef_grads, intercept_grads
+
+    def objective_and_gradient(self, X, Y, sample_weight, loss, alpha, coefs, intercepts):
+        """Weighted-mean loss plus ``alpha/2 * sum ||W||^2``, and its gradient."""
+        raw, pre, acts = self.forward(X, coefs, intercepts)
+        total = sample_weight.sum()
+        value = float(sample_weight @ loss.loss(Y, raw)) / total
+        delta = loss.gradient(Y, raw)
+        delta *= (sample_weight / total).astype(delta.dtype, copy=False)[:, None]
+        coef_grads, intercept_grads = self.backward(delta, pre, acts, coefs)
+        if alpha:
+            for W, gW in zip(coefs, coef_grads):
+                gW += alpha * W
+                value += 0.5 * alpha * float(np.vdot(W, W))
+        return value, coef_grads, intercept_grads, acts
+
+    def objective(self, X, Y, sample_weight, loss, alpha, coefs, intercepts):
+        raw = self.predict_raw(X, coefs, intercepts)
+        value = loss.objective(Y, raw, sample_weight)
+        if alpha:
+            value += 0.5 * alpha * sum(float(np.vdot(W, W)) for W in coefs)
+        return value

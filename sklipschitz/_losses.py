@@ -5,8 +5,11 @@ Every loss maps targets ``y`` and raw predictions ``raw`` (both of shape
 the step-size rules need:
 
 ``lipschitz``
-    ``sup_raw ||d loss / d raw||_2`` for one sample (``None`` when unbounded,
-    e.g. the squared error).  This is the constant of a *non-smooth* loss.
+    ``sup |d loss / d raw|`` for one output of one sample (``None`` when
+    unbounded, e.g. the squared error); for the multinomial loss, which does
+    not separate over outputs, ``sup ||d loss / d raw||_2`` over the vector.
+    Outputs of a separable loss are independent problems, so this is the
+    constant each of them needs.  This is the constant of a *non-smooth* loss.
 ``curvature``
     ``sup_raw lambda_max(d^2 loss / d raw^2)`` for one sample (``None`` when
     the loss is not differentiable, e.g. absolute error and pinball).  This is
@@ -279,9 +282,9 @@ class SmoothBinaryQuantileLoss(Loss):
         self.quantile = np.atleast_1d(np.asarray(quantile, dtype=np.float64))
         self._neg_weight = (1.0 - self.quantile) / self.quantile
         factor = np.maximum(1.0, self._neg_weight)
-        # per-sample gradient norm over all outputs (sqrt of sum of squares)
+        # separable over outputs: the constant of each output, and their max
         self.lipschitz_per_output = (2.0 / math.pi) * factor
-        self.lipschitz = float(np.sqrt(np.sum(self.lipschitz_per_output**2)))
+        self.lipschitz = float(self.lipschitz_per_output.max())
         # the Hessian in raw space is diagonal: its top eigenvalue is the max
         self.curvature = float((2.0 / math.pi) * self._G2 * factor.max())
 

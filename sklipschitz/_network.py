@@ -22,11 +22,25 @@ class DenseNetwork:
         ``(n_features, *hidden, n_outputs)``; two entries make a linear model.
     activation : Activation or None
         Hidden-layer activation (ignored without hidden layers).
+    penalty_matrix : ndarray of shape (n_features, n_features) or None
+        Linear models only: an extra quadratic penalty ``1/2 W' P W`` per
+        output (``P = 2 G'G`` is Tikhonov's ``||G w||^2``).
     """
 
-    def __init__(self, layer_sizes, activation=None):
+    def __init__(self, layer_sizes, activation=None, penalty_matrix=None):
         self.layer_sizes = tuple(int(s) for s in layer_sizes)
         self.activation = activation
+        if penalty_matrix is not None and len(self.layer_sizes) != 2:
+            raise ValueError("penalty_matrix applies to linear models only")
+        self.penalty_matrix = penalty_matrix
+
+    def _extra_penalty(self, coefs):
+        """Value and gradient of ``1/2 W' P W`` (0, None without P)."""
+        if self.penalty_matrix is None:
+            return 0.0, None
+        W = coefs[0]
+        PW = (self.penalty_matrix @ W).astype(W.dtype, copy=False)
+        return 0.5 * float(np.vdot(W, PW)), PW
 
     @property
     def n_layers(self):
@@ -98,6 +112,10 @@ class DenseNetwork:
             for W, gW in zip(coefs, coef_grads):
                 gW += alpha * W
                 value += 0.5 * alpha * float(np.vdot(W, W))
+        extra, PW = self._extra_penalty(coefs)
+        if PW is not None:
+            coef_grads[0] += PW
+            value += extra
         return value, coef_grads, intercept_grads, acts
 
     def objective(self, X, Y, sample_weight, loss, alpha, coefs, intercepts):
@@ -105,4 +123,4 @@ class DenseNetwork:
         value = loss.objective(Y, raw, sample_weight)
         if alpha:
             value += 0.5 * alpha * sum(float(np.vdot(W, W)) for W in coefs)
-        return value
+        return value + self._extra_penalty(coefs)[0]

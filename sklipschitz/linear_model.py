@@ -46,10 +46,33 @@ class _LipschitzLinearMixin:
     def _loss_supports_exact_solver(self):
         return False
 
+    def _penalty_matrix(self, n_features):
+        """``P = 2 G'G`` for a Tikhonov matrix ``G`` (None without one)."""
+        G = getattr(self, "tikhonov", None)
+        if G is None:
+            return None
+        if sp.issparse(G):
+            G = G.toarray()
+        try:
+            G = np.asarray(G, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"tikhonov must be a numeric matrix: {exc}") from None
+        if G.ndim != 2 or G.shape[1] != n_features:
+            raise ValueError(
+                f"tikhonov must be a matrix with n_features={n_features} columns, "
+                f"got shape {G.shape}."
+            )
+        if not np.all(np.isfinite(G)):
+            raise ValueError("tikhonov contains NaN or infinity.")
+        return 2.0 * (G.T @ G)
+
     def _valid_lipschitz(self, loss, X, sw, minibatch):
-        return _lipschitz.linear_lipschitz(
+        L = _lipschitz.linear_lipschitz(
             loss, X, sw, fit_intercept=self.fit_intercept, alpha=self.alpha, minibatch=minibatch
         )
+        if self._penalty is not None:  # + 2 lambda_max(G'G)
+            L += float(np.linalg.eigvalsh(self._penalty)[-1])
+        return L
 
     def _step_rule_and_constant(self, loss, X, Y, sw):
         """The step rule and the Lipschitz constant for this data."""
@@ -60,6 +83,9 @@ class _LipschitzLinearMixin:
                 loss, X, Y, fit_intercept=self.fit_intercept, alpha=self.alpha,
                 batch_size=self.batch_size,
             )
+            if self._penalty is not None:  # + 2 K ||G'G||_F (LipschitzLR 6.3)
+                K = _lipschitz.paper_weight_bound(X, self.fit_intercept)
+                L += K * float(np.linalg.norm(self._penalty))
             return LipschitzStep(decay=False), L
         L = self._valid_lipschitz(loss, X, sw, minibatch)
         if isinstance(lr, str) and lr == "local":
@@ -88,7 +114,9 @@ class _LipschitzLinearMixin:
     def _run_engine(self, X, Y, sw, loss, *, incremental):
         """Fit (or continue fitting) ``W, b`` and set the fitted attributes."""
         n_features, n_outputs = X.shape[1], Y.shape[1]
-        network = DenseNetwork((n_features, n_outputs))
+        if not (incremental and hasattr(self, "_train_state")):
+            self._penalty = self._penalty_matrix(n_features)
+        network = DenseNetwork((n_features, n_outputs), penalty_matrix=self._penalty)
         dtype = X.dtype
         if incremental and hasattr(self, "_train_state"):
             state = self._train_state
@@ -134,6 +162,7 @@ class _LipschitzLinearMixin:
 
         sol = solve_linear(
             X, Y, loss, sw, alpha=self.alpha, fit_intercept=self.fit_intercept,
+            **({} if self._penalty is None else {"penalty_matrix": self._penalty}),
             coef_init=state.coefs[0] if self.warm_start else None,
             intercept_init=state.intercepts[0] if self.warm_start else None,
             max_iter=self.max_iter, verbose=self.verbose,
@@ -157,9 +186,11 @@ class LipschitzRegressor(_LipschitzLinearMixin, RegressorMixin, BaseEstimator):
     ``L`` is computed from the data, so there is no learning rate to tune.
     The objective is the weighted mean loss plus an L2 penalty,
 
-    ``F(w, b) = sum_i s_i loss(y_i, x_i w + b) / sum_i s_i + alpha/2 ||w||^2``
+    ``F(w, b) = sum_i s_i loss(y_i, x_i w + b) / sum_i s_i + alpha/2 ||w||^2
+    + ||G w||^2``
 
-    (the intercept is not penalised).  With ``loss='squared_error'`` the
+    (the intercept is not penalised; ``G`` is the optional ``tikhonov``
+    matrix).  With ``loss='squared_error'`` the
     loss is ``(y - r)^2 / 2``, so the solution equals
     ``Ridge(alpha=alpha * sum(sample_weight))`` (``alpha * n_samples`` without
     weights) and ``LinearRegression`` for ``alpha=0``.
@@ -175,6 +206,14 @@ class LipschitzRegressor(_LipschitzLinearMixin, RegressorMixin, BaseEstimator):
         Strength of the L2 penalty ``alpha/2 ||w||^2``.
     fit_intercept : bool, default=True
         Whether to fit an intercept (not penalised).
+    tikhonov : array-like of shape (n_rows, n_features) or None, default=None
+        Tikhonov matrix ``G`` of the penalty ``||G w||^2`` (per output). The
+        valid constant adds ``2 lambda_max(G'G)``, the smoothness constant of
+        the penalty; 'paper' mode adds the published ``2 K ||G'G||_F``
+        (LipschitzLR 6.3) with ``K`` the published estimate of ``||w||``
+        (half the sum of the column means plus the mean column maximum).
+        With the squared error the solution is the generalised ridge
+        ``(X'SX/sum(s) + alpha I + 2 G'G)^-1 X'Sy/sum(s)`` (centred data).
     learning_rate : {'lipschitz', 'paper', 'local'} or float > 0, default='lipschitz'
         - 'lipschitz': ``1/L`` with a mathematically valid ``L``: the
           smoothness constant ``sup loss'' * lambda_max(X~' S X~) / sum(s) + alpha``
@@ -241,6 +280,7 @@ class LipschitzRegressor(_LipschitzLinearMixin, RegressorMixin, BaseEstimator):
         "quantile": [Interval(Real, 0, 1, closed="neither")],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "fit_intercept": ["boolean"],
+        "tikhonov": ["array-like", "sparse matrix", None],
         "learning_rate": [
             StrOptions({"lipschitz", "paper", "local"}),
             Interval(Real, 0, None, closed="neither"),
@@ -262,6 +302,7 @@ class LipschitzRegressor(_LipschitzLinearMixin, RegressorMixin, BaseEstimator):
         quantile=0.5,
         alpha=0.0,
         fit_intercept=True,
+        tikhonov=None,
         learning_rate="lipschitz",
         batch_size=None,
         max_iter=1000,
@@ -276,6 +317,7 @@ class LipschitzRegressor(_LipschitzLinearMixin, RegressorMixin, BaseEstimator):
         self.quantile = quantile
         self.alpha = alpha
         self.fit_intercept = fit_intercept
+        self.tikhonov = tikhonov
         self.learning_rate = learning_rate
         self.batch_size = batch_size
         self.max_iter = max_iter

@@ -279,7 +279,10 @@ def train(
                 f"Epoch {state.n_iter}, loss = {epoch_loss:.8g}, "
                 f"learning rate = {state.learning_rate_history[-1]:.6g}"
             )
-        accepted_params = _copy(params_ref)
+        # full batch: this epoch's loss was measured at the weights before its
+        # step, so those are the weights known to be acceptable (the step just
+        # taken is judged by the next epoch and undone if it diverged)
+        accepted_params = start_params if full_batch else _copy(params_ref)
 
         # -- best iterate and stopping -----------------------------------------
         if score_fn is not None:

@@ -1,0 +1,603 @@
+"""A positive semi-definite kernel derived from SBAF, for kernel machines.
+
+Construction
+------------
+The SBAF kernel is the kernel of an infinitely wide one-hidden-layer network
+of SBAF units (the "dual activation" or neural-network Gaussian-process
+kernel).  With the unit used on real pre-activations,
+``sigma(t) = sbaf_unit(t + shift) = sbaf(logistic(t + shift), k, alpha)``,
+and the bias-augmented input ``x~ = (x, 1)``::
+
+    K_raw(x, z) = E_w[ sigma(w . x~) sigma(w . z~) ],     w ~ N(0, s^2 I).
+
+For fixed ``x, z`` the pair ``(w . x~, w . z~)`` is jointly Gaussian with
+standard deviations ``r_x = s ||x~||``, ``r_z = s ||z~||`` and correlation
+``rho = cos(x~, z~)``.  Mehler's formula (the Hermite expansion of a
+bivariate normal density) gives::
+
+    K_raw(x, z) = sum_{j >= 0} a_j(r_x) a_j(r_z) rho^j,
+    a_j(r) = E_{g ~ N(0, 1)}[ sigma(r g) He_j(g) ] / sqrt(j!),
+
+with ``He_j`` the probabilists' Hermite polynomials.  The coefficients are
+computed by one-dimensional Gauss-Hermite quadrature with the normalised
+three-term recurrence ``psi_{j+1} = (g psi_j - sqrt(j) psi_{j-1}) / sqrt(j+1)``
+multiplied into the square roots of the weights (no factorials, no overflow).
+
+Why it is positive semi-definite
+--------------------------------
+For points ``x_1..x_n`` write ``R = [rho(x_i, x_l)]`` (the Gram matrix of the
+unit vectors ``x~_i / ||x~_i||``, hence PSD) and ``b_j = (a_j(r_{x_i}))_i``.
+The Gram matrix of the series is ``sum_j (b_j b_j^T) o R^{o j}``: ``R^{o j}``
+(Hadamard power) is PSD by the Schur product theorem, ``b_j b_j^T`` is a rank-
+one PSD matrix, their Hadamard product is PSD (Schur again), and a sum of PSD
+matrices is PSD.  This holds term by term, so *every* truncation - including
+one that keeps a different number of terms for each point (``b_j`` set to 0
+beyond a point's own degree) - is exactly PSD, and so is any error in the
+quadrature values ``a_j`` (they are just other numbers in ``b_j``).  Evaluating
+the bivariate expectation by two-dimensional quadrature for each pair has no
+such guarantee, which is why it is not used.
+
+Normalisation (the default, ``normalize=True``)
+-----------------------------------------------
+``sigma`` stays in ``(1/(1+k), 1]``, so ``K_raw`` is nearly constant (its
+varying part is ~1e-3 of its value) and an SVM on it behaves as if ``C`` were
+~1000 times smaller.  The constant part is the ``j = 0`` term
+``a_0(r_x) a_0(r_z)`` (the product of the mean activations); it is dropped and
+the rest is divided by a constant that depends only on hyper-parameters::
+
+    K(x, z) = sum_{j >= 1} a_j(r_x) a_j(r_z) rho^j / c0
+            = Cov_w[ sigma(w . x~), sigma(w . z~) ] / c0,
+    c0 = Var_g[ sigma(r0 g) ],   r0 = s sqrt(d + 1),
+
+where ``d`` is the number of features; ``r0`` is ``r_x`` for a point with
+``||x||^2 = d`` (a typical standardised sample), so ``K(x, x) ~ 1`` there.  The
+same constant is used for training and test Gram matrices and dividing by a
+positive constant keeps PSD.  The default width is ``s = 1/sqrt(d)``.
+
+Symmetries
+----------
+``sbaf(logistic(t))`` with ``alpha`` equals ``sbaf(logistic(-t))`` with
+``1 - alpha`` and ``w`` is symmetric, so ``alpha`` and ``1 - alpha`` give the
+same kernel when ``shift = 0``; at ``alpha = 0.5`` the unit is even and all odd
+coefficients vanish (the series is in ``rho^2``).  A non-zero ``shift`` (a
+fixed offset of every pre-activation) breaks both: ``(alpha, shift)`` and
+``(1 - alpha, -shift)`` give the same kernel, nothing else coincides.
+
+Truncation
+----------
+Coefficient decay slows as ``r`` grows (the degree needed grows like ``r^2``;
+for ``r >> 1`` the unit sees only its two saturated ends and the kernel tends
+to a constant).  With ``degree="auto"`` each point keeps the smallest degree
+``J_x`` for which the bound ``sqrt(tail_x(J) * max_z tail_z(J)) <= tol * c0``
+holds, where ``tail_x(J) = sum_{j > J} a_j(r_x)^2`` (computed exactly for the
+discrete quadrature by Parseval); by Cauchy-Schwarz and ``|rho| <= 1`` every
+entry of the normalised kernel is then within ``tol`` of the infinite series.
+Quadrature orders grow with ``r^2`` (per group of points) up to a cap; when
+inputs are so large that the cap or ``max_degree`` is reached a warning says
+that the inputs look unscaled.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from functools import lru_cache
+from numbers import Integral, Real
+
+import numpy as np
+from scipy.special import roots_hermitenorm
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.utils import check_array, check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+from sklearn.utils.extmath import row_norms, safe_sparse_dot
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._activations import sbaf_unit
+
+__all__ = ["sbaf_kernel", "SBAFKernel", "SBAFRandomFeatures"]
+
+# Quadrature orders are powers of two between these bounds; the order for a
+# point with width r is the next power of two >= 16 r^2 + 48 (measured: this
+# resolves every coefficient to ~1e-12 for r <= 16).
+_MIN_QUADRATURE = 64
+_MAX_QUADRATURE = 4096
+# Widths r = s ||x~|| above this are not resolved by _MAX_QUADRATURE nodes.
+_R_RESOLVED = math.sqrt((_MAX_QUADRATURE - 48) / 16.0)
+# Widths are clipped here before forming r * g (no overflow); beyond it the
+# unit is saturated at every quadrature node anyway.
+_R_CLIP = 1e100
+# Target size (bytes) of one row block of the Gram matrix.
+_BLOCK_BYTES = 1 << 21
+
+_KERNEL_CONSTRAINTS = {
+    "k": [Interval(Real, 0, None, closed="neither")],
+    "alpha": [Interval(Real, 0, 1, closed="both")],
+    "scale": [Interval(Real, 0, None, closed="neither"), None],
+    "shift": [Interval(Real, None, None, closed="neither")],
+    "normalize": ["boolean"],
+    "degree": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+    "max_degree": [Interval(Integral, 1, None, closed="left")],
+    "tol": [Interval(Real, 0, 1, closed="neither")],
+    "n_quadrature": [Interval(Integral, 2, None, closed="left"), None],
+}
+
+
+# --------------------------------------------------------------------------
+# Hermite coefficients
+# --------------------------------------------------------------------------
+@lru_cache(maxsize=16)
+def _hermite_basis(n_quadrature):
+    """Gauss-Hermite nodes, root weights and normalised Hermite functions.
+
+    Returns ``g`` (Q,), ``sw`` (Q,) with ``sum(sw**2) = 1`` (weights of the
+    standard normal), and ``psi`` (Q, Q) with
+    ``psi[i, j] = sw[i] He_j(g[i]) / sqrt(j!)``; ``psi`` is an orthogonal
+    matrix (discrete orthonormality of Hermite polynomials of degree < Q).
+    """
+    g, w = roots_hermitenorm(n_quadrature)
+    w = w / w.sum()
+    sw = np.sqrt(w)
+    psi = np.empty((n_quadrature, n_quadrature))
+    psi[:, 0] = sw
+    if n_quadrature > 1:
+        psi[:, 1] = g * sw
+    for j in range(1, n_quadrature - 1):
+        psi[:, j + 1] = (g * psi[:, j] - math.sqrt(j) * psi[:, j - 1]) / math.sqrt(j + 1)
+    for a in (g, sw, psi):
+        a.setflags(write=False)
+    return g, sw, psi
+
+
+def _auto_quadrature(r):
+    """Quadrature order per width: next power of two >= 16 r^2 + 48, capped."""
+    need = 16.0 * np.minimum(r, _R_RESOLVED + 1.0) ** 2 + 48.0
+    q = 2.0 ** np.ceil(np.log2(need))
+    return np.clip(q, _MIN_QUADRATURE, _MAX_QUADRATURE).astype(int)
+
+
+def _coefficients(r, k, alpha, shift, n_quadrature=None, min_order=0):
+    """Hermite coefficients of ``t -> sbaf_unit(shift + r t)`` for each ``r``.
+
+    Returns ``A`` of shape ``(len(r), Qmax)`` with ``A[i, j] = a_j(r_i)``
+    (zero for ``j >= Q_i``), and ``Q`` the quadrature order used per point.
+    Points are grouped by quadrature order; ``Q_i > j`` for every returned
+    ``j`` so ``sum_j A[i, j]**2`` is the quadrature value of ``E[sigma^2]``.
+    """
+    r = np.minimum(np.asarray(r, dtype=float), _R_CLIP)
+    if n_quadrature is None:
+        q = _auto_quadrature(r)
+        if min_order:
+            q = np.maximum(q, 1 << int(math.ceil(math.log2(min_order + 1))))
+    else:
+        q = np.full(r.shape, max(int(n_quadrature), min_order + 1))
+    A = np.zeros((r.shape[0], int(q.max()) if r.size else 1))
+    for order in np.unique(q):
+        idx = np.flatnonzero(q == order)
+        g, sw, psi = _hermite_basis(int(order))
+        F = sbaf_unit(shift + r[idx, None] * g[None, :], k, alpha)
+        F *= sw
+        A[idx, :order] = F @ psi
+    return A, q
+
+
+def _reference_variance(d, s, k, alpha, shift):
+    """``c0 = Var_g[sigma(r0 g)]`` with ``r0 = s sqrt(d + 1)`` (quadrature)."""
+    r0 = s * math.sqrt(d + 1.0)
+    A, _ = _coefficients(np.array([r0]), k, alpha, shift)
+    c0 = float(np.sum(A[0, 1:] ** 2))
+    return max(c0, np.finfo(float).tiny)
+
+
+def _default_scale(n_features):
+    return 1.0 / math.sqrt(n_features)
+
+
+# --------------------------------------------------------------------------
+# Inputs
+# --------------------------------------------------------------------------
+def _augmented_unit_rows(X):
+    """Unit vectors ``x~ / ||x~||`` (n, d+1) and norms ``||x~||``, overflow-safe."""
+    n, d = X.shape
+    Xt = np.empty((n, d + 1))
+    Xt[:, :d] = X
+    Xt[:, d] = 1.0
+    m = np.max(np.abs(Xt), axis=1)  # >= 1 because of the bias column
+    Xt /= m[:, None]
+    nrm = np.sqrt(np.einsum("ij,ij->i", Xt, Xt))
+    Xt /= nrm[:, None]
+    return Xt, m * nrm
+
+
+def _check_pair(X, Y):
+    X = check_array(X, dtype=np.float64, input_name="X")
+    if Y is None:
+        return X, None
+    Y = check_array(Y, dtype=np.float64, input_name="Y")
+    if X.shape[1] != Y.shape[1]:
+        raise ValueError(
+            f"X has {X.shape[1]} features but Y has {Y.shape[1]} features; "
+            "the SBAF kernel needs the same number of features in both."
+        )
+    return X, Y
+
+
+def _check_finite_params(k, shift):
+    if not math.isfinite(k):
+        raise ValueError(f"k must be a finite positive number, got {k!r}.")
+    if not math.isfinite(shift):
+        raise ValueError(f"shift must be a finite number, got {shift!r}.")
+
+
+# --------------------------------------------------------------------------
+# Degrees
+# --------------------------------------------------------------------------
+def _select_degrees(A, q, *, degree, max_degree, tol, c0, first, step):
+    """Per-point truncation degree ``J_x`` (see module docstring)."""
+    n = A.shape[0]
+    if degree != "auto":
+        return np.full(n, int(degree)), 0.0
+    # tails[i, J] = sum_{j > J} A[i, j]^2, exact (discrete Parseval).
+    sq = A * A
+    tails = np.cumsum(sq[:, ::-1], axis=1)[:, ::-1]
+    tails = np.concatenate([tails[:, 1:], np.zeros((n, 1))], axis=1)
+    worst = tails.max(axis=0)
+    ok = tails * worst[None, :] <= (tol * c0) ** 2
+    cap = np.minimum(max_degree, q - 1)
+    ok[:, : first] = False
+    cols = np.arange(A.shape[1])
+    ok &= cols[None, :] <= cap[:, None]
+    J = np.where(ok.any(axis=1), np.argmax(ok, axis=1), cap)
+    if step == 2:
+        J = J + (J % 2)  # even-only series: round up to an even degree
+        J = np.minimum(J, np.where(cap % 2 == 0, cap, cap - 1))
+    J = np.maximum(J, first)
+    # achieved bound on the normalised kernel (entry-wise)
+    Jc = np.minimum(J, A.shape[1] - 1)
+    t_at = tails[np.arange(n), Jc] * worst[Jc]
+    bound = float(np.sqrt(t_at.max()) / c0) if n else 0.0
+    return J, bound
+
+
+# --------------------------------------------------------------------------
+# Gram matrix
+# --------------------------------------------------------------------------
+def _gram(Ux, Ax, Jx, Uy, Ay, Jy, *, first, step):
+    """``sum_j Ax[:, j] Ay[:, j]^T o rho^j`` over ``j = first, first+step, ...``.
+
+    ``Ax``/``Ay`` must be zero beyond each point's degree ``Jx``/``Jy``, so
+    the pair ``(x, z)`` gets ``min(Jx, Jy)`` terms.  Rows are processed in
+    blocks sorted by decreasing degree; a block runs Horner's scheme from
+    ``min(max Jx in block, max Jy)`` down, and rows whose first term has not
+    been reached yet are still exactly zero and are skipped.  Memory: a few
+    ``block x n_Y`` arrays besides the output.
+    """
+    n, m = Ux.shape[0], Uy.shape[0]
+    out = np.empty((n, m))
+    if n == 0 or m == 0:
+        return out
+    UyT = np.ascontiguousarray(Uy.T)
+    AyT = np.ascontiguousarray(Ay.T)
+    jy_max = int(Jy.max())
+    ox = np.argsort(-Jx, kind="stable")
+    rows_per_block = max(1, min(n, _BLOCK_BYTES // (8 * m)))
+    for start in range(0, n, rows_per_block):
+        rows = ox[start : start + rows_per_block]
+        Jr = Jx[rows]
+        rho = Ux[rows] @ UyT
+        np.clip(rho, -1.0, 1.0, out=rho)
+        rho_step = rho * rho if step == 2 else rho
+        jtop = min(int(Jr[0]), jy_max)
+        jtop -= (jtop - first) % step
+        Ar = Ax[rows]
+        K = np.zeros((rows.shape[0], m))
+        started = False
+        for j in range(jtop, first - 1, -step):
+            a = int(np.count_nonzero(Jr >= j))
+            blk = K[:a]
+            if started:
+                blk *= rho_step[:a]
+            blk += Ar[:a, j, None] * AyT[j]
+            started = True
+        if first == 1:
+            K *= rho
+        elif first == 2:
+            K *= rho_step
+        out[rows] = K
+    return out
+
+
+def _sbaf_kernel(X, Y, *, k, alpha, scale, shift, normalize, degree, max_degree, tol,
+                 n_quadrature, diag_only=False, stacklevel=3):
+    _check_finite_params(k, shift)
+    X, Y = _check_pair(X, Y)
+    d = X.shape[1]
+    s = _default_scale(d) if scale is None else float(scale)
+    even = alpha == 0.5 and shift == 0.0
+    step = 2 if even else 1
+    first = (2 if even else 1) if normalize else 0
+    min_order = 0 if degree == "auto" else int(degree)
+
+    Ux, nx = _augmented_unit_rows(X)
+    if Y is None or diag_only:
+        Uy, ny = Ux, nx
+        pts = nx
+    else:
+        Uy, ny = _augmented_unit_rows(Y)
+        pts = np.concatenate([nx, ny])
+    r = s * np.minimum(pts, _R_CLIP)
+    A, q = _coefficients(r, k, alpha, shift, n_quadrature, min_order)
+    if even:
+        A[:, 1::2] = 0.0
+    c0 = _reference_variance(d, s, k, alpha, shift)
+    J, bound = _select_degrees(A, q, degree=degree, max_degree=max_degree, tol=tol,
+                               c0=c0, first=first, step=step)
+    r_max = float(r.max()) if r.size else 0.0
+    if degree == "auto" and (bound > tol or (n_quadrature is None and r_max > _R_RESOLVED)):
+        warnings.warn(
+            f"SBAF kernel: scale * ||(x, 1)|| reaches {r_max:.3g} (about 1 for "
+            "standardized inputs); the inputs look unscaled (or `scale` is too "
+            "large). For such points the kernel is close to constant, and the "
+            f"series is only accurate to about {max(bound, tol):.2g} "
+            f"(max_degree={max_degree}, quadrature order <= {_MAX_QUADRATURE}). "
+            "Standardize the features (e.g. with StandardScaler).",
+            UserWarning,
+            stacklevel=stacklevel,
+        )
+    # zero every coefficient beyond the point's own degree (keeps PSD, see
+    # module docstring) and below the first kept degree
+    cols = np.arange(A.shape[1])
+    A = np.where((cols[None, :] <= J[:, None]) & (cols[None, :] >= first), A, 0.0)
+    if normalize:
+        A /= math.sqrt(c0)
+    if diag_only:
+        return np.einsum("ij,ij->i", A, A)
+    nX = X.shape[0]
+    if Y is None:
+        return _gram(Ux, A, J, Ux, A, J, first=first, step=step)
+    return _gram(Ux, A[:nX], J[:nX], Uy, A[nX:], J[nX:], first=first, step=step)
+
+
+@validate_params(
+    {"X": ["array-like"], "Y": ["array-like", None], **_KERNEL_CONSTRAINTS},
+    prefer_skip_nested_validation=True,
+)
+def sbaf_kernel(
+    X,
+    Y=None,
+    *,
+    k=0.91,
+    alpha=0.5,
+    scale=None,
+    shift=0.0,
+    normalize=True,
+    degree="auto",
+    max_degree=400,
+    tol=1e-6,
+    n_quadrature=None,
+):
+    """Gram matrix of the SBAF kernel (infinitely wide SBAF network).
+
+    ``K(x, z) = Cov_w[sigma(w.x~), sigma(w.z~)] / c0`` (``normalize=True``)
+    or ``E_w[sigma(w.x~) sigma(w.z~)]`` (``normalize=False``), with
+    ``sigma(t) = sbaf_unit(t + shift, k, alpha)``, ``x~ = (x, 1)``,
+    ``w ~ N(0, scale^2 I)``; see the module docstring for the series used and
+    why every Gram matrix it returns is positive semi-definite.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples_X, n_features)
+    Y : array-like of shape (n_samples_Y, n_features), default=None
+        ``None`` means ``Y = X`` (the symmetric Gram matrix).
+    k : float > 0, default=0.91
+        SBAF ``k``.
+    alpha : float in [0, 1], default=0.5
+        SBAF ``alpha``; with ``shift=0`` ``alpha`` and ``1 - alpha`` give the
+        same kernel.
+    scale : float > 0, default=None
+        Standard deviation ``s`` of the hidden weights; ``None`` means
+        ``1 / sqrt(n_features)`` (suited to standardized features).
+    shift : float, default=0.0
+        Offset added to every pre-activation; non-zero breaks the
+        ``alpha <-> 1 - alpha`` symmetry.
+    normalize : bool, default=True
+        Drop the constant ``j = 0`` term (mean activations) and divide by
+        ``c0 = Var[sigma(r0 g)]``, ``r0 = scale * sqrt(n_features + 1)``.
+    degree : int >= 1 or "auto", default="auto"
+        Truncation degree of the series in ``rho``; "auto" picks, per point,
+        the smallest degree meeting ``tol``.
+    max_degree : int, default=400
+        Upper limit of the automatic degree.
+    tol : float in (0, 1), default=1e-6
+        Entry-wise truncation error allowed on the normalised kernel (for
+        ``normalize=False``: ``tol * c0`` on the raw kernel).
+    n_quadrature : int, default=None
+        Gauss-Hermite order for the coefficients; ``None`` chooses it per
+        point from ``r = scale * ||(x, 1)||`` (64 nodes for ``r <= 1.6``).
+
+    Returns
+    -------
+    K : ndarray of shape (n_samples_X, n_samples_Y)
+    """
+    return _sbaf_kernel(
+        X, Y, k=k, alpha=alpha, scale=scale, shift=shift, normalize=normalize,
+        degree=degree, max_degree=max_degree, tol=tol, n_quadrature=n_quadrature,
+        stacklevel=4,
+    )
+
+
+class SBAFKernel(BaseEstimator):
+    """SBAF kernel as a callable for kernel machines, e.g. ``SVC(kernel=SBAFKernel())``.
+
+    Calling ``K(X, Y)`` returns :func:`sbaf_kernel` with this object's
+    parameters.  It is a scikit-learn estimator only for its parameters
+    (``get_params``/``set_params``/``clone``), so nested parameters such as
+    ``svc__kernel__k`` can be tuned by ``GridSearchCV``; it has no ``fit``.
+    Parameters are as in :func:`sbaf_kernel` and are never modified.
+
+    Examples
+    --------
+    >>> from sklearn.svm import SVC
+    >>> from sklipschitz.kernels import SBAFKernel
+    >>> clf = SVC(kernel=SBAFKernel(k=0.91, alpha=0.5))
+    """
+
+    _parameter_constraints = dict(_KERNEL_CONSTRAINTS)
+
+    def __init__(
+        self,
+        k=0.91,
+        alpha=0.5,
+        *,
+        scale=None,
+        shift=0.0,
+        normalize=True,
+        degree="auto",
+        max_degree=400,
+        tol=1e-6,
+        n_quadrature=None,
+    ):
+        self.k = k
+        self.alpha = alpha
+        self.scale = scale
+        self.shift = shift
+        self.normalize = normalize
+        self.degree = degree
+        self.max_degree = max_degree
+        self.tol = tol
+        self.n_quadrature = n_quadrature
+
+    def __call__(self, X, Y=None):
+        """Gram matrix ``K(X, Y)`` of shape (n_samples_X, n_samples_Y)."""
+        self._validate_params()
+        return _sbaf_kernel(X, Y, **self.get_params(deep=False))
+
+    def diag(self, X):
+        """``K(x, x)`` for each row of ``X`` (without the full Gram matrix)."""
+        self._validate_params()
+        return _sbaf_kernel(X, None, diag_only=True, **self.get_params(deep=False))
+
+
+def _mean_activation(norms, s, k, alpha, shift):
+    """``a_0(r) = E_g[sigma(r g)]`` for ``r = s * norms`` (same quadrature)."""
+    r = s * np.minimum(norms, _R_CLIP)
+    A, _ = _coefficients(r, k, alpha, shift)
+    return A[:, 0]
+
+
+class SBAFRandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Random features of a finite SBAF layer approximating the SBAF kernel.
+
+    ``fit`` draws ``W ~ N(0, scale^2)`` of shape ``(n_features + 1,
+    n_components)`` (the last row multiplies the bias input 1); ``transform``
+    returns::
+
+        phi(x) = (sigma(W^T x~) - a_0(r_x)) / sqrt(n_components * c0)   # normalize=True
+        phi(x) = sigma(W^T x~) / sqrt(n_components)                      # normalize=False
+
+    with ``sigma(t) = sbaf_unit(t + shift, k, alpha)``, ``a_0(r_x) =
+    E_w[sigma(w.x~)]`` (the exact mean activation, by the same quadrature as
+    the kernel) and ``c0`` the kernel's normalising variance.  Then
+    ``E_W[phi(x) . phi(z)]`` equals the infinite SBAF kernel exactly (with the
+    mean subtracted, the ``j = 0`` term removed by the kernel is removed here
+    too), so ``phi(x) . phi(z)`` converges to :func:`sbaf_kernel` at the Monte
+    Carlo rate ``1/sqrt(n_components)`` (plus the kernel's truncation error,
+    at most ``tol``).
+
+    Parameters
+    ----------
+    n_components : int, default=100
+        Number of random features ``D``.
+    k, alpha, scale, shift, normalize
+        As in :func:`sbaf_kernel`.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the weight draw.
+
+    Attributes
+    ----------
+    weights_ : ndarray of shape (n_features_in_ + 1, n_components)
+    scale_ : float
+        The weight standard deviation used.
+    c0_ : float
+        Normalising variance of the kernel (1.0 when ``normalize=False``).
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Only when ``X`` has string feature names.
+    """
+
+    _parameter_constraints = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "k": _KERNEL_CONSTRAINTS["k"],
+        "alpha": _KERNEL_CONSTRAINTS["alpha"],
+        "scale": _KERNEL_CONSTRAINTS["scale"],
+        "shift": _KERNEL_CONSTRAINTS["shift"],
+        "normalize": ["boolean"],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        n_components=100,
+        *,
+        k=0.91,
+        alpha=0.5,
+        scale=None,
+        shift=0.0,
+        normalize=True,
+        random_state=None,
+    ):
+        self.n_components = n_components
+        self.k = k
+        self.alpha = alpha
+        self.scale = scale
+        self.shift = shift
+        self.normalize = normalize
+        self.random_state = random_state
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Draw the hidden weights; only the number of features of ``X`` is used."""
+        _check_finite_params(self.k, self.shift)
+        X = validate_data(self, X, accept_sparse=["csr", "csc"], dtype=np.float64)
+        d = X.shape[1]
+        s = _default_scale(d) if self.scale is None else float(self.scale)
+        rng = check_random_state(self.random_state)
+        self.weights_ = s * rng.standard_normal((d + 1, self.n_components))
+        self.scale_ = s
+        self.c0_ = (
+            _reference_variance(d, s, self.k, self.alpha, self.shift)
+            if self.normalize
+            else 1.0
+        )
+        return self
+
+    def transform(self, X):
+        """Random features of shape (n_samples, n_components)."""
+        check_is_fitted(self)
+        X = validate_data(
+            self, X, accept_sparse=["csr", "csc"], dtype=np.float64, reset=False
+        )
+        W = self.weights_
+        Z = safe_sparse_dot(X, W[:-1], dense_output=True)
+        Z += W[-1]
+        if self.shift:
+            Z += self.shift
+        F = sbaf_unit(Z, self.k, self.alpha)
+        if self.normalize:
+            norms = np.sqrt(row_norms(X, squared=True) + 1.0)
+            F -= _mean_activation(norms, self.scale_, self.k, self.alpha, self.shift)[:, None]
+        F /= math.sqrt(self.n_components * self.c0_)
+        return F
+
+    @property
+    def _n_features_out(self):
+        return self.weights_.shape[1]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags

@@ -71,6 +71,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import inspect
 import logging
 import math
 import os
@@ -258,7 +259,16 @@ class _CodeCarbonMeter:
         self._logger = logging.getLogger("codecarbon")
         self._level = self._logger.level
         self._logger.setLevel(logging.ERROR)
-        kwargs = dict(save_to_file=False, log_level="error", tracking_mode="process")
+        kwargs = dict(log_level="error", tracking_mode="process")
+        # write no emissions.csv: 'output_methods' replaced 'save_to_file' in 3.x
+        if any(
+            "output_methods" in inspect.signature(cls.__init__).parameters
+            for cls in OfflineEmissionsTracker.__mro__
+            if "__init__" in vars(cls)
+        ):
+            kwargs["output_methods"] = []
+        else:  # pragma: no cover - older codecarbon
+            kwargs["save_to_file"] = False
         if country_iso_code is not None:
             kwargs["country_iso_code"] = country_iso_code
         try:

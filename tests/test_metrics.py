@@ -214,3 +214,84 @@ def test_codecarbon_path(data):
     assert 10 < report.carbon_intensity < 200
     assert report.cpu_watts_per_core is None
     assert "codecarbon" in str(report)
+
+
+# ----------------------------------------------------------------------------
+# The published log-cosh constant (sklipschitz._lipschitz.paper_log_cosh_lipschitz),
+# tested here because it serves the same "what does a fit cost" comparisons.
+# ----------------------------------------------------------------------------
+
+from sklipschitz._lipschitz import (  # noqa: E402
+    paper_frobenius_factor,
+    paper_log_cosh_lipschitz,
+    paper_weight_bound,
+)
+
+
+def _direct_log_cosh_constant(X, y, fit_intercept, batch_size, g0=0.0):
+    """(1/m) |tanh(g(0) - ||y_b||)| ||[1, X_b]||_F, max over batches, by hand."""
+    n = X.shape[0]
+    A = np.column_stack([np.ones(n), X]) if fit_intercept else X
+    m = n if batch_size is None else min(batch_size, n)
+    values = []
+    for start in range(0, n, m):
+        rows = slice(start, start + m)
+        arg = g0 - np.sqrt(np.sum(y[rows] ** 2))
+        values.append(abs(np.tanh(arg)) * np.sqrt(np.sum(A[rows] ** 2)) / m)
+    return max(values)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("batch_size", [None, 7, 32])
+def test_paper_log_cosh_matches_direct_computation(fit_intercept, batch_size):
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((100, 4)) * [1.0, 2.0, 0.5, 3.0]
+    y = 0.05 * rng.standard_normal(100)  # small targets: tanh well below 1
+    got = paper_log_cosh_lipschitz(X, y, fit_intercept=fit_intercept, batch_size=batch_size)
+    want = _direct_log_cosh_constant(X, y, fit_intercept, batch_size)
+    assert got == pytest.approx(want, rel=1e-12)
+    # |tanh| < 1: never above the published K_z / m of absolute error / log-cosh
+    frob = paper_frobenius_factor(X, fit_intercept=fit_intercept, batch_size=batch_size)
+    assert got < frob
+
+
+def test_paper_log_cosh_negative_argument_uses_absolute_value():
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((50, 3))
+    y = 0.1 * rng.standard_normal(50)
+    arg = 0.0 - np.linalg.norm(y)  # g(0) - ||y|| for a linear model
+    assert arg < 0 and np.tanh(arg) < 0
+    L = paper_log_cosh_lipschitz(X, y, fit_intercept=True)
+    A = np.column_stack([np.ones(50), X])
+    assert L > 0
+    assert L == pytest.approx(np.tanh(np.linalg.norm(y)) * np.linalg.norm(A) / 50, rel=1e-12)
+    # a positive argument (output activation g(0) = 2 above ||y||) gives the same form
+    g0 = np.linalg.norm(y) + 0.3
+    L_pos = paper_log_cosh_lipschitz(X, y, fit_intercept=True, output_at_zero=g0)
+    assert L_pos == pytest.approx(np.tanh(0.3) * np.linalg.norm(A) / 50, rel=1e-12)
+
+
+def test_paper_log_cosh_large_targets_equal_frobenius_rule():
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((200, 5))
+    y = 0.4 * rng.standard_normal(200)  # ||y|| ~ 5.7
+    L = paper_log_cosh_lipschitz(X, y, fit_intercept=True)
+    gap = 1.0 - L / paper_frobenius_factor(X, fit_intercept=True)
+    # 1 - tanh(t) = 2 / (exp(2t) + 1) < 2 exp(-2t)
+    assert 0 < gap < 2 * np.exp(-2 * np.linalg.norm(y))
+    assert gap == pytest.approx(1 - np.tanh(np.linalg.norm(y)), rel=1e-3)
+
+
+def test_paper_log_cosh_multi_output_alpha_and_errors():
+    rng = np.random.default_rng(6)
+    X = rng.standard_normal((40, 3))
+    Y = np.column_stack([0.01 * rng.standard_normal(40), 0.2 * rng.standard_normal(40)])
+    L = paper_log_cosh_lipschitz(X, Y, fit_intercept=False)
+    big = max(_direct_log_cosh_constant(X, Y[:, k], False, None) for k in range(2))
+    assert L == pytest.approx(big, rel=1e-12)
+    L_alpha = paper_log_cosh_lipschitz(X, Y, fit_intercept=False, alpha=0.5)
+    assert L_alpha == pytest.approx(L + 0.5 * paper_weight_bound(X, False), rel=1e-12)
+    with pytest.raises(ValueError, match="zero"):
+        paper_log_cosh_lipschitz(X, np.zeros(40), fit_intercept=True)
+    with pytest.raises(ValueError, match="rows"):
+        paper_log_cosh_lipschitz(X, np.ones(39), fit_intercept=True)

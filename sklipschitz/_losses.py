@@ -101,6 +101,20 @@ class Loss:
         """Weighted mean loss ``sum s_i loss_i / sum s_i``."""
         return float(sample_weight @ self.loss(y, raw)) / float(sample_weight.sum())
 
+    def value_and_weighted_gradient(self, y, raw, weight):
+        """Weighted mean loss and ``weight[:, None] * d loss / d raw`` in one call.
+
+        ``weight`` holds the normalised sample weights ``s_i / sum(s)`` in the
+        dtype of ``raw``.  This is what a gradient step needs (the value of
+        the objective and the ``delta`` back-propagated through the model);
+        losses whose value and derivative share work compute both in a few
+        passes and may overwrite ``raw``, which the caller must not reuse.
+        """
+        value = float(weight @ self.loss(y, raw))
+        delta = self.gradient(y, raw)
+        delta *= weight.astype(delta.dtype, copy=False)[:, None]
+        return value, delta
+
     def constant_raw(self, y, sample_weight):
         """The constant raw prediction minimising the weighted mean loss.
 
@@ -126,6 +140,12 @@ class HalfSquaredError(Loss):
     def gradient(self, y, raw):
         return raw - y
 
+    def value_and_weighted_gradient(self, y, raw, weight):
+        r = np.subtract(raw, y, out=raw)  # the residual overwrites raw
+        delta = r * weight.astype(r.dtype, copy=False)[:, None]
+        # sum_i w_i r_i^2 / 2 as a dot product: no squared temporary
+        return 0.5 * float(np.vdot(delta, r)), delta
+
 
 class AbsoluteError(Loss):
     """``|raw - y|``: Lipschitz constant 1, not differentiable at 0."""
@@ -138,6 +158,13 @@ class AbsoluteError(Loss):
 
     def gradient(self, y, raw):
         return np.sign(raw - y)
+
+    def value_and_weighted_gradient(self, y, raw, weight):
+        r = np.subtract(raw, y, out=raw)
+        delta = np.sign(r)
+        delta *= weight.astype(r.dtype, copy=False)[:, None]
+        # |r| = sign(r) r
+        return float(np.vdot(delta, r)), delta
 
     def constant_raw(self, y, sample_weight):
         return weighted_quantile(y, sample_weight, 0.5)
@@ -167,6 +194,17 @@ class PinballLoss(Loss):
         g = np.where(u > 0, -self.quantile, 1.0 - self.quantile).astype(raw.dtype, copy=False)
         g[u == 0] = 0.0
         return g
+
+    def value_and_weighted_gradient(self, y, raw, weight):
+        r = np.subtract(raw, y, out=raw)  # r = raw - y = -u
+        dtype = r.dtype.type
+        g = np.where(r > 0, dtype(1.0 - self.quantile), dtype(-self.quantile))
+        tie = r == 0
+        if tie.any():
+            g[tie] = 0.0
+        g *= weight.astype(r.dtype, copy=False)[:, None]
+        # rho_tau(-r) = g(r) * r with g the derivative above (0 at a tie)
+        return float(np.vdot(g, r)), g
 
     def constant_raw(self, y, sample_weight):
         return weighted_quantile(y, sample_weight, self.quantile)

@@ -100,13 +100,26 @@ class DenseNetwork:
                 delta = (delta @ coefs[i].T) * self.activation.derivative(pre[i - 1], acts[i])
         return coef_grads, intercept_grads
 
-    def objective_and_gradient(self, X, Y, sample_weight, loss, alpha, coefs, intercepts):
-        """Weighted-mean loss plus ``alpha/2 * sum ||W||^2``, and its gradient."""
+    def objective_and_gradient(
+        self, X, Y, sample_weight, loss, alpha, coefs, intercepts, *, normalized_weight=None
+    ):
+        """Weighted-mean loss plus ``alpha/2 * sum ||W||^2``, and its gradient.
+
+        ``normalized_weight``, if given, is ``sample_weight / sample_weight.sum()``
+        in the dtype of ``X``; a caller that evaluates the same samples many
+        times (full-batch epochs) computes it once.
+        """
         raw, pre, acts = self.forward(X, coefs, intercepts)
-        total = sample_weight.sum()
-        value = float(sample_weight @ loss.loss(Y, raw)) / total
-        delta = loss.gradient(Y, raw)
-        delta *= (sample_weight / total).astype(delta.dtype, copy=False)[:, None]
+        if normalized_weight is None:
+            normalized_weight = (sample_weight / sample_weight.sum()).astype(raw.dtype, copy=False)
+        fused = getattr(loss, "value_and_weighted_gradient", None)
+        if fused is not None:
+            # raw is this call's own temporary: the loss may overwrite it
+            value, delta = fused(Y, raw, normalized_weight)
+        else:
+            value = float(normalized_weight @ loss.loss(Y, raw))
+            delta = loss.gradient(Y, raw)
+            delta *= normalized_weight.astype(delta.dtype, copy=False)[:, None]
         coef_grads, intercept_grads = self.backward(delta, pre, acts, coefs)
         if alpha:
             for W, gW in zip(coefs, coef_grads):

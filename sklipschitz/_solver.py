@@ -129,6 +129,13 @@ def _copy(arrays):
     return [a.copy() for a in arrays]
 
 
+def _normalized(sample_weight, wsum, dtype):
+    """``sample_weight / wsum`` in ``dtype`` (None when ``wsum <= 0``)."""
+    if wsum <= 0:
+        return None
+    return (sample_weight / wsum).astype(dtype, copy=False)
+
+
 def _batch_slices(n, batch_size):
     if batch_size is None or batch_size >= n:
         return [slice(None)]
@@ -197,6 +204,7 @@ def train(
 
     slices = _batch_slices(n, batch_size)
     full_batch = len(slices) == 1
+    full_weights = None  # sample_weight / sum, computed once for a full batch
     best_params = _copy(params_ref)
     accepted_params = _copy(params_ref)
     epochs = 1 if incremental else max_iter - state.n_iter
@@ -215,16 +223,25 @@ def train(
         start_params = _copy(params_ref) if full_batch else None
         rates = []
         for sl in slices:
-            if order is not None:
-                idx = order[sl]
-                Xb, Yb, sb = X[idx], Y[idx], sample_weight[idx]
+            if full_batch:
+                # no indexing: X[:] would copy a sparse X every epoch
+                Xb, Yb, sb = X, Y, sample_weight
+                if full_weights is None:
+                    full_wsum = float(sample_weight.sum())
+                    full_weights = _normalized(sample_weight, full_wsum, X.dtype)
+                wsum, wnorm = full_wsum, full_weights
             else:
-                Xb, Yb, sb = X[sl], Y[sl], sample_weight[sl]
-            wsum = float(sb.sum())
+                if order is not None:
+                    idx = order[sl]
+                    Xb, Yb, sb = X[idx], Y[idx], sample_weight[idx]
+                else:
+                    Xb, Yb, sb = X[sl], Y[sl], sample_weight[sl]
+                wsum = float(sb.sum())
+                wnorm = _normalized(sb, wsum, X.dtype)
             if wsum <= 0:
                 continue
             value, cg, ig, _ = network.objective_and_gradient(
-                Xb, Yb, sb, loss, alpha, state.coefs, state.intercepts
+                Xb, Yb, sb, loss, alpha, state.coefs, state.intercepts, normalized_weight=wnorm
             )
             if not fit_intercept:
                 for g in ig:

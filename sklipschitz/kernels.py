@@ -131,22 +131,25 @@ _KERNEL_CONSTRAINTS = {
 # Hermite coefficients
 # --------------------------------------------------------------------------
 @lru_cache(maxsize=16)
-def _hermite_basis(n_quadrature):
+def _hermite_basis(n_quadrature, n_terms):
     """Gauss-Hermite nodes, root weights and normalised Hermite functions.
 
     Returns ``g`` (Q,), ``sw`` (Q,) with ``sum(sw**2) = 1`` (weights of the
-    standard normal), and ``psi`` (Q, Q) with
-    ``psi[i, j] = sw[i] He_j(g[i]) / sqrt(j!)``; ``psi`` is an orthogonal
-    matrix (discrete orthonormality of Hermite polynomials of degree < Q).
+    standard normal), and ``psi`` (Q, L), ``L = min(Q, n_terms)``, with
+    ``psi[i, j] = sw[i] He_j(g[i]) / sqrt(j!)`` computed by the normalised
+    recurrence started from ``sw`` (no factorials, no overflow).  The
+    columns are orthonormal; for ``L = Q`` ``psi`` is an orthogonal matrix
+    (discrete orthonormality of Hermite polynomials of degree < Q).
     """
+    L = min(n_quadrature, n_terms)
     g, w = roots_hermitenorm(n_quadrature)
     w = w / w.sum()
     sw = np.sqrt(w)
-    psi = np.empty((n_quadrature, n_quadrature))
+    psi = np.empty((n_quadrature, L))
     psi[:, 0] = sw
-    if n_quadrature > 1:
+    if L > 1:
         psi[:, 1] = g * sw
-    for j in range(1, n_quadrature - 1):
+    for j in range(1, L - 1):
         psi[:, j + 1] = (g * psi[:, j] - math.sqrt(j) * psi[:, j - 1]) / math.sqrt(j + 1)
     for a in (g, sw, psi):
         a.setflags(write=False)
@@ -160,37 +163,42 @@ def _auto_quadrature(r):
     return np.clip(q, _MIN_QUADRATURE, _MAX_QUADRATURE).astype(int)
 
 
-def _coefficients(r, k, alpha, shift, n_quadrature=None, min_order=0):
+def _coefficients(r, k, alpha, shift, *, n_terms, n_quadrature=None, min_quadrature=0):
     """Hermite coefficients of ``t -> sbaf_unit(shift + r t)`` for each ``r``.
 
-    Returns ``A`` of shape ``(len(r), Qmax)`` with ``A[i, j] = a_j(r_i)``
-    (zero for ``j >= Q_i``), and ``Q`` the quadrature order used per point.
-    Points are grouped by quadrature order; ``Q_i > j`` for every returned
-    ``j`` so ``sum_j A[i, j]**2`` is the quadrature value of ``E[sigma^2]``.
+    Returns ``A`` of shape ``(len(r), L)``, ``A[i, j] = a_j(r_i)`` for
+    ``j < min(Q_i, n_terms)`` (zero beyond), ``resid[i] = E[sigma^2] -
+    sum_j A[i, j]^2`` (the energy of the degrees not returned; exactly 0 when
+    all ``Q_i`` degrees are returned, by discrete Parseval) and ``q``, the
+    quadrature order used per point.  Points are grouped by order.
     """
     r = np.minimum(np.asarray(r, dtype=float), _R_CLIP)
     if n_quadrature is None:
         q = _auto_quadrature(r)
-        if min_order:
-            q = np.maximum(q, 1 << int(math.ceil(math.log2(min_order + 1))))
+        if min_quadrature > 0:
+            q = np.maximum(q, 1 << int(math.ceil(math.log2(min_quadrature))))
     else:
-        q = np.full(r.shape, max(int(n_quadrature), min_order + 1))
-    A = np.zeros((r.shape[0], int(q.max()) if r.size else 1))
+        q = np.full(r.shape, int(n_quadrature))
+    L = int(min(q.max(), n_terms)) if r.size else 1
+    A = np.zeros((r.shape[0], L))
+    resid = np.zeros(r.shape[0])
     for order in np.unique(q):
         idx = np.flatnonzero(q == order)
-        g, sw, psi = _hermite_basis(int(order))
+        g, sw, psi = _hermite_basis(int(order), n_terms)
         F = sbaf_unit(shift + r[idx, None] * g[None, :], k, alpha)
         F *= sw
-        A[idx, :order] = F @ psi
-    return A, q
+        Ai = F @ psi
+        A[idx, : Ai.shape[1]] = Ai
+        if Ai.shape[1] < order:
+            resid[idx] = np.maximum(np.einsum("ij,ij->i", F, F) - np.einsum("ij,ij->i", Ai, Ai), 0.0)
+    return A, resid, q
 
 
 def _reference_variance(d, s, k, alpha, shift):
     """``c0 = Var_g[sigma(r0 g)]`` with ``r0 = s sqrt(d + 1)`` (quadrature)."""
     r0 = s * math.sqrt(d + 1.0)
-    A, _ = _coefficients(np.array([r0]), k, alpha, shift)
-    c0 = float(np.sum(A[0, 1:] ** 2))
-    return max(c0, np.finfo(float).tiny)
+    _, resid, _ = _coefficients(np.array([r0]), k, alpha, shift, n_terms=1)
+    return max(float(resid[0]), np.finfo(float).tiny)
 
 
 def _default_scale(n_features):
@@ -236,18 +244,23 @@ def _check_finite_params(k, shift):
 # --------------------------------------------------------------------------
 # Degrees
 # --------------------------------------------------------------------------
-def _select_degrees(A, q, *, degree, max_degree, tol, c0, first, step):
-    """Per-point truncation degree ``J_x`` (see module docstring)."""
+def _select_degrees(A, resid, q, *, degree, max_degree, tol, c0, first, step):
+    """Per-point truncation degree ``J_x`` (see module docstring).
+
+    Returns the degrees and the entry-wise bound they achieve on the
+    normalised kernel.
+    """
     n = A.shape[0]
     if degree != "auto":
-        return np.full(n, int(degree)), 0.0
-    # tails[i, J] = sum_{j > J} A[i, j]^2, exact (discrete Parseval).
+        return np.minimum(int(degree), q - 1), 0.0
+    # tails[i, J] = sum_{j > J} a_j(r_i)^2 (reverse cumulative sum: no
+    # cancellation) plus the energy of degrees beyond those computed.
     sq = A * A
     tails = np.cumsum(sq[:, ::-1], axis=1)[:, ::-1]
-    tails = np.concatenate([tails[:, 1:], np.zeros((n, 1))], axis=1)
+    tails = np.concatenate([tails[:, 1:], np.zeros((n, 1))], axis=1) + resid[:, None]
     worst = tails.max(axis=0)
     ok = tails * worst[None, :] <= (tol * c0) ** 2
-    cap = np.minimum(max_degree, q - 1)
+    cap = np.minimum(np.minimum(max_degree, q - 1), A.shape[1] - 1)
     ok[:, : first] = False
     cols = np.arange(A.shape[1])
     ok &= cols[None, :] <= cap[:, None]
@@ -320,21 +333,23 @@ def _sbaf_kernel(X, Y, *, k, alpha, scale, shift, normalize, degree, max_degree,
     even = alpha == 0.5 and shift == 0.0
     step = 2 if even else 1
     first = (2 if even else 1) if normalize else 0
-    min_order = 0 if degree == "auto" else int(degree)
 
     Ux, nx = _augmented_unit_rows(X)
     if Y is None or diag_only:
-        Uy, ny = Ux, nx
-        pts = nx
+        Uy, pts = Ux, nx
     else:
         Uy, ny = _augmented_unit_rows(Y)
         pts = np.concatenate([nx, ny])
     r = s * np.minimum(pts, _R_CLIP)
-    A, q = _coefficients(r, k, alpha, shift, n_quadrature, min_order)
+    n_terms = (max_degree if degree == "auto" else int(degree)) + 1
+    A, resid, q = _coefficients(
+        r, k, alpha, shift, n_terms=n_terms, n_quadrature=n_quadrature,
+        min_quadrature=0 if degree == "auto" else n_terms,
+    )
     if even:
         A[:, 1::2] = 0.0
     c0 = _reference_variance(d, s, k, alpha, shift)
-    J, bound = _select_degrees(A, q, degree=degree, max_degree=max_degree, tol=tol,
+    J, bound = _select_degrees(A, resid, q, degree=degree, max_degree=max_degree, tol=tol,
                                c0=c0, first=first, step=step)
     r_max = float(r.max()) if r.size else 0.0
     if degree == "auto" and (bound > tol or (n_quadrature is None and r_max > _R_RESOLVED)):
@@ -485,7 +500,7 @@ class SBAFKernel(BaseEstimator):
 def _mean_activation(norms, s, k, alpha, shift):
     """``a_0(r) = E_g[sigma(r g)]`` for ``r = s * norms`` (same quadrature)."""
     r = s * np.minimum(norms, _R_CLIP)
-    A, _ = _coefficients(r, k, alpha, shift)
+    A, _, _ = _coefficients(r, k, alpha, shift, n_terms=1)
     return A[:, 0]
 
 

@@ -1,0 +1,297 @@
+"""Tests of the SBAF kernel, its callable wrapper and its random features."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+from numpy.polynomial.hermite_e import hermegauss
+from sklearn.datasets import load_breast_cancer, make_moons
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sklipschitz._activations import sbaf_unit
+from sklipschitz.kernels import SBAFKernel, SBAFRandomFeatures, sbaf_kernel
+
+KA_GRID = [(0.91, 0.0), (0.91, 0.3), (0.91, 0.5), (0.91, 1.0), (0.2, 0.5), (3.0, 0.3), (10.0, 0.7)]
+
+
+def _datasets():
+    rng = np.random.default_rng(0)
+    gauss = rng.standard_normal((80, 6))
+    unif = rng.uniform(-2, 2, size=(80, 6))
+    heavy = rng.standard_t(1.5, size=(80, 6))
+    dup = np.repeat(rng.standard_normal((20, 6)), 4, axis=0)
+    return {"gaussian": gauss, "uniform": unif, "student_t1.5": heavy, "duplicated": dup}
+
+
+def _min_eig_ratio(K):
+    return np.linalg.eigvalsh(K).min() / np.trace(K)
+
+
+# --------------------------------------------------------------------------
+# Positive semi-definiteness, symmetry, finiteness
+# --------------------------------------------------------------------------
+@pytest.mark.parametrize("name", list(_datasets()))
+@pytest.mark.parametrize("k,alpha", KA_GRID)
+def test_gram_is_psd_and_symmetric(name, k, alpha):
+    X = _datasets()[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # heavy tails look unscaled
+        K = sbaf_kernel(X, k=k, alpha=alpha)
+    assert np.all(np.isfinite(K))
+    assert np.array_equal(K, K.T)
+    assert _min_eig_ratio(K) >= -1e-10
+
+
+@pytest.mark.parametrize("kw", [{"shift": 1.5}, {"shift": -0.7, "alpha": 0.2}, {"normalize": False},
+                                {"degree": 3}, {"scale": 3.0}, {"n_quadrature": 20}])
+def test_gram_is_psd_for_other_options(kw):
+    X = _datasets()["gaussian"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        K = sbaf_kernel(X, **kw)
+    assert np.array_equal(K, K.T)
+    assert _min_eig_ratio(K) >= -1e-10
+
+
+def test_gram_finite_for_extreme_inputs():
+    rng = np.random.default_rng(1)
+    X = np.vstack([
+        np.zeros((3, 4)),
+        np.full((2, 4), 1e6),
+        -1e6 * np.ones((1, 4)),
+        [[1e300, -1e300, 0.0, 5.0]],
+        1e-300 * rng.standard_normal((2, 4)),
+        rng.standard_normal((10, 4)),
+    ])
+    with pytest.warns(UserWarning, match="unscaled"):
+        K = sbaf_kernel(X)
+    assert np.all(np.isfinite(K))
+    assert _min_eig_ratio(K) >= -1e-10
+    with pytest.warns(UserWarning, match="unscaled"):
+        Kraw = sbaf_kernel(X, normalize=False, alpha=0.2)
+    assert np.all(np.isfinite(Kraw))
+    # zero rows are the single point x~ = (0, ..., 0, 1): identical rows of K
+    assert np.array_equal(K[0], K[1])
+
+
+def test_no_warning_for_standardized_data():
+    X = StandardScaler().fit_transform(load_breast_cancer().data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sbaf_kernel(X)
+
+
+# --------------------------------------------------------------------------
+# Correctness against independent references
+# --------------------------------------------------------------------------
+_G120, _W120 = hermegauss(120)
+_W120 = _W120 / _W120.sum()
+
+
+def _raw_kernel_2d_quadrature(x, z, s, k, alpha, shift):
+    """``E[sigma(u) sigma(v)]`` by a 120 x 120 Gauss-Hermite rule (reference only)."""
+    g, w = _G120, _W120
+    xt, zt = np.append(x, 1.0), np.append(z, 1.0)
+    rx, rz = s * np.linalg.norm(xt), s * np.linalg.norm(zt)
+    rho = xt @ zt / (np.linalg.norm(xt) * np.linalg.norm(zt))
+    g1, g2 = np.meshgrid(g, g, indexing="ij")
+    u = rx * g1
+    v = rz * (rho * g1 + np.sqrt(max(1.0 - rho**2, 0.0)) * g2)
+    return np.sum(np.outer(w, w) * sbaf_unit(u + shift, k, alpha) * sbaf_unit(v + shift, k, alpha))
+
+
+def _moments_1d(r, shift, k, alpha):
+    g, w = _G120, _W120
+    f = sbaf_unit(shift + r * g, k, alpha)
+    mean = np.sum(w * f)
+    return mean, np.sum(w * f * f) - mean**2
+
+
+@pytest.mark.parametrize("k,alpha,shift", [(0.91, 0.5, 0.0), (0.91, 0.3, 0.0), (2.0, 0.1, 0.8), (0.5, 1.0, -1.0)])
+def test_series_matches_2d_quadrature(k, alpha, shift):
+    rng = np.random.default_rng(2)
+    X = np.vstack([rng.standard_normal((4, 3)), [[0.0, 0.0, 0.0], [2.0, -1.0, 0.5]]])
+    s = 1 / np.sqrt(3)
+    K = sbaf_kernel(X, k=k, alpha=alpha, shift=shift, normalize=False, tol=1e-9)
+    ref = np.array([[_raw_kernel_2d_quadrature(x, z, s, k, alpha, shift) for z in X] for x in X])
+    np.testing.assert_allclose(K, ref, rtol=0, atol=1e-10)
+    # normalised kernel = (raw - mean_x mean_z) / Var(sigma(r0 g))
+    Kn = sbaf_kernel(X, k=k, alpha=alpha, shift=shift, tol=1e-9)
+    norms = np.sqrt((X**2).sum(1) + 1.0)
+    means = np.array([_moments_1d(s * nr, shift, k, alpha)[0] for nr in norms])
+    c0 = _moments_1d(s * np.sqrt(4.0), shift, k, alpha)[1]
+    np.testing.assert_allclose(Kn, (ref - np.outer(means, means)) / c0, rtol=0, atol=1e-7)
+
+
+def test_series_matches_monte_carlo():
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((3, 4))
+    s = 1 / np.sqrt(4)
+    W = s * rng.standard_normal((5, 400_000))
+    act = sbaf_unit(np.hstack([X, np.ones((3, 1))]) @ W, 0.91, 0.3)
+    mc = act @ act.T / W.shape[1]
+    prod = act[:, None, :] * act[None, :, :]
+    se = prod.std(axis=2) / np.sqrt(W.shape[1])
+    K = sbaf_kernel(X, alpha=0.3, normalize=False)
+    assert np.all(np.abs(K - mc) <= 5 * se + 1e-12)
+
+
+def test_normalization_reference_point_has_unit_diagonal():
+    d = 7
+    x = np.ones((1, d))  # ||x||^2 = d, the reference norm
+    for alpha in (0.0, 0.3, 0.5):
+        assert sbaf_kernel(x, alpha=alpha)[0, 0] == pytest.approx(1.0, abs=1e-6)
+
+
+def test_alpha_symmetry_and_shift():
+    X = np.random.default_rng(4).standard_normal((30, 3))
+    np.testing.assert_allclose(sbaf_kernel(X, alpha=0.2), sbaf_kernel(X, alpha=0.8), atol=1e-12)
+    np.testing.assert_allclose(
+        sbaf_kernel(X, alpha=0.2, shift=0.5), sbaf_kernel(X, alpha=0.8, shift=-0.5), atol=1e-12
+    )
+    assert np.abs(sbaf_kernel(X, alpha=0.2, shift=0.5) - sbaf_kernel(X, alpha=0.8, shift=0.5)).max() > 1e-2
+
+
+def test_cross_gram_consistent_with_gram_and_diag():
+    rng = np.random.default_rng(5)
+    X, Y = rng.standard_normal((25, 4)), rng.standard_normal((7, 4))
+    kern = SBAFKernel(alpha=0.3, tol=1e-10)
+    K = kern(np.vstack([X, Y]))
+    np.testing.assert_allclose(kern(X, Y), K[:25, 25:], atol=1e-9)
+    np.testing.assert_allclose(kern.diag(X), np.diag(K)[:25], atol=1e-9)
+    # rows are computed independently of block order
+    np.testing.assert_allclose(kern(X[::-1], Y), kern(X, Y)[::-1], atol=1e-12)
+
+
+def test_auto_degree_meets_tolerance():
+    X = np.random.default_rng(6).standard_normal((40, 5)) * 1.5
+    exact = sbaf_kernel(X, alpha=0.3, degree=120, n_quadrature=512)
+    for tol in (1e-3, 1e-6):
+        assert np.abs(sbaf_kernel(X, alpha=0.3, tol=tol) - exact).max() <= tol
+
+
+def test_large_gram_is_chunked_and_matches():
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((700, 3))
+    Y = rng.standard_normal((1200, 3))
+    K = sbaf_kernel(X, Y)
+    assert K.shape == (700, 1200)
+    idx = rng.choice(700, 5, replace=False)
+    np.testing.assert_allclose(K[idx], sbaf_kernel(X[idx], Y), atol=1e-8)
+
+
+# --------------------------------------------------------------------------
+# Random features
+# --------------------------------------------------------------------------
+def test_random_features_converge_to_kernel():
+    rng = np.random.default_rng(8)
+    X = rng.standard_normal((40, 5))
+    for normalize in (True, False):
+        K = sbaf_kernel(X, alpha=0.3, normalize=normalize)
+        errs = []
+        for D in (500, 8000):
+            F = SBAFRandomFeatures(D, alpha=0.3, normalize=normalize, random_state=0).fit_transform(X)
+            errs.append(np.linalg.norm(F @ F.T - K) / np.linalg.norm(K))
+        assert errs[1] < errs[0] / 2.5  # ~ 1/sqrt(D): factor 4 expected
+        assert errs[1] < 0.05
+
+
+def test_random_features_api():
+    X = np.random.default_rng(9).standard_normal((10, 3))
+    rf = SBAFRandomFeatures(n_components=6, random_state=0).fit(X)
+    assert rf.transform(X).shape == (10, 6)
+    assert list(rf.get_feature_names_out()) == [f"sbafrandomfeatures{i}" for i in range(6)]
+    np.testing.assert_array_equal(rf.transform(X), SBAFRandomFeatures(6, random_state=0).fit(X).transform(X))
+    with pytest.raises(ValueError, match="features"):
+        rf.transform(X[:, :2])
+
+
+@parametrize_with_checks([SBAFRandomFeatures(n_components=20, random_state=0)])
+def test_sklearn_compatible_random_features(estimator, check):
+    check(estimator)
+
+
+# --------------------------------------------------------------------------
+# Use inside scikit-learn
+# --------------------------------------------------------------------------
+def test_svc_fit_predict_gridsearch_and_pickle():
+    X, y = make_moons(200, noise=0.2, random_state=0)
+    clf = SVC(kernel=SBAFKernel(), C=10.0).fit(X, y)
+    assert clf.score(X, y) > 0.9
+    pipe = make_pipeline(StandardScaler(), SVC(kernel=SBAFKernel()))
+    gs = GridSearchCV(pipe, {"svc__kernel__k": [0.5, 2.0], "svc__kernel__alpha": [0.3, 0.5]}, cv=3)
+    gs.fit(X, y)
+    assert gs.best_params_["svc__kernel__k"] in (0.5, 2.0)
+    assert pipe.get_params()["svc__kernel__k"] == 0.91  # the template is not modified
+    clf2 = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(clf2.predict(X), clf.predict(X))
+    np.testing.assert_array_equal(clf2.decision_function(X), clf.decision_function(X))
+
+
+def test_call_does_not_mutate_params():
+    kern = SBAFKernel(k=2.0, alpha=0.25)
+    before = kern.get_params()
+    kern(np.random.default_rng(0).standard_normal((5, 2)))
+    assert kern.get_params() == before
+    assert kern.scale is None and kern.degree == "auto"
+
+
+@pytest.mark.slow
+def test_accuracy_close_to_rbf_on_breast_cancer():
+    X, y = load_breast_cancer(return_X_y=True)
+    cv = StratifiedKFold(3, shuffle=True, random_state=0)
+    C = [1.0, 10.0, 100.0]
+    sbaf = GridSearchCV(make_pipeline(StandardScaler(), SVC(kernel=SBAFKernel(shift=1.0))),
+                        {"svc__C": C, "svc__kernel__k": [0.5, 2.0]}, cv=cv).fit(X, y)
+    rbf = GridSearchCV(make_pipeline(StandardScaler(), SVC()),
+                       {"svc__C": C, "svc__gamma": [1e-3, 1e-2, 1e-1]}, cv=cv).fit(X, y)
+    assert sbaf.best_score_ >= rbf.best_score_ - 0.02
+
+
+# --------------------------------------------------------------------------
+# Bad input
+# --------------------------------------------------------------------------
+@pytest.mark.parametrize("kw,match", [
+    ({"k": 0.0}, "'k' parameter"),
+    ({"k": -1.0}, "'k' parameter"),
+    ({"k": np.nan}, "'k' parameter"),
+    ({"alpha": -0.1}, "'alpha' parameter"),
+    ({"alpha": 1.5}, "'alpha' parameter"),
+    ({"scale": 0.0}, "'scale' parameter"),
+    ({"degree": 0}, "'degree' parameter"),
+    ({"tol": 0.0}, "'tol' parameter"),
+])
+def test_bad_parameters(kw, match):
+    X = np.ones((3, 2))
+    with pytest.raises(ValueError, match=match):
+        sbaf_kernel(X, **kw)
+    with pytest.raises(ValueError, match=match):
+        SBAFKernel(**kw)(X)
+    rf_kw = {key: v for key, v in kw.items() if key in ("k", "alpha", "scale")}
+    if rf_kw:
+        with pytest.raises(ValueError, match=match):
+            SBAFRandomFeatures(**rf_kw).fit(X)
+
+
+@pytest.mark.parametrize("bad,match", [(np.nan, "NaN"), (np.inf, "infinity"), (-np.inf, "infinity")])
+def test_non_finite_input(bad, match):
+    X = np.ones((3, 2))
+    X[1, 0] = bad
+    with pytest.raises(ValueError, match=match):
+        sbaf_kernel(X)
+    with pytest.raises(ValueError, match=match):
+        sbaf_kernel(np.ones((3, 2)), X)
+    with pytest.raises(ValueError, match=match):
+        SBAFRandomFeatures().fit(X)
+
+
+def test_mismatched_features():
+    with pytest.raises(ValueError, match="X has 3 features but Y has 2"):
+        sbaf_kernel(np.ones((4, 3)), np.ones((2, 2)))
+    with pytest.raises(ValueError, match="X has 3 features but Y has 2"):
+        SBAFKernel()(np.ones((4, 3)), np.ones((2, 2)))

@@ -166,6 +166,7 @@ def train(
     guard="stop",
     guard_threshold=None,
     score_fn=None,
+    absolute_tol=False,
 ):
     """Run epochs of gradient descent on ``network`` until a stopping rule fires.
 
@@ -186,6 +187,10 @@ def train(
     score_fn : callable(coefs, intercepts) -> float or None
         Validation score (higher is better); when given, stopping and the
         kept weights follow it (early stopping).
+    absolute_tol : bool
+        Count an epoch as improving when the training loss drops by more
+        than ``tol`` (as scikit-learn's MLP does) instead of by more than
+        ``tol`` times the best loss so far.
 
     Returns
     -------
@@ -310,7 +315,8 @@ def train(
                 state.best_score = score
                 best_params = _copy(params_ref)
         else:
-            improved = epoch_loss < state.best_loss - tol * max(abs(state.best_loss), 1e-12)
+            scale = 1.0 if absolute_tol else max(abs(state.best_loss), 1e-12)
+            improved = epoch_loss < state.best_loss - tol * scale
         if epoch_loss < state.best_loss:
             state.best_loss = epoch_loss
             if score_fn is None:

@@ -32,9 +32,12 @@ peak_memory_mb
     and every NumPy array buffer (NumPy reports its allocations to
     tracemalloc); it does not see memory that C/Fortran libraries allocate
     on their own (BLAS work buffers, some SciPy solvers), nor memory of
-    other processes.  Tracing adds a small cost to every allocation, so set
-    ``trace_memory=False`` to time a block without it (the field is then
-    None).
+    other processes.  Tracing adds a cost to every allocation, several times
+    the CPU time of a mini-batch fit over small batches, so
+    :func:`resource_report` by default takes the memory from a traced fit of
+    a clone and the times from an untraced fit (``trace_memory='separate'``);
+    in :func:`track_resources` set ``trace_memory=False`` to time a block
+    without it (the field is then None).
 peak_rss_mb
     Peak resident set size of the process above its value at the start of
     the block, in MB.  On Linux the kernel's high-water mark is reset at the
@@ -69,6 +72,7 @@ different threads are not.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import gc
 import inspect
@@ -517,7 +521,7 @@ def resource_report(
     country_iso_code=None,
     cpu_watts_per_core=DEFAULT_CPU_WATTS_PER_CORE,
     carbon_intensity=DEFAULT_CARBON_INTENSITY,
-    trace_memory=True,
+    trace_memory="separate",
     **fit_params,
 ):
     """Fit ``estimator`` on ``X, y`` and report what the fit used.
@@ -529,9 +533,17 @@ def resource_report(
     estimator : estimator object
         Fitted in place.
     X, y : data passed to ``fit``.
-    energy_method, country_iso_code, cpu_watts_per_core, carbon_intensity, \
-trace_memory
+    energy_method, country_iso_code, cpu_watts_per_core, carbon_intensity
         As in :func:`track_resources`.
+    trace_memory : {'separate', True, False}, default='separate'
+        'separate': first fit a clone of the estimator (``sklearn.base.clone``,
+        else a deep copy) under tracemalloc for the memory fields, then time
+        the fit of ``estimator`` itself without tracing, because tracing
+        slows allocation-heavy fits several times (mini-batch loops over
+        small batches) and would bias the time, CPU and energy columns.
+        Costs a second fit.  True: one traced fit (time includes tracing).
+        False: one untraced fit, ``peak_memory_mb`` None (``peak_rss_mb``
+        is still measured).
     **fit_params
         Passed to ``fit`` (e.g. ``sample_weight``).
 
@@ -540,6 +552,10 @@ trace_memory
     ResourceReport
         ``n_iter`` is ``estimator.n_iter_`` when it exists (the largest
         entry if it is an array, as for one-vs-rest models), else None.
+        With 'separate', ``peak_memory_mb``, ``peak_rss_mb`` and
+        ``rss_method`` come from the traced fit of the clone (its RSS, like
+        any RSS figure, includes tracemalloc's own bookkeeping), the other
+        fields from the timed fit.
 
     Examples
     --------
@@ -547,21 +563,49 @@ trace_memory
     >>> from sklearn.datasets import load_diabetes
     >>> X, y = load_diabetes(return_X_y=True)
     >>> r = resource_report(SGDRegressor(max_iter=5, tol=None), X, y, energy_method="estimate")
-    >>> r.method, r.n_iter
-    ('estimate', 5)
+    >>> r.method, r.n_iter, r.peak_memory_mb > 0
+    ('estimate', 5, True)
     """
     if not hasattr(estimator, "fit"):
         raise TypeError(f"{type(estimator).__name__} has no fit method.")
+    if not (trace_memory == "separate" or isinstance(trace_memory, bool)):
+        raise ValueError(
+            f"trace_memory must be 'separate', True or False, got {trace_memory!r}."
+        )
+    memory = None
+    if trace_memory == "separate":
+        twin = _clone(estimator)
+        # energy_method='estimate': the memory pass needs no energy figure
+        with track_resources(energy_method="estimate", trace_memory=True) as memory:
+            twin.fit(X, y, **fit_params)
+        del twin
     with track_resources(
         energy_method=energy_method,
         country_iso_code=country_iso_code,
         cpu_watts_per_core=cpu_watts_per_core,
         carbon_intensity=carbon_intensity,
-        trace_memory=trace_memory,
+        trace_memory=trace_memory is True,
     ) as tracker:
         estimator.fit(X, y, **fit_params)
         tracker.n_iter = _epochs(estimator)
-    return tracker.report
+    report = tracker.report
+    if memory is not None:
+        report = dataclasses.replace(
+            report,
+            peak_memory_mb=memory.report.peak_memory_mb,
+            peak_rss_mb=memory.report.peak_rss_mb,
+            rss_method=memory.report.rss_method,
+        )
+    return report
+
+
+def _clone(estimator):
+    try:
+        from sklearn.base import clone
+
+        return clone(estimator)
+    except (TypeError, RuntimeError):
+        return copy.deepcopy(estimator)
 
 
 def _epochs(estimator):

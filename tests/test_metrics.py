@@ -179,6 +179,46 @@ def test_fit_params_passed(data):
     np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-6, atol=1e-8)
 
 
+class _Allocating:
+    """Allocates (and frees) ``mb`` MB in fit; counts fits per instance."""
+
+    def __init__(self, mb=50):
+        self.mb = mb
+        self.n_fits = 0
+
+    def get_params(self, deep=True):
+        return {"mb": self.mb}
+
+    def set_params(self, **params):
+        for k, v in params.items():
+            setattr(self, k, v)
+        return self
+
+    def fit(self, X, y=None):
+        a = np.ones(int(self.mb * 1e6) // 8)
+        self.n_fits += 1
+        self.n_iter_ = 1 + int(a[0])
+        return self
+
+
+def test_separate_memory_pass():
+    est = _Allocating(50)
+    r = resource_report(est, np.zeros((3, 1)), energy_method="estimate")  # 'separate'
+    assert est.n_fits == 1  # the memory pass fitted a clone
+    assert r.peak_memory_mb >= 40
+    if r.rss_method == "hiwater":
+        assert r.peak_rss_mb >= 40
+    assert r.n_iter == 2
+    untraced = resource_report(_Allocating(50), np.zeros((3, 1)), energy_method="estimate",
+                               trace_memory=False)
+    assert untraced.peak_memory_mb is None
+    same = resource_report(_Allocating(50), np.zeros((3, 1)), energy_method="estimate",
+                           trace_memory=True)
+    assert same.peak_memory_mb >= 40
+    with pytest.raises(ValueError, match="trace_memory"):
+        resource_report(_Allocating(1), np.zeros((3, 1)), trace_memory="twice")
+
+
 @pytest.mark.parametrize(
     "kwargs, match",
     [

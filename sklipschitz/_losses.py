@@ -65,6 +65,16 @@ def _weighted_mean(y, sample_weight):
     return (sample_weight @ y) / sample_weight.sum()
 
 
+def _scale_by_weight(delta, weight):
+    """``delta *= weight`` per sample (array) or for all samples (float), in place."""
+    if isinstance(weight, float):
+        if weight != 1.0:
+            delta *= weight
+    else:
+        delta *= weight.astype(delta.dtype, copy=False)[:, None]
+    return delta
+
+
 class Loss:
     """Base class: a pointwise loss ``loss(y, raw)``.
 
@@ -105,15 +115,18 @@ class Loss:
         """Weighted mean loss and ``weight[:, None] * d loss / d raw`` in one call.
 
         ``weight`` holds the normalised sample weights ``s_i / sum(s)`` in the
-        dtype of ``raw``.  This is what a gradient step needs (the value of
-        the objective and the ``delta`` back-propagated through the model);
-        losses whose value and derivative share work compute both in a few
-        passes and may overwrite ``raw``, which the caller must not reuse.
+        dtype of ``raw``, or is a Python float, the weight of every sample
+        (``1.0``: the plain sum and the unweighted derivative, no extra pass).
+        This is what a gradient step needs (the value of the objective and the
+        ``delta`` back-propagated through the model); losses whose value and
+        derivative share work compute both in a few passes and may overwrite
+        ``raw``, which the caller must not reuse.
         """
-        value = float(weight @ self.loss(y, raw))
-        delta = self.gradient(y, raw)
-        delta *= weight.astype(delta.dtype, copy=False)[:, None]
-        return value, delta
+        if isinstance(weight, float):
+            value = weight * float(self.loss(y, raw).sum())
+        else:
+            value = float(weight @ self.loss(y, raw))
+        return value, _scale_by_weight(self.gradient(y, raw), weight)
 
     def constant_raw(self, y, sample_weight):
         """The constant raw prediction minimising the weighted mean loss.
@@ -142,8 +155,11 @@ class HalfSquaredError(Loss):
 
     def value_and_weighted_gradient(self, y, raw, weight):
         r = np.subtract(raw, y, out=raw)  # the residual overwrites raw
+        if isinstance(weight, float):
+            # sum_i r_i^2 / 2 as a dot product: no squared temporary
+            value = 0.5 * weight * float(np.vdot(r, r))
+            return value, _scale_by_weight(r, weight)
         delta = r * weight.astype(r.dtype, copy=False)[:, None]
-        # sum_i w_i r_i^2 / 2 as a dot product: no squared temporary
         return 0.5 * float(np.vdot(delta, r)), delta
 
 
@@ -161,8 +177,7 @@ class AbsoluteError(Loss):
 
     def value_and_weighted_gradient(self, y, raw, weight):
         r = np.subtract(raw, y, out=raw)
-        delta = np.sign(r)
-        delta *= weight.astype(r.dtype, copy=False)[:, None]
+        delta = _scale_by_weight(np.sign(r), weight)
         # |r| = sign(r) r
         return float(np.vdot(delta, r)), delta
 
@@ -202,7 +217,7 @@ class PinballLoss(Loss):
         tie = r == 0
         if tie.any():
             g[tie] = 0.0
-        g *= weight.astype(r.dtype, copy=False)[:, None]
+        _scale_by_weight(g, weight)
         # rho_tau(-r) = g(r) * r with g the derivative above (0 at a tie)
         return float(np.vdot(g, r)), g
 

@@ -106,21 +106,34 @@ class DenseNetwork:
         """Weighted-mean loss plus ``alpha/2 * sum ||W||^2``, and its gradient.
 
         ``normalized_weight``, if given, is ``sample_weight / sample_weight.sum()``
-        in the dtype of ``X``; a caller that evaluates the same samples many
-        times (full-batch epochs) computes it once.
+        in the dtype of ``X``, or a Python float when all samples have the
+        same weight (``1 / n_samples``); a caller that evaluates the same
+        samples many times (full-batch epochs) computes it once.  With equal
+        weights the per-sample scaling is skipped: the gradients, linear in
+        the back-propagated ``delta``, are scaled once at the end.
         """
         raw, pre, acts = self.forward(X, coefs, intercepts)
         if normalized_weight is None:
             normalized_weight = (sample_weight / sample_weight.sum()).astype(raw.dtype, copy=False)
+        scale = None
+        if isinstance(normalized_weight, float):
+            scale, normalized_weight = normalized_weight, 1.0
         fused = getattr(loss, "value_and_weighted_gradient", None)
         if fused is not None:
             # raw is this call's own temporary: the loss may overwrite it
             value, delta = fused(Y, raw, normalized_weight)
+        elif scale is not None:
+            value = float(loss.loss(Y, raw).sum())
+            delta = loss.gradient(Y, raw)
         else:
             value = float(normalized_weight @ loss.loss(Y, raw))
             delta = loss.gradient(Y, raw)
             delta *= normalized_weight.astype(delta.dtype, copy=False)[:, None]
         coef_grads, intercept_grads = self.backward(delta, pre, acts, coefs)
+        if scale is not None:
+            value *= scale
+            for g in coef_grads + intercept_grads:
+                g *= scale
         if alpha:
             for W, gW in zip(coefs, coef_grads):
                 gW += alpha * W

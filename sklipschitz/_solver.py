@@ -129,10 +129,16 @@ def _copy(arrays):
     return [a.copy() for a in arrays]
 
 
-def _normalized(sample_weight, wsum, dtype):
-    """``sample_weight / wsum`` in ``dtype`` (None when ``wsum <= 0``)."""
+def _normalized(sample_weight, wsum, dtype, uniform=False):
+    """``sample_weight / wsum`` in ``dtype`` (None when ``wsum <= 0``).
+
+    With ``uniform`` (all weights equal) the Python float ``1 / n``: the
+    network then skips the per-sample scaling.
+    """
     if wsum <= 0:
         return None
+    if uniform:
+        return 1.0 / sample_weight.shape[0]
     return (sample_weight / wsum).astype(dtype, copy=False)
 
 
@@ -210,6 +216,8 @@ def train(
     slices = _batch_slices(n, batch_size)
     full_batch = len(slices) == 1
     full_weights = None  # sample_weight / sum, computed once for a full batch
+    # equal weights (the default): no per-sample scaling in any batch
+    uniform = n > 0 and bool(sample_weight.min() == sample_weight.max())
     best_params = _copy(params_ref)
     accepted_params = _copy(params_ref)
     epochs = 1 if incremental else max_iter - state.n_iter
@@ -233,7 +241,7 @@ def train(
                 Xb, Yb, sb = X, Y, sample_weight
                 if full_weights is None:
                     full_wsum = float(sample_weight.sum())
-                    full_weights = _normalized(sample_weight, full_wsum, X.dtype)
+                    full_weights = _normalized(sample_weight, full_wsum, X.dtype, uniform)
                 wsum, wnorm = full_wsum, full_weights
             else:
                 if order is not None:
@@ -242,7 +250,7 @@ def train(
                 else:
                     Xb, Yb, sb = X[sl], Y[sl], sample_weight[sl]
                 wsum = float(sb.sum())
-                wnorm = _normalized(sb, wsum, X.dtype)
+                wnorm = _normalized(sb, wsum, X.dtype, uniform)
             if wsum <= 0:
                 continue
             value, cg, ig, _ = network.objective_and_gradient(

@@ -187,6 +187,7 @@ def test_float32_kept(diabetes_std):
 @pytest.mark.parametrize("loss", ["squared_error", "log_cosh"])
 def test_partial_fit_reaches_fit_objective(diabetes_std, loss):
     X, y = diabetes_std
+    y = y / y.std()  # residuals of order one: both regimes of log-cosh matter
     full = LipschitzRegressor(loss=loss).fit(X, y)
     # chunks of a quarter of the data, many passes: each step is a gradient
     # step at 1/L on one chunk, L the running maximum over chunks

@@ -9,7 +9,7 @@ ESTIMATORS = [
     LipschitzRegressor(loss="quantile", quantile=0.3),
     LipschitzRegressor(loss="absolute_error"),
     LipschitzRegressor(loss="log_cosh", alpha=0.01),
-    LipschitzRegressor(learning_rate="local", max_iter=5000),
+    LipschitzRegressor(learning_rate="local", max_iter=5000, tol=1e-12),
     LipschitzRegressor(batch_size=16, random_state=0),
 ]
 

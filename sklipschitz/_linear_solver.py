@@ -198,7 +198,7 @@ class _Design:
         if exact and self.dtype != np.float64:
             if self.sparse:
                 return np.asarray(X.astype(np.float64) @ w)
-            out = np.empty(self.n)
+            out = np.empty((self.n,) + np.shape(w)[1:])
             for i in range(0, self.n, _BLOCK):
                 out[i:i + _BLOCK] = np.asarray(X[i:i + _BLOCK], dtype=np.float64) @ w
             return out
@@ -723,12 +723,15 @@ class _PinballColumn:
         pen = self.penalty_vector()
         p = A.shape[1]
         best = None
+        nz_prev = -1
         for level in range(_FINISH_MAX_LEVELS):
             beta, zone, r, nsteps = self.newton(A, y, sn, pen, beta, mu)
             nz = int(zone.sum())
             cand, how = None, ""
             if self.alpha == 0:
-                if nz <= 3 * p or level == _FINISH_MAX_LEVELS - 1:
+                # small zone, or a zone that no longer shrinks (ties: more
+                # than p points interpolated)
+                if nz <= 3 * p or nz == nz_prev or level == _FINISH_MAX_LEVELS - 1:
                     cand, how = self.path_to_vertex(A, y, sn, beta, mu), "path"
                     if cand is None:
                         cand, how = self.lp_reduced(A, y, sn), "lp"
@@ -751,6 +754,7 @@ class _PinballColumn:
                 return cand, True
             if self.alpha == 0 and cand is not None:
                 break
+            nz_prev = nz
             # shrink the zone to about 2p points per level, at most 10x
             factor = _FINISH_MU_FACTOR
             if nz > p:
@@ -791,8 +795,6 @@ class _PinballColumn:
         Z = np.abs(r) <= 1e-11 * (raw_scale + 1e-300)
         if Zhint is not None:
             Z[Zhint] = True
-        if Z.sum() > 50 * max(des.p, 1) + 1000:
-            return False, r, np.inf
         a = np.where(r > 0, tau, tau - 1.0)
         a[Z] = 0.0
         v = des.sn * a

@@ -85,10 +85,16 @@ class _LipschitzLinearMixin:
         minibatch = self.batch_size is not None and self.batch_size < X.shape[0]
         lr = self.learning_rate
         if isinstance(lr, str) and lr == "paper":
-            L = _lipschitz.paper_linear_lipschitz(
-                loss, X, Y, fit_intercept=self.fit_intercept, alpha=self.alpha,
-                batch_size=self.batch_size,
-            )
+            if loss.name == "log_cosh":  # the published "tighter" log-cosh rule
+                L = _lipschitz.paper_log_cosh_lipschitz(
+                    X, Y, fit_intercept=self.fit_intercept, alpha=self.alpha,
+                    batch_size=self.batch_size,
+                )
+            else:
+                L = _lipschitz.paper_linear_lipschitz(
+                    loss, X, Y, fit_intercept=self.fit_intercept, alpha=self.alpha,
+                    batch_size=self.batch_size,
+                )
             if self._penalty is not None:  # + 2 K ||G'G||_F (LipschitzLR 6.3)
                 K = _lipschitz.paper_weight_bound(X, self.fit_intercept)
                 L += K * float(np.linalg.norm(self._penalty))
@@ -232,7 +238,9 @@ class LipschitzRegressor(_LipschitzLinearMixin, RegressorMixin, BaseEstimator):
           the piecewise-linear losses.
         - 'paper': the published constants (LipschitzLR 5.1 for squared
           error, LALR ``max(tau, 1-tau) ||[1, X]||_F / m`` for absolute and
-          pinball losses), reproduced exactly, with a constant step.
+          pinball losses, ``|tanh(g(0) - ||y||)| ||[1, X]||_F / m`` for
+          log-cosh), reproduced exactly, with a constant step.  They are not
+          valid step sizes in general (see the package documentation).
         - 'local': adaptive gradient descent (Malitsky & Mishchenko 2020)
           started at ``1/L``.
         - float: a constant learning rate.

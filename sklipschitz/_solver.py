@@ -273,7 +273,7 @@ def train(
 
         # -- divergence guard -------------------------------------------------
         bad = not math.isfinite(epoch_loss) or any(
-            not np.all(np.isfinite(p)) for p in params_ref
+            not np.isfinite(p).all() for p in params_ref
         )
         if guard == "halve":
             limit = guard_threshold if guard_threshold is not None else math.inf
@@ -303,7 +303,9 @@ def train(
             break
 
         state.loss_curve.append(epoch_loss)
-        state.learning_rate_history.append(float(np.mean(rates)) if rates else float("nan"))
+        # (one rate per full-batch epoch: no numpy call for the mean)
+        mean_rate = (rates[0] if len(rates) == 1 else float(np.mean(rates))) if rates else math.nan
+        state.learning_rate_history.append(float(mean_rate))
         if verbose:
             print(
                 f"Epoch {state.n_iter}, loss = {epoch_loss:.8g}, "

@@ -1,0 +1,641 @@
+"""The ``sklipschitz compare`` suite: default settings against a tuned baseline.
+
+Each task pairs one of our estimators, used with its default settings, with
+the scikit-learn estimator a user would otherwise pick and tune by
+``GridSearchCV`` over its learning rate.  Both sides
+
+* run in a ``Pipeline(StandardScaler(), estimator)``,
+* are scored on the same cross-validation folds with the same metric,
+* end with a model refitted on all the data (``GridSearchCV(refit=True)`` for
+  the baseline, one final fit for ours), so the time is the whole workflow:
+  cross-validation (and tuning) plus the final fit,
+* run single-threaded (BLAS pools limited to one thread), one fit at a time.
+
+The baseline's score is ``GridSearchCV.best_score_``: the mean CV score at the
+best grid point, chosen on the same folds, so it is slightly optimistic (the
+selection is not nested).  The comparison leans toward the baseline there, on
+purpose.
+
+Grids: ``eta0`` in {1e-4, 1e-3, 1e-2, 1e-1, 1} for ``SGDRegressor`` (its
+default ``invscaling`` schedule) and ``SGDClassifier``
+(``learning_rate='invscaling'``, since its default ``'optimal'`` schedule
+ignores ``eta0``); ``learning_rate_init`` in {1e-4, ..., 1} for
+``MLPClassifier``/``MLPRegressor`` (defaults otherwise).  Quantile tasks use
+``QuantileRegressor(alpha=0, solver='highs')``, which has no learning rate:
+it is cross-validated once, like ours.
+
+A task is one declarative :class:`Task` entry in :data:`TASKS`; a data set is
+one :class:`Dataset` entry in :data:`DATASETS`.  Every result is a plain
+record dict (:func:`run_task`); functions registered in
+:data:`RECORD_HOOKS` may add columns to it (resource reports).
+"""
+
+from __future__ import annotations
+
+import csv
+import fnmatch
+import importlib
+import io
+import math
+import os
+import sys
+import time
+import warnings
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+# ----------------------------------------------------------------------------
+# Data sets (bundled with scikit-learn, or seeded synthetic): no downloads
+# ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A data set: ``load(quick, seed) -> (X, y)`` and its kind."""
+
+    name: str
+    kind: str  # 'regression' | 'classification'
+    load: Callable
+    description: str
+
+
+def _sklearn_loader(fname):
+    def load(quick, seed):
+        from sklearn import datasets
+
+        X, y = getattr(datasets, fname)(return_X_y=True)
+        return np.asarray(X, dtype=float), np.asarray(y)
+
+    return load
+
+
+def _load_heavy_tails(quick, seed):
+    """Heteroscedastic Student-t(2) noise on a linear signal, mixed feature scales."""
+    n = 5_000 if quick else 20_000
+    rng = np.random.default_rng(11 + seed)
+    X = rng.standard_normal((n, 20)) * rng.uniform(0.5, 3, 20) + rng.uniform(-1, 1, 20)
+    y = X @ rng.standard_normal(20) + 2 + rng.standard_t(2, n) * (1 + 0.5 * np.abs(X[:, 0]))
+    return X, y
+
+
+def _load_imbalanced(quick, seed):
+    """Binary classification with 5% positives."""
+    from sklearn.datasets import make_classification
+
+    n = 3_000 if quick else 10_000
+    return make_classification(
+        n_samples=n, n_features=20, n_informative=8, n_redundant=4, weights=[0.95],
+        flip_y=0.01, class_sep=0.8, random_state=seed,
+    )
+
+
+DATASETS = {
+    d.name: d
+    for d in [
+        Dataset("diabetes", "regression", _sklearn_loader("load_diabetes"),
+                "diabetes progression, 442 x 10"),
+        Dataset("linnerud", "regression", _sklearn_loader("load_linnerud"),
+                "3 physiological targets, 20 x 3 (multi-output)"),
+        Dataset("heavy-tails", "regression", _load_heavy_tails,
+                "synthetic, t(2) heteroscedastic noise, 20 features of mixed scale"),
+        Dataset("breast-cancer", "classification", _sklearn_loader("load_breast_cancer"),
+                "binary, 569 x 30"),
+        Dataset("iris", "classification", _sklearn_loader("load_iris"), "3 classes, 150 x 4"),
+        Dataset("wine", "classification", _sklearn_loader("load_wine"), "3 classes, 178 x 13"),
+        Dataset("digits", "classification", _sklearn_loader("load_digits"),
+                "10 classes, 1797 x 64"),
+        Dataset("imbalanced", "classification", _load_imbalanced,
+                "synthetic binary, 5% positives, 20 features"),
+    ]
+}
+
+# ----------------------------------------------------------------------------
+# Estimators
+# ----------------------------------------------------------------------------
+
+LR_GRID = [1e-4, 1e-3, 1e-2, 1e-1, 1.0]
+
+
+def _make(path, **params):
+    """A factory ``() -> estimator`` for the class at ``'module:Class'``."""
+    module, cls = path.split(":")
+
+    def factory():
+        return getattr(importlib.import_module(module), cls)(**params)
+
+    factory.module = module
+    factory.label = cls
+    return factory
+
+
+def sgd_regressor():
+    return _make("sklearn.linear_model:SGDRegressor", random_state=0)
+
+
+def sgd_classifier():
+    return _make("sklearn.linear_model:SGDClassifier", learning_rate="invscaling",
+                 random_state=0)
+
+
+def mlp_regressor():
+    return _make("sklearn.neural_network:MLPRegressor", random_state=0)
+
+
+def mlp_classifier():
+    return _make("sklearn.neural_network:MLPClassifier", random_state=0)
+
+
+def quantile_regressor(q):
+    return _make("sklearn.linear_model:QuantileRegressor", quantile=q, alpha=0.0,
+                 solver="highs")
+
+
+def multi_output(factory):
+    """``MultiOutputRegressor`` around a single-output baseline."""
+
+    def wrapped():
+        from sklearn.multioutput import MultiOutputRegressor
+
+        return MultiOutputRegressor(factory())
+
+    wrapped.module = factory.module
+    wrapped.label = f"MultiOutputRegressor({factory.label})"
+    return wrapped
+
+
+def lipschitz_regressor(**params):
+    return _make("sklipschitz.linear_model:LipschitzRegressor", **params)
+
+
+def quantile_classifier(**params):
+    return _make("sklipschitz._quantile_classifier:LipschitzQuantileClassifier", **params)
+
+
+def symnet_classifier(**params):
+    return _make("sklipschitz.neural_network:SymNetClassifier", **params)
+
+
+def symnet_regressor(**params):
+    return _make("sklipschitz.neural_network:SymNetRegressor", **params)
+
+
+# ----------------------------------------------------------------------------
+# Tasks
+# ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Task:
+    """One comparison: our estimator (defaults) against a tuned baseline.
+
+    ``grid`` maps baseline parameter names to the values ``GridSearchCV``
+    tries (``None``: the baseline has no learning rate and is only
+    cross-validated).  ``scoring`` is a scikit-learn scorer name or a
+    ``(label, callable)`` pair.  ``quick`` marks the tasks of ``--quick``.
+    """
+
+    name: str
+    dataset: str
+    ours: Callable
+    baseline: Callable
+    grid: dict | None
+    scoring: object
+    quick: bool = False
+    note: str = ""
+
+    @property
+    def metric(self):
+        return self.scoring if isinstance(self.scoring, str) else self.scoring[0]
+
+
+def _d2_pinball(q):
+    def scorer_factory():
+        from sklearn.metrics import d2_pinball_score, make_scorer
+
+        return make_scorer(d2_pinball_score, alpha=q)
+
+    return (f"d2_pinball(q={q})", scorer_factory)
+
+
+SGD_GRID = {"eta0": LR_GRID}
+MLP_GRID = {"learning_rate_init": LR_GRID}
+
+TASKS = [
+    Task("diabetes-linear", "diabetes", lipschitz_regressor(), sgd_regressor(), SGD_GRID, "r2",
+         quick=True),
+    Task("linnerud-linear", "linnerud", lipschitz_regressor(), multi_output(sgd_regressor()),
+         {"estimator__eta0": LR_GRID}, "r2", quick=True),
+    Task("heavy-tails-linear", "heavy-tails", lipschitz_regressor(), sgd_regressor(), SGD_GRID,
+         "r2", quick=True),
+    Task("heavy-tails-q0.9", "heavy-tails", lipschitz_regressor(loss="quantile", quantile=0.9),
+         quantile_regressor(0.9), None, _d2_pinball(0.9), quick=True),
+    Task("diabetes-q0.5", "diabetes", lipschitz_regressor(loss="quantile", quantile=0.5),
+         quantile_regressor(0.5), None, _d2_pinball(0.5)),
+]
+
+
+def task_available(task):
+    """Whether both estimators of ``task`` can be imported."""
+    return all(importlib.util.find_spec(f.module) is not None for f in (task.ours, task.baseline))
+
+
+def select_tasks(patterns=None, quick=False, tasks=None):
+    """Tasks matching any of the shell-style ``patterns`` (all, or the quick set).
+
+    Raises ``KeyError`` naming a pattern that matches nothing.
+    """
+    tasks = [t for t in (TASKS if tasks is None else tasks) if task_available(t)]
+    if not patterns:
+        return [t for t in tasks if t.quick] if quick else list(tasks)
+    chosen = []
+    for pat in patterns:
+        hits = [t for t in tasks if fnmatch.fnmatchcase(t.name, pat)
+                or fnmatch.fnmatchcase(t.dataset, pat)]
+        if not hits:
+            raise KeyError(pat)
+        chosen.extend(t for t in hits if t not in chosen)
+    return [t for t in tasks if t in chosen]
+
+
+# ----------------------------------------------------------------------------
+# Running
+# ----------------------------------------------------------------------------
+
+# Functions ``hook(record, context) -> dict`` adding columns to each record;
+# ``context`` has the task, the data, the folds and both fitted final models.
+RECORD_HOOKS: list = []
+
+
+@dataclass
+class Settings:
+    quick: bool = False
+    seed: int = 0
+    n_splits: int | None = None  # default: 3 with --quick, else 5
+
+    @property
+    def folds(self):
+        return self.n_splits or (3 if self.quick else 5)
+
+
+def _pipeline(estimator):
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    return Pipeline([("scale", StandardScaler()), ("model", estimator)])
+
+
+def _folds(task, X, y, settings):
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    kind = DATASETS[task.dataset].kind
+    splitter = (StratifiedKFold if kind == "classification" else KFold)(
+        n_splits=settings.folds, shuffle=True, random_state=settings.seed
+    )
+    return list(splitter.split(X, y))
+
+
+def _scorer(task):
+    return task.scoring if isinstance(task.scoring, str) else task.scoring[1]()
+
+
+class _Clock:
+    """Wall and CPU time of a block."""
+
+    def __enter__(self):
+        self.wall0, self.cpu0 = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc):
+        self.wall = time.perf_counter() - self.wall0
+        self.cpu = time.process_time() - self.cpu0
+
+
+def _warm_up(pipe, X, y, folds):
+    """One untimed fit on a small training fold: imports, caches, first calls."""
+    from sklearn.base import clone
+
+    idx = folds[0][0][: min(len(folds[0][0]), 200)]
+    try:
+        clone(pipe).fit(X[idx], y[idx])
+    except Exception:  # noqa: BLE001 - a failing warm-up shows up in the timed run
+        pass
+
+
+def _run_ours(task, X, y, folds, scorer):
+    from sklearn.base import clone
+    from sklearn.model_selection import cross_validate
+
+    pipe = _pipeline(task.ours())
+    _warm_up(pipe, X, y, folds)
+    with _Clock() as clock:
+        cv = cross_validate(pipe, X, y, cv=folds, scoring=scorer, error_score="raise")
+        final = clone(pipe).fit(X, y)
+    scores = cv["test_score"]
+    return {
+        "score": float(np.mean(scores)), "score_std": float(np.std(scores)),
+        "time": clock.wall, "cpu": clock.cpu, "fits": len(folds) + 1, "best": "defaults",
+        "failed_fits": 0,
+    }, final
+
+
+def _run_baseline(task, X, y, folds, scorer):
+    from sklearn.base import clone
+    from sklearn.model_selection import GridSearchCV, cross_validate
+
+    pipe = _pipeline(task.baseline())
+    _warm_up(pipe, X, y, folds)
+    if task.grid is None:
+        with _Clock() as clock:
+            cv = cross_validate(pipe, X, y, cv=folds, scoring=scorer, error_score="raise")
+            final = clone(pipe).fit(X, y)
+        scores = cv["test_score"]
+        return {
+            "score": float(np.mean(scores)), "score_std": float(np.std(scores)),
+            "time": clock.wall, "cpu": clock.cpu, "fits": len(folds) + 1, "best": "defaults",
+            "failed_fits": 0,
+        }, final
+    grid = {f"model__{k}": v for k, v in task.grid.items()}
+    search = GridSearchCV(pipe, grid, cv=folds, scoring=scorer, refit=True, n_jobs=None,
+                          error_score=np.nan)
+    with _Clock() as clock:
+        search.fit(X, y)
+    res = search.cv_results_
+    best = search.best_index_
+    n_cand = len(res["params"])
+    split_scores = np.array([res[f"split{i}_test_score"] for i in range(len(folds))])
+    best_params = ", ".join(f"{k.split('__')[-1]}={v:g}" if isinstance(v, float)
+                            else f"{k.split('__')[-1]}={v}"
+                            for k, v in search.best_params_.items())
+    return {
+        "score": float(search.best_score_), "score_std": float(res["std_test_score"][best]),
+        "time": clock.wall, "cpu": clock.cpu, "fits": n_cand * len(folds) + 1,
+        "best": best_params, "failed_fits": int(np.isnan(split_scores).sum()),
+    }, search.best_estimator_
+
+
+def _final_estimator(model):
+    return model.steps[-1][1] if hasattr(model, "steps") else model
+
+
+def run_task(task, settings=None, progress=None):
+    """Run one task; returns its record dict (one flat row of the results)."""
+    from threadpoolctl import threadpool_limits
+
+    settings = settings or Settings()
+    dataset = DATASETS[task.dataset]
+    X, y = dataset.load(settings.quick, settings.seed)
+    folds = _folds(task, X, y, settings)
+    scorer = _scorer(task)
+    n_grid = 1
+    if task.grid:
+        n_grid = int(np.prod([len(v) for v in task.grid.values()]))
+    record = {
+        "task": task.name, "dataset": task.dataset, "n_samples": X.shape[0],
+        "n_features": X.shape[1], "metric": task.metric, "folds": len(folds),
+        "ours": task.ours.label, "baseline": task.baseline.label,
+        "tuned": f"{'x'.join(task.grid)} ({n_grid} values)" if task.grid else "none",
+    }
+    with threadpool_limits(limits=1), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if progress:
+            progress.step(f"{task.name}: {task.ours.label} (defaults)", 0)
+        ours, ours_model = _run_ours(task, X, y, folds, scorer)
+        if progress:
+            progress.step(f"{task.name}: {task.baseline.label}"
+                          + (" (GridSearchCV)" if task.grid else ""), ours["fits"])
+        base, base_model = _run_baseline(task, X, y, folds, scorer)
+        if progress:
+            progress.step(f"{task.name}: done", base["fits"])
+    for side, res in (("ours", ours), ("baseline", base)):
+        for key, value in res.items():
+            record[f"{side}_{key}"] = value
+    record["score_diff"] = ours["score"] - base["score"]
+    record["speedup"] = base["time"] / ours["time"] if ours["time"] > 0 else math.inf
+    record["cpu_speedup"] = base["cpu"] / ours["cpu"] if ours["cpu"] > 0 else math.inf
+    ours_est = _final_estimator(ours_model)
+    record["ours_epochs"] = getattr(ours_est, "n_iter_", None)
+    context = {"task": task, "X": X, "y": y, "folds": folds, "ours_model": ours_model,
+               "baseline_model": base_model}
+    for hook in RECORD_HOOKS:
+        record.update(hook(record, context))
+    return record
+
+
+def expected_fits(task, settings):
+    k = settings.folds
+    if task.grid:
+        return k + 1 + int(np.prod([len(v) for v in task.grid.values()])) * k + 1
+    return 2 * (k + 1)
+
+
+def run_suite(tasks, settings=None, progress=None):
+    """Run the tasks in order; returns the list of record dicts."""
+    settings = settings or Settings()
+    if progress:
+        progress.start(sum(expected_fits(t, settings) for t in tasks))
+    records = [run_task(t, settings, progress) for t in tasks]
+    if progress:
+        progress.finish()
+    return records
+
+
+# ----------------------------------------------------------------------------
+# Progress bar (stderr; redraws in place on a terminal, one line per step otherwise)
+# ----------------------------------------------------------------------------
+
+
+class Progress:
+    def __init__(self, stream=None, width=28):
+        self.stream = stream if stream is not None else sys.stderr
+        self.width = width
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.total = self.done = 0
+        self.t0 = time.perf_counter()
+        self._last_len = 0
+
+    def start(self, total):
+        self.total, self.done, self.t0 = max(total, 1), 0, time.perf_counter()
+
+    def step(self, message, advance):
+        self.done = min(self.total, self.done + advance)
+        frac = self.done / self.total
+        bar = "#" * int(round(frac * self.width))
+        line = (f"[{bar:<{self.width}}] {100 * frac:3.0f}% {self.done}/{self.total} fits "
+                f"{time.perf_counter() - self.t0:6.1f}s  {message}")
+        if self.tty:
+            pad = " " * max(0, self._last_len - len(line))
+            self.stream.write("\r" + line + pad)
+            self._last_len = len(line)
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def finish(self):
+        if self.tty:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+# ----------------------------------------------------------------------------
+# Output: table (stdout / Markdown), CSV, plot
+# ----------------------------------------------------------------------------
+
+CSV_COLUMNS = [
+    "task", "dataset", "n_samples", "n_features", "metric", "folds", "ours", "baseline", "tuned",
+    "baseline_best", "ours_score", "ours_score_std", "baseline_score", "baseline_score_std",
+    "score_diff", "ours_time", "baseline_time", "speedup", "ours_cpu", "baseline_cpu",
+    "cpu_speedup", "ours_fits", "baseline_fits", "baseline_failed_fits", "ours_epochs",
+]
+
+TABLE_HEADER = ["task", "n x p", "metric", "ours", "score", "tuned baseline", "score", "diff",
+                "time (s)", "tuned time (s)", "fits", "speed-up"]
+
+
+def _fmt_time(t):
+    return f"{t:.3f}" if t < 1 else f"{t:.2f}" if t < 100 else f"{t:.0f}"
+
+
+def _short(label):
+    return label.replace("MultiOutputRegressor(", "MultiOutput(")
+
+
+def table_rows(records):
+    rows = []
+    for r in records:
+        base = _short(r["baseline"])
+        if r["baseline_best"] != "defaults":
+            base += f" [{r['baseline_best']}]"
+        rows.append([
+            r["task"], f"{r['n_samples']} x {r['n_features']}", r["metric"], r["ours"],
+            f"{r['ours_score']:.3f}", base, f"{r['baseline_score']:.3f}",
+            f"{r['score_diff']:+.3f}", _fmt_time(r["ours_time"]), _fmt_time(r["baseline_time"]),
+            f"{r['ours_fits']} / {r['baseline_fits']}", f"{r['speedup']:.1f}x",
+        ])
+    return rows
+
+
+def format_text_table(records):
+    rows = [TABLE_HEADER] + table_rows(records)
+    widths = [max(len(row[i]) for row in rows) for i in range(len(TABLE_HEADER))]
+    right = {4, 6, 7, 8, 9, 10, 11}
+    lines = []
+    for j, row in enumerate(rows):
+        cells = [c.rjust(w) if i in right else c.ljust(w)
+                 for i, (c, w) in enumerate(zip(row, widths))]
+        lines.append("  ".join(cells).rstrip())
+        if j == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def format_markdown(records, settings=None):
+    header = "| " + " | ".join(TABLE_HEADER) + " |"
+    align = "|" + "|".join("---:" if i in {4, 6, 7, 8, 9, 10, 11} else "---"
+                           for i in range(len(TABLE_HEADER))) + "|"
+    body = ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |"
+            for row in table_rows(records)]
+    return "\n".join([header, align, *body]) + "\n"
+
+
+def summary_lines(records):
+    """The targets: score within 0.01 and the speed-ups against each baseline family."""
+    lines = []
+    if not records:
+        return lines
+    close = sum(r["score_diff"] >= -0.01 for r in records)
+    lines.append(f"score within 0.01 of the tuned baseline (or better): {close}/{len(records)} tasks")
+    families = {}
+    for r in records:
+        fam = r["baseline"].replace("MultiOutputRegressor(", "").rstrip(")")
+        families.setdefault(fam, []).append(r["speedup"])
+    for fam, ratios in families.items():
+        geo = math.exp(np.mean(np.log(ratios)))
+        lines.append(f"speed-up vs {fam}: geometric mean {geo:.1f}x "
+                     f"(min {min(ratios):.1f}x, max {max(ratios):.1f}x, {len(ratios)} tasks)")
+    return lines
+
+
+def write_csv(records, path):
+    extra = [k for r in records for k in r if k not in CSV_COLUMNS]
+    columns = CSV_COLUMNS + list(dict.fromkeys(extra))
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        for r in records:
+            writer.writerow({k: r.get(k, "") for k in columns})
+
+
+def plot_results(records, path):
+    """Score against total time (log scale), one panel per task; saves a PNG."""
+    import matplotlib
+
+    if "matplotlib.pyplot" not in sys.modules:
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n = len(records)
+    ncols = min(4, n)
+    nrows = math.ceil(n / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.4 * ncols, 2.9 * nrows), squeeze=False)
+    for ax, r in zip(axes.flat, records):
+        ax.plot([r["ours_time"], r["baseline_time"]], [r["ours_score"], r["baseline_score"]],
+                color="0.8", zorder=1)
+        ax.scatter([r["ours_time"]], [r["ours_score"]], color="tab:blue", marker="o",
+                   s=45, zorder=2, label="sklipschitz (defaults)")
+        ax.scatter([r["baseline_time"]], [r["baseline_score"]], color="tab:orange", marker="s",
+                   s=45, zorder=2, label="tuned baseline")
+        ax.set_xscale("log")
+        ax.set_title(f"{r['task']}\n{_short(r['baseline'])}, {r['speedup']:.1f}x",
+                     fontsize=8)
+        ax.set_xlabel("total time (s)", fontsize=8)
+        ax.set_ylabel(r["metric"], fontsize=8)
+        ax.tick_params(labelsize=7)
+        lo, hi = sorted([r["ours_time"], r["baseline_time"]])
+        ax.set_xlim(lo / 2.5, hi * 2.5)
+        ys = [r["ours_score"], r["baseline_score"]]
+        pad = max(0.02, 0.25 * (max(ys) - min(ys)))
+        ax.set_ylim(min(ys) - pad, max(ys) + pad)
+    for ax in list(axes.flat)[n:]:
+        ax.set_visible(False)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=8, frameon=False)
+    fig.suptitle("Cross-validated score vs total time (incl. tuning), higher-left is better",
+                 fontsize=9)
+    fig.tight_layout(rect=(0, 0.05, 1, 0.97))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write_outputs(records, out_dir, settings=None):
+    """CSV, Markdown and PNG into ``out_dir``; returns the paths written."""
+    os.makedirs(out_dir, exist_ok=True)
+    paths = {}
+    paths["csv"] = os.path.join(out_dir, "compare.csv")
+    write_csv(records, paths["csv"])
+    paths["markdown"] = os.path.join(out_dir, "compare.md")
+    with open(paths["markdown"], "w") as f:
+        f.write(markdown_report(records, settings))
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        paths["png"] = None
+    else:
+        paths["png"] = os.path.join(out_dir, "compare.png")
+        plot_results(records, paths["png"])
+    return paths
+
+
+def markdown_report(records, settings=None):
+    settings = settings or Settings()
+    buf = io.StringIO()
+    mode = "--quick" if settings.quick else "full"
+    buf.write(f"Run: `sklipschitz compare` ({mode}), {settings.folds}-fold CV, seed "
+              f"{settings.seed}, single-threaded. Scores are mean CV scores (baseline: "
+              "best grid point). Time is CV + tuning + final refit.\n\n")
+    buf.write(format_markdown(records, settings))
+    lines = summary_lines(records)
+    if lines:
+        buf.write("\n" + "\n".join(f"- {line}" for line in lines) + "\n")
+    return buf.getvalue()

@@ -20,7 +20,7 @@ independently, each with its own step ``1/L_j``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
@@ -35,13 +35,11 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from . import _lipschitz
 from ._losses import SmoothBinaryQuantileLoss
 from ._network import DenseNetwork
-from ._solver import SGD, TrainState, train
+from ._solver import TrainState, train
 from ._steps import StepRule, StepState
 
 #: sup |d^2/dr^2 (2/pi) arctan(r)| = (2/pi) * 3*sqrt(3)/8, reached at r = 1/sqrt(3)
 _ARCTAN_CURVATURE = (2.0 / math.pi) * 3.0 * math.sqrt(3.0) / 8.0
-#: crossing levels are kept within logit(tau*) in [-_Z_MAX, _Z_MAX]
-_Z_MAX = 30.0
 
 
 # ----------------------------------------------------------------------------
@@ -92,16 +90,16 @@ class _ColumnStepState(StepState):
     lipschitz_columns: np.ndarray = None
     rate_columns: np.ndarray = None
     report_column: int = 0
-    epoch_rates: list = field(default_factory=list)
-    epoch_seen: int = -1
 
 
 class _ColumnRule(StepRule):
-    """Base of rules returning a vector of rates (one per output column).
+    """Base of rules with one rate per output column.
 
     The columns of the model are independent problems, so each may use the
-    step its own constant allows; the vector broadcasts over the columns of
-    the coefficient matrix and over the intercepts.
+    step its own constant allows.  The solver loop sees the rate of one
+    reported column (the level ``quantile``); the per-column vector lives in
+    the step state and the update objects (:class:`_ColumnSGD`,
+    :class:`_Nesterov`) apply it, scaled like the reported rate.
     """
 
     def __init__(self, report_column=0):
@@ -126,12 +124,7 @@ class _ColumnRule(StepRule):
     def _record(self, state, lr):
         state.rate_columns = lr
         state.rate = float(lr[state.report_column])
-        if state.epoch_seen != state.epoch:
-            state.epoch_seen = state.epoch
-            state.epoch_rates.append([state.rate])
-        else:
-            state.epoch_rates[-1].append(state.rate)
-        return lr
+        return state.rate
 
 
 class _ColumnLipschitzStep(_ColumnRule):
@@ -190,6 +183,27 @@ class _ColumnLocalStep(_ColumnRule):
         return self._record(state, lr)
 
 
+def _column_rates(step_state, lr):
+    """The per-column rates, scaled as the solver scaled the reported rate."""
+    return step_state.rate_columns * (lr / step_state.rate)
+
+
+class _ColumnSGD:
+    """``w_j <- w_j - lr_j g_j`` with the rates of the step state's columns."""
+
+    def __init__(self, step_state):
+        self.step_state = step_state
+
+    def init(self, params):
+        return None
+
+    def update(self, params, grads, lr, state):
+        rates = _column_rates(self.step_state, lr)
+        for p, g in zip(params, grads):
+            p -= rates * g
+        return state
+
+
 class _Nesterov:
     """Nesterov's accelerated gradient with adaptive restart, per column.
 
@@ -201,13 +215,17 @@ class _Nesterov:
     2015), which keeps the method robust on this non-convex objective.
     """
 
+    def __init__(self, step_state):
+        self.step_state = step_state
+
     def init(self, params):
         n_cols = params[0].shape[1]
         return {"x": [np.array(p, copy=True) for p in params], "t": np.ones(n_cols)}
 
     def update(self, params, grads, lr, state):
+        rates = _column_rates(self.step_state, lr)
         x_old = state["x"]
-        x_new = [y - lr * g for y, g in zip(params, grads)]
+        x_new = [y - rates * g for y, g in zip(params, grads)]
         # gradient restart test, per column
         inner = 0.0
         for g, a, b in zip(grads, x_new, x_old):
@@ -242,10 +260,15 @@ def rearrange(curves):
 def crossing_logit(curves, quantiles):
     """``logit(tau*)``: where the rearranged curves change sign.
 
-    The zero of the piecewise-linear interpolant of the points
-    ``(logit(tau_j), f_j)``; beyond the first or last level the end segment
-    is extended (interpolating in ``logit(tau)`` keeps ``tau*`` inside
-    (0, 1)).  The result is clipped to ``[-30, 30]``.
+    Between levels, ``tau*`` is the zero of the piecewise-linear interpolant
+    of the points ``(logit(tau_j), f_j)``.  When the curve does not change
+    sign on the grid (``f >= 0`` at every level, or ``f < 0`` at every
+    level), the end segment is extended to its zero, at a distance ``e``
+    beyond the end level in ``logit`` units, and that distance is shrunk to
+    ``w e / (w + e)`` with ``w`` the width of the end cell: ``tau*`` moves
+    continuously and monotonically with ``f`` but stays within one more cell
+    of the grid, since the grid cannot resolve levels beyond it (with the
+    default grid 0.05, ..., 0.95 every ``p`` lies in (0.024, 0.976)).
 
     Parameters
     ----------
@@ -269,11 +292,17 @@ def crossing_logit(curves, quantiles):
     den = f_hi - f_lo
     with np.errstate(divide="ignore", invalid="ignore"):
         zero = z_lo + (z_hi - z_lo) * (-f_lo) / den
-    # a flat end segment never crosses zero: the crossing is beyond the grid
-    flat = ~(den > 0)
-    zero = np.where(flat & (n_neg == 0), -np.inf, zero)
-    zero = np.where(flat & (n_neg == G), np.inf, zero)
-    return np.clip(zero, -_Z_MAX, _Z_MAX)
+        # beyond the grid: distance past the end level, shrunk into one cell
+        below = n_neg == 0
+        above = n_neg == G
+        e_below = np.where(den > 0, z[0] - zero, np.inf)
+        e_above = np.where(den > 0, zero - z[-1], np.inf)
+        w_lo, w_hi = z[1] - z[0], z[-1] - z[-2]
+        shrink_lo = np.where(np.isinf(e_below), w_lo, w_lo * e_below / (w_lo + e_below))
+        shrink_hi = np.where(np.isinf(e_above), w_hi, w_hi * e_above / (w_hi + e_above))
+    zero = np.where(below, z[0] - shrink_lo, zero)
+    zero = np.where(above, z[-1] + shrink_hi, zero)
+    return zero
 
 
 # ----------------------------------------------------------------------------
@@ -339,6 +368,8 @@ class LipschitzQuantileClassifier(ClassifierMixin, BaseEstimator):
           puts most samples where the loss is flat, so the local estimate
           grows far beyond ``1/L``: 5-10 times fewer epochs than Nesterov
           at ``1/L`` on breast cancer, iris and wine (see the benchmark).
+          AdGD needs full gradients: mini-batch epochs and ``partial_fit``
+          use the 'lipschitz' step instead.
         - 'lipschitz': ``1/L_j`` per level with the valid smoothness constant
           ``L = (2/pi)(3 sqrt(3)/8) max(1, (1-tau)/tau) lambda_max(X~' S X~)/sum(s) + alpha``
           (``X~`` is ``X`` with a column of ones when fitting an intercept).
@@ -589,9 +620,9 @@ class LipschitzQuantileClassifier(ClassifierMixin, BaseEstimator):
             data = _lipschitz.gram_top_eigenvalue(X, sw, self.fit_intercept)
         return sbqc_curvature(column_levels) * data + self.alpha
 
-    def _make_rule(self, report_column):
+    def _make_rule(self, report_column, stochastic):
         lr = self.learning_rate
-        if isinstance(lr, str) and lr == "local":
+        if isinstance(lr, str) and lr == "local" and not stochastic:
             return _ColumnLocalStep(report_column)
         if isinstance(lr, str):
             return _ColumnLipschitzStep(report_column)
@@ -631,7 +662,10 @@ class LipschitzQuantileClassifier(ClassifierMixin, BaseEstimator):
                 # f = 0: the loss is steepest there and every sample pulls
                 W = np.zeros((n_features, n_cols), dtype=X.dtype)
                 b = np.zeros(n_cols, dtype=X.dtype)
-            rule = self._make_rule(report_column)
+            stochastic = incremental or (
+                self.batch_size is not None and self.batch_size < X.shape[0]
+            )
+            rule = self._make_rule(report_column, stochastic)
             state = TrainState(coefs=[W], intercepts=[b])
             state.step_state = rule.init(L_now)
             state.lipschitz = state.step_state.lipschitz
@@ -648,7 +682,7 @@ class LipschitzQuantileClassifier(ClassifierMixin, BaseEstimator):
             network, loss, X, Y, sw,
             rule=rule, lipschitz_fn=lipschitz_fn, state=state, alpha=self.alpha,
             fit_intercept=self.fit_intercept,
-            optimizer=_Nesterov() if accelerate else SGD(),
+            optimizer=(_Nesterov if accelerate else _ColumnSGD)(state.step_state),
             batch_size=self.batch_size, max_iter=self.max_iter, tol=self.tol,
             n_iter_no_change=self.n_iter_no_change, shuffle=self.shuffle,
             rng=self._rng, verbose=self.verbose, incremental=incremental,
@@ -668,8 +702,7 @@ class LipschitzQuantileClassifier(ClassifierMixin, BaseEstimator):
         self.intercept_ = self.quantile_intercept_[:, report_column].copy()
         self.n_iter_ = state.n_iter
         self.loss_curve_ = list(state.loss_curve)
-        epoch_rates = state.step_state.epoch_rates[: len(self.loss_curve_)]
-        self.learning_rate_history_ = [float(np.mean(r)) for r in epoch_rates]
+        self.learning_rate_history_ = list(state.learning_rate_history)
         self.lipschitz_constant_ = float(state.step_state.lipschitz)
         self.loss_ = float(
             network.objective(X, Y, sw, loss, self.alpha, state.coefs, state.intercepts)

@@ -1,0 +1,495 @@
+"""Tests of LipschitzQuantileClassifier (smooth binary quantile classifier)."""
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.special import expit, logit
+from sklearn.datasets import load_breast_cancer, load_iris, load_wine, make_classification
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sklipschitz._losses import SmoothBinaryQuantileLoss
+from sklipschitz._quantile_classifier import (
+    LipschitzQuantileClassifier,
+    crossing_logit,
+    level_factor,
+    paper_level_factor,
+    rearrange,
+    sbqc_curvature,
+    sbqc_lipschitz,
+)
+
+
+@pytest.fixture(scope="module")
+def cancer():
+    X, y = load_breast_cancer(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.fixture(scope="module")
+def cancer_fit(cancer):
+    X, y = cancer
+    return LipschitzQuantileClassifier().fit(X, y)
+
+
+# ----------------------------------------------------------------------------
+# scikit-learn compatibility
+# ----------------------------------------------------------------------------
+
+ADGD_REASON = (
+    "AdGD's step is a ratio of differences of consecutive iterates and gradients; "
+    "on this non-convex objective the 1e-16 rounding differences between a weighted "
+    "and a repeated sum grow to ~1e-5 over a few hundred epochs, above the check's "
+    "rtol=1e-7 (the deterministic 1/L rule passes the check)"
+)
+MINIBATCH_REASON = (
+    "mini-batch training shuffles the rows: weighting a sample is not the same random "
+    "sequence of steps as repeating it"
+)
+UNSCALED_REASON = (
+    "the check fits unscaled blobs (std 20, uncentred): the valid step 1/L is set by "
+    "the largest eigenvalue of the Gram matrix (~1e3) and moves the intercept too "
+    "slowly within max_iter=1000; the default 'local' rule passes"
+)
+LEVEL_REASON = (
+    "with quantile != 0.5 the label is predicted at that level (p > 1 - quantile), "
+    "not by the largest probability, by design"
+)
+
+ESTIMATORS = [
+    LipschitzQuantileClassifier(),
+    LipschitzQuantileClassifier(learning_rate="lipschitz", max_iter=300),
+    LipschitzQuantileClassifier(quantile=0.3, quantile_grid=[0.1, 0.5, 0.9]),
+    LipschitzQuantileClassifier(batch_size=16, random_state=0, max_iter=50),
+]
+
+
+def expected_failures(est):
+    failures = {}
+    minibatch = est.batch_size is not None
+    if est.learning_rate == "local" or minibatch:
+        reason = MINIBATCH_REASON if minibatch else ADGD_REASON
+        failures["check_sample_weight_equivalence_on_dense_data"] = reason
+        failures["check_sample_weight_equivalence_on_sparse_data"] = reason
+    if est.learning_rate == "lipschitz" or minibatch:
+        failures["check_class_weight_classifiers"] = UNSCALED_REASON
+    if est.quantile != 0.5:
+        failures["check_classifiers_train"] = LEVEL_REASON
+    return failures
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failures)
+def test_sklearn_compatible(estimator, check):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check(estimator)
+
+
+# ----------------------------------------------------------------------------
+# Constants
+# ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("tau", [0.05, 0.2, 0.5, 0.7, 0.95])
+def test_lipschitz_and_curvature_constants_sampled(tau):
+    """Sampled |dl/df| and |d2l/df2| (finite differences) never exceed the
+    constants and come within 1% of them."""
+    loss = SmoothBinaryQuantileLoss(quantile=tau)
+    f = np.linspace(-20, 20, 400001)
+    h = 1e-4
+    top1 = top2 = 0.0
+    for label in (-1.0, 1.0):
+        y = np.full((f.size, 1), label)
+
+        def value(r):
+            return loss.pointwise(y, r[:, None])[:, 0]
+
+        d1 = (value(f + h) - value(f - h)) / (2 * h)
+        d2 = (value(f + h) - 2 * value(f) + value(f - h)) / h**2
+        top1 = max(top1, np.abs(d1).max())
+        top2 = max(top2, np.abs(d2).max())
+    L = float(sbqc_lipschitz(tau))
+    C = float(sbqc_curvature(tau))
+    assert L == pytest.approx((2 / math.pi) * max(1.0, (1 - tau) / tau), rel=1e-15)
+    assert top1 <= L * (1 + 1e-6)
+    assert top1 >= 0.99 * L
+    assert top2 <= C * (1 + 1e-5)
+    assert top2 >= 0.99 * C
+    # the engine's loss object states the same constants
+    assert loss.lipschitz == pytest.approx(L)
+    assert loss.curvature == pytest.approx(C)
+
+
+def test_paper_factor_is_the_literal_formula():
+    taus = np.linspace(0.01, 0.99, 99)
+    literal = [max(1.0, (1 - t) / t, t / (t - 1)) for t in taus]
+    np.testing.assert_array_equal(paper_level_factor(taus), literal)
+    # t / (t - 1) < 0 on (0, 1): the literal formula equals the valid factor
+    np.testing.assert_array_equal(paper_level_factor(taus), level_factor(taus))
+
+
+def test_lipschitz_constant_is_the_smoothness_bound(cancer):
+    X, y = cancer
+    n = X.shape[0]
+    est = LipschitzQuantileClassifier(
+        quantile=0.3, learning_rate="lipschitz", alpha=0.01, max_iter=5
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(X, y)
+    Xt = np.hstack([X, np.ones((n, 1))])
+    lam = np.linalg.eigvalsh(Xt.T @ Xt / n)[-1]
+    kappa = (2 / math.pi) * 3 * math.sqrt(3) / 8
+    expected = kappa * (0.7 / 0.3) * lam + 0.01
+    assert est.lipschitz_constant_ == pytest.approx(expected, rel=1e-10)
+    assert est.learning_rate_history_[0] == pytest.approx(1 / expected, rel=1e-10)
+
+
+def test_paper_constant_reproduces_the_published_formula(cancer):
+    X, y = cancer
+    n = X.shape[0]
+    est = LipschitzQuantileClassifier(quantile=0.2, learning_rate="paper", alpha=0.0,
+                                      max_iter=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(X, y)
+    fro = np.linalg.norm(np.hstack([np.ones((n, 1)), X]))
+    expected = (2 / math.pi) * max(1, 0.8 / 0.2, 0.2 / (0.2 - 1)) * fro / n
+    assert est.lipschitz_constant_ == pytest.approx(expected, rel=1e-12)
+
+
+def test_gradient_steps_at_one_over_L_never_increase_the_objective(cancer):
+    X, y = cancer
+    est = LipschitzQuantileClassifier(learning_rate="lipschitz", solver="gd",
+                                      max_iter=150, tol=0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(X, y)
+    curve = np.array(est.loss_curve_)
+    assert len(curve) == 150
+    assert np.all(np.diff(curve) <= 1e-12 * curve[:-1])
+
+
+# ----------------------------------------------------------------------------
+# Accuracy against LogisticRegression
+# ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "loader, margin", [(load_breast_cancer, 0.01), (load_iris, 0.02), (load_wine, 0.02)]
+)
+def test_accuracy_close_to_logistic_regression(loader, margin):
+    X, y = loader(return_X_y=True)
+    cv = StratifiedKFold(5, shuffle=True, random_state=0)
+    ref = cross_val_score(make_pipeline(StandardScaler(), LogisticRegression()), X, y, cv=cv)
+    ours = cross_val_score(
+        make_pipeline(StandardScaler(), LipschitzQuantileClassifier()), X, y, cv=cv
+    )
+    assert ours.mean() >= ref.mean() - margin
+
+
+# ----------------------------------------------------------------------------
+# Probabilities
+# ----------------------------------------------------------------------------
+
+
+def test_crossing_matches_a_dense_evaluation_of_the_interpolant():
+    rng = np.random.default_rng(0)
+    levels = np.array([0.1, 0.3, 0.5, 0.7, 0.9])
+    curves = rearrange(rng.normal(size=(300, 5)) * 3 + rng.normal(size=(300, 1)))
+    z = crossing_logit(curves, levels)
+    grid_z = np.linspace(logit(0.1), logit(0.9), 200001)
+    for F, zc in zip(curves, z):
+        if F[0] >= 0 or F[-1] < 0:
+            continue  # beyond the grid: extrapolated, checked below
+        values = np.interp(grid_z, logit(levels), F)
+        first = grid_z[np.argmax(values >= 0)]
+        assert zc == pytest.approx(first, abs=5e-5)
+    # beyond the grid tau* stays within one more cell (in logit units)
+    zl = logit(levels)
+    below, above = curves[:, 0] >= 0, curves[:, -1] < 0
+    assert below.any() and above.any()
+    assert np.all((z[below] <= zl[0]) & (z[below] > 2 * zl[0] - zl[1]))
+    assert np.all((z[above] > zl[-1]) & (z[above] < 2 * zl[-1] - zl[-2]))
+    # and moves monotonically with f there: raising the curve lowers tau*
+    np.testing.assert_array_less(crossing_logit(curves[below] + 1.0, levels), z[below])
+    np.testing.assert_array_less(z[above], crossing_logit(curves[above] - 1.0, levels))
+
+
+def test_rearrangement_keeps_the_count_of_nonnegative_levels():
+    rng = np.random.default_rng(1)
+    raw = rng.normal(size=(500, 7))
+    curves = rearrange(raw)
+    assert np.all(np.diff(curves, axis=1) >= 0)
+    np.testing.assert_array_equal((curves >= 0).sum(1), (raw >= 0).sum(1))
+
+
+def test_probabilities_are_valid_and_consistent(cancer, cancer_fit):
+    X, y = cancer
+    est = cancer_fit
+    P = est.predict_proba(X)
+    assert np.all((P >= 0) & (P <= 1))
+    np.testing.assert_allclose(P.sum(1), 1.0, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(est.predict_log_proba(X), np.log(P), atol=1e-12)
+    # p = 1 - tau*, tau* from the decision curves
+    curves = est.decision_curves(X)
+    assert curves.shape == (X.shape[0], est.quantiles_.size)
+    tau_star = expit(crossing_logit(curves, est.quantiles_))
+    np.testing.assert_allclose(P[:, 1], 1 - tau_star, atol=1e-12)
+    # predict at tau = 0.5 agrees with the sign of f at 0.5 and with argmax p
+    j = int(np.flatnonzero(est.quantiles_ == 0.5)[0])
+    np.testing.assert_array_equal(est.predict(X), est.classes_[(curves[:, j] > 0).astype(int)])
+    np.testing.assert_array_equal(est.predict(X), est.classes_[P.argmax(1)])
+    # decision_function = logit(p) at tau = 0.5
+    np.testing.assert_allclose(est.decision_function(X), logit(P[:, 1]), atol=1e-8)
+
+
+def test_probabilities_are_monotone_in_f(cancer, cancer_fit):
+    """Raising f_tau(x) at every level (a larger intercept) never lowers p."""
+    X, _ = cancer
+    est = cancer_fit
+    p0 = est.predict_proba(X)[:, 1]
+    shifted = LipschitzQuantileClassifier()
+    shifted.__dict__.update(est.__dict__)
+    for delta in (0.1, 1.0, 5.0):
+        shifted._intercept_vector = est._intercept_vector + delta
+        p1 = shifted.predict_proba(X)[:, 1]
+        assert np.all(p1 >= p0 - 1e-12)
+        assert np.mean(p1 > p0) > 0.5
+    # and p ranks like the decision function
+    d = est.decision_function(X)
+    order = np.argsort(d, kind="stable")
+    assert np.all(np.diff(p0[order]) >= -1e-12)
+
+
+def test_brier_score_close_to_logistic_regression(cancer):
+    X, y = cancer
+    cv = StratifiedKFold(5, shuffle=True, random_state=0)
+    brier = {"lr": [], "ours": []}
+    for train, test in cv.split(X, y):
+        for key, est in (("lr", LogisticRegression()), ("ours", LipschitzQuantileClassifier())):
+            p = est.fit(X[train], y[train]).predict_proba(X[test])[:, 1]
+            brier[key].append(np.mean((p - y[test]) ** 2))
+    assert np.mean(brier["ours"]) <= np.mean(brier["lr"]) + 0.01
+
+
+def test_multiclass_one_vs_rest_with_string_labels():
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    names = np.array(["setosa", "versicolor", "virginica"])[y]
+    est = LipschitzQuantileClassifier(quantile_grid=9).fit(X, names)
+    np.testing.assert_array_equal(est.classes_, names[[0, 50, 100]])
+    assert est.coef_.shape == (3, 4)
+    assert est.quantile_coef_.shape == (3, est.quantiles_.size, 4)
+    P = est.predict_proba(X)
+    np.testing.assert_allclose(P.sum(1), 1.0, atol=1e-12)
+    pred = est.predict(X)
+    np.testing.assert_array_equal(pred, est.classes_[P.argmax(1)])
+    np.testing.assert_array_equal(pred, est.classes_[est.decision_function(X).argmax(1)])
+    assert np.mean(pred == names) > 0.95
+    # each column of decision_function is the one-vs-rest margin of its class
+    curves = est.decision_curves(X)
+    assert curves.shape == (150, 3, est.quantiles_.size)
+    j = int(np.flatnonzero(est.quantiles_ == 0.5)[0])
+    np.testing.assert_array_equal(est.decision_function(X) > 0, curves[:, :, j] > 0)
+
+
+# ----------------------------------------------------------------------------
+# The level tau
+# ----------------------------------------------------------------------------
+
+
+def test_raising_tau_raises_recall_of_the_positive_class():
+    X, y = make_classification(
+        1500, 10, n_informative=4, weights=[0.85], flip_y=0.05, random_state=3
+    )
+    X = StandardScaler().fit_transform(X)
+    Xtr, Xte, ytr, yte = X[:1000], X[1000:], y[:1000], y[1000:]
+    recall, n_positive = [], []
+    for tau in (0.2, 0.5, 0.8):
+        est = LipschitzQuantileClassifier(quantile=tau, quantile_grid=[0.2, 0.5, 0.8])
+        pred = est.fit(Xtr, ytr).predict(Xte)
+        recall.append(np.mean(pred[yte == 1] == 1))
+        n_positive.append(np.sum(pred == 1))
+    assert recall[0] < recall[1] < recall[2]
+    assert n_positive[0] < n_positive[1] < n_positive[2]
+
+
+def test_label_at_level_tau_is_p_above_one_minus_tau(cancer):
+    X, y = cancer
+    est = LipschitzQuantileClassifier(quantile=0.3, quantile_grid=9).fit(X, y)
+    p = est.predict_proba(X)[:, 1]
+    pred = est.predict(X)
+    np.testing.assert_array_equal(pred == 1, p > 0.7)
+    np.testing.assert_allclose(est.decision_function(X), logit(p) - logit(0.7), atol=1e-8)
+
+
+# ----------------------------------------------------------------------------
+# Confidence
+# ----------------------------------------------------------------------------
+
+
+def test_confidence_definitions(cancer, cancer_fit):
+    X, y = cancer
+    est = cancer_fit
+    p = est.predict_proba(X)[:, 1]
+    c = est.confidence_score(X)
+    np.testing.assert_allclose(c, np.abs(p - 0.5), atol=1e-12)
+    band = 0.25
+    reliable = est.predict_reliable(X, band=band)
+    np.testing.assert_array_equal(reliable, c >= band)
+    pred = est.predict(X)
+    assert est.model_confidence(X) == pytest.approx(reliable.mean())
+    assert est.retention_rate(X, y) == pytest.approx(reliable[pred == y].mean())
+    assert est.retained_accuracy(X, y) == pytest.approx(np.mean(pred[reliable] == y[reliable]))
+    # a reliable prediction is the same at every fitted level inside the band
+    curves = est.decision_curves(X)
+    inside = np.abs(est.quantiles_ - 0.5) <= band
+    same = np.all((curves[:, inside] > 0) == (pred == 1)[:, None], axis=1)
+    assert np.all(same[reliable])
+    # unreliable predictions are the harder ones
+    assert est.retained_accuracy(X, y) >= np.mean(pred == y)
+    assert est.model_confidence(X, band=0.0) == 1.0
+    with pytest.raises(ValueError, match="band"):
+        est.model_confidence(X, band=1.5)
+
+
+def test_multiclass_confidence():
+    X, y = load_wine(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    est = LipschitzQuantileClassifier(quantile_grid=9).fit(X, y)
+    c = est.confidence_score(X)
+    tau_star = 1 - np.vstack([  # one-vs-rest probabilities before normalising
+        expit(-crossing_logit(est.decision_curves(X)[:, k, :], est.quantiles_))
+        for k in range(3)
+    ]).T
+    pred = est.predict(X)
+    rows = np.arange(len(y))
+    others = np.where(np.arange(3)[None, :] == pred[:, None], np.inf, tau_star)
+    expected = np.maximum(np.minimum(0.5 - tau_star[rows, pred], others.min(1) - 0.5), 0)
+    np.testing.assert_allclose(c, expected, atol=1e-12)
+    assert np.all((c >= 0) & (c < 0.5 + 1e-12))
+
+
+# ----------------------------------------------------------------------------
+# Weights, sparse input, partial_fit, warm start
+# ----------------------------------------------------------------------------
+
+
+def test_sample_weight_equals_repetition_with_the_deterministic_rule(cancer):
+    X, y = cancer
+    X, y = X[:200], y[:200]
+    sw = np.random.default_rng(0).integers(0, 3, size=200)
+    kw = dict(learning_rate="lipschitz", max_iter=100, quantile_grid=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a = LipschitzQuantileClassifier(**kw).fit(X, y, sample_weight=sw)
+        b = LipschitzQuantileClassifier(**kw).fit(np.repeat(X, sw, 0), np.repeat(y, sw))
+    np.testing.assert_allclose(a.quantile_coef_, b.quantile_coef_, rtol=1e-7, atol=1e-9)
+
+
+def test_class_weight_moves_predictions(cancer):
+    X, y = cancer
+    base = LipschitzQuantileClassifier(quantile_grid=5).fit(X, y)
+    heavy = LipschitzQuantileClassifier(quantile_grid=5, class_weight={0: 10.0, 1: 1.0})
+    heavy.fit(X, y)
+    assert np.mean(heavy.predict(X) == 0) > np.mean(base.predict(X) == 0)
+    bal = LipschitzQuantileClassifier(quantile_grid=5, class_weight="balanced").fit(X, y)
+    n0, n1 = np.bincount(y)
+    manual = LipschitzQuantileClassifier(quantile_grid=5).fit(
+        X, y, sample_weight=np.where(y == 0, len(y) / (2 * n0), len(y) / (2 * n1))
+    )
+    np.testing.assert_allclose(bal.coef_, manual.coef_, rtol=1e-10)
+
+
+def test_sparse_input_matches_dense(cancer):
+    X, y = cancer
+    Xs = sp.csr_matrix(np.where(np.abs(X) < 0.5, 0.0, X))
+    a = LipschitzQuantileClassifier(quantile_grid=5).fit(Xs, y)
+    b = LipschitzQuantileClassifier(quantile_grid=5).fit(Xs.toarray(), y)
+    # equal up to rounding differences of the sparse and dense products
+    np.testing.assert_allclose(a.predict_proba(Xs), b.predict_proba(Xs.toarray()), atol=1e-5)
+
+
+def test_partial_fit(cancer):
+    X, y = cancer
+    est = LipschitzQuantileClassifier(quantile_grid=5, batch_size=64, random_state=0)
+    with pytest.raises(ValueError, match="classes"):
+        est.partial_fit(X[:50], y[:50])
+    scores = []
+    for epoch in range(30):
+        for chunk in np.array_split(np.arange(len(y)), 4):
+            est.partial_fit(X[chunk], y[chunk], classes=np.array([0, 1]))
+        scores.append(est.score(X, y))
+    assert est.n_iter_ == 120
+    assert scores[-1] > 0.95
+    assert scores[-1] > scores[0]
+    # the valid step for any mini-batch: 1/(curvature * max_i ||x~_i||^2)
+    kappa = (2 / math.pi) * 3 * math.sqrt(3) / 8
+    L = kappa * ((X**2).sum(1).max() + 1) + est.alpha
+    assert est.learning_rate_history_[-1] == pytest.approx(1 / L, rel=1e-10)
+    with pytest.raises(ValueError, match="not in classes"):
+        est.partial_fit(X[:5], np.array([0, 1, 2, 0, 1]))
+    with pytest.raises(ValueError, match="features"):
+        est.partial_fit(X[:5, :3], y[:5])
+
+
+def test_warm_start_continues_from_the_previous_solution(cancer):
+    X, y = cancer
+    est = LipschitzQuantileClassifier(quantile_grid=5, warm_start=True, max_iter=20)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(X, y)
+        first = est.loss_
+        est.fit(X, y)
+    assert est.loss_curve_[0] == pytest.approx(first, rel=1e-9)
+
+
+def test_huge_constant_rate_stays_finite(cancer):
+    X, y = cancer
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = LipschitzQuantileClassifier(learning_rate=1e8, solver="gd", max_iter=30,
+                                          quantile_grid=5).fit(X, y)
+    assert np.all(np.isfinite(est.coef_))
+    assert np.all(np.isfinite(est.predict_proba(X)))
+
+
+# ----------------------------------------------------------------------------
+# Bad input
+# ----------------------------------------------------------------------------
+
+
+def test_bad_input(cancer):
+    X, y = cancer
+    X, y = X[:60], y[:60]
+    with pytest.raises(ValueError, match="1 class"):
+        LipschitzQuantileClassifier().fit(X, np.zeros(60))
+    with pytest.raises(ValueError, match="NaN"):
+        LipschitzQuantileClassifier().fit(X, np.where(np.arange(60) == 3, np.nan, y))
+    for q in (0.0, 1.0, -0.2, 1.5):
+        with pytest.raises(ValueError, match="quantile"):
+            LipschitzQuantileClassifier(quantile=q).fit(X, y)
+    with pytest.raises(ValueError, match="strictly increasing"):
+        LipschitzQuantileClassifier(quantile_grid=[0.2, 0.6, 0.4]).fit(X, y)
+    with pytest.raises(ValueError, match=r"inside \(0, 1\)"):
+        LipschitzQuantileClassifier(quantile_grid=[0.0, 0.5, 0.9]).fit(X, y)
+    with pytest.raises(ValueError, match=r"inside \(0, 1\)"):
+        LipschitzQuantileClassifier(quantile_grid=[0.5, 1.2]).fit(X, y)
+    with pytest.raises(ValueError, match="quantile_grid"):
+        LipschitzQuantileClassifier(quantile_grid=1).fit(X, y)
+    with pytest.raises(NotFittedError):
+        LipschitzQuantileClassifier().predict(X)
+    est = LipschitzQuantileClassifier(quantile_grid=3).fit(X, y)
+    for method in ("predict", "predict_proba", "decision_function", "confidence_score"):
+        with pytest.raises(ValueError, match="features"):
+            getattr(est, method)(X[:, :5])
+    with pytest.raises(ValueError, match="1 class"):
+        LipschitzQuantileClassifier().fit(X, y, sample_weight=(y == 1).astype(float))

@@ -1,0 +1,240 @@
+"""Benchmark of LipschitzQuantileClassifier (smooth binary quantile classifier).
+
+1. Convergence: epochs and time to reach a relative objective gap of 1e-3
+   and 1e-5 (against the lowest objective any run found) for the default
+   learning rate ('local', AdGD per level, started at 1/L), the valid 1/L
+   with plain and Nesterov steps, the published 'paper' constant, and the
+   best constant rate of a grid, on standardized breast cancer, iris, wine.
+2. Quality on breast cancer (standardized, stratified 5-fold): accuracy,
+   Brier score, expected calibration error vs LogisticRegression; model
+   confidence, retention rate and accuracy on the retained samples.
+3. Plots (benchmarks/results/): calibration curves, and p(x) against the
+   tau-curves of a few samples.
+
+Run:  python benchmarks/bench_quantile_classifier.py [convergence] [quality]
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+from sklearn.calibration import calibration_curve
+from sklearn.datasets import load_breast_cancer, load_iris, load_wine
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+from sklearn.preprocessing import StandardScaler
+
+from sklipschitz._quantile_classifier import LipschitzQuantileClassifier, crossing_logit
+
+RESULTS = Path(__file__).resolve().parent / "results"
+CONSTANT_GRID = [0.03, 0.3, 3.0, 30.0, 300.0]
+GAPS = (1e-2, 1e-3, 1e-4)
+
+
+def fit(X, y, **params):
+    est = LipschitzQuantileClassifier(**params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        t0 = time.perf_counter()
+        est.fit(X, y)
+        elapsed = time.perf_counter() - t0
+    return est, elapsed
+
+
+def epochs_to(curve, target):
+    hit = np.flatnonzero(np.asarray(curve) <= target)
+    return int(hit[0]) + 1 if hit.size else None
+
+
+def convergence_table(max_iter=2000):
+    print("=" * 100)
+    print("Convergence (standardized data, default grid of 19 levels, alpha=1e-4)")
+    print(f"every rule run for {max_iter} epochs without early stopping; epochs (and time) until")
+    print("the objective is within a relative gap of F*, the lowest objective any run found")
+    print("=" * 100)
+    for loader in (load_breast_cancer, load_iris, load_wine):
+        X, y = loader(return_X_y=True)
+        X = StandardScaler().fit_transform(X)
+        free = dict(tol=0.0, n_iter_no_change=max_iter, max_iter=max_iter)
+        runs = {
+            "local = AdGD from 1/L (default)": fit(X, y, **free),
+            "lipschitz 1/L, nesterov": fit(X, y, learning_rate="lipschitz", **free),
+            "lipschitz 1/L, gd": fit(X, y, learning_rate="lipschitz", solver="gd", **free),
+            "paper, gd": fit(X, y, learning_rate="paper", solver="gd", **free),
+            "paper, nesterov": fit(X, y, learning_rate="paper", **free),
+        }
+        const = {}
+        for solver in ("gd", "nesterov"):
+            for lr in CONSTANT_GRID:
+                const[(solver, lr)] = fit(X, y, learning_rate=lr, solver=solver, **free)
+        f_star = min(min(e.loss_curve_) for e, _ in list(runs.values()) + list(const.values()))
+
+        def reach(est, g):
+            return epochs_to(est.loss_curve_, f_star * (1 + g))
+
+        def row(name, est, elapsed):
+            cells = []
+            for g in GAPS:
+                k = reach(est, g)
+                cells.append(f"{k:6d} {elapsed * k / len(est.loss_curve_):6.2f}s" if k
+                             else f"{'-':>6s} {'':7s}")
+            best = min(est.loss_curve_)
+            gap = (best - f_star) / f_star
+            # non-convex: a run may settle in another local minimum; epochs until
+            # it is within 1e-3 of its own best value
+            own = epochs_to(est.loss_curve_, best * (1 + 1e-3))
+            print(f"  {name:34s} " + "  ".join(cells)
+                  + f"  {gap:9.1e}  {own:6d}  {est.score(X, y):.4f}")
+
+        print(f"\n{loader.__name__[5:]}  (n={X.shape[0]}, d={X.shape[1]}, F*={f_star:.6f})")
+        print(f"  {'rule':34s} " + "  ".join(f"{'to ' + format(g, '.0e'):>13s}" for g in GAPS)
+              + f"  {'best gap':>9s}  {'settle':>6s}  train acc")
+        for name, (est, el) in runs.items():
+            row(name, est, el)
+        for solver in ("gd", "nesterov"):
+            items = [(k, v) for k, v in const.items() if k[0] == solver]
+            items.sort(key=lambda kv: (reach(kv[1][0], GAPS[0]) or 10**9,
+                                       min(kv[1][0].loss_curve_)))
+            (_, lr), (est, el) = items[0]
+            row(f"best constant, {solver} ({lr:g})", est, el)
+        # where the default stopping rule stops
+        print("  default stopping rule (n_iter_no_change=10):")
+        for tol in (1e-4, 1e-5, 1e-6):
+            est, el = fit(X, y, tol=tol)
+            gap = (est.loss_ - f_star) / f_star
+            print(f"    tol={tol:g}{' (default)' if tol == 1e-5 else '          '}: stops after "
+                  f"{est.n_iter_:5d} epochs, {el:6.3f}s, gap {gap:8.1e}, train acc {est.score(X, y):.4f}")
+
+
+def expected_calibration_error(y, p, n_bins=10):
+    bins = np.minimum((p * n_bins).astype(int), n_bins - 1)
+    ece = 0.0
+    for b in range(n_bins):
+        m = bins == b
+        if m.any():
+            ece += m.mean() * abs(y[m].mean() - p[m].mean())
+    return ece
+
+
+def quality_table():
+    print("\n" + "=" * 100)
+    print("Breast cancer, standardized in each fold, stratified 5-fold (shuffle, seed 0)")
+    print("=" * 100)
+    X, y = load_breast_cancer(return_X_y=True)
+    cv = StratifiedKFold(5, shuffle=True, random_state=0)
+    models = {
+        "LogisticRegression": lambda: LogisticRegression(),
+        "sBQC tau=0.5 (default)": lambda: LipschitzQuantileClassifier(),
+        "sBQC tau=0.5, 39 levels": lambda: LipschitzQuantileClassifier(quantile_grid=39),
+        "sBQC tau=0.5, alpha=1e-2": lambda: LipschitzQuantileClassifier(alpha=1e-2),
+    }
+    out = {name: {"p": np.zeros(len(y)), "acc": [], "brier": [], "conf": [], "ret": [],
+                  "racc": [], "time": []} for name in models}
+    for train, test in cv.split(X, y):
+        scaler = StandardScaler().fit(X[train])
+        Xtr, Xte = scaler.transform(X[train]), scaler.transform(X[test])
+        for name, make in models.items():
+            est = make()
+            t0 = time.perf_counter()
+            est.fit(Xtr, y[train])
+            out[name]["time"].append(time.perf_counter() - t0)
+            p = est.predict_proba(Xte)[:, 1]
+            out[name]["p"][test] = p
+            out[name]["acc"].append(est.score(Xte, y[test]))
+            out[name]["brier"].append(np.mean((p - y[test]) ** 2))
+            if isinstance(est, LipschitzQuantileClassifier):
+                out[name]["conf"].append(est.model_confidence(Xte))
+                out[name]["ret"].append(est.retention_rate(Xte, y[test]))
+                out[name]["racc"].append(est.retained_accuracy(Xte, y[test]))
+    print(f"  {'model':28s} {'accuracy':>9s} {'Brier':>7s} {'ECE':>6s} {'model conf.':>11s}"
+          f" {'retention':>9s} {'retained acc.':>13s} {'fit time':>9s}")
+    for name, r in out.items():
+        ece = expected_calibration_error(y, r["p"])
+        extra = (f"{np.mean(r['conf']):11.4f} {np.mean(r['ret']):9.4f} {np.mean(r['racc']):13.4f}"
+                 if r["conf"] else f"{'':11s} {'':9s} {'':13s}")
+        print(f"  {name:28s} {np.mean(r['acc']):9.4f} {np.mean(r['brier']):7.4f} {ece:6.4f}"
+              f" {extra} {np.mean(r['time']):8.3f}s")
+    print("  (model confidence: share of reliable predictions, band +-0.25 around tau; retention:"
+          " share of the correct predictions that are reliable)")
+
+    # confidence band sweep on the default model
+    print("\n  band   model confidence   retention   retained accuracy   (default model, CV means)")
+    for band in (0.05, 0.15, 0.25, 0.35, 0.45):
+        conf, ret, racc = [], [], []
+        for train, test in cv.split(X, y):
+            scaler = StandardScaler().fit(X[train])
+            est = LipschitzQuantileClassifier().fit(scaler.transform(X[train]), y[train])
+            Xte = scaler.transform(X[test])
+            conf.append(est.model_confidence(Xte, band))
+            ret.append(est.retention_rate(Xte, y[test], band))
+            racc.append(est.retained_accuracy(Xte, y[test], band))
+        print(f"  {band:4.2f} {np.mean(conf):18.4f} {np.mean(ret):11.4f} {np.nanmean(racc):19.4f}")
+    return out, y
+
+
+def plots(out, y):
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:  # pragma: no cover
+        print("matplotlib not available: no plots")
+        return
+    RESULTS.mkdir(parents=True, exist_ok=True)
+
+    fig, ax = plt.subplots(figsize=(5.5, 5))
+    ax.plot([0, 1], [0, 1], "k:", lw=1)
+    for name in ("LogisticRegression", "sBQC tau=0.5 (default)", "sBQC tau=0.5, 39 levels"):
+        frac, mean = calibration_curve(y, out[name]["p"], n_bins=10, strategy="quantile")
+        ax.plot(mean, frac, "o-", label=name)
+    ax.set_xlabel("mean predicted probability")
+    ax.set_ylabel("fraction of positives")
+    ax.set_title("Calibration, breast cancer (5-fold out-of-fold)")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(RESULTS / "quantile_classifier_calibration.png", dpi=120)
+    plt.close(fig)
+
+    X, yy = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    rng = np.random.default_rng(0)
+    idx = rng.permutation(len(yy))
+    train, test = idx[:400], idx[400:]
+    est = LipschitzQuantileClassifier(quantile_grid=39).fit(X[train], yy[train])
+    p = est.predict_proba(X[test])[:, 1]
+    # samples spread over the probability range
+    picks = [test[np.argmin(np.abs(p - q))] for q in (0.1, 0.35, 0.6, 0.85)]
+    curves = est.decision_curves(X[picks])
+    z = crossing_logit(curves, est.quantiles_)
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for c, zi, i in zip(curves, z, picks):
+        tau_star = 1 / (1 + np.exp(-zi))
+        g = (2 / np.pi) * np.arctan(c)
+        line, = ax.plot(est.quantiles_, g, "o-", ms=3,
+                        label=f"sample {i}: p = 1 - tau* = {1 - tau_star:.2f} (y={yy[i]})")
+        ax.axvline(tau_star, color=line.get_color(), ls="--", lw=1)
+    ax.axhline(0, color="k", lw=0.8)
+    ax.set_xlabel("level tau")
+    ax.set_ylabel("(2/pi) arctan f_tau(x)  (rearranged)")
+    ax.set_title("tau-curves and their sign change tau* (dashed)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(RESULTS / "quantile_classifier_tau_curves.png", dpi=120)
+    plt.close(fig)
+    print(f"\nplots saved in {RESULTS}")
+
+
+if __name__ == "__main__":
+    import sys
+
+    parts = sys.argv[1:] or ["convergence", "quality"]
+    if "convergence" in parts:
+        convergence_table()
+    if "quality" in parts:
+        out, y = quality_table()
+        plots(out, y)

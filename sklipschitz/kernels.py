@@ -65,16 +65,21 @@ fixed offset of every pre-activation) breaks both: ``(alpha, shift)`` and
 
 Truncation
 ----------
-Coefficient decay slows as ``r`` grows (the degree needed grows like ``r^2``;
-for ``r >> 1`` the unit sees only its two saturated ends and the kernel tends
-to a constant).  With ``degree="auto"`` each point keeps the smallest degree
-``J_x`` for which the bound ``sqrt(tail_x(J) * max_z tail_z(J)) <= tol * c0``
-holds, where ``tail_x(J) = sum_{j > J} a_j(r_x)^2`` (computed exactly for the
-discrete quadrature by Parseval); by Cauchy-Schwarz and ``|rho| <= 1`` every
-entry of the normalised kernel is then within ``tol`` of the infinite series.
-Quadrature orders grow with ``r^2`` (per group of points) up to a cap; when
-inputs are so large that the cap or ``max_degree`` is reached a warning says
-that the inputs look unscaled.
+Coefficient decay slows as ``r`` grows (the degree needed grows like
+``r^2``).  With ``degree="auto"`` each point keeps the smallest degree
+``J_x`` with ``tail_x(J_x) <= tol^2 c0``, where ``tail_x(J) = sum_{j > J}
+a_j(r_x)^2`` (a reverse cumulative sum, so no cancellation; exact for the
+discrete quadrature by Parseval).  ``J_x`` depends on the point alone, so a
+point gets the same series in every call (training and test Gram matrices).
+The pair ``(x, z)`` uses ``min(J_x, J_z)`` terms and, by Cauchy-Schwarz and
+``|rho| <= 1``, each entry of the normalised kernel is within
+``tol * sqrt(K(z, z))`` of the infinite series, ``z`` being the point with the
+larger degree (``K(z, z)`` is about 1 for standardized data).  Quadrature
+orders grow with ``r^2`` (per group of points) up to a cap.  For ``r >> 1``
+the unit only sees its saturated ends (the kernel of such points tends to a
+constant for ``0 < alpha < 1``, to a step-function kernel for ``alpha`` in
+``{0, 1}``) and the series converges slowly; when the quadrature cap or
+``max_degree`` is reached a warning says that the inputs look unscaled.
 """
 
 from __future__ import annotations
@@ -96,6 +101,7 @@ from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.extmath import row_norms, safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted, validate_data
+from threadpoolctl import ThreadpoolController
 
 from ._activations import sbaf_unit
 
@@ -113,6 +119,21 @@ _R_RESOLVED = math.sqrt((_MAX_QUADRATURE - 48) / 16.0)
 _R_CLIP = 1e100
 # Target size (bytes) of one row block of the Gram matrix.
 _BLOCK_BYTES = 1 << 21
+_BLAS = None
+
+
+def _single_threaded_blas():
+    """Context limiting BLAS to one thread.
+
+    The Gram matrix is built from many small matrix products (one per row
+    block and per quadrature group); a multi-threaded BLAS spends more time
+    synchronising its threads on those than computing, badly so on a busy
+    machine.
+    """
+    global _BLAS
+    if _BLAS is None:
+        _BLAS = ThreadpoolController()
+    return _BLAS.limit(limits=1, user_api="blas")
 
 _KERNEL_CONSTRAINTS = {
     "k": [Interval(Real, 0, None, closed="neither")],
@@ -190,7 +211,10 @@ def _coefficients(r, k, alpha, shift, *, n_terms, n_quadrature=None, min_quadrat
         Ai = F @ psi
         A[idx, : Ai.shape[1]] = Ai
         if Ai.shape[1] < order:
-            resid[idx] = np.maximum(np.einsum("ij,ij->i", F, F) - np.einsum("ij,ij->i", Ai, Ai), 0.0)
+            # energy of the degrees not returned, as the squared norm of the
+            # projection residual (no cancellation, unlike |F|^2 - |Ai|^2)
+            R = F - Ai @ psi.T
+            resid[idx] = np.einsum("ij,ij->i", R, R)
     return A, resid, q
 
 
@@ -247,33 +271,39 @@ def _check_finite_params(k, shift):
 def _select_degrees(A, resid, q, *, degree, max_degree, tol, c0, first, step):
     """Per-point truncation degree ``J_x`` (see module docstring).
 
-    Returns the degrees and the entry-wise bound they achieve on the
-    normalised kernel.
+    ``J_x`` is the smallest degree with ``tail_x(J_x) <= tol^2 c0``; it
+    depends on the point alone (not on the rest of the batch).  Returns the
+    degrees and ``eps = max_x sqrt(tail_x(J_x) / c0)`` (``<= tol`` unless a
+    cap was reached).
     """
     n = A.shape[0]
     if degree != "auto":
         return np.minimum(int(degree), q - 1), 0.0
-    # tails[i, J] = sum_{j > J} a_j(r_i)^2 (reverse cumulative sum: no
-    # cancellation) plus the energy of degrees beyond those computed.
-    sq = A * A
-    tails = np.cumsum(sq[:, ::-1], axis=1)[:, ::-1]
-    tails = np.concatenate([tails[:, 1:], np.zeros((n, 1))], axis=1) + resid[:, None]
-    worst = tails.max(axis=0)
-    ok = tails * worst[None, :] <= (tol * c0) ** 2
-    cap = np.minimum(np.minimum(max_degree, q - 1), A.shape[1] - 1)
-    ok[:, : first] = False
-    cols = np.arange(A.shape[1])
-    ok &= cols[None, :] <= cap[:, None]
-    J = np.where(ok.any(axis=1), np.argmax(ok, axis=1), cap)
-    if step == 2:
-        J = J + (J % 2)  # even-only series: round up to an even degree
-        J = np.minimum(J, np.where(cap % 2 == 0, cap, cap - 1))
-    J = np.maximum(J, first)
-    # achieved bound on the normalised kernel (entry-wise)
-    Jc = np.minimum(J, A.shape[1] - 1)
-    t_at = tails[np.arange(n), Jc] * worst[Jc]
-    bound = float(np.sqrt(t_at.max()) / c0) if n else 0.0
-    return J, bound
+    J = np.empty(n, dtype=int)
+    eps2 = 0.0
+    for order in np.unique(q):  # points of one group have Q_i columns at most
+        idx = np.flatnonzero(q == order)
+        L = int(min(order, A.shape[1]))
+        sq = A[idx, :L] ** 2
+        # tails[i, J] = sum_{j > J} a_j^2 (reverse cumulative sum: no
+        # cancellation) plus the energy of the degrees not computed.
+        tails = np.empty_like(sq)
+        tails[:, ::-1] = np.cumsum(sq[:, ::-1], axis=1)
+        tails[:, :-1] = tails[:, 1:]
+        tails[:, -1] = 0.0
+        tails += resid[idx, None]
+        cap = min(max_degree, L - 1)
+        if step == 2 and (cap - first) % 2:
+            cap -= 1
+        ok = tails[:, : cap + 1] <= tol * tol * c0
+        ok[:, :first] = False
+        if step == 2:
+            ok[:, (first + 1) % 2 :: 2] = False  # even-only series: even degrees
+        Jg = np.where(ok.any(axis=1), np.argmax(ok, axis=1), cap)
+        Jg = np.maximum(Jg, first)
+        J[idx] = Jg
+        eps2 = max(eps2, float(tails[np.arange(idx.size), np.minimum(Jg, L - 1)].max()))
+    return J, math.sqrt(eps2 / c0)
 
 
 # --------------------------------------------------------------------------
@@ -324,8 +354,13 @@ def _gram(Ux, Ax, Jx, Uy, Ay, Jy, *, first, step):
     return out
 
 
-def _sbaf_kernel(X, Y, *, k, alpha, scale, shift, normalize, degree, max_degree, tol,
-                 n_quadrature, diag_only=False, stacklevel=3):
+def _sbaf_kernel(X, Y, **kwargs):
+    with _single_threaded_blas():
+        return _sbaf_kernel_impl(X, Y, **kwargs)
+
+
+def _sbaf_kernel_impl(X, Y, *, k, alpha, scale, shift, normalize, degree, max_degree, tol,
+                      n_quadrature, diag_only=False, stacklevel=3):
     _check_finite_params(k, shift)
     X, Y = _check_pair(X, Y)
     d = X.shape[1]
@@ -349,22 +384,32 @@ def _sbaf_kernel(X, Y, *, k, alpha, scale, shift, normalize, degree, max_degree,
     if even:
         A[:, 1::2] = 0.0
     c0 = _reference_variance(d, s, k, alpha, shift)
-    J, bound = _select_degrees(A, resid, q, degree=degree, max_degree=max_degree, tol=tol,
-                               c0=c0, first=first, step=step)
+    J, eps = _select_degrees(A, resid, q, degree=degree, max_degree=max_degree, tol=tol,
+                             c0=c0, first=first, step=step)
     r_max = float(r.max()) if r.size else 0.0
-    if degree == "auto" and (bound > tol or (n_quadrature is None and r_max > _R_RESOLVED)):
+    unresolved = n_quadrature is None and r_max > _R_RESOLVED
+    if degree == "auto" and (eps > tol or unresolved):
+        if unresolved:
+            detail = (
+                f"the quadrature (order <= {_MAX_QUADRATURE}) resolves the unit only "
+                f"for r <= {_R_RESOLVED:.3g}, so the series of such points is inaccurate"
+            )
+        else:
+            detail = (
+                f"their series reaches max_degree={max_degree} and is accurate only "
+                f"to about {eps:.2g} (tol={tol:g})"
+            )
         warnings.warn(
-            f"SBAF kernel: scale * ||(x, 1)|| reaches {r_max:.3g} (about 1 for "
-            "standardized inputs); the inputs look unscaled (or `scale` is too "
-            "large). For such points the kernel is close to constant, and the "
-            f"series is only accurate to about {max(bound, tol):.2g} "
-            f"(max_degree={max_degree}, quadrature order <= {_MAX_QUADRATURE}). "
+            f"SBAF kernel: r = scale * ||(x, 1)|| reaches {r_max:.3g} (about 1 for "
+            "standardized inputs): the inputs look unscaled, or `scale` is too "
+            f"large. The unit is saturated for such points and {detail}. "
             "Standardize the features (e.g. with StandardScaler).",
             UserWarning,
             stacklevel=stacklevel,
         )
     # zero every coefficient beyond the point's own degree (keeps PSD, see
     # module docstring) and below the first kept degree
+    A = A[:, : int(J.max()) + 1] if J.size else A[:, :1]
     cols = np.arange(A.shape[1])
     A = np.where((cols[None, :] <= J[:, None]) & (cols[None, :] >= first), A, 0.0)
     if normalize:
@@ -428,8 +473,10 @@ def sbaf_kernel(
     max_degree : int, default=400
         Upper limit of the automatic degree.
     tol : float in (0, 1), default=1e-6
-        Entry-wise truncation error allowed on the normalised kernel (for
-        ``normalize=False``: ``tol * c0`` on the raw kernel).
+        Truncation tolerance: each point keeps the smallest degree whose
+        neglected coefficient energy is ``<= tol^2 c0``; an entry of the
+        normalised kernel is then within ``tol * sqrt(max(K(x, x), K(z, z)))``
+        of the infinite series (``tol * c0 * ...`` for ``normalize=False``).
     n_quadrature : int, default=None
         Gauss-Hermite order for the coefficients; ``None`` chooses it per
         point from ``r = scale * ||(x, 1)||`` (64 nodes for ``r <= 1.6``).
@@ -441,7 +488,7 @@ def sbaf_kernel(
     return _sbaf_kernel(
         X, Y, k=k, alpha=alpha, scale=scale, shift=shift, normalize=normalize,
         degree=degree, max_degree=max_degree, tol=tol, n_quadrature=n_quadrature,
-        stacklevel=4,
+        stacklevel=5,
     )
 
 
@@ -489,12 +536,12 @@ class SBAFKernel(BaseEstimator):
     def __call__(self, X, Y=None):
         """Gram matrix ``K(X, Y)`` of shape (n_samples_X, n_samples_Y)."""
         self._validate_params()
-        return _sbaf_kernel(X, Y, **self.get_params(deep=False))
+        return _sbaf_kernel(X, Y, stacklevel=4, **self.get_params(deep=False))
 
     def diag(self, X):
         """``K(x, x)`` for each row of ``X`` (without the full Gram matrix)."""
         self._validate_params()
-        return _sbaf_kernel(X, None, diag_only=True, **self.get_params(deep=False))
+        return _sbaf_kernel(X, None, diag_only=True, stacklevel=4, **self.get_params(deep=False))
 
 
 def _mean_activation(norms, s, k, alpha, shift):

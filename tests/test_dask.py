@@ -1,0 +1,149 @@
+"""Scale-out on dask: dask-ml's Incremental, joblib's dask backend, a distributed constant.
+
+Needs the optional ``[dask]`` extra (dask, distributed, dask-ml); skipped
+without it.  Runs on an in-process ``LocalCluster(n_workers=2,
+processes=False)``.
+
+Note: dask-ml 2025.1.0's ``r2_score`` fails with dask >= 2025.2
+(dask/dask-ml#1012, fixed upstream but not released), and it is the default
+scoring of ``Incremental`` for regressors; the tests pass
+``scoring='neg_mean_squared_error'``.
+"""
+
+import numpy as np
+import pytest
+
+da = pytest.importorskip("dask.array")
+distributed = pytest.importorskip("distributed")
+dask_ml_wrappers = pytest.importorskip("dask_ml.wrappers")
+
+import joblib  # noqa: E402
+from dask import delayed  # noqa: E402
+from sklearn.model_selection import GridSearchCV, KFold  # noqa: E402
+
+from sklipschitz import LipschitzRegressor  # noqa: E402
+from sklipschitz._lipschitz import gram_top_eigenvalue, mean_row_norm  # noqa: E402
+
+try:
+    from sklipschitz import LipschitzQuantileClassifier
+except ImportError:  # not exported yet
+    from sklipschitz._quantile_classifier import LipschitzQuantileClassifier
+
+Incremental = dask_ml_wrappers.Incremental
+N, D, CHUNK = 2000, 4, 500
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(
+        n_workers=2, processes=False, threads_per_worker=1, dashboard_address=None
+    )
+    with distributed.Client(cluster) as c:
+        yield c
+    cluster.close()
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((N, D))
+    y = X @ np.array([1.0, -2.0, 0.5, 0.0]) + 1.0 + rng.standard_t(3, N)
+    return X, y
+
+
+def blocks(A):
+    return [A[i:i + CHUNK] for i in range(0, A.shape[0], CHUNK)]
+
+
+def test_incremental_regressor_feeds_blocks_to_partial_fit(client, data):
+    X, y = data
+    dX = da.from_array(X, chunks=(CHUNK, D))
+    dy = da.from_array(y, chunks=CHUNK)
+    inc = Incremental(LipschitzRegressor(), scoring="neg_mean_squared_error",
+                      shuffle_blocks=False)
+    for _ in range(3):
+        inc.partial_fit(dX, dy)
+    # the same steps as partial_fit on the blocks in order, on one machine
+    ref = LipschitzRegressor()
+    for _ in range(3):
+        for Xb, yb in zip(blocks(X), blocks(y)):
+            ref.partial_fit(Xb, yb)
+    np.testing.assert_allclose(inc.estimator_.coef_, ref.coef_, rtol=1e-12)
+    assert inc.estimator_.intercept_ == pytest.approx(ref.intercept_, rel=1e-12)
+    assert inc.estimator_.lipschitz_constant_ == ref.lipschitz_constant_
+    # predictions are lazy and blockwise
+    pred = inc.predict(dX)
+    assert isinstance(pred, da.Array)
+    np.testing.assert_allclose(pred.compute(), ref.predict(X), rtol=1e-12)
+    mse = -inc.score(dX, dy)
+    assert mse == pytest.approx(np.mean((y - ref.predict(X)) ** 2), rel=1e-10)
+    # close to the in-memory least-squares fit (constant steps over chunks
+    # reach a neighbourhood of the optimum, see test_out_of_core.py)
+    full = LipschitzRegressor().fit(X, y)
+    full_mse = np.mean((y - full.predict(X)) ** 2)
+    assert full_mse <= mse < 1.01 * full_mse
+
+
+def test_incremental_quantile_classifier_with_classes(client, data):
+    X, _ = data
+    rng = np.random.default_rng(1)
+    labels = np.where(X[:, 0] - X[:, 1] + 0.5 * rng.standard_normal(N) > 0, "yes", "no")
+    dX = da.from_array(X, chunks=(CHUNK, D))
+    dy = da.from_array(labels, chunks=CHUNK)
+    params = dict(quantile=0.5, random_state=0)
+    inc = Incremental(LipschitzQuantileClassifier(**params), scoring="accuracy",
+                      shuffle_blocks=False)
+    for _ in range(2):
+        inc.partial_fit(dX, dy, classes=["no", "yes"])
+    ref = LipschitzQuantileClassifier(**params)
+    for _ in range(2):
+        for Xb, yb in zip(blocks(X), blocks(labels)):
+            ref.partial_fit(Xb, yb, classes=["no", "yes"])
+    np.testing.assert_array_equal(inc.estimator_.classes_, ["no", "yes"])
+    np.testing.assert_allclose(inc.estimator_.coef_, ref.coef_, rtol=1e-12)
+    pred = inc.predict(dX).compute()
+    np.testing.assert_array_equal(pred, ref.predict(X))
+    assert np.mean(pred == labels) > 0.75
+    proba = inc.predict_proba(dX).compute()
+    np.testing.assert_allclose(proba, ref.predict_proba(X), rtol=1e-12)
+
+
+def test_grid_search_with_joblib_dask_backend(client, data):
+    X, y = data
+    grid = {"alpha": [0.0, 0.1, 1.0], "loss": ["squared_error", "quantile"]}
+    cv = KFold(3, shuffle=True, random_state=0)
+    local = GridSearchCV(LipschitzRegressor(), grid, cv=cv).fit(X, y)
+    with distributed.get_task_stream(client) as stream, joblib.parallel_backend("dask"):
+        remote = GridSearchCV(LipschitzRegressor(), grid, cv=cv, n_jobs=-1).fit(X, y)
+    assert remote.best_params_ == local.best_params_
+    np.testing.assert_allclose(remote.cv_results_["mean_test_score"],
+                               local.cv_results_["mean_test_score"], rtol=1e-10)
+    # the 18 fits ran as tasks on the cluster (joblib batches them)
+    assert len(stream.data) > 0
+    assert {t["worker"] for t in stream.data} <= set(client.scheduler_info()["workers"])
+
+
+def _partials(Xp, sp):
+    """What one worker sends: X~'SX~ of its rows, sum(s), sum_i s_i ||x~_i||."""
+    Xt = np.hstack([Xp, np.ones((Xp.shape[0], 1))])
+    return Xt.T @ (Xt * sp[:, None]), sp.sum(), sp @ np.sqrt(np.einsum("ij,ij->i", Xt, Xt))
+
+
+def _add(a, b):
+    return a[0] + b[0], a[1] + b[1], a[2] + b[2]
+
+
+def test_distributed_constant_equals_single_machine_constant(client, data):
+    X, _ = data
+    sw = np.random.default_rng(2).uniform(0.5, 2.0, N)
+    dX = da.from_array(X, chunks=(300, D))  # uneven partitions
+    dsw = da.from_array(sw, chunks=300)
+    parts = [delayed(_partials)(xb, sb)
+             for xb, sb in zip(dX.to_delayed().ravel(), dsw.to_delayed().ravel())]
+    while len(parts) > 1:  # tree reduction, as dask's own reductions do
+        parts = [delayed(_add)(*parts[i:i + 2]) if i + 1 < len(parts) else parts[i]
+                 for i in range(0, len(parts), 2)]
+    gram, total, norms = client.compute(parts[0]).result()
+    lam = np.linalg.eigvalsh(gram / total)[-1]
+    assert lam == pytest.approx(gram_top_eigenvalue(X, sw, True), rel=1e-12)
+    assert norms / total == pytest.approx(mean_row_norm(X, sw, True), rel=1e-12)

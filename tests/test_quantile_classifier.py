@@ -65,9 +65,9 @@ LEVEL_REASON = (
 
 ESTIMATORS = [
     LipschitzQuantileClassifier(),
-    LipschitzQuantileClassifier(learning_rate="lipschitz", max_iter=300),
+    LipschitzQuantileClassifier(learning_rate="lipschitz", max_iter=100),
     LipschitzQuantileClassifier(quantile=0.3, quantile_grid=[0.1, 0.5, 0.9]),
-    LipschitzQuantileClassifier(batch_size=16, random_state=0, max_iter=50),
+    LipschitzQuantileClassifier(batch_size=16, random_state=0, max_iter=20),
 ]
 
 

@@ -437,7 +437,7 @@ def sbaf_kernel(
     normalize=True,
     degree="auto",
     max_degree=400,
-    tol=1e-6,
+    tol=1e-4,
     n_quadrature=None,
 ):
     """Gram matrix of the SBAF kernel (infinitely wide SBAF network).
@@ -472,7 +472,7 @@ def sbaf_kernel(
         the smallest degree meeting ``tol``.
     max_degree : int, default=400
         Upper limit of the automatic degree.
-    tol : float in (0, 1), default=1e-6
+    tol : float in (0, 1), default=1e-4
         Truncation tolerance: each point keeps the smallest degree whose
         neglected coefficient energy is ``<= tol^2 c0``; an entry of the
         normalised kernel is then within ``tol * sqrt(max(K(x, x), K(z, z)))``
@@ -520,7 +520,7 @@ class SBAFKernel(BaseEstimator):
         normalize=True,
         degree="auto",
         max_degree=400,
-        tol=1e-6,
+        tol=1e-4,
         n_quadrature=None,
     ):
         self.k = k

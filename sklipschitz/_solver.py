@@ -173,6 +173,7 @@ def train(
     guard_threshold=None,
     score_fn=None,
     absolute_tol=False,
+    guard_loss_fn=None,
 ):
     """Run epochs of gradient descent on ``network`` until a stopping rule fires.
 
@@ -197,6 +198,12 @@ def train(
         Count an epoch as improving when the training loss drops by more
         than ``tol`` (as scikit-learn's MLP does) instead of by more than
         ``tol`` times the best loss so far.
+    guard_loss_fn : callable(coefs, intercepts) -> float or None
+        With ``guard='halve'``: the full training objective at the weights
+        reached at the end of an epoch.  When given, the guard judges this
+        value (instead of the mean of the mini-batch losses, which can hide
+        a last step that blew the weights up) and a rejected epoch is undone
+        back to the weights at its start.
 
     Returns
     -------
@@ -233,7 +240,8 @@ def train(
         order = rng.permutation(n) if (shuffle and not full_batch) else None
         epoch_loss = 0.0
         epoch_weight = 0.0
-        start_params = _copy(params_ref) if full_batch else None
+        judge_end = guard == "halve" and guard_loss_fn is not None
+        start_params = _copy(params_ref) if (full_batch or judge_end) else None
         rates = []
         for sl in slices:
             if full_batch:
@@ -278,10 +286,16 @@ def train(
         if guard == "halve":
             limit = guard_threshold if guard_threshold is not None else math.inf
             bad = bad or epoch_loss > limit
+            if judge_end and not bad:
+                end_loss = guard_loss_fn(state.coefs, state.intercepts)
+                bad = not math.isfinite(end_loss) or end_loss > limit
         elif math.isfinite(state.best_loss):
             bad = bad or epoch_loss > _DIVERGENCE_FACTOR * max(state.best_loss, 1e-12)
         if bad:
-            restore = accepted_params if guard == "halve" else best_params
+            if judge_end:
+                restore = start_params
+            else:
+                restore = accepted_params if guard == "halve" else best_params
             for p, q in zip(params_ref, restore):
                 p[...] = q
             state.opt_state = opt.init(params_ref)

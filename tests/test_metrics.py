@@ -20,6 +20,17 @@ from sklipschitz.metrics import (
 )
 
 
+
+def _fresh_pages(mb):
+    """Write ``mb`` MB of freshly mapped pages (not served from malloc's
+    already-resident free lists, so resident memory must grow)."""
+    import mmap
+
+    m = mmap.mmap(-1, mb * 1024 * 1024)
+    np.frombuffer(m, dtype=np.uint8)[::4096] = 1
+    return m
+
+
 @pytest.fixture
 def data():
     rng = np.random.default_rng(0)
@@ -120,6 +131,7 @@ def test_peak_memory_of_50mb_array():
     with track_resources(energy_method="estimate") as t:
         a = np.ones(50_000_000 // 8)  # 50 MB, pages written
         del a
+        _fresh_pages(50).close()
     r = t.report
     assert r.peak_memory_mb >= 40
     if r.rss_method == "hiwater":
@@ -139,6 +151,7 @@ def test_nested_blocks_keep_outer_peak():
     with track_resources(energy_method="estimate") as outer:
         a = np.ones(40_000_000 // 8)
         del a
+        _fresh_pages(40).close()
         with track_resources(energy_method="estimate") as inner:
             b = np.ones(1000)
         del b
@@ -196,6 +209,7 @@ class _Allocating:
 
     def fit(self, X, y=None):
         a = np.ones(int(self.mb * 1e6) // 8)
+        _fresh_pages(self.mb).close()
         self.n_fits += 1
         self.n_iter_ = 1 + int(a[0])
         return self

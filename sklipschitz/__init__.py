@@ -7,6 +7,14 @@ computed from the data, so no learning rate has to be tuned.
 
 __version__ = "0.1.0"
 
-from .linear_model import LipschitzRegressor
+from .kernels import SBAFKernel, SBAFRandomFeatures, sbaf_kernel
+from .linear_model import LipschitzQuantileClassifier, LipschitzRegressor
 
-__all__ = ["LipschitzRegressor", "__version__"]
+__all__ = [
+    "LipschitzQuantileClassifier",
+    "LipschitzRegressor",
+    "SBAFKernel",
+    "SBAFRandomFeatures",
+    "sbaf_kernel",
+    "__version__",
+]

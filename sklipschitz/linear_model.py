@@ -437,3 +437,10 @@ class LipschitzRegressor(_LipschitzLinearMixin, RegressorMixin, BaseEstimator):
         tags.input_tags.sparse = True
         tags.target_tags.multi_output = True
         return tags
+
+
+# The quantile classifier lives in its own module (it is larger than a thin
+# estimator: a grid of levels, rearrangement, confidence); re-exported here.
+from ._quantile_classifier import LipschitzQuantileClassifier  # noqa: E402
+
+__all__ = ["LipschitzRegressor", "LipschitzQuantileClassifier"]

@@ -233,6 +233,15 @@ TASKS = [
          quantile_regressor(0.9), None, _d2_pinball(0.9), quick=True),
     Task("diabetes-q0.5", "diabetes", lipschitz_regressor(loss="quantile", quantile=0.5),
          quantile_regressor(0.5), None, _d2_pinball(0.5)),
+    Task("breast-cancer-linear", "breast-cancer", quantile_classifier(), sgd_classifier(),
+         SGD_GRID, "accuracy", quick=True),
+    Task("iris-linear", "iris", quantile_classifier(), sgd_classifier(), SGD_GRID, "accuracy",
+         quick=True),
+    Task("wine-linear", "wine", quantile_classifier(), sgd_classifier(), SGD_GRID, "accuracy"),
+    Task("digits-linear", "digits", quantile_classifier(), sgd_classifier(), SGD_GRID,
+         "accuracy"),
+    Task("imbalanced-linear", "imbalanced", quantile_classifier(), sgd_classifier(), SGD_GRID,
+         "roc_auc", quick=True),
 ]
 
 

@@ -11,6 +11,23 @@ networks and kernels is ``sbaf(logistic(z))``: the logistic map sends R onto
 ``logistic'(z) = x (1 - x)``, the unit's derivative simplifies to
 ``y (1 - y) (x - alpha)``: no division, finite everywhere.
 
+Two further options of the :class:`SBAF` unit (the defaults keep the
+formulation above):
+
+* ``input_map='clip'`` is the textbook unit ``sbaf(clip(z, eps, 1 - eps))``
+  with the closed-form derivative inside ``(eps, 1 - eps)`` and slope 0
+  outside (the clipped function is constant there): NaN-free, but every
+  pre-activation outside ``(0, 1)`` gets no gradient.
+* ``output='rescaled'`` maps the range ``[sbaf(alpha), 1]`` affinely onto
+  ``[0, 1]``: ``u = (y - y_min) / (1 - y_min)`` with
+  ``y_min = sbaf(alpha) = 1 / (1 + k alpha^alpha (1 - alpha)^(1 - alpha))``,
+  the minimum of SBAF on ``[0, 1]`` (at ``x = alpha``).  The raw unit sits
+  near 0.7-0.85 for every input, so the activations of a layer form a nearly
+  rank-one matrix and the published learning rate (inversely proportional
+  to their norm) is small; the rescaled unit is 0 at its minimum and its
+  activations carry the information only.  This is the hidden unit of the
+  SymNet estimators.
+
 A-ReLU is ``k * x**n`` for ``x > 0`` and ``0`` otherwise (``k = 0.54``,
 ``n = 1.30``); its slope ``k n x**(n-1)`` is unbounded, so it has no global
 slope bound.
@@ -33,9 +50,18 @@ def sbaf(x, k=0.91, alpha=0.5):
 
 
 def sbaf_derivative(x, k=0.91, alpha=0.5):
-    """``d sbaf / dx = y (1 - y) (x - alpha) / (x (1 - x))`` on ``(0, 1)``."""
-    y = sbaf(x, k, alpha)
-    return y * (1.0 - y) * (x - alpha) / (x * (1.0 - x))
+    """``d sbaf / dx = y (1 - y) (x - alpha) / (x (1 - x))`` on ``(0, 1)``.
+
+    Outside the open interval (endpoints included) the value is 0, the slope
+    of the clipped function :func:`sbaf` there (at the endpoints the slope
+    from inside is infinite for ``0 < alpha < 1``); never NaN.
+    """
+    x = np.asarray(x, dtype=np.float64) if not np.issubdtype(np.asarray(x).dtype, np.floating) \
+        else np.asarray(x)
+    inside = (x > 0.0) & (x < 1.0)
+    xi = np.where(inside, x, 0.5)
+    y = sbaf(xi, k, alpha)
+    return np.where(inside, y * (1.0 - y) * (xi - alpha) / (xi * (1.0 - xi)), 0.0)
 
 
 def sbaf_unit(z, k=0.91, alpha=0.5):
@@ -104,26 +130,91 @@ class Logistic(Activation):
         return a * (1.0 - a)
 
 
+def sbaf_minimum(k=0.91, alpha=0.5):
+    """``min_{[0, 1]} sbaf = sbaf(alpha) = 1 / (1 + k alpha^alpha (1 - alpha)^(1 - alpha))``.
+
+    (``0^0 = 1``: for ``alpha`` in {0, 1} the minimum is ``1 / (1 + k)``.)
+    """
+    return 1.0 / (1.0 + k * alpha**alpha * (1.0 - alpha) ** (1.0 - alpha))
+
+
+#: half-width of the open interval the textbook ('clip') unit clips to
+SBAF_CLIP_EPS = 1e-7
+
+
 class SBAF(Activation):
-    """``sbaf(logistic(z))`` with derivative ``y (1 - y) (x - alpha)``."""
+    """The SBAF unit on real pre-activations.
+
+    Parameters
+    ----------
+    k : float > 0
+    alpha : float in [0, 1]
+    input_map : {'logistic', 'clip'}
+        How a real pre-activation ``z`` reaches SBAF's domain ``[0, 1]``:
+        ``x = logistic(z)`` (smooth, bijective onto (0, 1); the derivative
+        simplifies to ``y (1 - y) (x - alpha)``), or the textbook
+        ``x = clip(z, eps, 1 - eps)`` (derivative
+        ``y (1 - y) (x - alpha) / (x (1 - x))`` inside, 0 outside).
+    output : {'raw', 'rescaled'}
+        ``'raw'``: SBAF's value ``y`` in ``[y_min, 1]``; ``'rescaled'``:
+        ``(y - y_min) / (1 - y_min)`` in ``[0, 1]``, ``y_min = sbaf(alpha)``.
+
+    The default ``SBAF()`` is ``sbaf(logistic(z))``.
+    """
 
     name = "sbaf"
 
-    def __init__(self, k=0.91, alpha=0.5):
+    def __init__(self, k=0.91, alpha=0.5, input_map="logistic", output="raw"):
+        if input_map not in ("logistic", "clip"):
+            raise ValueError(f"input_map must be 'logistic' or 'clip', got {input_map!r}.")
+        if output not in ("raw", "rescaled"):
+            raise ValueError(f"output must be 'raw' or 'rescaled', got {output!r}.")
         self.k = float(k)
         self.alpha = float(alpha)
-        # |y (1-y) (x - alpha)| <= 1/4 * max(alpha, 1 - alpha)
-        self.slope_bound = 0.25 * max(self.alpha, 1.0 - self.alpha)
+        self.input_map = input_map
+        self.output = output
+        self.y_min = sbaf_minimum(self.k, self.alpha)
+        self._scale = 1.0 / (1.0 - self.y_min) if output == "rescaled" else 1.0
+        if input_map == "logistic":
+            # |y (1-y) (x - alpha)| <= 1/4 * max(alpha, 1 - alpha)
+            self.slope_bound = 0.25 * max(self.alpha, 1.0 - self.alpha) * self._scale
+        else:
+            # |dy/dx| is unbounded near 0 and 1 (x^alpha has an infinite slope)
+            self.slope_bound = None
+
+    def _x(self, z):
+        if self.input_map == "logistic":
+            return expit(z)
+        return np.clip(z, SBAF_CLIP_EPS, 1.0 - SBAF_CLIP_EPS)
 
     def value(self, z):
-        return sbaf_unit(z, self.k, self.alpha)
+        if self.input_map == "logistic" and self.output == "raw":
+            return sbaf_unit(z, self.k, self.alpha)
+        y = sbaf(self._x(z), self.k, self.alpha)
+        if self.output == "rescaled":
+            y = (y - self.y_min) * self._scale
+        return y
 
     def derivative(self, z, a):
-        x = expit(z)
-        return a * (1.0 - a) * (x - self.alpha)
+        x = self._x(z)
+        # SBAF's own value y (``a`` may be the rescaled one)
+        y = a if self.output == "raw" else a / self._scale + self.y_min
+        if self.input_map == "logistic":
+            d = y * (1.0 - y) * (x - self.alpha)
+        else:
+            d = y * (1.0 - y) * (x - self.alpha) / (x * (1.0 - x))
+            d = np.where((z > SBAF_CLIP_EPS) & (z < 1.0 - SBAF_CLIP_EPS), d, 0.0)
+        if self.output == "rescaled":
+            d = d * self._scale
+        return d
 
     def __repr__(self):
-        return f"SBAF(k={self.k}, alpha={self.alpha})"
+        extra = ""
+        if self.input_map != "logistic":
+            extra += f", input_map={self.input_map!r}"
+        if self.output != "raw":
+            extra += f", output={self.output!r}"
+        return f"SBAF(k={self.k}, alpha={self.alpha}{extra})"
 
 
 class AReLU(Activation):

@@ -117,7 +117,8 @@ def bench_random_features(quick):
         errs.append(e)
         rows.append([D, f"{e:.4f}", f"{e * np.sqrt(D):.3f}"])
     _table("Random features: relative Frobenius error ||Phi Phi^T - K||_F / ||K||_F "
-           "(breast cancer, standardized)", ["n_components", "rel_error", "rel_error*sqrt(D)"], rows)
+           "(breast cancer, standardized)",
+           ["n_components", "rel_error", "rel_error*sqrt(D)"], rows)
 
     C = [1, 10, 100] if quick else [0.1, 1, 10, 100, 1000]
     cv = StratifiedKFold(3 if quick else 5, shuffle=True, random_state=0)
@@ -202,7 +203,8 @@ def _plot(Ds, errs, scores, path):
     labels = sorted({lab for (_, lab) in scores}, key=lambda s: (not s.startswith("SBAF"), s))
     width = 0.8 / len(labels)
     for i, lab in enumerate(labels):
-        a2.bar(np.arange(len(names)) + i * width, [scores[(n, lab)] for n in names], width, label=lab)
+        a2.bar(np.arange(len(names)) + i * width, [scores[(n, lab)] for n in names], width,
+               label=lab)
     a2.set_xticks(np.arange(len(names)) + 0.4 - width / 2, names)
     a2.set_ylim(0.85, 1.0)
     a2.set_ylabel("nested-CV accuracy")

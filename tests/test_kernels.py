@@ -112,7 +112,9 @@ def _moments_1d(r, shift, k, alpha):
     return mean, np.sum(w * f * f) - mean**2
 
 
-@pytest.mark.parametrize("k,alpha,shift", [(0.91, 0.5, 0.0), (0.91, 0.3, 0.0), (2.0, 0.1, 0.8), (0.5, 1.0, -1.0)])
+@pytest.mark.parametrize(
+    "k,alpha,shift", [(0.91, 0.5, 0.0), (0.91, 0.3, 0.0), (2.0, 0.1, 0.8), (0.5, 1.0, -1.0)]
+)
 def test_series_matches_2d_quadrature(k, alpha, shift):
     rng = np.random.default_rng(2)
     X = np.vstack([rng.standard_normal((4, 3)), [[0.0, 0.0, 0.0], [2.0, -1.0, 0.5]]])
@@ -154,7 +156,8 @@ def test_alpha_symmetry_and_shift():
     np.testing.assert_allclose(
         sbaf_kernel(X, alpha=0.2, shift=0.5), sbaf_kernel(X, alpha=0.8, shift=-0.5), atol=1e-12
     )
-    assert np.abs(sbaf_kernel(X, alpha=0.2, shift=0.5) - sbaf_kernel(X, alpha=0.8, shift=0.5)).max() > 1e-2
+    diff = sbaf_kernel(X, alpha=0.2, shift=0.5) - sbaf_kernel(X, alpha=0.8, shift=0.5)
+    assert np.abs(diff).max() > 1e-2
 
 
 def test_cross_gram_consistent_with_gram_and_diag():
@@ -197,7 +200,8 @@ def test_random_features_converge_to_kernel():
         K = sbaf_kernel(X, alpha=0.3, normalize=normalize)
         errs = []
         for D in (500, 8000):
-            F = SBAFRandomFeatures(D, alpha=0.3, normalize=normalize, random_state=0).fit_transform(X)
+            rf = SBAFRandomFeatures(D, alpha=0.3, normalize=normalize, random_state=0)
+            F = rf.fit_transform(X)
             errs.append(np.linalg.norm(F @ F.T - K) / np.linalg.norm(K))
         assert errs[1] < errs[0] / 2.5  # ~ 1/sqrt(D): factor 4 expected
         assert errs[1] < 0.05
@@ -208,7 +212,8 @@ def test_random_features_api():
     rf = SBAFRandomFeatures(n_components=6, random_state=0).fit(X)
     assert rf.transform(X).shape == (10, 6)
     assert list(rf.get_feature_names_out()) == [f"sbafrandomfeatures{i}" for i in range(6)]
-    np.testing.assert_array_equal(rf.transform(X), SBAFRandomFeatures(6, random_state=0).fit(X).transform(X))
+    again = SBAFRandomFeatures(6, random_state=0).fit(X).transform(X)
+    np.testing.assert_array_equal(rf.transform(X), again)
     with pytest.raises(ValueError, match="features"):
         rf.transform(X[:, :2])
 
@@ -280,7 +285,9 @@ def test_bad_parameters(kw, match):
             SBAFRandomFeatures(**rf_kw).fit(X)
 
 
-@pytest.mark.parametrize("bad,match", [(np.nan, "NaN"), (np.inf, "infinity"), (-np.inf, "infinity")])
+@pytest.mark.parametrize(
+    "bad,match", [(np.nan, "NaN"), (np.inf, "infinity"), (-np.inf, "infinity")]
+)
 def test_non_finite_input(bad, match):
     X = np.ones((3, 2))
     X[1, 0] = bad

@@ -54,7 +54,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     X, y = load_diabetes(return_X_y=True)
-    cv = KFold(5, shuffle=True, random_state=0)
+    cv = KFold(3, shuffle=True, random_state=0)
     losses = ["squared_error", "log_cosh", "absolute_error"]
     ours, t_ours = search(LipschitzRegressor(), {"loss": losses, "alpha": ALPHAS}, X, y, cv)
     sgd_losses = ["squared_error", "huber", "epsilon_insensitive"]
@@ -78,7 +78,7 @@ def main(argv=None):
                     yerr=res["std_test_score"][idx], marker="o", capsize=3, label=loss)
     ax.set_xscale("log")
     ax.set_xlabel("alpha (+1e-4 to show alpha=0)")
-    ax.set_ylabel("5-fold CV R^2")
+    ax.set_ylabel("3-fold CV R^2")
     ax.set_title("LipschitzRegressor on diabetes: no learning rate in the grid")
     ax.legend(title="loss")
     path = os.path.join(args.out, "grid_search_pipeline.png")

@@ -187,16 +187,42 @@ class SBAF(Activation):
             return expit(z)
         return np.clip(z, SBAF_CLIP_EPS, 1.0 - SBAF_CLIP_EPS)
 
+    def _logistic_product(self, z):
+        """``x^alpha (1 - x)^(1 - alpha)`` and ``x`` for ``x = logistic(z)``.
+
+        With ``e = exp(-|z|)``: ``x = 1/(1+e)`` and ``1 - x = e/(1+e)`` for
+        ``z >= 0`` (mirrored for ``z < 0``), so the product is
+        ``e^(1-alpha) / (1+e)`` (``e^alpha / (1+e)`` for ``z < 0``): one or two
+        exponentials, no overflow, and no powers of numbers near 0.
+        """
+        e = np.exp(-np.abs(z))
+        inv = 1.0 / (1.0 + e)
+        pos = z >= 0
+        x = np.where(pos, inv, e * inv)
+        if self.alpha == 0.5:
+            t = np.sqrt(e) * inv
+        else:
+            beta = np.where(pos, 1.0 - self.alpha, self.alpha)
+            t = np.exp(-np.abs(z) * beta) * inv
+        return t, x
+
     def value(self, z):
         if self.input_map == "logistic" and self.output == "raw":
             return sbaf_unit(z, self.k, self.alpha)
-        y = sbaf(self._x(z), self.k, self.alpha)
+        if self.input_map == "logistic":
+            t, _ = self._logistic_product(z)
+            y = 1.0 / (1.0 + self.k * t)
+        else:
+            y = sbaf(self._x(z), self.k, self.alpha)
         if self.output == "rescaled":
             y = (y - self.y_min) * self._scale
         return y
 
     def derivative(self, z, a):
-        x = self._x(z)
+        if self.input_map == "logistic" and self.output == "rescaled":
+            _, x = self._logistic_product(z) if self.alpha != 0.5 else (None, expit(z))
+        else:
+            x = self._x(z)
         # SBAF's own value y (``a`` may be the rescaled one)
         y = a if self.output == "raw" else a / self._scale + self.y_min
         if self.input_map == "logistic":

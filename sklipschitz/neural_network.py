@@ -28,6 +28,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from . import _lipschitz
 from . import _network_lipschitz as _nl
 from ._activations import AReLU, Identity, Logistic, ReLU, SBAF, Tanh
 from ._losses import BinomialLoss, MultinomialLoss, get_regression_loss
@@ -155,12 +156,22 @@ class _BaseSymNet(BaseEstimator):
             rule = self._step_rule
 
         cache = {}
+        linear_valid = not hidden and mode == "lipschitz"
+        if linear_valid:
+            # a linear model has a global constant: the valid bound of
+            # LipschitzRegressor (smoothness for smooth losses, per-sample
+            # bound for mini-batches, Lipschitz constant for non-smooth ones)
+            L_linear = _lipschitz.linear_lipschitz(
+                loss, X, sw, fit_intercept=True, alpha=self.alpha, minibatch=m < n
+            )
 
         def forward_full(c, i):
             raw, _, acts = network.forward(X, c, i)
             return raw, acts[-1]
 
         def lipschitz_fn(c, i):
+            if linear_valid:
+                return L_linear
             hit = cache.pop("end", None)
             if hit is not None and all(
                 np.array_equal(p, q) for p, q in zip(hit[0], [c[-1], *i])
@@ -183,7 +194,7 @@ class _BaseSymNet(BaseEstimator):
             def score_fn(c, i):  # noqa: E306
                 return self._validation_score(Y_val, network.predict_raw(X_val, c, i))
 
-        guard = "halve" if mode == "lipschitz" else "stop"
+        guard = "halve" if (isinstance(lr, str) and lr == "lipschitz") else "stop"
         threshold = None
         if guard == "halve":
             initial = network.objective(X, Y, sw, loss, self.alpha, state.coefs, state.intercepts)

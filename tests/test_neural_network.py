@@ -1,0 +1,408 @@
+"""SymNetClassifier / SymNetRegressor: published constants, accuracy vs MLP, conventions."""
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.datasets import (
+    load_breast_cancer,
+    load_digits,
+    load_iris,
+    load_linnerud,
+    load_wine,
+    make_classification,
+)
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, train_test_split
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sklipschitz._network import DenseNetwork
+from sklipschitz.neural_network import SymNetClassifier, SymNetRegressor
+
+
+@parametrize_with_checks([SymNetClassifier(random_state=0), SymNetRegressor(random_state=0)])
+def test_sklearn_compatible(estimator, check):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        check(estimator)
+
+
+# -- published constants (LipschitzLR Table 1) ----------------------------------
+
+
+def test_paper_constant_breast_cancer_exact():
+    """1/L = 4280.2277: all 569 rows, bias column of ones prepended, every
+    column (bias included) divided by its sum, Frobenius norm, m = 569.
+
+    The paper's design matrix carries the bias column, so it is passed as X
+    (paper mode adds no column of its own)."""
+    X, y = load_breast_cancer(return_X_y=True)
+    design = np.hstack([np.ones((X.shape[0], 1)), X])
+    design = design / design.sum(axis=0)
+    clf = SymNetClassifier(
+        hidden_layer_sizes=(), learning_rate="paper", batch_size=X.shape[0], alpha=0.0,
+        max_iter=5,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(design, y)
+    m = X.shape[0]
+    independent = 2 * m / np.sqrt(np.sum(design**2))  # 1 / (K_z / (2m))
+    assert 1 / clf.lipschitz_constant_ == pytest.approx(independent, rel=1e-12)
+    assert round(1 / clf.lipschitz_constant_, 4) == 4280.2277
+    assert clf.learning_rate_history_[0] == pytest.approx(independent, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "loader, lo, hi", [(load_iris, 1.87, 1.99), (load_digits, 0.633, 0.638)]
+)
+def test_paper_constant_iris_digits(loader, lo, hi):
+    """Raw features, 70% training split, full batch: L = (k-1) ||X||_F / (k m)."""
+    X, y = loader(return_X_y=True)
+    Xtr, _, ytr, _ = train_test_split(X, y, train_size=0.7, random_state=0, stratify=y)
+    clf = SymNetClassifier(
+        hidden_layer_sizes=(), learning_rate="paper", batch_size=len(Xtr), alpha=0.0,
+        max_iter=2, n_iter_no_change=1,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(Xtr, ytr)
+    k, m = len(np.unique(y)), len(Xtr)
+    independent = k * m / ((k - 1) * np.linalg.norm(Xtr))
+    assert 1 / clf.lipschitz_constant_ == pytest.approx(independent, rel=1e-12)
+    assert lo <= 1 / clf.lipschitz_constant_ <= hi
+
+
+def test_paper_mode_minibatch_uses_max_batch_norm_and_nominal_size():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((50, 3)) * [1.0, 2.0, 0.5]
+    y = rng.integers(0, 3, 50)
+    clf = SymNetClassifier(hidden_layer_sizes=(), learning_rate="paper", batch_size=16,
+                           alpha=0.0, max_iter=1, shuffle=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    Kz = max(np.linalg.norm(X[i:i + 16]) for i in range(0, 50, 16))
+    assert clf.lipschitz_constant_ == pytest.approx((2 / 3) * Kz / 16, rel=1e-12)
+
+
+def test_paper_mode_hidden_layer_uses_last_activations():
+    """K_z is the Frobenius norm of the last hidden layer's activations; one
+    epoch, so the constant is the one at the initial weights."""
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    clf = SymNetClassifier(hidden_layer_sizes=(8, 6), activation="tanh", learning_rate="paper",
+                           batch_size=64, alpha=0.0, max_iter=1, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    W, b = DenseNetwork((4, 8, 6, 3)).init_params(np.random.RandomState(0))
+    A = np.tanh(np.tanh(X @ W[0] + b[0]) @ W[1] + b[1])
+    Kz = max(np.linalg.norm(A[i:i + 64]) for i in range(0, 150, 64))
+    assert clf.lipschitz_constant_ == pytest.approx((2 / 3) * Kz / 64, rel=1e-10)
+
+
+def test_linear_model_matches_logistic_regression():
+    """hidden_layer_sizes=() is multinomial logistic regression (alpha = 1/(C n))."""
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    n = X.shape[0]
+    alpha = 1e-2
+    clf = SymNetClassifier(hidden_layer_sizes=(), alpha=alpha, batch_size=n, max_iter=1500,
+                           tol=0.0, n_iter_no_change=1500)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    ref = LogisticRegression(C=1 / (alpha * n), tol=1e-12, max_iter=10000).fit(X, y)
+    P = clf.predict_proba(X)
+    np.testing.assert_allclose(P, ref.predict_proba(X), atol=2e-3)
+    assert clf.out_activation_ == "softmax" and clf.n_outputs_ == 3
+
+
+def test_binary_linear_model_matches_logistic_regression_and_string_labels():
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    labels = np.array(["benign", "malignant"])[1 - y]
+    n = X.shape[0]
+    alpha = 1e-2
+    clf = SymNetClassifier(hidden_layer_sizes=(), alpha=alpha, batch_size=n, max_iter=1500,
+                           tol=0.0, n_iter_no_change=1500)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, labels)
+    ref = LogisticRegression(C=1 / (alpha * n), tol=1e-12, max_iter=10000).fit(X, labels)
+    np.testing.assert_allclose(clf.predict_proba(X), ref.predict_proba(X), atol=2e-3)
+    assert clf.out_activation_ == "logistic" and clf.n_outputs_ == 1
+    assert set(clf.predict(X)) <= {"benign", "malignant"}
+    np.testing.assert_array_equal(clf.classes_, ["benign", "malignant"])
+
+
+# -- accuracy against MLPClassifier -----------------------------------------------
+
+
+def _cv(make, X, y, folds=5):
+    accs, epochs = [], []
+    for tr, te in StratifiedKFold(folds, shuffle=True, random_state=0).split(X, y):
+        model = make_pipeline(StandardScaler(), make()).fit(X[tr], y[tr])
+        accs.append(model.score(X[te], y[te]))
+        epochs.append(model[-1].n_iter_)
+    return np.mean(accs), np.mean(epochs)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("loader", [load_iris, load_wine, load_breast_cancer, load_digits],
+                         ids=["iris", "wine", "breast_cancer", "digits"])
+def test_default_symnet_matches_mlp(loader):
+    X, y = loader(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        acc_mlp, ep_mlp = _cv(lambda: MLPClassifier(random_state=0), X, y)
+        acc_sym, ep_sym = _cv(lambda: SymNetClassifier(random_state=0), X, y)
+    assert acc_sym >= acc_mlp - 0.01, (acc_sym, acc_mlp)
+    assert ep_sym <= ep_mlp, (ep_sym, ep_mlp)
+
+
+@pytest.mark.parametrize("activation", ["sbaf", "arelu", "relu", "tanh", "logistic", "identity"])
+@pytest.mark.parametrize("loader", [load_iris, load_wine, load_breast_cancer])
+def test_no_nan_any_activation(activation, loader):
+    X, y = loader(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = SymNetClassifier(activation=activation, random_state=0, max_iter=30).fit(X, y)
+    assert np.isfinite(clf.loss_) and all(np.isfinite(l) for l in clf.loss_curve_)
+    assert all(np.all(np.isfinite(W)) for W in clf.coefs_)
+    assert np.all(np.isfinite(clf.predict_proba(X)))
+    assert clf.score(X, y) > 0.85
+
+
+def test_no_nan_any_activation_digits():
+    X, y = load_digits(return_X_y=True)
+    X = StandardScaler().fit_transform(X)[:600]
+    y = y[:600]
+    for activation in ["sbaf", "arelu", "relu", "tanh", "logistic", "identity"]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            clf = SymNetClassifier(activation=activation, hidden_layer_sizes=(32,),
+                                   random_state=0, max_iter=15).fit(X, y)
+        assert np.isfinite(clf.loss_) and np.all(np.isfinite(clf.predict_proba(X)))
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+def test_optimizers_train(optimizer):
+    X, y = load_wine(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    Xtr, Xte, ytr, yte = train_test_split(X, y, random_state=0, stratify=y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = SymNetClassifier(optimizer=optimizer, random_state=0).fit(Xtr, ytr)
+    assert clf.score(Xte, yte) > 0.9
+    assert np.isfinite(clf.loss_)
+
+
+def test_lipschitz_rate_is_recomputed_from_the_network():
+    """'lipschitz': L = max_b ||A_b||_F / m + alpha at the current weights."""
+    X, y = load_wine(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    clf = SymNetClassifier(hidden_layer_sizes=(20,), activation="relu", random_state=0,
+                           max_iter=1, batch_size=50, alpha=1e-3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    # one epoch: the constant is computed at the initial weights
+    net = DenseNetwork((13, 20, 3))
+    W, b = net.init_params(np.random.RandomState(0))
+    A = np.maximum(X @ W[0] + b[0], 0)
+    Kz = max(np.linalg.norm(A[i:i + 50]) for i in range(0, len(X), 50))
+    assert clf.lipschitz_constant_ == pytest.approx(Kz / 50 + 1e-3, rel=1e-10)
+    assert clf.learning_rate_history_[0] == pytest.approx(1 / clf.lipschitz_constant_)
+
+
+def test_float_learning_rate_and_divergence_stops_with_warning():
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X) * 1e3
+    clf = SymNetClassifier(hidden_layer_sizes=(10,), activation="arelu", learning_rate=1e3,
+                           random_state=0, max_iter=50)
+    with pytest.warns(ConvergenceWarning):
+        clf.fit(X, y)
+    assert np.isfinite(clf.loss_)
+    assert np.all(np.isfinite(clf.predict_proba(X)))
+    assert all(r == 1e3 for r in clf.learning_rate_history_)
+
+
+def test_guard_never_accepts_an_epoch_worse_than_the_start():
+    """The default rule on unscaled data (rate far too large for it): epochs
+    that raise the full training loss above its initial value are undone and
+    the rate halved; no NaN, and the final loss is at most the initial one."""
+    X, y = load_breast_cancer(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = SymNetClassifier(activation="arelu", random_state=0, max_iter=40).fit(X, y)
+    W, b = DenseNetwork((30, 100, 1)).init_params(np.random.RandomState(0))
+    from sklipschitz._activations import AReLU
+    from sklipschitz._losses import BinomialLoss
+
+    net = DenseNetwork((30, 100, 1), AReLU())
+    initial = net.objective(X, y[:, None].astype(float), np.ones(len(y)), BinomialLoss(), 1e-4,
+                            W, b)
+    assert np.isfinite(clf.loss_)
+    assert clf.loss_ <= max(initial, math.log(2)) * (1 + 1e-9)
+    assert len(clf.loss_curve_) < clf.n_iter_  # some epochs were undone
+    assert np.all(np.isfinite(clf.predict_proba(X)))
+
+
+# -- regressor -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("loss", ["squared_error", "absolute_error", "log_cosh", "quantile"])
+def test_regressor_linnerud_multi_target(loss):
+    X, Y = load_linnerud(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    Y = StandardScaler().fit_transform(Y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg = SymNetRegressor(loss=loss, random_state=0, max_iter=300).fit(X, Y)
+    assert reg.predict(X).shape == (20, 3) and reg.n_outputs_ == 3
+    # better than the best constant predictor under the same loss
+    from sklipschitz._losses import get_regression_loss
+
+    lo = get_regression_loss(loss, 0.5)
+    const = lo.constant_raw(Y, np.ones(20))
+    w = np.ones(20)
+    assert lo.objective(Y, reg.predict(X), w) < lo.objective(Y, np.tile(const, (20, 1)), w)
+
+
+def test_regressor_quantile_coverage():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-2, 2, (2000, 1))
+    y = np.sin(X[:, 0]) + rng.standard_normal(2000) * 0.3
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg = SymNetRegressor(loss="quantile", quantile=0.9, hidden_layer_sizes=(20,),
+                              random_state=0, max_iter=60).fit(X, y)
+    assert abs(np.mean(y <= reg.predict(X)) - 0.9) < 0.03
+
+
+def test_regressor_linear_squared_error_matches_ridge():
+    from sklearn.linear_model import Ridge
+
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((200, 4))
+    Y = X @ rng.standard_normal((4, 2)) + 0.1 * rng.standard_normal((200, 2))
+    alpha = 1e-2
+    reg = SymNetRegressor(hidden_layer_sizes=(), alpha=alpha, batch_size=200, max_iter=2000,
+                          tol=0.0, n_iter_no_change=2000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg.fit(X, Y)
+    ref = Ridge(alpha=alpha * 200).fit(X, Y)
+    np.testing.assert_allclose(reg.coefs_[0], ref.coef_.T, atol=1e-6)
+    np.testing.assert_allclose(reg.intercepts_[0], ref.intercept_, atol=1e-6)
+
+
+# -- conventions ----------------------------------------------------------------------
+
+
+def test_reproducible_and_warm_start_and_partial_fit():
+    X, y = make_classification(300, 8, n_informative=5, n_classes=3, random_state=0)
+    a = SymNetClassifier(hidden_layer_sizes=(16,), random_state=3, max_iter=20)
+    b = clone(a)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        a.fit(X, y)
+        b.fit(X, y)
+    for Wa, Wb in zip(a.coefs_, b.coefs_):
+        np.testing.assert_array_equal(Wa, Wb)
+    # warm start continues from the previous weights
+    w = SymNetClassifier(hidden_layer_sizes=(16,), random_state=3, max_iter=5, warm_start=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        w.fit(X, y)
+        first = w.loss_
+        w.fit(X, y)
+    assert w.loss_ < first
+    # partial_fit: classes required first, then one epoch per call
+    p = SymNetClassifier(hidden_layer_sizes=(16,), random_state=0)
+    with pytest.raises(ValueError, match="classes"):
+        p.partial_fit(X, y)
+    p.partial_fit(X[:100], y[:100], classes=[0, 1, 2])
+    p.partial_fit(X, y)
+    after_two = p.loss_
+    for _ in range(6):
+        p.partial_fit(X, y)
+    assert p.n_iter_ == 8 and 1 <= len(p.loss_curve_) <= 8
+    assert p.loss_ < after_two
+    with pytest.raises(ValueError, match="not in classes"):
+        p.partial_fit(X, y + 5)
+
+
+def test_early_stopping_and_verbose(capsys):
+    X, y = load_digits(return_X_y=True)
+    X = StandardScaler().fit_transform(X)[:700]
+    y = y[:700]
+    clf = SymNetClassifier(early_stopping=True, random_state=0, verbose=1,
+                           hidden_layer_sizes=(32,))
+    clf.fit(X, y)
+    out = capsys.readouterr().out
+    assert "Epoch 2, loss = " in out and "learning rate = " in out
+    assert len(clf.validation_scores_) == len(clf.loss_curve_)
+    assert clf.best_validation_score_ == max(clf.validation_scores_)
+    assert clf.n_iter_ < 200
+
+
+def test_parameters_not_mutated_and_attributes():
+    X, y = load_iris(return_X_y=True)
+    clf = SymNetClassifier(hidden_layer_sizes=[7, 5], random_state=0, max_iter=5)
+    params = clf.get_params()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    assert clf.get_params() == params
+    assert [W.shape for W in clf.coefs_] == [(4, 7), (7, 5), (5, 3)]
+    assert clf.n_layers_ == 4 and len(clf.learning_rate_history_) == len(clf.loss_curve_)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (dict(hidden_layer_sizes=(10, 0)), "positive"),
+        (dict(hidden_layer_sizes=(-3,)), "positive"),
+        (dict(hidden_layer_sizes=(2.5,)), "integers"),
+        (dict(activation="softplus"), "activation"),
+        (dict(sbaf_alpha=1.5), "sbaf_alpha"),
+        (dict(sbaf_alpha=-0.1), "sbaf_alpha"),
+        (dict(sbaf_k=0.0), "sbaf_k"),
+        (dict(sbaf_k=-1.0), "sbaf_k"),
+        (dict(arelu_n=0.5), "arelu_n"),
+        (dict(learning_rate=-0.1), "learning_rate"),
+        (dict(learning_rate="adaptive"), "learning_rate"),
+        (dict(optimizer="rmsprop"), "optimizer"),
+    ],
+)
+def test_bad_parameters(params, match):
+    X, y = load_iris(return_X_y=True)
+    for Est in (SymNetClassifier, SymNetRegressor):
+        with pytest.raises((ValueError, TypeError), match=match):
+            Est(**params).fit(X, y)
+
+
+def test_bad_data():
+    X, y = load_iris(return_X_y=True)
+    with pytest.raises(ValueError, match="1 class"):
+        SymNetClassifier().fit(X, np.zeros(len(X)))
+    Xn = X.copy()
+    Xn[3, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        SymNetClassifier().fit(Xn, y)
+    Xi = X.copy()
+    Xi[0, 0] = np.inf
+    with pytest.raises(ValueError, match="infinity"):
+        SymNetRegressor().fit(Xi, y)
+    with pytest.raises(ValueError, match="NaN"):
+        SymNetRegressor().fit(X, np.where(y == 1, np.nan, y))

@@ -9,12 +9,15 @@ __version__ = "0.1.0"
 
 from .kernels import SBAFKernel, SBAFRandomFeatures, sbaf_kernel
 from .linear_model import LipschitzQuantileClassifier, LipschitzRegressor
+from .neural_network import SymNetClassifier, SymNetRegressor
 
 __all__ = [
     "LipschitzQuantileClassifier",
     "LipschitzRegressor",
     "SBAFKernel",
     "SBAFRandomFeatures",
+    "SymNetClassifier",
+    "SymNetRegressor",
     "sbaf_kernel",
     "__version__",
 ]

@@ -452,13 +452,20 @@ def cmd_compare(args):
         raise UsageError(f"--tasks: no task matches '{exc.args[0]}' (tasks: {names})") from None
     if args.folds is not None and args.folds < 2:
         raise UsageError("--folds must be at least 2")
-    settings = cmp.Settings(quick=args.quick, seed=args.seed, n_splits=args.folds)
+    if args.resources and not cmp.resources_available():
+        raise CLIError("--resources needs sklipschitz.metrics, which this installation lacks")
+    settings = cmp.Settings(quick=args.quick, seed=args.seed, n_splits=args.folds,
+                            resources=args.resources,
+                            command=" ".join([PROG, *(args.argv or ["compare"])]))
     if args.out:
         os.makedirs(args.out, exist_ok=True)
     progress = None if args.no_progress else cmp.Progress(sys.stderr)
     records = cmp.run_suite(tasks, settings, progress)
     print(cmp.format_text_table(records))
     print()
+    if args.resources:
+        print(cmp.format_resource_table(records))
+        print()
     for line in cmp.summary_lines(records):
         print(line)
     if args.out:
@@ -506,6 +513,9 @@ def build_parser():
                    help="number of CV folds (default 3 with --quick, else 5)")
     p.add_argument("--seed", type=int, default=0,
                    help="seed of the folds and of the synthetic data (default 0)")
+    p.add_argument("--resources", action="store_true",
+                   help="also measure one fit of each side with sklipschitz.metrics (epochs, "
+                        "CPU time, peak memory) and estimate the CO2 of each workflow")
     p.add_argument("--list", action="store_true", help="list the tasks and exit")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.set_defaults(func=cmd_compare)
@@ -575,6 +585,7 @@ def main(argv=None):
         print(f"{PROG}: error: a command is required (compare, fit, predict)", file=sys.stderr)
         return EXIT_USAGE
     traceback = os.environ.get("SKLIPSCHITZ_TRACEBACK", "") not in ("", "0")
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     try:
         return args.func(args)
     except UsageError as exc:

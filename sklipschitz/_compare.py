@@ -71,20 +71,24 @@ def _sklearn_loader(fname):
     return load
 
 
-def _load_heavy_tails(quick, seed):
+def _heavy_tails_loader(n_full, n_quick):
     """Heteroscedastic Student-t(2) noise on a linear signal, mixed feature scales."""
-    n = 5_000 if quick else 20_000
-    rng = np.random.default_rng(11 + seed)
-    X = rng.standard_normal((n, 20)) * rng.uniform(0.5, 3, 20) + rng.uniform(-1, 1, 20)
-    y = X @ rng.standard_normal(20) + 2 + rng.standard_t(2, n) * (1 + 0.5 * np.abs(X[:, 0]))
-    return X, y
+
+    def load(quick, seed):
+        n = n_quick if quick else n_full
+        rng = np.random.default_rng(11 + seed)
+        X = rng.standard_normal((n, 20)) * rng.uniform(0.5, 3, 20) + rng.uniform(-1, 1, 20)
+        noise = rng.standard_t(2, n) * (1 + 0.5 * np.abs(X[:, 0]))
+        return X, X @ rng.standard_normal(20) + 2 + noise
+
+    return load
 
 
 def _load_imbalanced(quick, seed):
     """Binary classification with 5% positives."""
     from sklearn.datasets import make_classification
 
-    n = 3_000 if quick else 10_000
+    n = 3_000 if quick else 5_000
     return make_classification(
         n_samples=n, n_features=20, n_informative=8, n_redundant=4, weights=[0.95],
         flip_y=0.01, class_sep=0.8, random_state=seed,
@@ -98,8 +102,11 @@ DATASETS = {
                 "diabetes progression, 442 x 10"),
         Dataset("linnerud", "regression", _sklearn_loader("load_linnerud"),
                 "3 physiological targets, 20 x 3 (multi-output)"),
-        Dataset("heavy-tails", "regression", _load_heavy_tails,
+        Dataset("heavy-tails", "regression", _heavy_tails_loader(50_000, 5_000),
                 "synthetic, t(2) heteroscedastic noise, 20 features of mixed scale"),
+        # the same generator, smaller: the LP baseline's time grows faster than n
+        Dataset("heavy-tails-10k", "regression", _heavy_tails_loader(10_000, 4_000),
+                "as heavy-tails, 10,000 rows (4,000 with --quick)"),
         Dataset("breast-cancer", "classification", _sklearn_loader("load_breast_cancer"),
                 "binary, 569 x 30"),
         Dataset("iris", "classification", _sklearn_loader("load_iris"), "3 classes, 150 x 4"),
@@ -229,7 +236,7 @@ TASKS = [
          {"estimator__eta0": LR_GRID}, "r2", quick=True),
     Task("heavy-tails-linear", "heavy-tails", lipschitz_regressor(), sgd_regressor(), SGD_GRID,
          "r2", quick=True),
-    Task("heavy-tails-q0.9", "heavy-tails", lipschitz_regressor(loss="quantile", quantile=0.9),
+    Task("heavy-tails-q0.9", "heavy-tails-10k", lipschitz_regressor(loss="quantile", quantile=0.9),
          quantile_regressor(0.9), None, _d2_pinball(0.9), quick=True),
     Task("diabetes-q0.5", "diabetes", lipschitz_regressor(loss="quantile", quantile=0.5),
          quantile_regressor(0.5), None, _d2_pinball(0.5)),
@@ -242,6 +249,20 @@ TASKS = [
          "accuracy"),
     Task("imbalanced-linear", "imbalanced", quantile_classifier(), sgd_classifier(), SGD_GRID,
          "roc_auc", quick=True),
+    Task("diabetes-mlp", "diabetes", symnet_regressor(random_state=0), mlp_regressor(),
+         MLP_GRID, "r2", quick=True),
+    Task("linnerud-mlp", "linnerud", symnet_regressor(random_state=0), mlp_regressor(),
+         MLP_GRID, "r2"),
+    Task("breast-cancer-mlp", "breast-cancer", symnet_classifier(random_state=0),
+         mlp_classifier(), MLP_GRID, "accuracy"),
+    Task("iris-mlp", "iris", symnet_classifier(random_state=0), mlp_classifier(), MLP_GRID,
+         "accuracy", quick=True),
+    Task("wine-mlp", "wine", symnet_classifier(random_state=0), mlp_classifier(), MLP_GRID,
+         "accuracy"),
+    Task("digits-mlp", "digits", symnet_classifier(random_state=0), mlp_classifier(), MLP_GRID,
+         "accuracy"),
+    Task("imbalanced-mlp", "imbalanced", symnet_classifier(random_state=0), mlp_classifier(),
+         MLP_GRID, "roc_auc"),
 ]
 
 
@@ -282,6 +303,8 @@ class Settings:
     quick: bool = False
     seed: int = 0
     n_splits: int | None = None  # default: 3 with --quick, else 5
+    resources: bool = False  # add the sklipschitz.metrics columns (resource_hook)
+    command: str = "sklipschitz compare"  # shown in the Markdown report
 
     @property
     def folds(self):
@@ -427,9 +450,54 @@ def run_task(task, settings=None, progress=None):
     record["ours_epochs"] = getattr(ours_est, "n_iter_", None)
     context = {"task": task, "X": X, "y": y, "folds": folds, "ours_model": ours_model,
                "baseline_model": base_model}
-    for hook in RECORD_HOOKS:
+    hooks = list(RECORD_HOOKS) + ([resource_hook] if settings.resources else [])
+    for hook in hooks:
+        if progress:
+            progress.step(f"{task.name}: {getattr(hook, '__name__', 'hook')}", 0)
         record.update(hook(record, context))
     return record
+
+
+def resources_available():
+    return importlib.util.find_spec("sklipschitz.metrics") is not None
+
+
+def _epochs(estimator):
+    n_iter = getattr(estimator, "n_iter_", None)
+    if n_iter is None:
+        return None
+    n_iter = np.atleast_1d(n_iter)
+    return int(n_iter.max()) if n_iter.size else None
+
+
+def resource_hook(record, context):
+    """Resource columns from :mod:`sklipschitz.metrics`.
+
+    Per fit: our default model and the tuned baseline (at its chosen learning
+    rate) are each refitted once on all the data under
+    ``metrics.resource_report`` (epochs, CPU seconds, peak traced memory, CO2
+    by the CPU-time estimate).  Per workflow: the CO2 estimate of the CPU time
+    of the whole timed workflow (CV + tuning + refit), same formula.
+    """
+    from sklearn.base import clone
+    from threadpoolctl import threadpool_limits
+
+    from . import metrics
+
+    X, y = context["X"], context["y"]
+    out = {}
+    for side in ("ours", "baseline"):
+        model = clone(context[f"{side}_model"])
+        with threadpool_limits(limits=1), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            rep = metrics.resource_report(model, X, y, energy_method="estimate")
+        out[f"{side}_fit_epochs"] = _epochs(_final_estimator(model))
+        out[f"{side}_fit_cpu_s"] = rep.cpu_seconds
+        out[f"{side}_fit_peak_mb"] = rep.peak_memory_mb
+        out[f"{side}_fit_co2_mg"] = rep.co2_kg * 1e6
+        kwh = record[f"{side}_cpu"] * metrics.DEFAULT_CPU_WATTS_PER_CORE / 3.6e6
+        out[f"{side}_workflow_co2_mg"] = kwh * metrics.DEFAULT_CARBON_INTENSITY * 1e3
+    return out
 
 
 def expected_fits(task, settings):
@@ -526,9 +594,27 @@ def table_rows(records):
 
 
 def format_text_table(records):
-    rows = [TABLE_HEADER] + table_rows(records)
-    widths = [max(len(row[i]) for row in rows) for i in range(len(TABLE_HEADER))]
-    right = {4, 6, 7, 8, 9, 10, 11}
+    return _text_table(TABLE_HEADER, table_rows(records), {4, 6, 7, 8, 9, 10, 11})
+
+
+RESOURCE_HEADER = ["task", "epochs (ours / tuned)", "CPU s per fit (ours / tuned)",
+                   "peak MB per fit (ours / tuned)", "CO2 mg, workflow (ours / tuned)"]
+
+
+def _pair(r, key, fmt):
+    vals = [r.get(f"ours_{key}"), r.get(f"baseline_{key}")]
+    return " / ".join("n/a" if v is None or v == "" else format(v, fmt) for v in vals)
+
+
+def resource_rows(records):
+    return [[r["task"], _pair(r, "fit_epochs", "d"), _pair(r, "fit_cpu_s", ".3g"),
+             _pair(r, "fit_peak_mb", ".3g"), _pair(r, "workflow_co2_mg", ".3g")]
+            for r in records if "ours_fit_cpu_s" in r]
+
+
+def _text_table(header, rows, right):
+    rows = [header] + rows
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     lines = []
     for j, row in enumerate(rows):
         cells = [c.rjust(w) if i in right else c.ljust(w)
@@ -539,13 +625,20 @@ def format_text_table(records):
     return "\n".join(lines)
 
 
+def format_resource_table(records):
+    rows = resource_rows(records)
+    return _text_table(RESOURCE_HEADER, rows, {1, 2, 3, 4}) if rows else ""
+
+
+def _markdown_table(header, rows, right):
+    head = "| " + " | ".join(header) + " |"
+    align = "|" + "|".join("---:" if i in right else "---" for i in range(len(header))) + "|"
+    body = ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows]
+    return "\n".join([head, align, *body]) + "\n"
+
+
 def format_markdown(records, settings=None):
-    header = "| " + " | ".join(TABLE_HEADER) + " |"
-    align = "|" + "|".join("---:" if i in {4, 6, 7, 8, 9, 10, 11} else "---"
-                           for i in range(len(TABLE_HEADER))) + "|"
-    body = ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |"
-            for row in table_rows(records)]
-    return "\n".join([header, align, *body]) + "\n"
+    return _markdown_table(TABLE_HEADER, table_rows(records), {4, 6, 7, 8, 9, 10, 11})
 
 
 def summary_lines(records):
@@ -561,8 +654,9 @@ def summary_lines(records):
         families.setdefault(fam, []).append(r["speedup"])
     for fam, ratios in families.items():
         geo = math.exp(np.mean(np.log(ratios)))
+        n = len(ratios)
         lines.append(f"speed-up vs {fam}: geometric mean {geo:.1f}x "
-                     f"(min {min(ratios):.1f}x, max {max(ratios):.1f}x, {len(ratios)} tasks)")
+                     f"(min {min(ratios):.1f}x, max {max(ratios):.1f}x, {n} task{'s' * (n > 1)})")
     return lines
 
 
@@ -639,12 +733,18 @@ def write_outputs(records, out_dir, settings=None):
 def markdown_report(records, settings=None):
     settings = settings or Settings()
     buf = io.StringIO()
-    mode = "--quick" if settings.quick else "full"
-    buf.write(f"Run: `sklipschitz compare` ({mode}), {settings.folds}-fold CV, seed "
+    buf.write(f"Command: `{settings.command}`; {settings.folds}-fold CV, seed "
               f"{settings.seed}, single-threaded. Scores are mean CV scores (baseline: "
               "best grid point). Time is CV + tuning + final refit.\n\n")
     buf.write(format_markdown(records, settings))
     lines = summary_lines(records)
     if lines:
         buf.write("\n" + "\n".join(f"- {line}" for line in lines) + "\n")
+    res = resource_rows(records)
+    if res:
+        buf.write("\nResources (`--resources`, `sklipschitz.metrics`): one fit on all the data "
+                  "of our default model and of the tuned baseline at its chosen learning rate "
+                  "(epochs, CPU time, peak traced memory); CO2 of the CPU time of the whole "
+                  "timed workflow (CPU-time estimate).\n\n")
+        buf.write(_markdown_table(RESOURCE_HEADER, res, {1, 2, 3, 4}))
     return buf.getvalue()

@@ -306,7 +306,7 @@ def test_select_tasks_patterns():
     by_data = cmp.select_tasks(["diabetes"])
     assert by_data and all(t.dataset == "diabetes" for t in by_data)
     star = cmp.select_tasks(["heavy-tails*"])
-    assert {t.dataset for t in star} == {"heavy-tails"} and len(star) >= 2
+    assert {t.dataset for t in star} == {"heavy-tails", "heavy-tails-10k"} and len(star) >= 2
     assert all(t.quick for t in cmp.select_tasks(quick=True))
     with pytest.raises(KeyError):
         cmp.select_tasks(["no-such-task"])
@@ -380,3 +380,25 @@ def test_text_table_and_summary():
     summary = cmp.summary_lines([rec, {**rec, "task": "u", "score_diff": 0.0, "speedup": 5.0}])
     assert "1/2 tasks" in summary[0]
     assert "geometric mean 10.0x" in summary[1]
+
+
+@pytest.mark.skipif(not cmp.resources_available(), reason="sklipschitz.metrics not present")
+def test_resource_columns(capsys, tmp_path):
+    from sklipschitz import metrics
+
+    task = cmp.select_tasks(["diabetes-linear"])[0]
+    rec = cmp.run_task(task, cmp.Settings(quick=True, resources=True))
+    for side in ("ours", "baseline"):
+        assert rec[f"{side}_fit_cpu_s"] >= 0 and rec[f"{side}_fit_peak_mb"] > 0
+        expected = (rec[f"{side}_cpu"] * metrics.DEFAULT_CPU_WATTS_PER_CORE / 3.6e6
+                    * metrics.DEFAULT_CARBON_INTENSITY * 1e3)
+        assert rec[f"{side}_workflow_co2_mg"] == pytest.approx(expected)
+    X, y = load_diabetes(return_X_y=True)
+    fitted = make_pipeline(StandardScaler(), LipschitzRegressor()).fit(X, y)[-1]
+    assert rec["ours_fit_epochs"] == fitted.n_iter_
+    assert isinstance(rec["baseline_fit_epochs"], int) and rec["baseline_fit_epochs"] >= 1
+    text = cmp.format_resource_table([rec])
+    assert "diabetes-linear" in text and "CO2" in text
+    md = cmp.markdown_report([rec], cmp.Settings(quick=True, command="sklipschitz compare -x"))
+    assert "`sklipschitz compare -x`" in md
+    assert f"| diabetes-linear | {rec['ours_fit_epochs']} / {rec['baseline_fit_epochs']} |" in md

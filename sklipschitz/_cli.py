@@ -47,7 +47,8 @@ MODELS = {
     "quantile-classifier": ("sklipschitz._quantile_classifier", "LipschitzQuantileClassifier",
                             "classifier", None),
     "symnet-classifier": ("sklipschitz.neural_network", "SymNetClassifier", "classifier", None),
-    "symnet-regressor": ("sklipschitz.neural_network", "SymNetRegressor", "regressor", None),
+    "symnet-regressor": ("sklipschitz.neural_network", "SymNetRegressor", "regressor",
+                         ("squared_error", "absolute_error", "quantile", "log_cosh")),
 }
 
 
@@ -197,7 +198,7 @@ def _build_estimator(args):
     if args.quantile is not None:
         if not 0 < args.quantile < 1:
             raise UsageError("--quantile must be strictly between 0 and 1")
-        if args.model == "regressor":
+        if MODELS[args.model][3] is not None:  # regressors with a choice of loss
             if params.get("loss", "quantile") != "quantile":
                 raise UsageError("--quantile needs --loss quantile (or no --loss)")
             params["loss"] = "quantile"
@@ -533,10 +534,10 @@ def build_parser():
     p.add_argument("--model", choices=models, default="regressor",
                    help="estimator (default: regressor = LipschitzRegressor)")
     p.add_argument("--loss", metavar="LOSS",
-                   help="loss of the regressor: squared_error (default), absolute_error, "
+                   help="loss of the regressors: squared_error (default), absolute_error, "
                         "quantile, log_cosh")
     p.add_argument("--quantile", type=float, metavar="Q",
-                   help="quantile level in (0, 1); implies --loss quantile for the regressor")
+                   help="quantile level in (0, 1); implies --loss quantile for the regressors")
     p.add_argument("--param", action="append", metavar="NAME=VALUE",
                    help="any other estimator parameter, e.g. --param alpha=0.01 (repeatable)")
     p.add_argument("--drop", action="append", metavar="COL",

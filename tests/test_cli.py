@@ -402,3 +402,28 @@ def test_resource_columns(capsys, tmp_path):
     md = cmp.markdown_report([rec], cmp.Settings(quick=True, command="sklipschitz compare -x"))
     assert "`sklipschitz compare -x`" in md
     assert f"| diabetes-linear | {rec['ours_fit_epochs']} / {rec['baseline_fit_epochs']} |" in md
+
+
+@pytest.mark.parametrize("model", ["symnet-classifier", "symnet-regressor"])
+def test_symnet_models(capsys, iris_csv, tmp_path, model):
+    from sklipschitz._cli import available_models
+
+    if model not in available_models():
+        pytest.skip(f"{model} not in this installation")
+    path, X, species = iris_csv
+    target = "species" if model == "symnet-classifier" else "pw"
+    drop = "color" if target == "species" else "color,species"
+    out = str(tmp_path / "m.joblib")
+    code, _, err = run(capsys, "fit", path, "--target", target, "--model", model, "--drop", drop,
+                       "--param", "hidden_layer_sizes=(10,)", "--param", "random_state=0",
+                       "--out", out)
+    assert code == 0, err
+    est = joblib.load(out)["pipeline"][-1]
+    assert est.hidden_layer_sizes == (10,)
+    code, out_csv, err = run(capsys, "predict", out, path)
+    assert code == 0, err
+    pred = [r[0] for r in csv.reader(out_csv.strip().splitlines()[1:])]
+    if target == "species":
+        assert np.mean(np.array(pred) == species) > 0.8
+    else:
+        assert np.corrcoef([float(p) for p in pred], X[:, 3])[0, 1] > 0.8

@@ -600,28 +600,37 @@ class _PinballColumn:
             d, h = dphi(t)
         return t
 
-    def partition_solve(self, A, y, sn, pen, Z, r):
-        """Exact solution of the KKT system of the partition (sign(r), Z)."""
+    def partition_solve(self, A, y, sn, pen, Z, pos, beta):
+        """Exact solution of the KKT system of the partition (sign(r), Z).
+
+        ``A_Z beta = y_Z`` (zero residuals on Z) and ``pen * beta - A_Z' c =
+        g`` (stationarity, ``g`` the contribution of the points off Z).  With
+        ``A_Z = U S V'`` (rank k): ``beta = V_k S^-1 U_k' y_Z + V_perp theta``
+        and ``theta`` solves the stationarity projected on ``V_perp``
+        (where ``A_Z' c`` has no component).  Components the system leaves
+        free keep their current value ``beta``.
+        """
         tau = self.tau
         p = A.shape[1]
-        a = np.where(r > 0, tau, tau - 1.0)
+        a = np.where(pos, tau, tau - 1.0)
         a[Z] = 0.0
-        gfix = A.T @ (sn * a)
+        g = A.T @ (sn * a)
         AZ = A[Z]
-        m = AZ.shape[0]
-        # unknowns (beta, cz):  AZ beta = yZ ;  pen*beta - AZ' cz = gfix
-        K = np.zeros((m + p, m + p))
-        K[:m, :p] = AZ
-        K[m:, :p] = np.diag(pen)
-        K[m:, p:] = -AZ.T
-        rhs = np.concatenate([y[Z], gfix])
-        try:
-            sol = np.linalg.solve(K, rhs)
-            if not np.all(np.isfinite(sol)):
-                raise np.linalg.LinAlgError
-        except np.linalg.LinAlgError:
-            sol = np.linalg.lstsq(K, rhs, rcond=None)[0]
-        return sol[:p]
+        if AZ.shape[0]:
+            U, S, Vt = np.linalg.svd(AZ, full_matrices=True)
+            k = int(np.sum(S > S[0] * max(AZ.shape) * 1e-13)) if S.size else 0
+        else:
+            Vt, k = np.eye(p), 0
+        Vk, Vp = Vt[:k].T, Vt[k:].T
+        beta_new = Vk @ ((U[:, :k].T @ y[Z]) / S[:k]) if k else np.zeros(p)
+        if k < p:
+            # theta: Vp' (pen * (beta_new + Vp theta)) = Vp' g, min-norm change
+            theta0 = Vp.T @ beta
+            Hp = Vp.T @ (pen[:, None] * Vp)
+            rhs = Vp.T @ g - Vp.T @ (pen * (beta_new + Vp @ theta0))
+            theta = theta0 + _psd_solve(Hp, rhs) if np.any(pen) else theta0
+            beta_new = beta_new + Vp @ theta
+        return beta_new
 
     def check_reduced(self, A, y, sn, beta, pen):
         """KKT violation of ``beta`` on the reduced problem (0 when optimal)."""
@@ -710,49 +719,99 @@ class _PinballColumn:
             mu = mu_next
         return None
 
+    def reduced_objective(self, A, y, sn, pen, beta):
+        r = y - A @ beta
+        return float(sn @ np.maximum(self.tau * r, (self.tau - 1.0) * r)) + 0.5 * float(
+            pen @ (beta * beta))
+
+    def active_set(self, A, y, sn, pen, zone, r, beta, max_iter=20):
+        """Exact solution from the partition of a smoothed solution (alpha > 0).
+
+        Solves the KKT system of the partition, then moves points whose
+        multiplier left the box ``[tau - 1, tau]`` off ``Z`` and points whose
+        residual changed sign onto ``Z``, until the partition is consistent.
+        """
+        tau = self.tau
+        Z = zone.copy()
+        pos = r > 0
+        tried = set()
+        for _ in range(max_iter):
+            key = np.flatnonzero(Z).tobytes() + np.flatnonzero(pos & ~Z).tobytes()
+            if key in tried:
+                break
+            tried.add(key)
+            cand = self.partition_solve(A, y, sn, pen, Z, pos, beta)
+            fit = A @ cand
+            rc = y - fit
+            tol_r = 1e-11 * (np.abs(y).max(initial=0.0) + np.abs(fit).max(initial=0.0) + 1e-300)
+            a = np.where(pos, tau, tau - 1.0)
+            a[Z] = 0.0
+            rhs = pen * cand - A.T @ (sn * a)
+            idx = np.flatnonzero(Z)
+            if idx.size:
+                c = np.linalg.lstsq(A[idx].T, rhs, rcond=None)[0]
+                az = c / sn[idx]
+            else:
+                az = np.zeros(0)
+            up = az > tau + _BOX_TOL
+            lo = az < tau - 1.0 - _BOX_TOL
+            flip = (~Z) & (np.abs(rc) > tol_r) & ((rc > 0) != pos)
+            if not (up.any() or lo.any() or flip.any()):
+                return cand
+            # multipliers out of the box leave Z on the side they point to
+            Z[idx[up | lo]] = False
+            pos[idx[up]] = True
+            pos[idx[lo]] = False
+            Z[flip] = True
+        return cand
+
     def solve_reduced(self, A, y, sn, beta, mu):
         """Exact solution of the reduced problem.
 
         Newton continuation on the smoothed problem (``mu`` shrinks so that
         about ``2p`` points stay in the zone), then, for ``alpha = 0``, the
         exact piecewise-linear path to the vertex; for ``alpha > 0`` the
-        exact solve of the KKT system of the partition found.  Returns
-        ``(beta, ok)``; ``ok`` when the KKT conditions of the reduced problem
-        hold.
+        exact solve of the KKT system of the partition found (active-set
+        corrections for ties).  Returns ``(beta, ok, mu)``: ``ok`` when the
+        KKT conditions of the reduced problem hold; otherwise ``beta``
+        minimises the problem smoothed at the returned ``mu``, whose
+        objective exceeds the optimum by at most ``mu/8``.
         """
         pen = self.penalty_vector()
         p = A.shape[1]
         best = None
         nz_prev = -1
+        mu_done = mu
         for level in range(_FINISH_MAX_LEVELS):
             beta, zone, r, nsteps = self.newton(A, y, sn, pen, beta, mu)
+            mu_done = mu
             nz = int(zone.sum())
-            cand, how = None, ""
+            cands = []
             if self.alpha == 0:
                 # small zone, or a zone that no longer shrinks (ties: more
                 # than p points interpolated)
                 if nz <= 3 * p or nz == nz_prev or level == _FINISH_MAX_LEVELS - 1:
-                    cand, how = self.path_to_vertex(A, y, sn, beta, mu), "path"
-                    if cand is None:
-                        cand, how = self.lp_reduced(A, y, sn), "lp"
+                    cand = self.path_to_vertex(A, y, sn, beta, mu)
+                    if cand is not None:
+                        cands.append(("path", cand))
+                    cands.append(("lp", None))
             else:
-                cand, how = self.partition_solve(A, y, sn, pen, zone, r), "kkt"
-            viol = np.inf
-            if cand is not None:
+                cands.append(("kkt", self.active_set(A, y, sn, pen, zone, r, beta)))
+            viol, how = np.inf, ""
+            for how, cand in cands:
+                if cand is None:
+                    cand = self.lp_reduced(A, y, sn)
+                    if cand is None:
+                        continue
                 viol = self.check_reduced(A, y, sn, cand, pen)
-                if best is None or viol < best[0]:
-                    best = (viol, cand)
-                if viol > _BOX_TOL and how == "path":
-                    cand, how = self.lp_reduced(A, y, sn), "lp"
-                    viol = self.check_reduced(A, y, sn, cand, pen)
-                    if viol < best[0]:
-                        best = (viol, cand)
+                if viol <= _BOX_TOL:
+                    break
             if self.verbose > 1:
                 print(f"[solve_linear]   level {level}: mu={mu:.3e} |zone|={nz} "
                       f"newton steps {nsteps} {how} KKT violation {viol:.2e}")
             if viol <= _BOX_TOL:
-                return cand, True
-            if self.alpha == 0 and cand is not None:
+                return cand, True, 0.0
+            if self.alpha == 0 and cands:
                 break
             nz_prev = nz
             # shrink the zone to about 2p points per level, at most 10x
@@ -762,7 +821,7 @@ class _PinballColumn:
             mu *= factor
             if mu <= 1e-300:
                 break
-        return (best[1] if best is not None else beta), False
+        return beta, False, mu_done
 
     def lp_reduced(self, A, y, sn):
         """The reduced LP (alpha = 0) by HiGHS, as a fallback; vertex polished."""
@@ -810,16 +869,24 @@ class _PinballColumn:
         _, viol = _box_solve(AZ.T, rhs, des.sn[idx] * (tau - 1.0), des.sn[idx] * tau)
         return viol <= _BOX_TOL, r, viol
 
-    def finish(self, w, b, r, mu):
-        """Globbing + exact reduced solve + certificate, growing the kept set."""
+    def finish(self, w, b, r, mu, max_rounds=_MAX_ROUNDS):
+        """Globbing + exact reduced solve + certificate, growing the kept set.
+
+        Returns ``(w, b', certified, converged)``.  Without a certificate
+        (which needs the exact KKT conditions of the full problem) the point
+        still counts as converged when it minimises the whole problem
+        smoothed at a width ``mu`` with ``mu/8 <= 1e-8`` times the objective
+        (the smoothed objective exceeds the exact one by at most ``mu/8``).
+        """
         des = self.des
         n, p = des.n, des.p
         M = max(20 * p, n // 50)
         extra = np.zeros(0, dtype=np.intp)
         beta = des.join(w, b)
-        certified = False
-        for rnd in range(_MAX_ROUNDS + 1):
-            if rnd == _MAX_ROUNDS or M >= 0.5 * n:
+        certified = converged = False
+        best = None
+        for rnd in range(max_rounds + 1):
+            if rnd == max_rounds or M >= 0.5 * n:
                 K = np.arange(n)
             else:
                 K = np.argpartition(np.abs(r), M)[:M]
@@ -830,34 +897,41 @@ class _PinballColumn:
             j = max(min(K.size // 8, K.size - 1), min(2 * p, K.size - 1))
             mu_r = 2.0 * float(np.partition(np.abs(r[K]), j)[j])
             mu_r = min(mu, mu_r) if mu_r > 0 else mu
-            beta_new, ok = self.solve_reduced(A, yK, snK, beta, mu_r)
+            beta_new, ok, mu_end = self.solve_reduced(A, yK, snK, beta, mu_r)
             w_new, b_new = des.split(beta_new)
             cert, r_new, viol = self.certify(w_new, b_new)
-            pin = _pinball_sum(r_new, des.sn, self.tau, False)
-            self.curve.append(self.objective(pin, w_new))
+            F = self.objective(_pinball_sum(r_new, des.sn, self.tau, False), w_new)
+            self.curve.append(F)
             self.lrs.append(1.0)
             if self.verbose:
                 print(f"[solve_linear] finish round {rnd}: kept {K.size} of {n}, "
                       f"reduced {'exact' if ok else 'inexact'}, certified={cert} "
                       f"(violation {viol:.2e})")
-            # keep the better point
-            if rnd == 0 or pin <= best_pin:
-                best_pin, w, b, beta = pin, w_new, b_new, beta_new
-                r_best = r_new
             if cert:
-                certified = True
+                w, b, certified, converged = w_new, b_new, True, True
+                best = None
                 break
+            if best is None or F <= best[0]:
+                best = (F, w_new, b_new, beta_new, r_new)
             if K.size == n:
+                # the whole problem was solved: smoothed to mu_end at worst
+                converged = self.scale * mu_end / 8 <= 1e-8 * max(F, 1e-300)
                 break
             # points outside K whose sign changed, and a larger kept set
             outside = np.ones(n, dtype=bool)
             outside[K] = False
             flipped = outside & (np.sign(r_new) != np.sign(r)) & (r_new != 0)
             extra = np.union1d(K, np.flatnonzero(flipped))
-            r = r_best
+            beta, r = best[3], best[4]
             M *= 2
-            mu = max(mu, float(np.partition(np.abs(r), min(M // 8, n - 1))[min(M // 8, n - 1)]))
-        return w, b, certified
+            jm = min(M // 8, n - 1)
+            mu = max(mu, float(np.partition(np.abs(r), jm)[jm]))
+        if best is not None:
+            F, w, b = best[0], best[1], best[2]
+            if self.curve[-1] != F:
+                self.curve.append(F)
+                self.lrs.append(1.0)
+        return w, b, certified, converged
 
 
 def _solve_pinball(des, Y, tau, scale, alpha, W, B_init, warm, max_iter, tol, verbose):
@@ -866,7 +940,7 @@ def _solve_pinball(des, Y, tau, scale, alpha, W, B_init, warm, max_iter, tol, ve
     B = np.zeros(k)
     alpha_p = alpha / scale
     curves, lrs0, iters = [], None, []
-    cert_all = True
+    cert_all = conv_all = True
     for j in range(k):
         col = _PinballColumn(des, Y[:, j], tau, alpha_p, scale, verbose)
         w = des.V @ (des.V.T @ W[:, j])
@@ -879,32 +953,32 @@ def _solve_pinball(des, Y, tau, scale, alpha, W, B_init, warm, max_iter, tol, ve
             q = _weighted_quantile(r, des.sn, tau, des.uniform)
             b += q
             r -= q
-        certified = False
-        done = False
-        if warm:
+        certified = converged = done = False
+        if des.rank == 0:
+            # no usable direction: the intercept-only model, exact
+            w = np.zeros(des.d)
+            b = _weighted_quantile(col.y64, des.sn, tau, des.uniform) if des.fit_intercept else 0.0
+            r = des.residual(col.y64, w, b)
+            certified = converged = done = True
+        elif not np.any(r) and (alpha_p == 0 or not np.any(w)):
+            # zero loss (and no penalty): optimal
+            certified = converged = done = True
+        elif warm:
             cert, _, _ = col.certify(w, b)
             if cert:
-                certified = done = True
+                certified = converged = done = True
             else:
                 # try the exact finish straight from the warm start
                 nk = min(max(20 * des.p, des.n // 50), des.n - 1)
                 mu = 2.0 * float(np.partition(np.abs(r), nk // 8)[nk // 8]) + 1e-300
-                w2, b2, cert = col.finish(w, b, r, mu)
+                w2, b2, cert, _ = col.finish(w, b, r, mu, max_rounds=1)
                 if cert:
-                    w, b, certified, done = w2, b2, True, True
-        s0 = float(des.sn @ np.abs(r))
-        if not done and (s0 == 0.0 or des.rank == 0) and not (alpha_p > 0 and np.any(w)):
-            if des.rank == 0:
-                # intercept-only (or empty) model: the quantile is exact
-                w = np.zeros(des.d)
-                b = _weighted_quantile(col.y64, des.sn, tau, des.uniform) if des.fit_intercept else 0.0
-                r = des.residual(col.y64, w, b)
-            pin = _pinball_sum(r, des.sn, tau, False)
-            col.curve.append(col.objective(pin, w))
+                    w, b, certified, converged, done = w2, b2, True, True, True
+        if done and not col.curve and not (warm and certified):
+            col.curve.append(col.objective(_pinball_sum(r, des.sn, tau, False), w))
             col.lrs.append(1.0)
-            certified = True if des.fit_intercept or des.rank == 0 or s0 == 0.0 else False
-            done = True
         if not done:
+            s0 = float(des.sn @ np.abs(r))
             n, p = des.n, des.p
             M = max(20 * p, n // 50)
             mus = [s0 * f for f in _MU_SCHEDULE]
@@ -914,7 +988,7 @@ def _solve_pinball(des, Y, tau, scale, alpha, W, B_init, warm, max_iter, tol, ve
                 mu = mus[-1]
             else:
                 mu = mus[0]
-            w, b, certified = col.finish(w, b, r, mu)
+            w, b, certified, converged = col.finish(w, b, r, mu)
         W[:, j] = w
         B[j] = b - float(des.xbar @ w) if des.fit_intercept else 0.0
         curves.append(col.curve)
@@ -922,7 +996,8 @@ def _solve_pinball(des, Y, tau, scale, alpha, W, B_init, warm, max_iter, tol, ve
             lrs0 = col.lrs
         iters.append(len(col.curve))
         cert_all &= certified
-    return W, B, max(iters), _sum_curves(curves), lrs0, cert_all
+        conv_all &= converged
+    return W, B, max(iters), _sum_curves(curves), lrs0, cert_all, conv_all
 
 
 def _sum_curves(curves):
@@ -1235,9 +1310,8 @@ def solve_linear(X, Y, loss, sample_weight, *, alpha=0.0, fit_intercept=True,
             B = Bc - des.xbar @ W if fit_intercept else np.zeros(k)
             converged = cert
         elif kind == "pinball":
-            W, B, n_iter, curve, lrs, cert = _solve_pinball(
+            W, B, n_iter, curve, lrs, cert, converged = _solve_pinball(
                 des, Y, tau, scale, alpha, W, B, warm or B is not None, max_iter, tol, verbose)
-            converged = cert
         else:
             W, B, n_iter, curve, lrs, cert = _solve_logcosh(des, Y, alpha, W, B, max_iter, verbose)
             converged = cert

@@ -677,6 +677,7 @@ def plot_results(records, path):
     if "matplotlib.pyplot" not in sys.modules:
         matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import LogLocator, NullFormatter
 
     n = len(records)
     ncols = min(4, n)
@@ -696,7 +697,13 @@ def plot_results(records, path):
         ax.set_ylabel(r["metric"], fontsize=8)
         ax.tick_params(labelsize=7)
         lo, hi = sorted([r["ours_time"], r["baseline_time"]])
-        ax.set_xlim(lo / 2.5, hi * 2.5)
+        lo, hi = lo / 2.5, hi * 2.5
+        if hi / lo < 10:  # at least one decade, so a major tick is labelled
+            mid = math.sqrt(lo * hi)
+            lo, hi = mid / math.sqrt(10), mid * math.sqrt(10)
+        ax.set_xlim(lo, hi)
+        ax.xaxis.set_major_locator(LogLocator(base=10))
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ys = [r["ours_score"], r["baseline_score"]]
         pad = max(0.02, 0.25 * (max(ys) - min(ys)))
         ax.set_ylim(min(ys) - pad, max(ys) + pad)

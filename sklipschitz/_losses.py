@@ -212,8 +212,10 @@ class PinballLoss(Loss):
 
     def value_and_weighted_gradient(self, y, raw, weight):
         r = np.subtract(raw, y, out=raw)  # r = raw - y = -u
-        dtype = r.dtype.type
-        g = np.where(r > 0, dtype(1.0 - self.quantile), dtype(-self.quantile))
+        # 1 - tau where r > 0, -tau elsewhere: a cast and a subtraction are
+        # several times faster than np.where with two scalars
+        g = np.greater(r, 0).astype(r.dtype)
+        g -= self.quantile
         tie = r == 0
         if tie.any():
             g[tie] = 0.0

@@ -3,8 +3,8 @@
 Two-moons data (standardized); each SVC is tuned by a small grid search
 (3-fold) and its decision function is drawn on a grid.  The SBAF kernel is
 shown with the default unit (``alpha=0.5``, ``shift=0``: an even unit, so the
-kernel has only even powers of the cosine) and with ``shift=1`` (odd powers,
-including the linear one, are back).
+kernel has only even powers of the cosine rho) and with ``shift=1`` (odd
+powers, including rho itself, are back).
 
 Usage::
 

@@ -250,6 +250,9 @@ def test_call_does_not_mutate_params():
 
 @pytest.mark.slow
 def test_accuracy_close_to_rbf_on_breast_cancer():
+    # shift=1: the default unit (alpha=0.5, shift=0) is even, its kernel has no
+    # term linear in rho, and on this nearly linear problem it scores about
+    # 0.026 below RBF in this 3-fold setting (docs/kernels.md)
     X, y = load_breast_cancer(return_X_y=True)
     cv = StratifiedKFold(3, shuffle=True, random_state=0)
     C = [1.0, 10.0, 100.0]

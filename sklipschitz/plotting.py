@@ -76,8 +76,8 @@ class LossCurveDisplay:
         name : str, default=None
             Legend label of the loss curve (default: the estimator name).
         show_learning_rate : bool, default=True
-            Draw the learning rate on a twin axis (log scale) when the
-            history is available.
+            Draw the learning rate on a twin axis when the history is
+            available (log scale when it spans more than a decade).
         loss_scale : {'linear', 'log'}, default='linear'
             Scale of the loss axis.
         lr_kw : dict, default=None
@@ -125,8 +125,8 @@ class LossCurveDisplay:
             kw.update(lr_kw or {})
             (self.lr_line_,) = ax_lr.plot(np.arange(1, rates.size + 1), rates, **kw)
             handles.append(self.lr_line_)
-            if np.all(np.isfinite(rates) & (rates > 0)):
-                ax_lr.set_yscale("log")
+            if np.all(np.isfinite(rates) & (rates > 0)) and rates.max() > 10 * rates.min():
+                ax_lr.set_yscale("log")  # only for rates spanning more than a decade
             ax_lr.set_ylabel("learning rate")
             self.ax_lr_ = ax_lr
         ax.legend(handles=handles, loc="upper right", fontsize="small")

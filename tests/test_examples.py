@@ -20,7 +20,8 @@ EXAMPLES = sorted(EXAMPLES_DIR.glob("*.py"))
 def test_examples_are_found():
     names = {p.name for p in EXAMPLES}
     assert {"plot_grid_search_pipeline.py", "plot_quantile_intervals.py",
-            "plot_quantile_classifier_confidence.py", "plot_loss_curve.py"} <= names
+            "plot_quantile_classifier_confidence.py", "plot_loss_curve.py",
+            "plot_symnet_digits.py", "plot_sbaf_kernel.py"} <= names
 
 
 @pytest.mark.parametrize("script", EXAMPLES, ids=[p.stem for p in EXAMPLES])

@@ -87,6 +87,13 @@ def test_estimator_without_learning_rate_history(data):
     np.testing.assert_allclose(disp.line_.get_ydata(), mlp.loss_curve_)
 
 
+def test_learning_rate_axis_scale():
+    flat = LossCurveDisplay([3.0, 2.0, 1.5], [0.5, 0.5, 0.4]).plot()
+    assert flat.ax_lr_.get_yscale() == "linear"
+    decaying = LossCurveDisplay([3.0, 2.0, 1.5], [1.0, 0.1, 0.01]).plot()
+    assert decaying.ax_lr_.get_yscale() == "log"
+
+
 def test_single_point_curve_is_visible():
     disp = LossCurveDisplay([3.0], [1.0]).plot()
     assert disp.line_.get_marker() == "o"

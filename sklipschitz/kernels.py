@@ -151,7 +151,7 @@ _KERNEL_CONSTRAINTS = {
 # --------------------------------------------------------------------------
 # Hermite coefficients
 # --------------------------------------------------------------------------
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=32)
 def _hermite_basis(n_quadrature, n_terms):
     """Gauss-Hermite nodes, root weights and normalised Hermite functions.
 

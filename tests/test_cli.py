@@ -375,8 +375,15 @@ def test_text_table_and_summary():
     lines = text.splitlines()
     assert len(lines) == 4 and "20.0x" in lines[2] and "-0.020" in lines[2]
     summary = cmp.summary_lines([rec, {**rec, "task": "u", "score_diff": 0.0, "speedup": 5.0}])
-    assert "1/2 tasks" in summary[0]
+    assert "1/2 tasks; behind: t" in summary[0]
     assert "geometric mean 10.0x" in summary[1]
+
+
+def test_score_tolerance():
+    assert cmp.score_tolerance("r2", 0.4) == 0.01
+    assert cmp.score_tolerance("d2_pinball(q=0.9)", 0.4) == 0.01
+    assert cmp.score_tolerance("roc_auc", 0.9) == 0.01
+    assert cmp.score_tolerance("neg_mean_absolute_error", -12.0) == pytest.approx(0.12)
 
 
 @pytest.mark.skipif(not cmp.resources_available(), reason="sklipschitz.metrics not present")

@@ -461,7 +461,13 @@ def cmd_compare(args):
     if args.out:
         os.makedirs(args.out, exist_ok=True)
     progress = None if args.no_progress else cmp.Progress(sys.stderr)
-    records = cmp.run_suite(tasks, settings, progress)
+    failures = []
+    records = cmp.run_suite(tasks, settings, progress, failures=failures)
+    for name, exc in failures:
+        print(f"{PROG} compare: error: task {name} failed: {type(exc).__name__}: "
+              f"{_one_line(exc)}", file=sys.stderr)
+    if not records:
+        return EXIT_ERROR
     print(cmp.format_text_table(records))
     print()
     if args.resources:
@@ -476,7 +482,7 @@ def cmd_compare(args):
         if paths.get("png") is None:
             print(f"{PROG}: note: matplotlib is not installed, no plot written "
                   "(pip install 'sklipschitz[plot]')", file=sys.stderr)
-    return EXIT_OK
+    return EXIT_ERROR if failures else EXIT_OK
 
 
 # ----------------------------------------------------------------------------

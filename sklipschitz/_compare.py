@@ -523,12 +523,26 @@ def expected_fits(task, settings):
     return 2 * (k + 1)
 
 
-def run_suite(tasks, settings=None, progress=None):
-    """Run the tasks in order; returns the list of record dicts."""
+def run_suite(tasks, settings=None, progress=None, failures=None):
+    """Run the tasks in order; returns the list of record dicts.
+
+    A task that raises is left out of the records; with a ``failures`` list
+    the error is appended to it as ``(task name, exception)`` and the other
+    tasks still run, otherwise the exception propagates.
+    """
     settings = settings or Settings()
     if progress:
         progress.start(sum(expected_fits(t, settings) for t in tasks))
-    records = [run_task(t, settings, progress) for t in tasks]
+    records = []
+    for t in tasks:
+        try:
+            records.append(run_task(t, settings, progress))
+        except Exception as exc:  # noqa: BLE001 - reported by the caller
+            if failures is None:
+                raise
+            failures.append((t.name, exc))
+            if progress:
+                progress.step(f"{t.name}: failed", 0)
     if progress:
         progress.finish()
     return records

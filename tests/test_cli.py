@@ -431,3 +431,19 @@ def test_symnet_models(capsys, iris_csv, tmp_path, model):
         assert np.mean(np.array(pred) == species) > 0.8
     else:
         assert np.corrcoef([float(p) for p in pred], X[:, 3])[0, 1] > 0.8
+
+
+def test_a_failing_task_is_reported_and_the_others_run(capsys, monkeypatch):
+    def broken(quick, seed):
+        raise OSError("cannot read the data")
+
+    monkeypatch.setitem(cmp.DATASETS, "broken", cmp.Dataset("broken", "regression", broken, ""))
+    bad = cmp.Task("broken-linear", "broken", cmp.lipschitz_regressor(), cmp.sgd_regressor(),
+                   cmp.SGD_GRID, "r2", quick=True)
+    good = cmp.select_tasks(["diabetes-linear"])[0]
+    monkeypatch.setattr(cmp, "TASKS", [bad, good])
+    code, out, err = run(capsys, "compare", "--quick", "--no-progress")
+    assert code == 1
+    assert "diabetes-linear" in out and "broken-linear" not in out
+    assert "task broken-linear failed: OSError: cannot read the data" in err
+    assert "Traceback" not in err

@@ -68,8 +68,9 @@ def main(argv=None):
     for q in LEVELS:
         p_ours = ours[q].predict(X_test)
         p_ref = ref[q].predict(X_test)
-        print(f"{q:6.2f} {mean_pinball_loss(y_test, p_ours, alpha=q):15.4f} "
-              f"{mean_pinball_loss(y_test, p_ref, alpha=q):16.4f} {np.mean(y_test <= p_ours):13.3f}")
+        loss_ours = mean_pinball_loss(y_test, p_ours, alpha=q)
+        loss_ref = mean_pinball_loss(y_test, p_ref, alpha=q)
+        print(f"{q:6.2f} {loss_ours:15.4f} {loss_ref:16.4f} {np.mean(y_test <= p_ours):13.3f}")
     lo, hi = ours[0.05].predict(X_test), ours[0.95].predict(X_test)
     coverage = np.mean((y_test >= lo) & (y_test <= hi))
     print(f"90% interval: test coverage {coverage:.3f}")

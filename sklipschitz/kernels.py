@@ -61,7 +61,10 @@ Symmetries
 same kernel when ``shift = 0``; at ``alpha = 0.5`` the unit is even and all odd
 coefficients vanish (the series is in ``rho^2``).  A non-zero ``shift`` (a
 fixed offset of every pre-activation) breaks both: ``(alpha, shift)`` and
-``(1 - alpha, -shift)`` give the same kernel, nothing else coincides.
+``(1 - alpha, -shift)`` give the same kernel, nothing else coincides.  The
+default is ``shift = 1``: the even kernel of ``shift = 0, alpha = 0.5`` has
+no term linear in ``rho`` and was 0.01-0.03 below a tuned RBF kernel on
+nearly linear problems (breast cancer), where ``shift = 1`` matches it.
 
 Truncation
 ----------
@@ -433,7 +436,7 @@ def sbaf_kernel(
     k=0.91,
     alpha=0.5,
     scale=None,
-    shift=0.0,
+    shift=1.0,
     normalize=True,
     degree="auto",
     max_degree=400,
@@ -461,9 +464,11 @@ def sbaf_kernel(
     scale : float > 0, default=None
         Standard deviation ``s`` of the hidden weights; ``None`` means
         ``1 / sqrt(n_features)`` (suited to standardized features).
-    shift : float, default=0.0
-        Offset added to every pre-activation; non-zero breaks the
-        ``alpha <-> 1 - alpha`` symmetry.
+    shift : float, default=1.0
+        Offset added to every pre-activation (a prior mean of the bias
+        weight).  Non-zero breaks the ``alpha <-> 1 - alpha`` symmetry and,
+        at ``alpha = 0.5``, the evenness of the unit, whose kernel then gains
+        the term linear in ``rho``; ``shift=0`` is the plain SBAF unit.
     normalize : bool, default=True
         Drop the constant ``j = 0`` term (mean activations) and divide by
         ``c0 = Var[sigma(r0 g)]``, ``r0 = scale * sqrt(n_features + 1)``.
@@ -516,7 +521,7 @@ class SBAFKernel(BaseEstimator):
         alpha=0.5,
         *,
         scale=None,
-        shift=0.0,
+        shift=1.0,
         normalize=True,
         degree="auto",
         max_degree=400,
@@ -608,7 +613,7 @@ class SBAFRandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         k=0.91,
         alpha=0.5,
         scale=None,
-        shift=0.0,
+        shift=1.0,
         normalize=True,
         random_state=None,
     ):

@@ -357,11 +357,11 @@ def _warm_up(pipe, X, y, folds):
         pass
 
 
-def _run_ours(task, X, y, folds, scorer):
+def _cross_validate_and_refit(pipe, X, y, folds, scorer):
+    """The untuned workflow: CV on the folds, then one fit on all the data."""
     from sklearn.base import clone
     from sklearn.model_selection import cross_validate
 
-    pipe = _pipeline(task.ours())
     _warm_up(pipe, X, y, folds)
     with _Clock() as clock:
         cv = cross_validate(pipe, X, y, cv=folds, scoring=scorer, error_score="raise")
@@ -374,22 +374,18 @@ def _run_ours(task, X, y, folds, scorer):
     }, final
 
 
+def _run_ours(task, X, y, folds, scorer):
+    return _cross_validate_and_refit(_pipeline(task.ours()), X, y, folds, scorer)
+
+
 def _run_baseline(task, X, y, folds, scorer):
-    from sklearn.base import clone
-    from sklearn.model_selection import GridSearchCV, cross_validate
+    """GridSearchCV over the learning rate (or the untuned workflow without a grid)."""
+    from sklearn.model_selection import GridSearchCV
 
     pipe = _pipeline(task.baseline())
-    _warm_up(pipe, X, y, folds)
     if task.grid is None:
-        with _Clock() as clock:
-            cv = cross_validate(pipe, X, y, cv=folds, scoring=scorer, error_score="raise")
-            final = clone(pipe).fit(X, y)
-        scores = cv["test_score"]
-        return {
-            "score": float(np.mean(scores)), "score_std": float(np.std(scores)),
-            "time": clock.wall, "cpu": clock.cpu, "fits": len(folds) + 1, "best": "defaults",
-            "failed_fits": 0,
-        }, final
+        return _cross_validate_and_refit(pipe, X, y, folds, scorer)
+    _warm_up(pipe, X, y, folds)
     grid = {f"model__{k}": v for k, v in task.grid.items()}
     search = GridSearchCV(pipe, grid, cv=folds, scoring=scorer, refit=True, n_jobs=None,
                           error_score=np.nan)

@@ -716,7 +716,7 @@ def plot_results(records, path):
     if "matplotlib.pyplot" not in sys.modules:
         matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import LogLocator, NullFormatter
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     n = len(records)
     ncols = min(4, n)
@@ -733,7 +733,7 @@ def plot_results(records, path):
         ax.set_title(f"{r['task']}\n{_short(r['baseline'])}, {r['speedup']:.1f}x",
                      fontsize=8)
         ax.set_xlabel("total time (s)", fontsize=8)
-        ax.set_ylabel(r["metric"], fontsize=8)
+        ax.set_ylabel(METRIC_LABELS.get(r["metric"], r["metric"]), fontsize=8)
         ax.tick_params(labelsize=7)
         lo, hi = sorted([r["ours_time"], r["baseline_time"]])
         lo, hi = lo / 2.5, hi * 2.5
@@ -741,7 +741,8 @@ def plot_results(records, path):
             mid = math.sqrt(lo * hi)
             lo, hi = mid / math.sqrt(10), mid * math.sqrt(10)
         ax.set_xlim(lo, hi)
-        ax.xaxis.set_major_locator(LogLocator(base=10))
+        ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
         ax.xaxis.set_minor_formatter(NullFormatter())
         ys = [r["ours_score"], r["baseline_score"]]
         pad = max(0.02, 0.25 * (max(ys) - min(ys)))

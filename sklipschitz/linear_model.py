@@ -41,7 +41,21 @@ class _LipschitzLinearMixin:
             and self.learning_rate == "lipschitz"
             and self.batch_size is None
             and self._loss_supports_exact_solver()
+            and (self._penalty is None or self._penalty_root() is not None)
         )
+
+    def _penalty_root(self):
+        """``R^-1`` with ``R'R = alpha I + P`` (None when that is singular).
+
+        With ``v = R w`` the penalty ``1/2 w'(alpha I + P)w`` becomes the plain
+        ``1/2 ||v||^2`` on the design ``X R^-1``, which the full-batch solver
+        handles exactly.
+        """
+        M = self.alpha * np.eye(self._penalty.shape[0]) + self._penalty
+        lam, Q = np.linalg.eigh(M)
+        if lam[0] <= 1e-12 * max(lam[-1], 1e-300):
+            return None
+        return Q / np.sqrt(lam)
 
     def _loss_supports_exact_solver(self):
         return False
@@ -172,14 +186,21 @@ class _LipschitzLinearMixin:
     def _fit_exact(self, X, Y, sw, loss, state):
         from ._linear_solver import solve_linear
 
+        coef_init = state.coefs[0] if self.warm_start else None
+        if self._penalty is None:
+            design, alpha, back = X, self.alpha, None
+        else:  # Tikhonov: solve for v = R w with a plain L2 penalty, exactly
+            back = self._penalty_root().astype(X.dtype)
+            design, alpha = np.asarray(X @ back), 1.0
+            if coef_init is not None:
+                coef_init = np.linalg.solve(back, coef_init)
         sol = solve_linear(
-            X, Y, loss, sw, alpha=self.alpha, fit_intercept=self.fit_intercept,
-            **({} if self._penalty is None else {"penalty_matrix": self._penalty}),
-            coef_init=state.coefs[0] if self.warm_start else None,
+            design, Y, loss, sw, alpha=alpha, fit_intercept=self.fit_intercept,
+            coef_init=coef_init,
             intercept_init=state.intercepts[0] if self.warm_start else None,
             max_iter=self.max_iter, verbose=self.verbose,
         )
-        state.coefs[0][...] = sol.coef
+        state.coefs[0][...] = sol.coef if back is None else back @ sol.coef
         state.intercepts[0][...] = sol.intercept
         state.n_iter = int(sol.n_iter)
         state.loss_curve = list(sol.loss_curve)
@@ -226,6 +247,10 @@ class LipschitzRegressor(_LipschitzLinearMixin, RegressorMixin, BaseEstimator):
         (half the sum of the column means plus the mean column maximum).
         With the squared error the solution is the generalised ridge
         ``(X'SX/sum(s) + alpha I + 2 G'G)^-1 X'Sy/sum(s)`` (centred data).
+        When ``alpha I + 2 G'G`` is positive definite the full-batch solver
+        works in the variables ``v = R w`` (``R'R = alpha I + 2 G'G``), where
+        the penalty is a plain L2 term (``X R^-1`` is formed densely);
+        otherwise the general loop takes the 1/L steps.
     learning_rate : {'lipschitz', 'paper', 'local'} or float > 0, default='lipschitz'
         - 'lipschitz': ``1/L`` with a mathematically valid ``L``: the
           smoothness constant ``sup loss'' * lambda_max(X~' S X~) / sum(s) + alpha``

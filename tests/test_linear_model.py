@@ -374,3 +374,73 @@ def test_bad_data(diabetes):
     reg = LipschitzRegressor().fit(X, y)
     with pytest.raises(ValueError, match="features"):
         reg.predict(X[:, :3])
+
+
+# ---------------------------------------------------------------------------
+# Tikhonov penalty ||G w||^2
+# ---------------------------------------------------------------------------
+
+
+def _generalised_ridge(X, y, M):
+    n = len(y)
+    Xc, yc = X - X.mean(axis=0), y - y.mean()
+    w = np.linalg.solve(Xc.T @ Xc / n + M, Xc.T @ yc / n)
+    return w, y.mean() - X.mean(axis=0) @ w
+
+
+@pytest.mark.parametrize(
+    "kind, alpha, kw",
+    [
+        ("random", 0.0, {}),  # G of full column rank: the exact solver
+        ("difference", 0.05, {}),  # singular G'G, made definite by alpha
+        ("difference", 0.0, {"learning_rate": "local", "max_iter": 20000, "tol": 1e-14}),
+    ],
+)
+def test_tikhonov_matches_generalised_ridge(diabetes_std, kind, alpha, kw):
+    X, y = diabetes_std
+    d = X.shape[1]
+    rng = np.random.default_rng(0)
+    G = rng.standard_normal((d + 2, d)) * 0.3 if kind == "random" else np.diff(np.eye(d), axis=0)
+    reg = LipschitzRegressor(tikhonov=G, alpha=alpha, **kw).fit(X, y)
+    w, b = _generalised_ridge(X, y, alpha * np.eye(d) + 2 * G.T @ G)
+    np.testing.assert_allclose(reg.coef_, w, rtol=1e-6, atol=1e-6 * np.abs(w).max())
+    np.testing.assert_allclose(reg.intercept_, b, rtol=1e-6)
+    # the valid constant adds 2 lambda_max(G'G) to the data term
+    n = len(y)
+    Xt = np.hstack([X, np.ones((n, 1))])
+    expected_L = np.linalg.eigvalsh(Xt.T @ Xt / n)[-1] + alpha + 2 * np.linalg.eigvalsh(G.T @ G)[-1]
+    if kw.get("learning_rate") == "local":
+        np.testing.assert_allclose(reg.lipschitz_constant_, expected_L, rtol=1e-10)
+
+
+def test_tikhonov_paper_constant(diabetes):
+    X, y = diabetes
+    G = np.diff(np.eye(X.shape[1]), axis=0)
+    reg = LipschitzRegressor(tikhonov=G, learning_rate="paper", max_iter=2)
+    plain = LipschitzRegressor(learning_rate="paper", max_iter=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg.fit(X, y)
+        plain.fit(X, y)
+    n = len(y)
+    Xt = np.hstack([np.ones((n, 1)), X])
+    K = (Xt.mean(axis=0).sum() + Xt.max(axis=0).mean()) / 2
+    np.testing.assert_allclose(
+        reg.lipschitz_constant_ - plain.lipschitz_constant_,
+        2 * K * np.linalg.norm(G.T @ G), rtol=1e-10,
+    )
+
+
+@pytest.mark.parametrize(
+    "G, match",
+    [
+        (np.ones((3, 4)), "columns"),
+        (np.ones(10), "columns"),
+        (np.full((2, 10), np.nan), "NaN"),
+        (np.array([["a"] * 10]), "numeric"),
+    ],
+)
+def test_tikhonov_bad_matrix(diabetes, G, match):
+    X, y = diabetes
+    with pytest.raises((ValueError, TypeError), match=match):
+        LipschitzRegressor(tikhonov=G).fit(X, y)

@@ -48,6 +48,7 @@ passes over the data; the exact finish and the certificate use ``float64``.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -60,8 +61,14 @@ __all__ = ["LinearSolution", "solve_linear"]
 
 # FISTA schedule for the smoothed pinball loss: widths relative to s0 and
 # iterations per width
-_MU_SCHEDULE = (1.0, 0.3, 0.1, 0.03)
+_MU_SCHEDULE = (1.0, 0.3)
 _STEPS_PER_MU = 10
+# FISTA stops when fewer points than this fraction are in the quadratic zone
+# (the smoothed problem's condition number is about 1 / fraction)
+_MIN_ZONE_FRACTION = 0.0
+_FULL_NEWTON_STEPS = 20
+_FULL_NEWTON_LEVELS = 6
+_FULL_NEWTON_START = 0.05
 # continuation factor of the exact finish and its number of levels
 _FINISH_MU_FACTOR = 0.1
 _FINISH_MAX_LEVELS = 40
@@ -70,6 +77,8 @@ _NEWTON_MAX_STEPS = 50
 _MAX_ROUNDS = 4
 # relative tolerance of the dual box in the certificate
 _BOX_TOL = 1e-9
+# largest X (in elements) copied to column-major order for the passes
+_MAX_COPY = 100_000_000
 # rows per block when a dense pass is done in float64 blocks
 _BLOCK = 8192
 
@@ -154,6 +163,19 @@ class _Design:
         # whitened coordinates of the exact finish: w = T z, T = V g^(-1/2)
         self.T = self.V / np.sqrt(self.g) if self.rank else self.V
         self.p = self.rank + int(fit_intercept)
+
+    def prefer_columns(self):
+        """Use a column-major copy of a dense row-major X for the passes.
+
+        ``X @ w`` with a narrow row-major float32 X runs as short dot products
+        per row, about three times slower than streaming the columns (float64
+        gains ~10% only, not worth the copy).  Worth one copy when many
+        passes follow.
+        """
+        X = self.X
+        if (not self.sparse and self.d > 1 and X.dtype == np.float32 and X.flags.c_contiguous
+                and not X.flags.f_contiguous and X.size <= _MAX_COPY):
+            self.X = np.asfortranarray(X)
 
     # -- passes over the data -------------------------------------------------
     def _gram(self, v):
@@ -386,6 +408,55 @@ def _solve_squared(des, Y, alpha, W, B, max_iter, tol, verbose):
 # ----------------------------------------------------------------------------
 
 
+class _DenseOp:
+    """Dense whitened rows ``A`` (the reduced problem)."""
+
+    def __init__(self, A):
+        self.A = A
+        self.p = A.shape[1]
+
+    def mv(self, beta):
+        return self.A @ beta
+
+    def rmv(self, v):
+        return self.A.T @ v
+
+    def rows(self, mask):
+        return self.A[mask]
+
+    def trace(self, sn):
+        return float(np.einsum("ij,ij,i->", self.A, self.A, sn))
+
+
+class _DesignOp:
+    """The whole data set in whitened coordinates ``beta = (z, b')``,
+    ``w = T z``, in the working dtype (never densified)."""
+
+    def __init__(self, des):
+        self.des = des
+        self.p = des.p
+
+    def mv(self, beta):
+        des = self.des
+        w = des.T @ beta[:des.rank]
+        out = des.matvec(w)
+        off = -float(des.xbar @ w)
+        if des.fit_intercept:
+            off += float(beta[des.rank])
+        return out + out.dtype.type(off)
+
+    def rmv(self, v):
+        des = self.des
+        g = des.T.T @ des.rmatvec(v)
+        return np.append(g, v.sum(dtype=np.float64)) if des.fit_intercept else g
+
+    def rows(self, mask):
+        return self.des.rows(np.flatnonzero(mask))
+
+    def trace(self, sn):
+        return float(np.sum(self.des.g / self.des.g)) + float(self.des.fit_intercept)
+
+
 class _PinballColumn:
     """One output of ``min sum sn rho_tau(y - X_c w - b') + alpha/2 |w|^2``."""
 
@@ -420,7 +491,7 @@ class _PinballColumn:
             inv = 1.0 / (des.g + self.alpha * mu)
             w_prev, b_prev = w.copy(), b
             t = 1.0
-            for _ in range(steps):
+            for step in range(steps):
                 if budget <= 0:
                     break
                 budget -= 1
@@ -444,6 +515,16 @@ class _PinballColumn:
                 self.lrs.append(mu)
                 np.multiply(r, 1.0 / mu, out=psi)
                 psi += c - off / mu
+                if step == 0:
+                    # FISTA needs about sqrt(1/zone fraction) steps per digit:
+                    # below a few percent the Newton finish takes over
+                    frac = np.count_nonzero((psi > tau - 1.0) & (psi < tau)) / n
+                    if self.verbose > 2:
+                        print(f"[solve_linear] zone fraction {frac:.3f} at mu={mu:.3e}")
+                    if frac < _MIN_ZONE_FRACTION:
+                        self.curve.pop()
+                        self.lrs.pop()
+                        return w, b
                 np.clip(psi, tau - 1.0, tau, out=psi)
                 if uniform:
                     gsum = float(psi.sum()) / n
@@ -508,84 +589,126 @@ class _PinballColumn:
         pen = self.alpha / des.g if self.alpha > 0 else np.zeros(des.rank)
         return np.append(pen, 0.0) if des.fit_intercept else pen
 
-    def newton(self, A, y, sn, pen, beta, mu):
-        """Minimise the smoothed reduced problem at width ``mu`` (exactly)."""
+    def newton(self, A, y, sn, pen, beta, mu, max_steps=_NEWTON_MAX_STEPS, record=False):
+        """Minimise the problem smoothed at width ``mu`` by semismooth Newton.
+
+        ``A`` is a dense matrix of whitened rows (the reduced problem) or an
+        :class:`_DesignOp` (the whole data set).  The generalised Hessian is
+        the Gram matrix of the points in the zone, ``/ mu``; the line search
+        is exact (the objective is piecewise quadratic), so the iteration
+        ends, at the exact smoothed minimiser, when a full step keeps the
+        zone.
+        """
         tau = self.tau
         c = tau - 0.5
-        zone_prev = None
-        ridge = 1e-9 * float(np.einsum("ij,ij,i->", A, A, sn)) / (A.shape[1] * mu) + 1e-300
-        for it in range(_NEWTON_MAX_STEPS):
-            r = y - A @ beta
+        op = A if isinstance(A, _DesignOp) else _DenseOp(A)
+        ridge = 1e-9 * op.trace(sn) / (op.p * mu) + 1e-300
+        zone_prev, full_prev = None, False
+        r = y - op.mv(beta)
+        gscale = None
+        # float32 passes (the whole float32 data set) are an estimate only
+        single = r.dtype == np.float32
+        gtol = 1e-6 if single else 1e-14 + 4e-16 * math.sqrt(r.size)
+        ttol = 1e-4 if single else 1e-6
+        for it in range(max_steps):
             u = r / mu + c
             zone = (u > tau - 1.0) & (u < tau)
+            if full_prev and np.array_equal(zone, zone_prev):
+                break
             psi = np.clip(u, tau - 1.0, tau)
-            grad = -(A.T @ (sn * psi)) + pen * beta
-            Az = A[zone]
-            H = (Az * (sn[zone] / mu)[:, None]).T @ Az
-            H[np.diag_indices_from(H)] += pen
+            grad = -op.rmv(sn * psi) + pen * beta
+            gnorm = float(np.abs(grad).max(initial=0.0))
+            if gscale is None:
+                # gradient of the loss part is at most max(tau, 1 - tau) per
+                # unit row: round-off level well below that
+                gscale = float(np.abs(op.rmv(sn * np.where(r > 0, tau, tau - 1.0))).max(
+                    initial=0.0)) + gnorm + 1e-300
+            if gnorm <= gtol * gscale:
+                break
+            Az, sz = op.rows(zone), sn[zone]
+            H = (Az * (sz / mu)[:, None]).T @ Az
             # directions no zone point constrains are piecewise linear: a
             # tiny ridge turns them into steepest descent (the exact line
             # search picks the step)
-            H[np.diag_indices_from(H)] += ridge
+            H[np.diag_indices_from(H)] += pen + ridge
             delta = -_psd_solve(H, grad)
-            if not np.all(np.isfinite(delta)):
+            if not np.all(np.isfinite(delta)) or not np.any(delta):
                 break
-            if zone_prev is not None and np.array_equal(zone, zone_prev) and \
-                    float(np.abs(delta).max(initial=0.0)) <= 1e-14 * (1 + np.abs(beta).max()):
-                break
-            q = A @ delta
-            t = self._line_search(r, q, sn, pen, beta, delta, mu)
+            q = op.mv(delta)
+            t = self._line_search(r, q, sn, pen, beta, delta, mu,
+                                  rtol=1e-6 if single else 1e-12)
             beta = beta + t * delta
-            if t == 1.0:
-                # full Newton step: exact if the zone did not change
-                r2 = y - A @ beta
-                u2 = r2 / mu + c
-                zone2 = (u2 > tau - 1.0) & (u2 < tau)
-                if np.array_equal(zone2, zone):
-                    zone = zone2
-                    break
-            zone_prev = zone
-        r = y - A @ beta
+            r = r - t * q
+            if record:
+                w = op.des.T @ beta[:op.des.rank]
+                self.curve.append(self.objective(
+                    _pinball_sum(r, sn, tau, op.des.uniform), w))
+                self.lrs.append(float(t))
+            # a (numerically) full step that keeps the zone ends at the
+            # exact minimiser of the smoothed problem
+            full_prev, zone_prev = abs(t - 1.0) <= ttol, zone
         u = r / mu + c
         zone = (u > tau - 1.0) & (u < tau)
         return beta, zone, r, it + 1
 
-    def _line_search(self, r, q, sn, pen, beta, delta, mu):
-        """Exact minimiser along ``delta`` of the (piecewise quadratic) objective."""
+    def _line_search(self, r, q, sn, pen, beta, delta, mu, t_hi=2.0, rtol=1e-12):
+        """Exact minimiser along ``delta`` of the (piecewise quadratic) objective.
+
+        ``phi'(t) = -sum sn q psi(u0 - t q/mu) + pen.(beta + t delta) delta`` is
+        piecewise linear and non-decreasing.  Points that stay in one piece
+        (below, in or above the zone) for all ``t`` in ``[0, t_hi]`` enter
+        through two sums; only the points that change piece are evaluated
+        in the root search (safeguarded Newton on ``phi'``, exact on the last
+        piece).
+        """
         tau = self.tau
-        c = tau - 0.5
+        lo_b, hi_b = tau - 1.0, tau
         pb, pd = float(pen @ (beta * delta)), float(pen @ (delta * delta))
+        v = q / mu
+        u0 = r / mu + (tau - 0.5)
+        reg0 = (u0 > lo_b).view(np.int8) + (u0 >= hi_b).view(np.int8)
+        u1 = u0 - t_hi * v
+        reg1 = (u1 > lo_b).view(np.int8) + (u1 >= hi_b).view(np.int8)
+        C = reg0 != reg1
         sq = sn * q
+        Fz = (~C) & (reg0 == 1)
+        a0 = (lo_b * float(sq[(~C) & (reg0 == 0)].sum()) + hi_b * float(sq[(~C) & (reg0 == 2)].sum())
+              + float(sq[Fz] @ u0[Fz]))
+        a1 = float(sq[Fz] @ v[Fz])
+        sqC, u0C, vC = sq[C], u0[C], v[C]
 
         def dphi(t):
-            u = (r - t * q) / mu + c
-            psi = np.clip(u, tau - 1.0, tau)
-            zone = (u > tau - 1.0) & (u < tau)
-            return -float(sq @ psi) + pb + t * pd, float(sq[zone] @ q[zone]) / mu + pd
+            if t > t_hi:  # outside the precomputed range: all points
+                u = u0 - t * v
+                z = (u > lo_b) & (u < hi_b)
+                return (-float(sq @ np.clip(u, lo_b, hi_b)) + pb + t * pd,
+                        float(sq[z] @ v[z]) + pd)
+            u = u0C - t * vC
+            z = (u > lo_b) & (u < hi_b)
+            return (-a0 + t * a1 - float(sqC @ np.clip(u, lo_b, hi_b)) + pb + t * pd,
+                    a1 + float(sqC[z] @ vC[z]) + pd)
 
-        d1, h1 = dphi(1.0)
-        d0 = -float(sq @ np.clip(r / mu + c, tau - 1.0, tau)) + pb
+        d0, _ = dphi(0.0)
         scale = abs(d0) + 1e-300
-        if abs(d1) <= 1e-12 * scale:
+        d1, h1 = dphi(1.0)
+        if abs(d1) <= rtol * scale:
             return 1.0
         lo, hi = 0.0, None
         if d1 < 0:
-            lo = 1.0
-            t = 2.0
+            lo, t = 1.0, t_hi
             for _ in range(60):
-                dt_, _h = dphi(t)
-                if dt_ >= 0:
+                d_, _h = dphi(t)
+                if d_ >= 0:
                     hi = t
                     break
-                lo = t
-                t *= 2.0
+                lo, t = t, 2.0 * t
             if hi is None:
                 return lo
+            t, (d, h) = hi, dphi(hi)
         else:
-            hi = 1.0
-        t, (d, h) = hi, dphi(hi)
-        for _ in range(60):
-            if abs(d) <= 1e-12 * scale:
+            hi, t, d, h = 1.0, 1.0, d1, h1
+        for _ in range(100):
+            if abs(d) <= rtol * scale:
                 return t
             if d > 0:
                 hi = t
@@ -869,6 +992,35 @@ class _PinballColumn:
         _, viol = _box_solve(AZ.T, rhs, des.sn[idx] * (tau - 1.0), des.sn[idx] * tau)
         return viol <= _BOX_TOL, r, viol
 
+    def newton_continuation(self, w, b, M, mu_last):
+        """Semismooth Newton on the whole data set, smoothing shrunk until
+        about ``M/2`` points are in the zone (the kept set of the finish
+        then holds the points that matter)."""
+        des = self.des
+        n = des.n
+        if not _FULL_NEWTON_LEVELS:
+            return w, b, mu_last
+        op = _DesignOp(des)
+        pen = self.penalty_vector()
+        beta = des.join(w, b)
+        r = self.y - op.mv(beta)
+        j0 = min(n - 1, max(M, int(_FULL_NEWTON_START * n)))
+        mu = 2.0 * float(np.partition(np.abs(r), j0)[j0])
+        if not mu > 0:
+            return w, b, mu_last
+        for level in range(_FULL_NEWTON_LEVELS):
+            beta, zone, r, ns = self.newton(op, self.y, des.sn, pen, beta, mu,
+                                            max_steps=_FULL_NEWTON_STEPS, record=True)
+            nz = int(np.count_nonzero(zone))
+            if self.verbose > 1:
+                print(f"[solve_linear] full-data Newton at mu={mu:.3e}: {ns} steps, "
+                      f"|zone|={nz}, objective {self.curve[-1] if self.curve else np.nan:.10g}")
+            if nz <= 0.6 * M:
+                break
+            mu *= min(max(0.5 * M / max(nz, 1), 0.1), 0.5)
+        w, b = des.split(beta)
+        return w, b, mu
+
     def finish(self, w, b, r, mu, max_rounds=_MAX_ROUNDS):
         """Globbing + exact reduced solve + certificate, growing the kept set.
 
@@ -917,11 +1069,12 @@ class _PinballColumn:
                 # the whole problem was solved: smoothed to mu_end at worst
                 converged = self.scale * mu_end / 8 <= 1e-8 * max(F, 1e-300)
                 break
-            # points outside K whose sign changed, and a larger kept set
+            # a larger kept set around the new point, plus the points outside
+            # K whose sign changed if they are few
             outside = np.ones(n, dtype=bool)
             outside[K] = False
-            flipped = outside & (np.sign(r_new) != np.sign(r)) & (r_new != 0)
-            extra = np.union1d(K, np.flatnonzero(flipped))
+            flipped = np.flatnonzero(outside & (np.sign(r_new) != np.sign(r)) & (r_new != 0))
+            extra = flipped if flipped.size <= M else np.zeros(0, dtype=np.intp)
             beta, r = best[3], best[4]
             M *= 2
             jm = min(M // 8, n - 1)
@@ -983,9 +1136,10 @@ def _solve_pinball(des, Y, tau, scale, alpha, W, B_init, warm, max_iter, tol, ve
             M = max(20 * p, n // 50)
             mus = [s0 * f for f in _MU_SCHEDULE]
             if M < 0.5 * n:
+                des.prefer_columns()
                 w, b = col.fista(w, b, mus, _STEPS_PER_MU, max(max_iter - 1, 0))
+                w, b, mu = col.newton_continuation(w, b, M, mus[-1])
                 r = des.residual(col.y64, w, b, exact=True)
-                mu = mus[-1]
             else:
                 mu = mus[0]
             w, b, certified, converged = col.finish(w, b, r, mu)
@@ -1190,6 +1344,20 @@ def _logcosh_constant(r, sn):
 # ----------------------------------------------------------------------------
 
 
+def _blas_limit(d):
+    """One BLAS thread for the many small passes (matrix-vector products with
+    a narrow X are memory bound; threads only add synchronisation, and under
+    load oversubscription makes them many times slower).  Wide designs keep
+    the default."""
+    if d >= 128:
+        return contextlib.nullcontext()
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def _loss_kind(loss):
     name = getattr(loss, "name", None)
     if name == "squared_error":
@@ -1297,7 +1465,7 @@ def solve_linear(X, Y, loss, sample_weight, *, alpha=0.0, fit_intercept=True,
         B = np.broadcast_to(B, (k,)).copy()
     max_iter = int(max_iter)
 
-    with np.errstate(over="ignore", under="ignore"):
+    with np.errstate(over="ignore", under="ignore"), _blas_limit(d):
         if kind == "squared":
             W = des.V @ (des.V.T @ W)
             if B is None:

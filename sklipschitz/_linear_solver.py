@@ -1008,6 +1008,7 @@ class _PinballColumn:
         mu = 2.0 * float(np.partition(np.abs(r), j0)[j0])
         if not mu > 0:
             return w, b, mu_last
+        nz_prev = -1
         for level in range(_FULL_NEWTON_LEVELS):
             beta, zone, r, ns = self.newton(op, self.y, des.sn, pen, beta, mu,
                                             max_steps=_FULL_NEWTON_STEPS, record=True)
@@ -1015,8 +1016,10 @@ class _PinballColumn:
             if self.verbose > 1:
                 print(f"[solve_linear] full-data Newton at mu={mu:.3e}: {ns} steps, "
                       f"|zone|={nz}, objective {self.curve[-1] if self.curve else np.nan:.10g}")
-            if nz <= 0.6 * M:
+            if nz <= 0.6 * M or nz == nz_prev:
+                # small enough, or ties: a zone that no longer shrinks
                 break
+            nz_prev = nz
             mu *= min(max(0.5 * M / max(nz, 1), 0.1), 0.5)
         w, b = des.split(beta)
         return w, b, mu
@@ -1032,7 +1035,10 @@ class _PinballColumn:
         """
         des = self.des
         n, p = des.n, des.p
-        M = max(20 * p, n // 50)
+        # the kept set holds the points in the zone of the smoothed solution
+        # (many with ties) with room to spare
+        nz = int(np.count_nonzero(np.abs(r) < 0.5 * mu))
+        M = max(20 * p, n // 50, 2 * nz)
         extra = np.zeros(0, dtype=np.intp)
         beta = des.join(w, b)
         certified = converged = False

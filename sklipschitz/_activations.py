@@ -206,7 +206,30 @@ class SBAF(Activation):
             t = np.exp(-np.abs(z) * beta) * inv
         return t, x
 
+    def _even_value(self, z):
+        """SBAF's value ``y`` for ``alpha = 1/2`` and the logistic input map.
+
+        With ``s = exp(-|z|/2)``: ``x^(1/2) (1 - x)^(1/2) = s / (1 + s^2)``, so
+        ``y = (1 + s^2) / (1 + s^2 + k s)``: one exponential, computed in
+        place (one temporary besides the result).
+        """
+        s = np.abs(z)
+        s *= -0.5
+        np.exp(s, out=s)
+        num = np.multiply(s, s)
+        num += 1.0
+        s *= self.k
+        s += num
+        np.divide(num, s, out=s)
+        return s
+
     def value(self, z):
+        if self.input_map == "logistic" and self.alpha == 0.5:
+            y = self._even_value(z)
+            if self.output == "rescaled":
+                y -= self.y_min
+                y *= self._scale
+            return y
         if self.input_map == "logistic" and self.output == "raw":
             return sbaf_unit(z, self.k, self.alpha)
         if self.input_map == "logistic":
@@ -219,6 +242,20 @@ class SBAF(Activation):
         return y
 
     def derivative(self, z, a):
+        if self.input_map == "logistic" and self.alpha == 0.5:
+            # y (1 - y) (x - 1/2) with x - 1/2 = tanh(z/2) / 2, in place
+            d = np.multiply(z, 0.5)
+            np.tanh(d, out=d)
+            if self.output == "raw":
+                y = np.array(a, copy=True)
+            else:
+                y = np.multiply(a, 1.0 / self._scale)
+                y += self.y_min
+            d *= y
+            y -= 1.0
+            d *= y
+            d *= -0.5 * self._scale
+            return d
         if self.input_map == "logistic" and self.output == "rescaled":
             _, x = self._logistic_product(z) if self.alpha != 0.5 else (None, expit(z))
         else:

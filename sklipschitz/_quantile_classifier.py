@@ -20,6 +20,7 @@ independently, each with its own step ``1/L_j``.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from numbers import Integral, Real
 
@@ -27,6 +28,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit, log_expit, logit, logsumexp
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state, compute_class_weight
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
@@ -303,6 +305,131 @@ def crossing_logit(curves, quantiles):
     zero = np.where(below, z[0] - shrink_lo, zero)
     zero = np.where(above, z[-1] + shrink_hi, zero)
     return zero
+
+
+# ----------------------------------------------------------------------------
+# The default full-batch fit: AdGD per column, fused
+# ----------------------------------------------------------------------------
+
+
+def _fit_local(X, Y, sw, column_levels, W, b, *, L, alpha, fit_intercept, max_iter,
+               tol, n_iter_no_change, report_column, verbose=0):
+    """Full-batch AdGD per column, the value and gradient fused for this loss.
+
+    The same iteration as :func:`sklipschitz._solver.train` with
+    :class:`_ColumnLocalStep` and plain steps (same objective, stopping rule,
+    best iterate and divergence guard), written for this one loss: with
+    ``g = (2/pi) arctan(f)`` the per-sample loss is ``K + c g`` with
+    ``(K, c) = (1, -1)`` for a positive and ``(1-tau)/tau * (1, 1)`` for a
+    negative target, so the weights ``s_i c_ij / sum(s)`` and the constant
+    are computed once and an epoch costs two products with ``X``, one
+    ``arctan`` and one reciprocal over the ``(n, columns)`` scores, and no
+    copies of them.
+
+    Returns ``(W, b, n_iter, loss_curve, rate_history, stopped, diverged, rates)``.
+    """
+    dtype = X.dtype
+    n_cols = Y.shape[1]
+    tau = np.asarray(column_levels, dtype=np.float64)
+    neg = (1.0 - tau) / tau
+    pos = Y > 0
+    s = np.asarray(sw, dtype=np.float64) / float(np.sum(sw))
+    # loss_ij = K_ij + c_ij g_ij;  A = s_i c_ij (2/pi) (so that A * arctan = s c g)
+    K = float(np.sum(s[:, None] * np.where(pos, 1.0, neg)))
+    A = (np.where(pos, -1.0, neg) * s[:, None] * (2.0 / math.pi)).astype(dtype)
+    L = np.asarray(L, dtype=np.float64)
+
+    Z = np.empty(Y.shape, dtype=dtype)
+    T = np.empty(Y.shape, dtype=dtype)
+
+    def value_and_grad(W, b):
+        Z[...] = X @ W
+        np.add(Z, b, out=Z)
+        np.arctan(Z, out=T)
+        np.multiply(T, A, out=T)
+        value = K + float(T.sum())
+        np.multiply(Z, Z, out=T)
+        np.add(T, 1.0, out=T)
+        np.divide(A, T, out=T)
+        gW = np.asarray(X.T @ T)
+        gb = T.sum(axis=0) if fit_intercept else np.zeros(n_cols, dtype=dtype)
+        if alpha:
+            gW += alpha * W
+            value += 0.5 * alpha * float(np.vdot(W, W))
+        return value, gW, gb
+
+    def col_norms(dW, db):
+        return np.sqrt(np.einsum("ij,ij->j", dW, dW, dtype=np.float64)
+                       + db.astype(np.float64) ** 2)
+
+    loss_curve, rate_history = [], []
+    best_loss = math.inf
+    best = (W.copy(), b.copy())
+    no_improvement = 0
+    stopped = diverged = False
+    lr = 1.0 / L
+    theta = np.full(n_cols, np.inf)
+    prev = None
+    n_iter = 0
+    for _ in range(max_iter):
+        value, gW, gb = value_and_grad(W, b)
+        n_iter += 1
+        bad = not math.isfinite(value) or not (np.isfinite(W).all() and np.isfinite(b).all())
+        if not bad and math.isfinite(best_loss):
+            bad = value > 1e6 * max(best_loss, 1e-12)
+        if bad:
+            W[...], b[...] = best
+            diverged = True
+            n_iter -= 1
+            warnings.warn(
+                f"Training diverged at epoch {n_iter + 1} (loss {value:.4g}); the best "
+                "weights found were kept.",
+                ConvergenceWarning,
+            )
+            break
+        if prev is not None:
+            pW, pb, pgW, pgb = prev
+            dx = col_norms(W - pW, b - pb)
+            dg = col_norms(gW - pgW, gb - pgb)
+            growth = np.sqrt(1.0 + theta) * lr
+            with np.errstate(divide="ignore", invalid="ignore"):
+                local = np.where(dg > 0, dx / (2.0 * dg), np.inf)
+            new = np.minimum(growth, local)
+            new = np.where(~np.isfinite(new) | (new <= 0), lr, new)
+            theta = new / lr
+            lr = new
+        loss_curve.append(value)
+        rate_history.append(float(lr[report_column]))
+        if verbose:
+            print(f"Epoch {n_iter}, loss = {value:.8g}, learning rate = {rate_history[-1]:.6g}")
+        improved = value < best_loss - tol * max(abs(best_loss), 1e-12)
+        if value < best_loss:
+            best_loss = value
+            best[0][...] = W
+            best[1][...] = b
+        no_improvement = 0 if improved else no_improvement + 1
+        if no_improvement >= n_iter_no_change:
+            stopped = True
+            break
+        # the previous iterate: reuse its buffers
+        if prev is None:
+            prev = (W.copy(), b.copy(), gW, gb)
+        else:
+            prev[0][...] = W
+            prev[1][...] = b
+            prev = (prev[0], prev[1], gW, gb)
+        step = lr.astype(dtype)
+        W -= step * gW
+        b -= step * gb
+    if not diverged:
+        W[...], b[...] = best
+        if not stopped:
+            warnings.warn(
+                f"Maximum number of iterations ({max_iter}) reached before the training "
+                f"loss stopped improving (tol={tol}); increase max_iter or tol.",
+                ConvergenceWarning,
+            )
+    return W, b, n_iter, loss_curve, rate_history, lr
 
 
 # ----------------------------------------------------------------------------
@@ -672,6 +799,22 @@ class LipschitzQuantileClassifier(ClassifierMixin, BaseEstimator):
             lipschitz_fn = lambda c, i: None  # noqa: E731
 
         full_batch = self.batch_size is None or self.batch_size >= X.shape[0]
+        if full_batch and not incremental and isinstance(rule, _ColumnLocalStep):
+            W, b, n_iter, curve, rates, lr = _fit_local(
+                X, Y, sw, column_levels, state.coefs[0], state.intercepts[0],
+                L=state.step_state.lipschitz_columns, alpha=self.alpha,
+                fit_intercept=self.fit_intercept, max_iter=self.max_iter, tol=self.tol,
+                n_iter_no_change=self.n_iter_no_change, report_column=report_column,
+                verbose=self.verbose,
+            )
+            state.coefs, state.intercepts = [W], [b]
+            state.n_iter = n_iter
+            state.loss_curve, state.learning_rate_history = curve, rates
+            state.step_state.epoch = n_iter
+            state.step_state.rate_columns = lr
+            state.step_state.rate = float(lr[report_column])
+            self._finish(X, Y, sw, loss, network, state, rule, n_models, G, report_column)
+            return
         accelerate = (
             full_batch
             and not incremental
@@ -690,6 +833,10 @@ class LipschitzQuantileClassifier(ClassifierMixin, BaseEstimator):
         if accelerate:
             # the momentum state is tied to this fit only
             state.opt_state = None
+        self._finish(X, Y, sw, loss, network, state, rule, n_models, G, report_column)
+
+    def _finish(self, X, Y, sw, loss, network, state, rule, n_models, G, report_column):
+        n_features = X.shape[1]
         self._train_state = state
         self._step_rule = rule
         self._coef_matrix = state.coefs[0]

@@ -79,6 +79,9 @@ _MAX_ROUNDS = 4
 _BOX_TOL = 1e-9
 # largest X (in elements) copied to column-major order for the passes
 _MAX_COPY = 100_000_000
+# X larger than this (bytes) is read in row blocks, each block used for both
+# products of an iteration while it is in cache
+_FUSE_BYTES = 16 << 20
 # rows per block when a dense pass is done in float64 blocks
 _BLOCK = 8192
 
@@ -475,15 +478,70 @@ class _PinballColumn:
         return self.scale * (pin + 0.5 * self.alpha * float(w @ w))
 
     # -- FISTA on the smoothed loss -----------------------------------------
-    def fista(self, w, b, mus, steps, budget):
+    def _blocks(self):
+        """Row blocks of the fused passes: one block when X fits in cache,
+        else about 4 MB each (X is then read from memory once per iteration,
+        not twice: the block is still in the last-level cache)."""
+        des = self.des
+        X = des.X
+        if des.sparse or X.nbytes <= _FUSE_BYTES:
+            return [(0, des.n)]
+        B = max(1024, (1 << 22) // max(des.d * X.itemsize, 1))
+        return [(i, min(i + B, des.n)) for i in range(0, des.n, B)]
+
+    def _pass(self, w, off, mu, blocks, rbuf, pbuf):
+        """One fused pass at the residual ``r = y - X w - off``.
+
+        Returns ``(sum sn r, sum sn min(r, 0), sum sn psi, X' (sn psi))`` with
+        ``psi = clip(r/mu + tau - 1/2, tau - 1, tau)``.
+        """
         des, y, tau = self.des, self.y, self.tau
-        X, sn, uniform = des.X, des.sn, des.uniform
-        c = tau - 0.5
+        X, uniform = des.X, des.uniform
         dt = des.dtype
-        sn_dt = None if uniform else sn.astype(dt)
-        n = des.n
-        r = np.empty(n, dtype=dt)
-        psi = np.empty(n, dtype=dt)
+        wd = w.astype(dt)
+        a, cc = 1.0 / mu, (tau - 0.5) - off / mu
+        tot = neg = gs = 0.0
+        g = np.zeros(des.d)
+        for i, j in blocks:
+            Xb = X[i:j]
+            rb, pb = rbuf[:j - i], pbuf[:j - i]
+            if des.sparse:
+                rb[:] = Xb @ wd
+            else:
+                np.matmul(Xb, wd, out=rb)
+            np.subtract(y[i:j], rb, out=rb)
+            np.minimum(rb, off, out=pb)
+            if uniform:
+                tot += float(rb.sum())
+                neg += float(pb.sum())
+            else:
+                sb = des.sn[i:j]
+                tot += float(sb @ rb)
+                neg += float(sb @ pb)
+            np.multiply(rb, a, out=pb)
+            pb += cc
+            np.clip(pb, tau - 1.0, tau, out=pb)
+            if not uniform:
+                pb *= self._sn_dt[i:j]
+            gs += float(pb.sum(dtype=np.float64))
+            g += np.asarray(Xb.T @ pb, dtype=np.float64)
+        if uniform:
+            s = float(des.sn[0]) if des.n else 0.0
+            tot, neg, gs, g = tot * s, neg * s, gs * s, g * s
+        # true residual r - off: sums of sn (r - off), sn min(r - off, 0)
+        return tot - off, neg - off, gs, g
+
+    def fista(self, w, b, mus, steps, budget):
+        """FISTA at step ``mu`` (= 1/L in whitened coordinates) on the pinball
+        loss smoothed at the widths ``mus``, gradient restarts, a momentum
+        restart per width."""
+        des, tau = self.des, self.tau
+        dt = des.dtype
+        self._sn_dt = None if des.uniform else des.sn.astype(dt)
+        blocks = self._blocks()
+        m = max(j - i for i, j in blocks) if blocks else 0
+        rbuf = np.empty(m, dtype=dt)
+        pbuf = np.empty(m, dtype=dt)
         xbar = des.xbar
         for mu in mus:
             if budget <= 0:
@@ -500,39 +558,11 @@ class _PinballColumn:
                 wy = w + mom * (w - w_prev)
                 by = b + mom * (b - b_prev)
                 off = by - float(xbar @ wy)
-                # residual without the offset: r = y - X wy; true residual r - off
-                np.subtract(y, X @ wy.astype(dt), out=r)
-                if uniform:
-                    tot = float(r.sum()) - n * off
-                    neg = float(np.minimum(r, off, out=psi).sum()) - n * off
-                    pin = (tau * tot - neg) / n
-                else:
-                    tot = float(sn @ r) - off
-                    np.minimum(r, off, out=psi)
-                    neg = float(sn @ psi) - off
-                    pin = tau * tot - neg
-                self.curve.append(self.objective(pin, wy))
+                tot, neg, gsum, gx = self._pass(wy, off, mu, blocks, rbuf, pbuf)
+                self.curve.append(self.objective(tau * tot - neg, wy))
                 self.lrs.append(mu)
-                np.multiply(r, 1.0 / mu, out=psi)
-                psi += c - off / mu
-                if step == 0:
-                    # FISTA needs about sqrt(1/zone fraction) steps per digit:
-                    # below a few percent the Newton finish takes over
-                    frac = np.count_nonzero((psi > tau - 1.0) & (psi < tau)) / n
-                    if self.verbose > 2:
-                        print(f"[solve_linear] zone fraction {frac:.3f} at mu={mu:.3e}")
-                    if frac < _MIN_ZONE_FRACTION:
-                        self.curve.pop()
-                        self.lrs.pop()
-                        return w, b
-                np.clip(psi, tau - 1.0, tau, out=psi)
-                if uniform:
-                    gsum = float(psi.sum()) / n
-                    gw = -(np.asarray(X.T @ psi, dtype=np.float64) / n - xbar * gsum)
-                else:
-                    psi *= sn_dt
-                    gsum = float(psi.sum(dtype=np.float64))
-                    gw = -(np.asarray(X.T @ psi, dtype=np.float64) - xbar * gsum)
+                # gradient of the smoothed objective in (w, b')
+                gw = -(gx - xbar * gsum)
                 gw += self.alpha * wy
                 gb = -gsum if des.fit_intercept else 0.0
                 w_new = wy - mu * (des.V @ (inv * (des.V.T @ gw)))

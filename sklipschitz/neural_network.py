@@ -165,9 +165,27 @@ class _BaseSymNet(BaseEstimator):
                 loss, X, sw, fit_intercept=True, alpha=self.alpha, minibatch=m < n
             )
 
+        buffers = {}
+
         def forward_full(c, i):
-            raw, _, acts = network.forward(X, c, i)
-            return raw, acts[-1]
+            # the full training set in chunks of the batch size into two
+            # buffers kept across epochs: every temporary of the pass stays
+            # small (no large allocation per layer and per epoch)
+            if n <= m:
+                raw, _, acts = network.forward(X, c, i)
+                return raw, acts[-1]
+            if not buffers:
+                buffers["raw"] = np.empty((n, n_outputs), dtype=dtype)
+                if hidden:
+                    buffers["A"] = np.empty((n, hidden[-1]), dtype=dtype)
+            raw_buf, A_buf = buffers["raw"], buffers.get("A")
+            for start in range(0, n, m):
+                sl = slice(start, min(start + m, n))
+                raw, _, acts = network.forward(X[sl], c, i)
+                raw_buf[sl] = raw
+                if A_buf is not None:
+                    A_buf[sl] = acts[-1]
+            return raw_buf, (A_buf if A_buf is not None else X)
 
         def lipschitz_fn(c, i):
             if linear_valid:

@@ -522,7 +522,7 @@ class LipschitzQuantileClassifier(ClassifierMixin, BaseEstimator):
         Mini-batch size; None is full batch.
     max_iter : int >= 1, default=1000
         Maximum number of epochs.
-    tol : float >= 0, default=1e-5
+    tol : float >= 0, default=1e-4
         Relative improvement of the training objective (summed over levels
         and classes) below which an epoch counts as not improving.
     n_iter_no_change : int >= 1, default=10
@@ -623,7 +623,7 @@ class LipschitzQuantileClassifier(ClassifierMixin, BaseEstimator):
         solver="nesterov",
         batch_size=None,
         max_iter=1000,
-        tol=1e-5,
+        tol=1e-4,
         n_iter_no_change=10,
         shuffle=True,
         random_state=None,

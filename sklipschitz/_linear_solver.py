@@ -649,10 +649,9 @@ class _PinballColumn:
             grad = -op.rmv(sn * psi) + pen * beta
             gnorm = float(np.abs(grad).max(initial=0.0))
             if gscale is None:
-                # gradient of the loss part is at most max(tau, 1 - tau) per
-                # unit row: round-off level well below that
-                gscale = float(np.abs(op.rmv(sn * np.where(r > 0, tau, tau - 1.0))).max(
-                    initial=0.0)) + gnorm + 1e-300
+                # the gradient of the loss part is at most max(tau, 1 - tau)
+                # times the rms row norm: round-off level well below that
+                gscale = max(tau, 1.0 - tau) * math.sqrt(op.trace(sn) / op.p) + gnorm + 1e-300
             if gnorm <= gtol * gscale:
                 break
             Az, sz = op.rows(zone), sn[zone]
@@ -665,7 +664,7 @@ class _PinballColumn:
             if not np.all(np.isfinite(delta)) or not np.any(delta):
                 break
             q = op.mv(delta)
-            t = self._line_search(r, q, sn, pen, beta, delta, mu,
+            t = self._line_search(u, q, sn, pen, beta, delta, mu, float(grad @ delta),
                                   rtol=1e-6 if single else 1e-12)
             beta = beta + t * delta
             r = r - t * q
@@ -681,31 +680,44 @@ class _PinballColumn:
         zone = (u > tau - 1.0) & (u < tau)
         return beta, zone, r, it + 1
 
-    def _line_search(self, r, q, sn, pen, beta, delta, mu, t_hi=2.0, rtol=1e-12):
-        """Exact minimiser along ``delta`` of the (piecewise quadratic) objective.
+    def _line_search(self, u0, q, sn, pen, beta, delta, mu, d0, t_hi=2.0, rtol=1e-12):
+        """Step along ``delta`` minimising the (piecewise quadratic) objective.
 
         ``phi'(t) = -sum sn q psi(u0 - t q/mu) + pen.(beta + t delta) delta`` is
-        piecewise linear and non-decreasing.  Points that stay in one piece
-        (below, in or above the zone) for all ``t`` in ``[0, t_hi]`` enter
-        through two sums; only the points that change piece are evaluated
-        in the root search (safeguarded Newton on ``phi'``, exact on the last
-        piece).
+        piecewise linear and non-decreasing, ``phi'(0) = d0 < 0``.  The full
+        step is taken when ``0.1 d0 <= phi'(1) <= 0`` (then
+        ``phi(1) <= phi(0) + phi'(1)``, a decrease); otherwise the root of
+        ``phi'`` is found exactly.  Points that stay in one piece (below, in
+        or above the zone) for all ``t`` in ``[0, t_hi]`` enter through two
+        sums; only the points that change piece are evaluated in the root
+        search (safeguarded Newton on ``phi'``, exact on the last piece).
         """
         tau = self.tau
         lo_b, hi_b = tau - 1.0, tau
         pb, pd = float(pen @ (beta * delta)), float(pen @ (delta * delta))
-        v = q / mu
-        u0 = r / mu + (tau - 0.5)
-        reg0 = (u0 > lo_b).view(np.int8) + (u0 >= hi_b).view(np.int8)
-        u1 = u0 - t_hi * v
-        reg1 = (u1 > lo_b).view(np.int8) + (u1 >= hi_b).view(np.int8)
-        C = reg0 != reg1
-        sq = sn * q
-        Fz = (~C) & (reg0 == 1)
-        a0 = (lo_b * float(sq[(~C) & (reg0 == 0)].sum()) + hi_b * float(sq[(~C) & (reg0 == 2)].sum())
-              + float(sq[Fz] @ u0[Fz]))
-        a1 = float(sq[Fz] @ v[Fz])
+        uniform = sn.size > 1 and sn[0] == sn[-1] and isinstance(self.des, _Design) and \
+            self.des.uniform and sn.size == self.des.n
+        s0 = float(sn[0]) if uniform else None
+        v = q * (1.0 / mu)
+        u1 = u0 - v
+        psi1 = np.clip(u1, lo_b, hi_b)
+        d1 = (-(s0 * float(q @ psi1)) if uniform else -float((sn * q) @ psi1)) + pb + pd
+        scale = abs(d0) + 1e-300
+        if 0.1 * d0 <= d1 <= rtol * scale:
+            return 1.0
+        bins = np.array([lo_b, hi_b], dtype=u0.dtype)
+        reg0 = np.digitize(u0, bins, right=True)
+        u1 -= (t_hi - 1.0) * v
+        C = np.digitize(u1, bins, right=True) != reg0
+        sq = q * s0 if uniform else sn * q
+        clip0 = np.clip(u0, lo_b, hi_b)
+        zone0 = reg0 == 1
+        # sums over all points, then the changing points removed
+        a0 = float(sq @ clip0)
+        a1 = float((sq * v) @ zone0)
         sqC, u0C, vC = sq[C], u0[C], v[C]
+        a0 -= float(sqC @ clip0[C])
+        a1 -= float((sqC * vC) @ zone0[C])
 
         def dphi(t):
             if t > t_hi:  # outside the precomputed range: all points
@@ -718,8 +730,6 @@ class _PinballColumn:
             return (-a0 + t * a1 - float(sqC @ np.clip(u, lo_b, hi_b)) + pb + t * pd,
                     a1 + float(sqC[z] @ vC[z]) + pd)
 
-        d0, _ = dphi(0.0)
-        scale = abs(d0) + 1e-300
         d1, h1 = dphi(1.0)
         if abs(d1) <= rtol * scale:
             return 1.0

@@ -97,7 +97,9 @@ class DenseNetwork:
             coef_grads[i] = np.asarray(g) if sp.issparse(a) else g
             intercept_grads[i] = delta.sum(axis=0)
             if i > 0:
-                delta = (delta @ coefs[i].T) * self.activation.derivative(pre[i - 1], acts[i])
+                d = self.activation.derivative(pre[i - 1], acts[i])
+                delta = delta @ coefs[i].T
+                delta *= d
         return coef_grads, intercept_grads
 
     def objective_and_gradient(

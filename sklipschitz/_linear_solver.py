@@ -84,6 +84,8 @@ _MAX_COPY = 100_000_000
 _FUSE_BYTES = 16 << 20
 # rows per block when a dense pass is done in float64 blocks
 _BLOCK = 8192
+# FISTA iterations of the log-cosh loss before Newton at the latest
+_LOGCOSH_FISTA_MAX = 50
 
 
 @dataclass
@@ -1223,70 +1225,64 @@ def _logcosh(a):
 
 
 def _solve_logcosh_column(des, y, alpha, w, b, max_iter, verbose):
+    """Whitened FISTA at step 1 (= 1/L), then Newton with an exact line search.
+
+    ``F = sum sn logcosh(r) + alpha/2 |w|^2`` with ``r = y - X_c w - b'``.  FISTA
+    runs on the working dtype until the whitened gradient has dropped a
+    hundredfold (the Newton region of this loss); Newton (float64, Hessian
+    ``[X_c, 1]' diag(sn sech^2 r) [X_c, 1] + alpha``) then reaches a whitened
+    gradient norm of ``1e-12``.
+    """
     sn = des.sn
     inv = 1.0 / (des.g + alpha)
     curve, lrs = [], []
     xbar = des.xbar
+    y64 = np.asarray(y, dtype=np.float64)
+    y_dt = np.asarray(y, dtype=des.dtype)
 
-    def evaluate(w, b):
-        r = des.residual(y, w, b, exact=True)
+    def state(w, b, exact):
+        r = des.residual(y64 if exact else y_dt, w, b, exact=exact)
         F = float(sn @ _logcosh(r)) + 0.5 * alpha * float(w @ w)
-        return r, F
-
-    def gradient(r, w):
         th = np.tanh(r)
         v = sn * th
-        gw = -des.rmatvec(v, exact=True) + alpha * w
+        gw = -des.rmatvec(v, exact=exact) + alpha * w
         gb = -float(v.sum()) if des.fit_intercept else 0.0
-        return th, gw, gb
-
-    def wnorm(gw, gb):
         gz = np.sqrt(inv) * (des.V.T @ gw)
-        return math.sqrt(float(gz @ gz) + gb * gb)
+        return r, F, th, gw, gb, math.sqrt(float(gz @ gz) + gb * gb)
 
-    r, F = evaluate(w, b)
-    th, gw, gb = gradient(r, w)
-    gnorm = wnorm(gw, gb)
-    g0 = gnorm
     budget = max_iter
-    certified = gnorm <= 1e-12
-    # FISTA at step 1 (= 1/L in whitened coordinates) with gradient restarts
-    n_fista = min(budget, 25)
-    t = 1.0
-    w_prev, b_prev = w.copy(), b
-    wy, by = w, b
+    # -- FISTA -------------------------------------------------------------
+    w_prev, b_prev, t = w.copy(), b, 1.0
+    g0 = None
     k = 0
-    while not certified and k < n_fista and gnorm > 1e-3 * g0:
-        k += 1
+    while budget > 0 and k < _LOGCOSH_FISTA_MAX:
+        t_next = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * t * t))
+        mom = (t - 1.0) / t_next
+        wy, by = w + mom * (w - w_prev), b + mom * (b - b_prev)
+        r, F, th, gw, gb, gnorm = state(wy, by, exact=False)
+        if g0 is None:
+            g0 = gnorm
+        if gnorm <= 1e-2 * g0 or gnorm <= 1e-12:
+            w, b = wy, by
+            break
         w_new = wy - des.V @ (inv * (des.V.T @ gw))
         b_new = by - gb
-        t_next = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * t * t))
         if float(gw @ (w_new - w)) + gb * (b_new - b) > 0:
             t, w_prev, b_prev = 1.0, w_new, b_new
         else:
             t, w_prev, b_prev = t_next, w, b
         w, b = w_new, b_new
-        mom = (t - 1.0) / (0.5 * (1.0 + math.sqrt(1.0 + 4.0 * t * t)))
-        wy, by = w + mom * (w - w_prev), b + mom * (b - b_prev)
-        r, F = evaluate(w, b)
+        curve.append(F)      # objective at the point the step was taken from
+        lrs.append(1.0)
+        budget -= 1
+        k += 1
+    # -- Newton in the coordinates (u, b'), w = V u ---------------------------
+    r, F, th, gw, gb, gnorm = state(w, b, exact=True)
+    certified = gnorm <= 1e-12
+    if not curve:
         curve.append(F)
         lrs.append(1.0)
-        if (w is not wy) or by != b:
-            r_y, _ = evaluate(wy, by)
-        else:
-            r_y = r
-        th, gw, gb = gradient(r_y, wy)
-        gnorm = wnorm(gw, gb)
-    budget -= k
-    # Newton with exact line search, in the coordinates (u, b'), w = V u
-    if k:
-        th, gw, gb = gradient(r, w)
-        gnorm = wnorm(gw, gb)
-    Fprev = F
     while not certified and budget > 0:
-        certified = gnorm <= 1e-12
-        if certified:
-            break
         h = sn * (1.0 - th * th)
         H = des.aug_gram(h)
         pen = np.full(des.rank, alpha)
@@ -1299,70 +1295,78 @@ def _solve_logcosh_column(des, y, alpha, w, b, max_iter, verbose):
         dw = des.V @ delta[:des.rank]
         db = float(delta[-1]) if des.fit_intercept else 0.0
         q = des.matvec(dw, exact=True) - float(xbar @ dw) + db
-        # exact line search on the smooth convex 1-D function
-        ww, wd, dd = float(w @ dw), float(dw @ dw), None
+        # exact line search: Newton on the smooth convex phi(s) = F(x + s d)
+        ww, wd = float(w @ dw), float(dw @ dw)
         s = 1.0
         for _ in range(30):
-            rt = r - s * q
-            tt = np.tanh(rt)
+            tt = np.tanh(r - s * q)
             d1 = -float(sn @ (tt * q)) + alpha * (ww + s * wd)
-            d2 = float(sn @ ((1.0 - tt * tt) * q * q)) + alpha * wd
-            if d2 <= 0:
+            d2 = float(sn @ ((1.0 - tt * tt) * (q * q))) + alpha * wd
+            if not d2 > 0:
                 break
-            step = d1 / d2
-            s_new = min(max(s - step, 0.0), 4.0 * max(s, 1.0))
-            if abs(s_new - s) <= 1e-15 * max(1.0, s):
-                s = s_new
-                break
+            s_new = min(max(s - d1 / d2, 0.0), 4.0 * max(s, 1.0))
+            done = abs(s_new - s) <= 1e-12 * max(1.0, s)
             s = s_new
-        if not np.isfinite(s) or s <= 0:
+            if done:
+                break
+        if not (np.isfinite(s) and s > 0):
             s = 1.0
-        w2, b2 = w + s * dw, b + s * db
-        r2, F2 = evaluate(w2, b2)
-        if F2 > F + 1e-15 * abs(F):
-            # fall back to a backtracking step on the Newton direction
-            s = 1.0
+        r2, F2, th2, gw2, gb2, gn2 = state(w + s * dw, b + s * db, exact=True)
+        if not F2 <= F + 1e-15 * abs(F):
+            # backtracking on the Newton direction
+            s = 0.5
             while s > 1e-10:
-                w2, b2 = w + s * dw, b + s * db
-                r2, F2 = evaluate(w2, b2)
+                r2, F2, th2, gw2, gb2, gn2 = state(w + s * dw, b + s * db, exact=True)
                 if F2 <= F:
                     break
                 s *= 0.5
-            if F2 > F:
+            if not F2 <= F:
                 break
-        w, b, r, F = w2, b2, r2, F2
+        w, b = w + s * dw, b + s * db
+        stalled = F - F2 <= 1e-16 * abs(F2)
+        r, F, th, gw, gb, gnorm = r2, F2, th2, gw2, gb2, gn2
         budget -= 1
         curve.append(F)
         lrs.append(float(s))
-        th, gw, gb = gradient(r, w)
-        gnorm = wnorm(gw, gb)
         if verbose > 1:
             print(f"[solve_linear] log_cosh Newton: F={F:.15g} |g|={gnorm:.3e} step={s:.3g}")
-        if gnorm <= 1e-12 or (abs(Fprev - F) <= 1e-16 * abs(F) and gnorm <= 1e-9):
-            certified = gnorm <= 1e-12 or abs(Fprev - F) <= 1e-16 * abs(F)
+        certified = gnorm <= 1e-12
+        if stalled and not certified:
+            # round-off floor: no further decrease possible
+            certified = gnorm <= 1e-9
             break
-        Fprev = F
     return w, b, curve, lrs, certified, gnorm
 
 
-def _solve_logcosh(des, Y, alpha, W, B, max_iter, verbose):
+def _solve_logcosh(des, Y, alpha, W, B_init, warm, max_iter, verbose):
+    k = Y.shape[1]
+    B = np.zeros(k)
     curves, lrs0, cert_all = [], None, True
-    for j in range(Y.shape[1]):
+    for j in range(k):
         y = np.asarray(Y[:, j], dtype=np.float64)
         w = des.V @ (des.V.T @ W[:, j])
-        if B is not None:
-            b = float(B[j]) + float(des.xbar @ w) if des.fit_intercept else 0.0
+        if B_init is not None:
+            b = float(B_init[j]) + float(des.xbar @ w) if des.fit_intercept else 0.0
         else:
             b = 0.0
             if des.fit_intercept:
-                r = des.residual(y, w, 0.0)
-                b = _logcosh_constant(r, des.sn)
+                b = _logcosh_constant(des.residual(y, w, 0.0), des.sn)
+        if warm:
+            # a warm start at the optimum returns at once
+            r = des.residual(y, w, b)
+            v = des.sn * np.tanh(r)
+            gw = -des.rmatvec(v, exact=True) + alpha * w
+            gb = -float(v.sum()) if des.fit_intercept else 0.0
+            gz = (des.V.T @ gw) / np.sqrt(des.g + alpha)
+            if math.sqrt(float(gz @ gz) + gb * gb) <= 1e-12:
+                W[:, j] = w
+                B[j] = b - float(des.xbar @ w) if des.fit_intercept else 0.0
+                curves.append([])
+                lrs0 = [] if j == 0 else lrs0
+                continue
         w, b, curve, lrs, cert, _ = _solve_logcosh_column(des, y, alpha, w, b, max_iter, verbose)
         W[:, j] = w
-        B_j = b - float(des.xbar @ w) if des.fit_intercept else 0.0
-        if B is None:
-            B = np.zeros(Y.shape[1])
-        B[j] = B_j
+        B[j] = b - float(des.xbar @ w) if des.fit_intercept else 0.0
         curves.append(curve)
         if j == 0:
             lrs0 = lrs
@@ -1527,7 +1531,8 @@ def solve_linear(X, Y, loss, sample_weight, *, alpha=0.0, fit_intercept=True,
             W, B, n_iter, curve, lrs, cert, converged = _solve_pinball(
                 des, Y, tau, scale, alpha, W, B, warm or B is not None, max_iter, tol, verbose)
         else:
-            W, B, n_iter, curve, lrs, cert = _solve_logcosh(des, Y, alpha, W, B, max_iter, verbose)
+            W, B, n_iter, curve, lrs, cert = _solve_logcosh(
+                des, Y, alpha, W, B, warm or B is not None, max_iter, verbose)
             converged = cert
     if not fit_intercept:
         B = np.zeros(k)

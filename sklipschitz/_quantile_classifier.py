@@ -316,47 +316,48 @@ def _fit_local(X, Y, sw, column_levels, W, b, *, L, alpha, fit_intercept, max_it
                tol, n_iter_no_change, report_column, verbose=0):
     """Full-batch AdGD per column, the value and gradient fused for this loss.
 
-    The same iteration as :func:`sklipschitz._solver.train` with
-    :class:`_ColumnLocalStep` and plain steps (same objective, stopping rule,
-    best iterate and divergence guard), written for this one loss: with
-    ``g = (2/pi) arctan(f)`` the per-sample loss is ``K + c g`` with
+    The iteration of :func:`sklipschitz._solver.train` with
+    :class:`_ColumnLocalStep` and plain steps (same objective, stopping rule
+    on the summed objective, divergence guard), written for this one loss:
+    with ``g = (2/pi) arctan(f)`` the per-sample loss is ``K + c g`` with
     ``(K, c) = (1, -1)`` for a positive and ``(1-tau)/tau * (1, 1)`` for a
-    negative target, so the weights ``s_i c_ij / sum(s)`` and the constant
+    negative target, so the weights ``s_i c_ij / sum(s)`` and the constants
     are computed once and an epoch costs two products with ``X``, one
-    ``arctan`` and one reciprocal over the ``(n, columns)`` scores, and no
-    copies of them.
+    ``arctan`` and one reciprocal over the scores, and no copies of them.
 
-    Returns ``(W, b, n_iter, loss_curve, rate_history, stopped, diverged, rates)``.
+    The columns are independent problems, so each keeps its own best iterate,
+    and a column whose own objective has not improved by ``tol`` (relative)
+    for ``n_iter_no_change`` epochs is frozen at its best iterate and leaves
+    the products (the active columns are kept contiguous).  The fit stops
+    when the summed objective stops improving, or when every column is
+    frozen.
+
+    Returns ``(W, b, n_iter, loss_curve, rate_history, rates)``.
     """
     dtype = X.dtype
+    sparse = sp.issparse(X)
     n_cols = Y.shape[1]
     tau = np.asarray(column_levels, dtype=np.float64)
     neg = (1.0 - tau) / tau
     pos = Y > 0
     s = np.asarray(sw, dtype=np.float64) / float(np.sum(sw))
     # loss_ij = K_ij + c_ij g_ij;  A = s_i c_ij (2/pi) (so that A * arctan = s c g)
-    K = float(np.sum(s[:, None] * np.where(pos, 1.0, neg)))
-    A = (np.where(pos, -1.0, neg) * s[:, None] * (2.0 / math.pi)).astype(dtype)
-    L = np.asarray(L, dtype=np.float64)
+    K_all = np.sum(s[:, None] * np.where(pos, 1.0, neg), axis=0)
+    A_all = (np.where(pos, -1.0, neg) * s[:, None] * (2.0 / math.pi)).astype(dtype)
+    lr_all = 1.0 / np.asarray(L, dtype=np.float64)
 
+    best_W, best_b = W.copy(), b.copy()
+    best_val = np.full(n_cols, np.inf)
+    no_imp = np.zeros(n_cols, dtype=np.int64)
+    active = np.arange(n_cols)
+    # compact state of the active columns
+    Wa, ba, A, K = W.copy(), b.copy(), A_all, K_all
+    lr = lr_all.copy()
+    theta = np.full(n_cols, np.inf)
+    prev = None
     Z = np.empty(Y.shape, dtype=dtype)
     T = np.empty(Y.shape, dtype=dtype)
-
-    def value_and_grad(W, b):
-        Z[...] = X @ W
-        np.add(Z, b, out=Z)
-        np.arctan(Z, out=T)
-        np.multiply(T, A, out=T)
-        value = K + float(T.sum())
-        np.multiply(Z, Z, out=T)
-        np.add(T, 1.0, out=T)
-        np.divide(A, T, out=T)
-        gW = np.asarray(X.T @ T)
-        gb = T.sum(axis=0) if fit_intercept else np.zeros(n_cols, dtype=dtype)
-        if alpha:
-            gW += alpha * W
-            value += 0.5 * alpha * float(np.vdot(W, W))
-        return value, gW, gb
+    frozen_sum = 0.0
 
     def col_norms(dW, db):
         return np.sqrt(np.einsum("ij,ij->j", dW, dW, dtype=np.float64)
@@ -364,21 +365,34 @@ def _fit_local(X, Y, sw, column_levels, W, b, *, L, alpha, fit_intercept, max_it
 
     loss_curve, rate_history = [], []
     best_loss = math.inf
-    best = (W.copy(), b.copy())
     no_improvement = 0
     stopped = diverged = False
-    lr = 1.0 / L
-    theta = np.full(n_cols, np.inf)
-    prev = None
     n_iter = 0
     for _ in range(max_iter):
-        value, gW, gb = value_and_grad(W, b)
+        # value and gradient of every active column at (Wa, ba)
+        if sparse:
+            Z[...] = X @ Wa
+        else:
+            np.matmul(X, Wa, out=Z)
+        np.add(Z, ba, out=Z)
+        np.arctan(Z, out=T)
+        np.multiply(T, A, out=T)
+        vals = K + T.sum(axis=0, dtype=np.float64)
+        if alpha:
+            vals += 0.5 * alpha * np.einsum("ij,ij->j", Wa, Wa, dtype=np.float64)
+        np.multiply(Z, Z, out=T)
+        np.add(T, 1.0, out=T)
+        np.divide(A, T, out=T)
+        gW = np.asarray(X.T @ T)
+        gb = T.sum(axis=0) if fit_intercept else np.zeros(Wa.shape[1], dtype=dtype)
+        if alpha:
+            gW += alpha * Wa
+        value = frozen_sum + float(vals.sum())
         n_iter += 1
-        bad = not math.isfinite(value) or not (np.isfinite(W).all() and np.isfinite(b).all())
+        bad = not math.isfinite(value) or not (np.isfinite(Wa).all() and np.isfinite(ba).all())
         if not bad and math.isfinite(best_loss):
             bad = value > 1e6 * max(best_loss, 1e-12)
         if bad:
-            W[...], b[...] = best
             diverged = True
             n_iter -= 1
             warnings.warn(
@@ -387,48 +401,73 @@ def _fit_local(X, Y, sw, column_levels, W, b, *, L, alpha, fit_intercept, max_it
                 ConvergenceWarning,
             )
             break
+        lr_a = lr[active]
         if prev is not None:
             pW, pb, pgW, pgb = prev
-            dx = col_norms(W - pW, b - pb)
+            dx = col_norms(Wa - pW, ba - pb)
             dg = col_norms(gW - pgW, gb - pgb)
-            growth = np.sqrt(1.0 + theta) * lr
+            growth = np.sqrt(1.0 + theta) * lr_a
             with np.errstate(divide="ignore", invalid="ignore"):
                 local = np.where(dg > 0, dx / (2.0 * dg), np.inf)
             new = np.minimum(growth, local)
-            new = np.where(~np.isfinite(new) | (new <= 0), lr, new)
-            theta = new / lr
-            lr = new
+            new = np.where(~np.isfinite(new) | (new <= 0), lr_a, new)
+            theta = new / lr_a
+            lr_a = new
+            lr[active] = lr_a
         loss_curve.append(value)
         rate_history.append(float(lr[report_column]))
         if verbose:
             print(f"Epoch {n_iter}, loss = {value:.8g}, learning rate = {rate_history[-1]:.6g}")
+        # per-column best iterate and stagnation
+        bv = best_val[active]
+        with np.errstate(invalid="ignore"):
+            improved_col = np.isinf(bv) | (vals < bv - tol * np.maximum(np.abs(bv), 1e-12))
+        lower = vals < bv
+        if lower.any():
+            cols = active[lower]
+            best_val[cols] = vals[lower]
+            best_W[:, cols] = Wa[:, lower]
+            best_b[cols] = ba[lower]
+        no_imp[active] = np.where(improved_col, 0, no_imp[active] + 1)
+        # summed objective
         improved = value < best_loss - tol * max(abs(best_loss), 1e-12)
-        if value < best_loss:
-            best_loss = value
-            best[0][...] = W
-            best[1][...] = b
+        best_loss = min(best_loss, value)
         no_improvement = 0 if improved else no_improvement + 1
         if no_improvement >= n_iter_no_change:
             stopped = True
             break
+        keep = no_imp[active] < n_iter_no_change
+        if not keep.all():
+            frozen_sum += float(best_val[active[~keep]].sum())
+            if not keep.any():
+                stopped = True
+                break
+            active = active[keep]
+            Wa, ba, A, K = Wa[:, keep], ba[keep], A[:, keep], K[keep]
+            gW, gb, theta = gW[:, keep], gb[keep], theta[keep]
+            lr_a = lr_a[keep]
+            Z = np.empty((Y.shape[0], active.shape[0]), dtype=dtype)
+            T = np.empty_like(Z)
+            prev = None if prev is None else (
+                prev[0][:, keep], prev[1][keep], None, None)
         # the previous iterate: reuse its buffers
         if prev is None:
-            prev = (W.copy(), b.copy(), gW, gb)
+            prev = (Wa.copy(), ba.copy(), gW, gb)
         else:
-            prev[0][...] = W
-            prev[1][...] = b
+            prev[0][...] = Wa
+            prev[1][...] = ba
             prev = (prev[0], prev[1], gW, gb)
-        step = lr.astype(dtype)
-        W -= step * gW
-        b -= step * gb
-    if not diverged:
-        W[...], b[...] = best
-        if not stopped:
-            warnings.warn(
-                f"Maximum number of iterations ({max_iter}) reached before the training "
-                f"loss stopped improving (tol={tol}); increase max_iter or tol.",
-                ConvergenceWarning,
-            )
+        step = lr_a.astype(dtype)
+        Wa -= step * gW
+        ba -= step * gb
+    W[...] = best_W
+    b[...] = best_b
+    if not stopped and not diverged:
+        warnings.warn(
+            f"Maximum number of iterations ({max_iter}) reached before the training "
+            f"loss stopped improving (tol={tol}); increase max_iter or tol.",
+            ConvergenceWarning,
+        )
     return W, b, n_iter, loss_curve, rate_history, lr
 
 

@@ -5,45 +5,61 @@ Minimises, separately for every output column ``k``,
 ``F(W, b) = sum_i s_i loss(y_ik, x_i W_k + b_k) / sum_i s_i + alpha/2 ||W||_F^2``
 
 (the intercept is not penalised) for the squared, absolute, pinball (quantile)
-and log-cosh losses.  Every gradient step is taken at exactly ``1/L`` of the
-problem it is applied to:
+and log-cosh losses, and certifies the optimum.
 
 1. **Whitening.**  One pass over the data gives the weighted Gram matrix
    ``G`` of the (centred, when fitting an intercept) design and its
-   eigendecomposition ``G = V diag(g) V'``.  The solver steps in coordinates
-   where the design is white (``z = diag(g + a)^(1/2) V' w``, intercept
-   untouched), so the smoothness constant of the problem is known exactly:
-   ``L = 1`` for the squared and log-cosh losses (``a = alpha``), and
-   ``L = 1/mu`` for the pinball loss smoothed at width ``mu``
-   (``a = alpha * mu``).  Directions with ``g = 0`` (constant or duplicated
-   columns, ``n < d``) are dropped, which yields the minimum-norm solution,
-   as ``LinearRegression`` / ``lstsq`` do.
-2. **Squared error.**  The whitened Hessian is the identity, so one gradient
-   step at ``1/L = 1`` is the exact (Newton) solution; a second one removes
-   round-off (iterative refinement).
-3. **Pinball / absolute error.**  FISTA (gradient-test restarts, Beck &
-   Teboulle; O'Donoghue & Candes) on the Moreau envelope of the pinball
-   loss, shifted so its quadratic zone is ``|r| < mu/2``, at step ``mu``
-   (= ``1/L``), for ``mu = s0 * (1, 0.3, 0.1, 0.03)``.  Then the exact
-   finish: keep the ``M = max(20 p, n/50)`` points of smallest ``|r|``,
-   merge the others into two pseudo-rows by residual sign ("globbing",
-   Portnoy & Koenker 1997), and solve that small problem exactly: Newton's
-   method on the smoothed problem (piecewise quadratic, so it terminates)
-   with continuation ``mu -> mu/10`` until the set of points in the
-   quadratic zone identifies the optimal partition, followed by the exact
-   solve of the KKT system of that partition (the LP vertex when
-   ``alpha = 0``; the exact QP solution when ``alpha > 0``).
-4. **Certificate.**  All residuals are recomputed and the KKT conditions of
-   the *full* problem are checked: with the signs of the residuals fixed,
-   a dual vector in the box ``[tau - 1, tau]`` has to exist for the
-   zero-residual points.  If it does not (a point outside the kept set
-   changed sign), the kept set grows and the finish is repeated.
-5. **Log-cosh.**  Whitened FISTA at step 1 (= ``1/L``), then Newton's method
-   (exact line search) to a gradient norm of about ``1e-12``.
+   eigendecomposition ``G = V diag(g) V'``.  Gradient steps are taken in
+   coordinates where the design is white (``z = diag(g + a)^(1/2) V' w``,
+   intercept untouched), where the smoothness constant of the problem is
+   known exactly, and every gradient step is at exactly ``1/L``: ``L = 1`` for
+   the squared and log-cosh losses (``a = alpha``), ``L = 1/mu`` for the
+   pinball loss smoothed at width ``mu`` (``a = alpha mu``).  Directions with
+   ``g = 0`` (constant or duplicated columns, ``n < d``) are dropped, which
+   gives the minimum-norm solution, as ``LinearRegression`` / ``lstsq``.
+2. **Squared error.**  The whitened Hessian is the identity: one gradient
+   step at ``1/L = 1`` is the exact (Newton) solution; further steps refine
+   round-off until the gap ``|grad|^2 / 2`` (exact for this quadratic) is
+   at round-off level.
+3. **Pinball / absolute error** (absolute error = 2 x pinball(0.5)).
+
+   a. FISTA (Beck & Teboulle) with gradient-test restarts (O'Donoghue &
+      Candes) on the Moreau envelope of the pinball loss shifted so that its
+      quadratic zone is ``|r| < mu/2`` (``psi = clip(r/mu + tau - 1/2,
+      tau - 1, tau)``), at step ``mu = 1/L``, for ``mu = s0 (1, 0.3)``
+      (``s0`` the mean absolute residual of the best constant), 10 steps
+      each.  The smoothed problem's condition number is about one over the
+      fraction of points in the zone, so FISTA is efficient while the zone
+      is wide and slow once it is narrow (extreme quantiles: hopeless).
+   b. Semismooth Newton on the whole data set (generalised Hessian: the
+      Gram matrix of the zone points, cheap because they are few; exact
+      line search on the piecewise-quadratic objective), with ``mu``
+      shrunk until about ``M/2`` points are in the zone.  The iteration
+      ends at the exact smoothed minimiser (a full step that keeps the zone).
+   c. Exact finish: keep the ``M = max(20 p, n/50)`` points of smallest
+      ``|r|`` and merge the others into two pseudo-rows by residual sign
+      ("globbing", Portnoy & Koenker 1997).  On that small problem: Newton
+      continuation in ``mu``, then, for ``alpha = 0``, the exact
+      piecewise-linear path of the smoothed solution down to ``mu = 0``
+      (each event a point entering or leaving the zone), ending at the LP
+      vertex; for ``alpha > 0`` (a QP) the exact solution of the KKT system
+      of the partition found, corrected by an active-set loop for ties.
+      HiGHS (``scipy.optimize.linprog``) is only a fallback of the LP case.
+   d. Certificate: all residuals are recomputed and the KKT conditions of
+      the *full* problem are checked in float64: with the residual signs
+      fixed, a dual vector in the box ``[tau - 1, tau]`` must exist for the
+      zero-residual points (a small least-squares solve, an LP for ties).
+      If a point outside the kept set changed sign, the kept set grows
+      around the new point and the finish is repeated.
+4. **Log-cosh.**  Whitened FISTA at step 1 (= ``1/L``) with restarts until
+   the gradient has dropped a hundredfold, then Newton (Hessian
+   ``[X_c, 1]' diag(s sech^2) [X_c, 1]``, exact line search) to a whitened
+   gradient norm of ``1e-12``.
 
 Sparse ``X`` (CSR/CSC) is never densified; only ``d x d`` matrices and the
 rows of the kept set are dense.  ``float32`` data stay ``float32`` in the
 passes over the data; the exact finish and the certificate use ``float64``.
+The passes run with one BLAS thread for narrow designs (``d < 128``).
 """
 
 from __future__ import annotations
@@ -63,12 +79,11 @@ __all__ = ["LinearSolution", "solve_linear"]
 # iterations per width
 _MU_SCHEDULE = (1.0, 0.3)
 _STEPS_PER_MU = 10
-# FISTA stops when fewer points than this fraction are in the quadratic zone
-# (the smoothed problem's condition number is about 1 / fraction)
-_MIN_ZONE_FRACTION = 0.0
-_FULL_NEWTON_STEPS = 20
-_FULL_NEWTON_LEVELS = 6
+# semismooth Newton on the whole data set: first width (zone of about this
+# fraction of the points), number of widths, steps per width
 _FULL_NEWTON_START = 0.05
+_FULL_NEWTON_LEVELS = 6
+_FULL_NEWTON_STEPS = 20
 # continuation factor of the exact finish and its number of levels
 _FINISH_MU_FACTOR = 0.1
 _FINISH_MAX_LEVELS = 40
@@ -98,25 +113,37 @@ class LinearSolution:
         Coefficients, in the dtype of ``X``.
     intercept : ndarray of shape (n_outputs,)
     n_iter : int
-        Iterations (the maximum over outputs).
+        Iterations (the maximum over outputs); ``len(loss_curve)``.  0 when a
+        warm start is already certified optimal.
     loss_curve : list of float
-        The objective (original coordinates, penalty included) after each
-        iteration, summed over outputs (an output that stopped earlier
-        contributes its final value).
+        One entry per iteration: the objective (original coordinates,
+        penalty included, the exact loss, not its smoothing), summed over
+        outputs (an output that stopped earlier contributes its final
+        value).  For a FISTA step it is the value at the (extrapolated)
+        point whose gradient the step uses; for Newton steps, the squared
+        loss and the exact finish it is the value reached.  The last entry
+        is the objective of the returned coefficients.
     learning_rate_history : list of float
         The step of each iteration of output 0, in the solver's
-        coordinates.  For gradient iterations it is exactly ``1/L`` of the
+        coordinates.  For gradient steps it is exactly ``1/L`` of the
         problem stepped on (``1`` for the squared and log-cosh losses,
-        ``mu`` for the pinball loss smoothed at width ``mu``).  Newton
-        iterations and the exact finish step in coordinates whitened by the
-        local Hessian, where ``L = 1``; their entry is the step length taken
-        along the Newton direction (``1.0`` for a full step).
+        ``mu`` for the pinball loss smoothed at width ``mu``).  Newton steps
+        are gradient steps in coordinates whitened by the local Hessian,
+        where ``L = 1``: their entry is the step length along the Newton
+        direction (1.0 for a full step).  A round of the exact finish (the
+        jump to the vertex / KKT point of the kept set) counts as a full
+        step, 1.0.
     converged : bool
+        The solver met its stopping rule (certified, or for the penalised
+        pinball problem without a certificate: a smoothed problem solved
+        exactly at a width whose objective bias ``mu/8`` is below ``1e-8``
+        relative).
     certified : bool
         True when optimality was certified: the KKT conditions of the full
-        problem were verified (exact vertex / active-set check for the
-        pinball and absolute losses, gradient at round-off level for the
-        smooth losses).
+        problem were verified in float64 (exact vertex / active-set check
+        for the pinball and absolute losses; whitened gradient at round-off
+        level, ``<= 1e-12`` for log-cosh, ``|grad|^2/2 <= tol F`` for the
+        squared loss).
     """
 
     coef: np.ndarray
@@ -372,7 +399,8 @@ def _solve_squared(des, Y, alpha, W, B, max_iter, tol, verbose):
     F0 = None
     certified = False
     n_iter = 0
-    for it in range(max(2, min(max_iter, 5)) + 1):
+    max_steps = max(1, min(int(max_iter), 5))
+    for it in range(max_steps + 1):
         off = B - des.xbar @ W
         R = Y - des.matvec(W, exact=True) - off
         if sn.size:
@@ -389,11 +417,10 @@ def _solve_squared(des, Y, alpha, W, B, max_iter, tol, verbose):
         if F0 is None:
             F0 = F
         # for a quadratic with Hessian I the gap F - F* is exactly |grad|^2 / 2
-        if gap <= max(tol * F, 1e-30 * F0, np.finfo(float).tiny) or (
-                it >= 2 and gap <= 1e-20 * max(F0, 1e-300)):
+        if gap <= tol * F + 1e-24 * F0 + np.finfo(float).tiny:
             certified = True
             break
-        if it >= max(2, min(max_iter, 5)):
+        if it >= max_steps:
             break
         W = W - des.V @ (inv[:, None] * (des.V.T @ Gw))
         if des.fit_intercept:
@@ -402,9 +429,6 @@ def _solve_squared(des, Y, alpha, W, B, max_iter, tol, verbose):
         lrs.append(1.0)
         if verbose:
             print(f"[solve_linear] squared step {n_iter}: gradient gap {gap:.3e}")
-    if not certified:
-        # round-off floor: the gap stalls at the accuracy of the data
-        certified = gap <= 1e-12 * max(F, F0 * 1e-12)
     return W, B, n_iter, curve, lrs, certified
 
 
@@ -584,37 +608,42 @@ class _PinballColumn:
 
     # -- exact finish ----------------------------------------------------------
     def reduced_problem(self, r, K):
-        """Kept rows ``K`` plus the two glob pseudo-rows (whitened, float64)."""
-        des, tau = self.des, self.tau
+        """Kept rows ``K`` plus the two glob pseudo-rows (whitened, float64).
+
+        The points outside ``K`` are merged by the sign of ``r`` into their
+        weighted mean row and mean target with their total weight; while
+        every merged point keeps its sign, a pseudo-row contributes exactly
+        what its points do (one pass over the data for both).
+        """
+        des = self.des
         n = des.n
         A = des.rows(K)
         yK = self.y64[K]
         snK = des.sn[K]
+        if K.size == n:
+            return A, yK, snK, 0
         out = np.ones(n, dtype=bool)
         out[K] = False
-        pseudo_A, pseudo_y, pseudo_s = [], [], []
-        if out.any():
-            pos = out & (r > 0)
-            neg = out & ~pos
-            for mask in (pos, neg):
-                if not mask.any():
-                    continue
-                v = np.where(mask, des.sn, 0.0)
-                sv = float(v.sum())
-                if sv <= 0:
-                    continue
-                # mean row and mean target of the globbed points
-                xr = des.T.T @ (des.rmatvec(v, exact=True) / sv)
-                if des.fit_intercept:
-                    xr = np.append(xr, 1.0)
-                pseudo_A.append(xr)
-                pseudo_y.append(float(v @ self.y64) / sv)
-                pseudo_s.append(sv)
-        if pseudo_A:
-            A = np.vstack([A, np.array(pseudo_A)])
-            yK = np.concatenate([yK, pseudo_y])
-            snK = np.concatenate([snK, pseudo_s])
-        return A, yK, snK, len(pseudo_A)
+        pos = out & (r > 0)
+        V = np.zeros((n, 2))
+        V[pos, 0] = des.sn[pos]
+        neg = out & ~pos
+        V[neg, 1] = des.sn[neg]
+        sv = V.sum(axis=0)
+        sy = self.y64 @ V
+        G = des.T.T @ des.rmatvec(V, exact=True)
+        rows, ys, ss = [], [], []
+        for j in range(2):
+            if sv[j] > 0:
+                xr = G[:, j] / sv[j]
+                rows.append(np.append(xr, 1.0) if des.fit_intercept else xr)
+                ys.append(sy[j] / sv[j])
+                ss.append(sv[j])
+        if rows:
+            A = np.vstack([A, np.array(rows)])
+            yK = np.concatenate([yK, ys])
+            snK = np.concatenate([snK, ss])
+        return A, yK, snK, len(rows)
 
     def penalty_vector(self):
         des = self.des

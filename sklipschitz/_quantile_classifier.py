@@ -476,6 +476,10 @@ def _fit_local(X, Y, sw, column_levels, W, b, *, L, alpha, fit_intercept, max_it
 # ----------------------------------------------------------------------------
 
 
+#: the default fit uses :func:`_fit_local` (False: the generic loop, for tests)
+_FUSED = True
+
+
 def _default_grid(n_levels):
     return np.arange(1, n_levels + 1, dtype=np.float64) / (n_levels + 1)
 
@@ -838,7 +842,7 @@ class LipschitzQuantileClassifier(ClassifierMixin, BaseEstimator):
             lipschitz_fn = lambda c, i: None  # noqa: E731
 
         full_batch = self.batch_size is None or self.batch_size >= X.shape[0]
-        if full_batch and not incremental and isinstance(rule, _ColumnLocalStep):
+        if _FUSED and full_batch and not incremental and isinstance(rule, _ColumnLocalStep):
             W, b, n_iter, curve, rates, lr = _fit_local(
                 X, Y, sw, column_levels, state.coefs[0], state.intercepts[0],
                 L=state.step_state.lipschitz_columns, alpha=self.alpha,

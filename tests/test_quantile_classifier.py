@@ -418,6 +418,45 @@ def test_sparse_input_matches_dense(cancer):
     np.testing.assert_allclose(a.predict_proba(Xs), b.predict_proba(Xs.toarray()), atol=1e-5)
 
 
+@pytest.mark.parametrize("loader", [load_breast_cancer, load_iris])
+def test_fused_default_loop_matches_the_generic_loop(loader, monkeypatch):
+    # the default full-batch AdGD fit runs a loop fused for this loss; before
+    # any column can be frozen it is the iteration of the generic solver
+    from sklipschitz import _quantile_classifier as qc
+
+    X, y = loader(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    params = dict(quantile_grid=5, max_iter=40, n_iter_no_change=40)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fused = LipschitzQuantileClassifier(**params).fit(X, y)
+        monkeypatch.setattr(qc, "_FUSED", False)
+        generic = LipschitzQuantileClassifier(**params).fit(X, y)
+    assert fused.n_iter_ == generic.n_iter_ == 40
+    np.testing.assert_allclose(fused.loss_curve_, generic.loss_curve_, rtol=1e-10)
+    np.testing.assert_allclose(
+        fused.learning_rate_history_, generic.learning_rate_history_, rtol=1e-8
+    )
+    np.testing.assert_allclose(fused.quantile_coef_, generic.quantile_coef_, atol=1e-8)
+    assert fused.loss_ == pytest.approx(generic.loss_, rel=1e-10)
+
+
+def test_frozen_columns_keep_their_best_iterate(cancer):
+    # every column ends at its own best iterate, so the final objective is at
+    # most the lowest objective recorded at any epoch
+    X, y = cancer
+    est = LipschitzQuantileClassifier().fit(X, y)
+    assert est.loss_ <= min(est.loss_curve_) * (1 + 1e-12)
+
+
+def test_float32_input_is_fitted_in_float32(cancer):
+    X, y = cancer
+    a = LipschitzQuantileClassifier(quantile_grid=5).fit(X.astype(np.float32), y)
+    b = LipschitzQuantileClassifier(quantile_grid=5).fit(X, y)
+    assert a._coef_matrix.dtype == np.float32
+    assert np.mean(a.predict(X) == b.predict(X)) > 0.99
+
+
 def test_partial_fit(cancer):
     X, y = cancer
     est = LipschitzQuantileClassifier(quantile_grid=5, batch_size=64, random_state=0)

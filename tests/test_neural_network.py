@@ -224,6 +224,44 @@ def test_lipschitz_rate_is_recomputed_from_the_network():
     assert clf.learning_rate_history_[0] == pytest.approx(1 / clf.lipschitz_constant_)
 
 
+def test_lipschitz_rate_from_chunked_full_pass_matches_direct_computation():
+    """The per-epoch K_z (computed in batch-size chunks into reused buffers)
+    equals the direct computation at the weights an epoch starts from."""
+    X, y = load_digits(return_X_y=True)
+    X = StandardScaler().fit_transform(X)[:530]
+    y = y[:530]
+    clf = SymNetClassifier(hidden_layer_sizes=(30,), random_state=0, batch_size=100, alpha=1e-3)
+    clf.partial_fit(X, y, classes=np.unique(y))
+    W, b = [w.copy() for w in clf.coefs_], [v.copy() for v in clf.intercepts_]
+    clf.partial_fit(X, y)
+    A = clf._network.activation.value(X @ W[0] + b[0])
+    Kz = max(np.linalg.norm(A[i:i + 100]) for i in range(0, len(X), 100))
+    assert clf.lipschitz_constant_ == pytest.approx(Kz / 100 + 1e-3, rel=1e-12)
+
+
+@pytest.mark.parametrize("output", ["raw", "rescaled"])
+def test_sbaf_even_unit_matches_the_general_formula(output):
+    """The alpha = 1/2 unit (one exponential, derivative from tanh) agrees with
+    sbaf(logistic(z)) and y (1 - y) (x - alpha), extreme inputs included
+    (reference: x^(1/2) (1 - x)^(1/2) = sqrt(e) / (1 + e), e = exp(-|z|),
+    which has no cancellation in 1 - x)."""
+    from scipy.special import expit
+
+    from sklipschitz._activations import SBAF
+
+    z = np.concatenate([np.linspace(-40, 40, 2001), [0.0, 1e-300, -1e-300, 800, -800]])
+    act = SBAF(0.91, 0.5, output=output)
+    x = expit(z)
+    e = np.exp(-np.abs(z))
+    y = 1 / (1 + 0.91 * np.sqrt(e) / (1 + e))
+    ref = (y - act.y_min) / (1 - act.y_min) if output == "rescaled" else y
+    dref = y * (1 - y) * (x - 0.5) * (1 / (1 - act.y_min) if output == "rescaled" else 1.0)
+    a = act.value(z.copy())
+    np.testing.assert_allclose(a, ref, rtol=0, atol=1e-14)
+    np.testing.assert_allclose(act.derivative(z, a), dref, rtol=0, atol=1e-14)
+    assert np.all(np.isfinite(a))
+
+
 def test_float_learning_rate_and_divergence_stops_with_warning():
     X, y = load_iris(return_X_y=True)
     X = StandardScaler().fit_transform(X) * 1e3

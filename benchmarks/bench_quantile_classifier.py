@@ -10,8 +10,14 @@
    confidence, retention rate and accuracy on the retained samples.
 3. Plots (benchmarks/results/): calibration curves, and p(x) against the
    tau-curves of a few samples.
+4. Cost per fit (``cost``): CPU seconds (``time.process_time``) and epochs
+   of one fit, with out-of-fold accuracy, ROC AUC and Brier score, on
+   digits, the imbalanced make_classification task of ``sklipschitz
+   compare`` and breast cancer (standardized within folds, stratified
+   5-fold, seed 0), for the defaults and for variants: the generic solver
+   loop instead of the fused one, the former tol=1e-5, fewer levels.
 
-Run:  python benchmarks/bench_quantile_classifier.py [convergence] [quality]
+Run:  python benchmarks/bench_quantile_classifier.py [convergence] [quality] [cost]
 """
 
 from __future__ import annotations
@@ -22,12 +28,14 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.calibration import calibration_curve
-from sklearn.datasets import load_breast_cancer, load_iris, load_wine
+from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine, make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import StandardScaler
 
+from sklipschitz import _quantile_classifier
 from sklipschitz._quantile_classifier import LipschitzQuantileClassifier, crossing_logit
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -229,6 +237,70 @@ def plots(out, y):
     print(f"\nplots saved in {RESULTS}")
 
 
+def _cost_data():
+    imbalanced = make_classification(
+        n_samples=5000, n_features=20, n_informative=8, n_redundant=4, weights=[0.95],
+        flip_y=0.01, class_sep=0.8, random_state=0,
+    )
+    return {
+        "digits": load_digits(return_X_y=True),
+        "imbalanced": imbalanced,
+        "breast cancer": load_breast_cancer(return_X_y=True),
+    }
+
+
+def _cost_run(X, y, params, fused=True, repeats=1):
+    """Mean CPU seconds and epochs per fit, and out-of-fold scores."""
+    cpu, epochs, acc, auc, brier = [], [], [], [], []
+    folds = StratifiedKFold(5, shuffle=True, random_state=0).split(X, y)
+    previous = _quantile_classifier._FUSED
+    _quantile_classifier._FUSED = fused
+    try:
+        for train, test in folds:
+            scaler = StandardScaler().fit(X[train])
+            Xtr, Xte = scaler.transform(X[train]), scaler.transform(X[test])
+            times = []
+            for _ in range(repeats):
+                est = LipschitzQuantileClassifier(**params)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                    t0 = time.process_time()
+                    est.fit(Xtr, y[train])
+                    times.append(time.process_time() - t0)
+            cpu.append(min(times))
+            epochs.append(est.n_iter_)
+            P = est.predict_proba(Xte)
+            acc.append(np.mean(est.classes_[P.argmax(1)] == y[test]))
+            onehot = (y[test][:, None] == est.classes_[None, :]).astype(float)
+            brier.append(np.mean(np.sum((P - onehot) ** 2, axis=1)))
+            if len(est.classes_) == 2:
+                auc.append(roc_auc_score(y[test], P[:, 1]))
+    finally:
+        _quantile_classifier._FUSED = previous
+    return (np.mean(cpu), np.mean(epochs), np.mean(acc),
+            np.mean(auc) if auc else float("nan"), np.mean(brier))
+
+
+def cost_table(repeats=2):
+    print("=" * 100)
+    print("Cost per fit (standardized within folds, stratified 5-fold, seed 0; CPU seconds =")
+    print(f"time.process_time of one fit, best of {repeats}, mean over folds; Brier summed over classes)")
+    print("=" * 100)
+    variants = [
+        ("defaults (fused AdGD loop, tol=1e-4)", {}, True),
+        ("generic solver loop", {}, False),
+        ("fused loop, tol=1e-5 (former default)", {"tol": 1e-5}, True),
+        ("generic loop, tol=1e-5 (former fit)", {"tol": 1e-5}, False),
+        ("quantile_grid=11", {"quantile_grid": 11}, True),
+        ("quantile_grid=9", {"quantile_grid": 9}, True),
+    ]
+    print(f"{'data':<14}{'variant':<40}{'CPU s':>8}{'epochs':>8}{'acc':>8}{'AUC':>8}{'Brier':>8}")
+    for name, (X, y) in _cost_data().items():
+        for label, params, fused in variants:
+            c, e, a, u, b = _cost_run(X, y, params, fused, repeats)
+            print(f"{name:<14}{label:<40}{c:8.3f}{e:8.0f}{a:8.4f}{u:8.4f}{b:8.4f}", flush=True)
+
+
 if __name__ == "__main__":
     import sys
 
@@ -238,3 +310,5 @@ if __name__ == "__main__":
     if "quality" in parts:
         out, y = quality_table()
         plots(out, y)
+    if "cost" in parts:
+        cost_table()

@@ -539,7 +539,9 @@ class LipschitzQuantileClassifier(ClassifierMixin, BaseEstimator):
           grows far beyond ``1/L``: 5-10 times fewer epochs than Nesterov
           at ``1/L`` on breast cancer, iris and wine (see the benchmark).
           AdGD needs full gradients: mini-batch epochs and ``partial_fit``
-          use the 'lipschitz' step instead.
+          use the 'lipschitz' step instead.  Full-batch fits with this rule
+          run a loop fused for this loss (:func:`_fit_local`): the same
+          iterates as the generic solver, at a fraction of the cost.
         - 'lipschitz': ``1/L_j`` per level with the valid smoothness constant
           ``L = (2/pi)(3 sqrt(3)/8) max(1, (1-tau)/tau) lambda_max(X~' S X~)/sum(s) + alpha``
           (``X~`` is ``X`` with a column of ones when fitting an intercept).
@@ -567,7 +569,13 @@ class LipschitzQuantileClassifier(ClassifierMixin, BaseEstimator):
         Maximum number of epochs.
     tol : float >= 0, default=1e-4
         Relative improvement of the training objective (summed over levels
-        and classes) below which an epoch counts as not improving.
+        and classes) below which an epoch counts as not improving.  With the
+        default full-batch 'local' rule, a level (column) whose own
+        objective has not improved by ``tol`` for ``n_iter_no_change``
+        epochs is also frozen at its best iterate and no longer computed,
+        and every level keeps its own best iterate.  (1e-4 rather than
+        1e-5: the same accuracy, AUC and Brier score on the benchmark tasks
+        with 2-3 times fewer epochs.)
     n_iter_no_change : int >= 1, default=10
         Number of epochs without improvement that stops training.
     shuffle : bool, default=True

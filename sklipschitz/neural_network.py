@@ -52,6 +52,35 @@ def make_activation(name, *, sbaf_k=0.91, sbaf_alpha=0.5, arelu_k=0.54, arelu_n=
     return {"relu": ReLU, "tanh": Tanh, "logistic": Logistic, "identity": Identity}[name]()
 
 
+class _ForwardMemoNetwork(DenseNetwork):
+    """A :class:`DenseNetwork` that can hand one stored forward pass over once.
+
+    Full-batch training evaluates the network on the whole training set
+    twice at the same weights: at the end of an epoch (the guard's loss and
+    the next ``K_z``) and at the start of the next one (its gradient).  The
+    first pass is stored with a copy of the weights; the next forward call
+    on the same ``X`` at equal weights returns it (once: the loss may then
+    overwrite ``raw``) instead of recomputing it.
+    """
+
+    _memo = None
+
+    def remember(self, X, coefs, intercepts, result):
+        self._memo = (X, [p.copy() for p in (*coefs, *intercepts)], result)
+
+    def forget(self):
+        self._memo = None
+
+    def forward(self, X, coefs, intercepts):
+        memo = self._memo
+        if memo is not None and memo[0] is X and all(
+            np.array_equal(p, q) for p, q in zip(memo[1], (*coefs, *intercepts))
+        ):
+            self._memo = None
+            return memo[2]
+        return super().forward(X, coefs, intercepts)
+
+
 class _BaseSymNet(BaseEstimator):
     """Everything the classifier and the regressor share."""
 
@@ -131,7 +160,9 @@ class _BaseSymNet(BaseEstimator):
         n, n_features = X.shape
         n_outputs = Y.shape[1]
         dtype = X.dtype
-        network = DenseNetwork((n_features, *hidden, n_outputs), self._activation_object())
+        network = _ForwardMemoNetwork(
+            (n_features, *hidden, n_outputs), self._activation_object()
+        )
         sw = np.ones(n, dtype=dtype)
         m = self._batch(n)
         lr = self.learning_rate
@@ -172,8 +203,10 @@ class _BaseSymNet(BaseEstimator):
             # buffers kept across epochs: every temporary of the pass stays
             # small (no large allocation per layer and per epoch)
             if n <= m:
-                raw, _, acts = network.forward(X, c, i)
-                return raw, acts[-1]
+                # one batch: the next epoch's gradient reuses this pass
+                result = network.forward(X, c, i)
+                network.remember(X, c, i, result)
+                return result[0], result[2][-1]
             if not buffers:
                 buffers["raw"] = np.empty((n, n_outputs), dtype=dtype)
                 if hidden:
@@ -249,6 +282,7 @@ class _BaseSymNet(BaseEstimator):
         else:
             self.validation_scores_ = None
             self.best_validation_score_ = None
+        network.forget()
         self._network = network
         return self
 

@@ -57,7 +57,10 @@ def _weighted_gram(X, sample_weight, fit_intercept):
         col = np.asarray(Xs.T @ sw).ravel()
     else:
         Xd = np.asarray(X, dtype=np.float64)
-        G = Xd.T @ (Xd * sw[:, None])
+        if np.all(sw == sw[0]):  # equal weights: no weighted copy of X
+            G = (Xd.T @ Xd) * sw[0]
+        else:
+            G = Xd.T @ (Xd * sw[:, None])
         col = Xd.T @ sw
     if fit_intercept:
         d = G.shape[0]

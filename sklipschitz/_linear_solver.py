@@ -346,15 +346,16 @@ def _psd_solve(H, rhs):
     return U[:, keep] @ ((U[:, keep].T @ rhs) / e[keep])
 
 
-def _box_solve(B, rhs, lo, hi):
+def _box_solve(B, rhs, lo, hi, gref):
     """Find ``c`` with ``B c = rhs`` and ``lo <= c <= hi``.
 
     Returns ``(c, violation)``: ``violation`` is the relative box violation
-    plus the relative residual of the equations (0 for an exact solution).
+    plus the residual of the equations relative to ``|B| (hi - lo) + gref``
+    (``gref``: the scale of the gradient terms), 0 for an exact solution.
     """
     m = B.shape[1]
     scale = np.maximum(hi - lo, 1e-300)
-    ref = np.abs(B) @ scale + np.abs(rhs) + 1e-300
+    ref = np.abs(B) @ scale + gref + 1e-300
 
     def viol(c):
         box = np.max(np.maximum(lo - c, 0) / scale, initial=0.0) + np.max(
@@ -836,7 +837,9 @@ class _PinballColumn:
         a = np.where(r > 0, tau, tau - 1.0)
         a[Z] = 0.0
         rhs = pen * beta - A.T @ (sn * a)
-        _, viol = _box_solve(A[Z].T, rhs, sn[Z] * (tau - 1.0), sn[Z] * tau)
+        # whitened rows: sum sn |A_ij| <= 1, so the loss gradient is O(1)
+        gref = max(tau, 1.0 - tau) + np.abs(pen * beta)
+        _, viol = _box_solve(A[Z].T, rhs, sn[Z] * (tau - 1.0), sn[Z] * tau, gref)
         return viol
 
     def path_to_vertex(self, A, y, sn, beta, mu, max_events=None):
@@ -1060,7 +1063,8 @@ class _PinballColumn:
         idx = np.flatnonzero(Z)
         AZ = des.rows(idx)
         rhs = pen * beta - g
-        _, viol = _box_solve(AZ.T, rhs, des.sn[idx] * (tau - 1.0), des.sn[idx] * tau)
+        gref = max(tau, 1.0 - tau) + np.abs(pen * beta)
+        _, viol = _box_solve(AZ.T, rhs, des.sn[idx] * (tau - 1.0), des.sn[idx] * tau, gref)
         return viol <= _BOX_TOL, r, viol
 
     def newton_continuation(self, w, b, M, mu_last):

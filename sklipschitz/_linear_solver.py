@@ -84,6 +84,9 @@ _STEPS_PER_MU = 10
 _FULL_NEWTON_START = 0.05
 _FULL_NEWTON_LEVELS = 6
 _FULL_NEWTON_STEPS = 20
+# fraction of the points kept (the rest globbed) for that Newton phase on large
+# data sets
+_WIDE_BAND = 0.2
 # continuation factor of the exact finish and its number of levels
 _FINISH_MU_FACTOR = 0.1
 _FINISH_MAX_LEVELS = 40
@@ -223,13 +226,21 @@ class _Design:
                 G += sv * np.outer(self.xbar, self.xbar)
             return 0.5 * (G + G.T)
         G = np.zeros((d, d))
-        sq = np.sqrt(v)
+        # equal weights (the common case): one temporary per block, scaled
+        # at the end
+        const = v.size > 0 and bool(np.all(v == v[0]))
+        sq = None if const else np.sqrt(v)
         for i in range(0, self.n, _BLOCK):
-            xb = np.asarray(X[i:i + _BLOCK], dtype=np.float64)
+            xb = X[i:i + _BLOCK]
             if self.fit_intercept:
-                xb = xb - self.xbar
-            xb = xb * sq[i:i + _BLOCK, None]
+                xb = xb - self.xbar           # float64 result
+            elif xb.dtype != np.float64:
+                xb = xb.astype(np.float64)
+            if not const:
+                xb = xb * sq[i:i + _BLOCK, None]
             G += xb.T @ xb
+        if const:
+            G *= float(v[0])
         return 0.5 * (G + G.T)
 
     def aug_gram(self, v):
@@ -1068,36 +1079,52 @@ class _PinballColumn:
         return viol <= _BOX_TOL, r, viol
 
     def newton_continuation(self, w, b, M, mu_last):
-        """Semismooth Newton on the whole data set, smoothing shrunk until
-        about ``M/2`` points are in the zone (the kept set of the finish
-        then holds the points that matter)."""
+        """Semismooth Newton at widths shrunk until about ``M/2`` points are
+        in the zone (the kept set of the finish then holds the points that
+        matter).
+
+        On large data sets it runs on the ``_WIDE_BAND`` fraction of points
+        of smallest ``|r|`` with the others globbed (two pseudo-rows): exact
+        for the whole problem while the globbed points keep their signs, and
+        the finish certifies the end point anyway.  Returns ``(w, b', mu,
+        wide)``; ``wide`` tells that the steps were on the band (not
+        recorded one by one: the caller records the objective reached).
+        """
         des = self.des
         n = des.n
         if not _FULL_NEWTON_LEVELS:
-            return w, b, mu_last
-        op = _DesignOp(des)
+            return w, b, mu_last, False
         pen = self.penalty_vector()
         beta = des.join(w, b)
-        r = self.y - op.mv(beta)
+        full = _DesignOp(des)
+        r = self.y - full.mv(beta)
         j0 = min(n - 1, max(M, int(_FULL_NEWTON_START * n)))
         mu = 2.0 * float(np.partition(np.abs(r), j0)[j0])
         if not mu > 0:
-            return w, b, mu_last
+            return w, b, mu_last, False
+        jw = int(_WIDE_BAND * n)
+        wide = jw >= 4 * j0 and jw < n
+        if wide:
+            Kw = np.argpartition(np.abs(r), jw)[:jw]
+            A, yv, snv, _ = self.reduced_problem(r, Kw)
+            op = A
+        else:
+            op, yv, snv = full, self.y, des.sn
         nz_prev = -1
         for level in range(_FULL_NEWTON_LEVELS):
-            beta, zone, r, ns = self.newton(op, self.y, des.sn, pen, beta, mu,
-                                            max_steps=_FULL_NEWTON_STEPS, record=True)
+            beta, zone, r, ns = self.newton(op, yv, snv, pen, beta, mu,
+                                            max_steps=_FULL_NEWTON_STEPS, record=not wide)
             nz = int(np.count_nonzero(zone))
             if self.verbose > 1:
-                print(f"[solve_linear] full-data Newton at mu={mu:.3e}: {ns} steps, "
-                      f"|zone|={nz}, objective {self.curve[-1] if self.curve else np.nan:.10g}")
+                print(f"[solve_linear] {'band' if wide else 'full-data'} Newton at mu={mu:.3e}: "
+                      f"{ns} steps, |zone|={nz}")
             if nz <= 0.6 * M or nz == nz_prev:
                 # small enough, or ties: a zone that no longer shrinks
                 break
             nz_prev = nz
             mu *= min(max(0.5 * M / max(nz, 1), 0.1), 0.5)
         w, b = des.split(beta)
-        return w, b, mu
+        return w, b, mu, wide
 
     def finish(self, w, b, r, mu, max_rounds=_MAX_ROUNDS):
         """Globbing + exact reduced solve + certificate, growing the kept set.
@@ -1219,8 +1246,12 @@ def _solve_pinball(des, Y, tau, scale, alpha, W, B_init, warm, max_iter, tol, ve
             if M < 0.5 * n:
                 des.prefer_columns()
                 w, b = col.fista(w, b, mus, _STEPS_PER_MU, max(max_iter - 1, 0))
-                w, b, mu = col.newton_continuation(w, b, M, mus[-1])
+                w, b, mu, wide = col.newton_continuation(w, b, M, mus[-1])
                 r = des.residual(col.y64, w, b, exact=True)
+                if wide:
+                    # the Newton phase on the band counts as one step
+                    col.curve.append(col.objective(_pinball_sum(r, des.sn, tau, False), w))
+                    col.lrs.append(1.0)
             else:
                 mu = mus[0]
             w, b, certified, converged = col.finish(w, b, r, mu)

@@ -123,6 +123,19 @@ class TrainState:
     rate_scale: float = 1.0
     halvings: int = 0
     lipschitz: float = float("nan")
+    average_params: list = None
+    n_averaged: int = 0
+
+
+def _accumulate_average(state, params):
+    """Fold the current weights into the running mean ``state.average_params``."""
+    if state.average_params is None:
+        state.average_params = [np.zeros_like(p) for p in params]
+        state.n_averaged = 0
+    state.n_averaged += 1
+    step = 1.0 / state.n_averaged
+    for a, p in zip(state.average_params, params):
+        a += step * (p - a)
 
 
 def _copy(arrays):
@@ -172,6 +185,7 @@ def train(
     guard="stop",
     guard_threshold=None,
     score_fn=None,
+    average=0,
     absolute_tol=False,
     guard_loss_fn=None,
 ):
@@ -198,6 +212,12 @@ def train(
         Count an epoch as improving when the training loss drops by more
         than ``tol`` (as scikit-learn's MLP does) instead of by more than
         ``tol`` times the best loss so far.
+    average : int, default=0
+        When positive, keep the running mean of the weights over every step
+        from step number ``average`` on (Polyak-Ruppert averaging) in
+        ``state.average_params``.  With a constant step over a fixed cycle of
+        mini-batches or chunks the weights settle into a cycle around the
+        optimum; their mean over the steps converges to it.
     guard_loss_fn : callable(coefs, intercepts) -> float or None
         With ``guard='halve'``: the full training objective at the weights
         reached at the end of an epoch.  When given, the guard judges this
@@ -276,6 +296,8 @@ def train(
                 break
             state.opt_state = opt.update(params_ref, grads, lr, state.opt_state)
             state.t += 1
+            if average and state.t >= average:
+                _accumulate_average(state, params_ref)
         epoch_loss = epoch_loss / epoch_weight if epoch_weight > 0 else math.inf
         state.n_iter += 1
 

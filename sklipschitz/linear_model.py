@@ -167,19 +167,21 @@ class _LipschitzLinearMixin:
                 batch_size=self.batch_size, max_iter=self.max_iter, tol=self.tol,
                 n_iter_no_change=self.n_iter_no_change, shuffle=self.shuffle,
                 rng=self._rng, verbose=self.verbose, incremental=incremental,
+                average=int(getattr(self, "average", 0)),
             )
         self._train_state = state
         self._step_rule = rule
-        self._coef_matrix = state.coefs[0]
-        self._intercept_vector = state.intercepts[0]
+        W, b = state.coefs[0], state.intercepts[0]
+        if getattr(self, "average", False) and state.average_params is not None:
+            W, b = state.average_params
+        self._coef_matrix = W
+        self._intercept_vector = b
         self._set_public_coefs()
         self.n_iter_ = state.n_iter
         self.loss_curve_ = list(state.loss_curve)
         self.learning_rate_history_ = list(state.learning_rate_history)
         self.lipschitz_constant_ = float(state.lipschitz)
-        self.loss_ = float(
-            network.objective(X, Y, sw, loss, self.alpha, state.coefs, state.intercepts)
-        )
+        self.loss_ = float(network.objective(X, Y, sw, loss, self.alpha, [W], [b]))
         if not math.isfinite(self.loss_):  # pragma: no cover - guarded by the loop
             raise FloatingPointError("training produced a non-finite loss")
 
@@ -284,6 +286,13 @@ class LipschitzRegressor(_LipschitzLinearMixin, RegressorMixin, BaseEstimator):
         Seed of the shuffling.
     warm_start : bool, default=False
         Start from the previous solution.
+    average : bool or int >= 1, default=False
+        Mini-batch, ``partial_fit`` and the non-default rates only: report the
+        mean of the weights over the steps (from step ``average`` on when an
+        int; True is 1) instead of the last weights.  With a constant step
+        over a fixed cycle of chunks the weights settle into a cycle around
+        the optimum, and their mean converges to it.  The full-batch default
+        solver is exact and ignores it.
     verbose : int, default=0
         Print one line per epoch when positive.
 
@@ -331,6 +340,7 @@ class LipschitzRegressor(_LipschitzLinearMixin, RegressorMixin, BaseEstimator):
         "shuffle": ["boolean"],
         "random_state": ["random_state"],
         "warm_start": ["boolean"],
+        "average": ["boolean", Interval(Integral, 1, None, closed="left")],
         "verbose": ["verbose"],
     }
 
@@ -350,6 +360,7 @@ class LipschitzRegressor(_LipschitzLinearMixin, RegressorMixin, BaseEstimator):
         shuffle=True,
         random_state=None,
         warm_start=False,
+        average=False,
         verbose=0,
     ):
         self.loss = loss
@@ -365,6 +376,7 @@ class LipschitzRegressor(_LipschitzLinearMixin, RegressorMixin, BaseEstimator):
         self.shuffle = shuffle
         self.random_state = random_state
         self.warm_start = warm_start
+        self.average = average
         self.verbose = verbose
 
     def _make_loss(self):

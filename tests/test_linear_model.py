@@ -444,3 +444,23 @@ def test_tikhonov_bad_matrix(diabetes, G, match):
     X, y = diabetes
     with pytest.raises((ValueError, TypeError), match=match):
         LipschitzRegressor(tikhonov=G).fit(X, y)
+
+
+@pytest.mark.parametrize("start", [True, 5])
+def test_average_is_the_mean_of_the_iterates(diabetes_std, start):
+    X, y = diabetes_std
+    chunks = np.array_split(np.arange(len(y)), 4)
+    plain = LipschitzRegressor()
+    averaged = LipschitzRegressor(average=start)
+    iterates = []
+    for _ in range(5):
+        for c in chunks:  # one chunk = one full-batch step of partial_fit
+            plain.partial_fit(X[c], y[c])
+            averaged.partial_fit(X[c], y[c])
+            iterates.append(np.append(plain.coef_, plain.intercept_))
+    first = 0 if start is True else start - 1
+    expected = np.mean(iterates[first:], axis=0)
+    np.testing.assert_allclose(np.append(averaged.coef_, averaged.intercept_), expected,
+                               rtol=1e-10)
+    # the iterate itself is not the average
+    assert np.abs(np.append(plain.coef_, plain.intercept_) - expected).max() > 1e-3

@@ -179,10 +179,11 @@ class _Design:
         self.sn = sn
         self.uniform = uniform
         self.fit_intercept = fit_intercept
+        self.xbar = np.zeros(self.d)
         if fit_intercept:
-            self.xbar = np.asarray(X.T @ sn, dtype=np.float64).ravel()
-        else:
-            self.xbar = np.zeros(self.d)
+            # float64 accumulation, without a float64 copy of a float32 X
+            self.xbar = self.rmatvec(sn, exact=True) if self.dtype != np.float64 else \
+                np.asarray(X.T @ sn, dtype=np.float64).ravel()
         G = self._gram(sn)
         self.g_max = float(np.max(np.diag(G))) if self.d else 0.0
         if self.d and self.g_max > 0:
@@ -510,7 +511,6 @@ class _PinballColumn:
         self.scale = scale              # objective = scale * pinball + alpha*scale/2 |w|^2
         self.verbose = verbose
         self.curve, self.lrs = [], []
-        self.n_grad = 0
 
     def objective(self, pin, w):
         return self.scale * (pin + 0.5 * self.alpha * float(w @ w))
@@ -613,7 +613,6 @@ class _PinballColumn:
                     t = t_next
                     w_prev, b_prev = w, b
                 w, b = w_new, b_new
-                self.n_grad += 1
             if self.verbose > 1:
                 print(f"[solve_linear] mu={mu:.3e} objective {self.curve[-1]:.10g}")
         return w, b
@@ -1054,14 +1053,12 @@ class _PinballColumn:
                 pass
         return beta
 
-    def certify(self, w, b, Zhint=None):
+    def certify(self, w, b):
         """KKT check of ``(w, b')`` on the full problem (float64)."""
         des, tau = self.des, self.tau
         r = des.residual(self.y64, w, b, exact=True)
         raw_scale = float(np.abs(self.y64).max(initial=0.0)) + float(np.abs(self.y64 - r).max(initial=0.0))
         Z = np.abs(r) <= 1e-11 * (raw_scale + 1e-300)
-        if Zhint is not None:
-            Z[Zhint] = True
         a = np.where(r > 0, tau, tau - 1.0)
         a[Z] = 0.0
         v = des.sn * a
@@ -1126,10 +1123,12 @@ class _PinballColumn:
         w, b = des.split(beta)
         return w, b, mu, wide
 
-    def finish(self, w, b, r, mu, max_rounds=_MAX_ROUNDS):
+    def finish(self, w, b, r, mu, max_rounds=_MAX_ROUNDS, final_all=True):
         """Globbing + exact reduced solve + certificate, growing the kept set.
 
-        Returns ``(w, b', certified, converged)``.  Without a certificate
+        ``max_rounds`` rounds on kept sets, then (``final_all``) one on the
+        whole data set.  Returns ``(w, b', certified, converged)``.  Without a
+        certificate
         (which needs the exact KKT conditions of the full problem) the point
         still counts as converged when it minimises the whole problem
         smoothed at a width ``mu`` with ``mu/8 <= 1e-8`` times the objective
@@ -1145,7 +1144,7 @@ class _PinballColumn:
         beta = des.join(w, b)
         certified = converged = False
         best = None
-        for rnd in range(max_rounds + 1):
+        for rnd in range(max_rounds + int(final_all)):
             if rnd == max_rounds or M >= 0.5 * n:
                 K = np.arange(n)
             else:
@@ -1232,7 +1231,7 @@ def _solve_pinball(des, Y, tau, scale, alpha, W, B_init, warm, max_iter, tol, ve
                 # try the exact finish straight from the warm start
                 nk = min(max(20 * des.p, des.n // 50), des.n - 1)
                 mu = 2.0 * float(np.partition(np.abs(r), nk // 8)[nk // 8]) + 1e-300
-                w2, b2, cert, _ = col.finish(w, b, r, mu, max_rounds=1)
+                w2, b2, cert, _ = col.finish(w, b, r, mu, max_rounds=1, final_all=False)
                 if cert:
                     w, b, certified, converged, done = w2, b2, True, True, True
         if done and not col.curve and not (warm and certified):

@@ -31,11 +31,13 @@ and log-cosh losses, and certifies the optimum.
       each.  The smoothed problem's condition number is about one over the
       fraction of points in the zone, so FISTA is efficient while the zone
       is wide and slow once it is narrow (extreme quantiles: hopeless).
-   b. Semismooth Newton on the whole data set (generalised Hessian: the
-      Gram matrix of the zone points, cheap because they are few; exact
-      line search on the piecewise-quadratic objective), with ``mu``
-      shrunk until about ``M/2`` points are in the zone.  The iteration
-      ends at the exact smoothed minimiser (a full step that keeps the zone).
+   b. Semismooth Newton (generalised Hessian: the Gram matrix of the zone
+      points, cheap because they are few; exact line search on the
+      piecewise-quadratic objective), with ``mu`` shrunk until about ``M/2``
+      points are in the zone; each width ends at the exact smoothed
+      minimiser (a full step that keeps the zone).  It runs on the whole
+      data set, or, when that is large, on the 20% of points of smallest
+      ``|r|`` with the others globbed as in (c).
    c. Exact finish: keep the ``M = max(20 p, n/50)`` points of smallest
       ``|r|`` and merge the others into two pseudo-rows by residual sign
       ("globbing", Portnoy & Koenker 1997).  On that small problem: Newton

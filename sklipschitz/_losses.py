@@ -377,7 +377,8 @@ class SmoothBinaryQuantileLoss(Loss):
         self.lipschitz_per_output = (2.0 / math.pi) * factor
         self.lipschitz = float(self.lipschitz_per_output.max())
         # the Hessian in raw space is diagonal: its top eigenvalue is the max
-        self.curvature = float((2.0 / math.pi) * self._G2 * factor.max())
+        self.curvature_per_output = (2.0 / math.pi) * self._G2 * factor
+        self.curvature = float(self.curvature_per_output.max())
 
     def _weights(self, y):
         return np.where(y > 0, -1.0, self._neg_weight)

@@ -40,9 +40,6 @@ from ._network import DenseNetwork
 from ._solver import TrainState, train
 from ._steps import StepRule, StepState
 
-#: sup |d^2/dr^2 (2/pi) arctan(r)| = (2/pi) * 3*sqrt(3)/8, reached at r = 1/sqrt(3)
-_ARCTAN_CURVATURE = (2.0 / math.pi) * 3.0 * math.sqrt(3.0) / 8.0
-
 
 # ----------------------------------------------------------------------------
 # Constants
@@ -71,13 +68,17 @@ def paper_level_factor(quantile):
 
 
 def sbqc_lipschitz(quantile):
-    """``sup_f |d loss / d f| = (2/pi) * max(1, (1 - tau)/tau)`` per level."""
-    return (2.0 / math.pi) * level_factor(quantile)
+    """``sup_f |d loss / d f| = (2/pi) * max(1, (1 - tau)/tau)`` per level
+    (the constant stated by :class:`SmoothBinaryQuantileLoss`)."""
+    c = SmoothBinaryQuantileLoss(quantile).lipschitz_per_output
+    return c.reshape(np.shape(quantile))
 
 
 def sbqc_curvature(quantile):
-    """``sup_f |d^2 loss / d f^2| = (2/pi)(3 sqrt(3)/8) * max(1, (1 - tau)/tau)``."""
-    return _ARCTAN_CURVATURE * level_factor(quantile)
+    """``sup_f |d^2 loss / d f^2| = (2/pi)(3 sqrt(3)/8) * max(1, (1 - tau)/tau)``
+    per level (the constant stated by :class:`SmoothBinaryQuantileLoss`)."""
+    c = SmoothBinaryQuantileLoss(quantile).curvature_per_output
+    return c.reshape(np.shape(quantile))
 
 
 # ----------------------------------------------------------------------------

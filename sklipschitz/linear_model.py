@@ -60,12 +60,6 @@ class _LipschitzLinearMixin:
     def _loss_supports_exact_solver(self):
         return False
 
-    def _engine_optimizer(self):
-        """The parameter update the general loop uses: a name of
-        :data:`sklipschitz._solver.OPTIMIZERS` or an object with the same
-        ``init``/``update`` interface.  Plain gradient steps by default."""
-        return "sgd"
-
     def _penalty_matrix(self, n_features):
         """``P = 2 G'G`` for a Tikhonov matrix ``G`` (None without one)."""
         G = getattr(self, "tikhonov", None)
@@ -163,7 +157,7 @@ class _LipschitzLinearMixin:
             state = train(
                 network, loss, X, Y, sw,
                 rule=rule, lipschitz_fn=lipschitz_fn, state=state, alpha=self.alpha,
-                fit_intercept=self.fit_intercept, optimizer=self._engine_optimizer(),
+                fit_intercept=self.fit_intercept, optimizer="sgd",
                 batch_size=self.batch_size, max_iter=self.max_iter, tol=self.tol,
                 n_iter_no_change=self.n_iter_no_change, shuffle=self.shuffle,
                 rng=self._rng, verbose=self.verbose, incremental=incremental,

@@ -988,7 +988,6 @@ class _PinballColumn:
         """
         pen = self.penalty_vector()
         p = A.shape[1]
-        best = None
         nz_prev = -1
         mu_done = mu
         for level in range(_FINISH_MAX_LEVELS):

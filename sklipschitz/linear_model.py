@@ -297,7 +297,8 @@ class LipschitzRegressor(_LipschitzLinearMixin, RegressorMixin, BaseEstimator):
     n_iter_ : int
         Epochs (or full-batch iterations) run.
     loss_ : float
-        Final value of the objective ``F``.
+        Final value of the objective ``F`` on the data of the last call
+        (after ``partial_fit``: on the last chunk only).
     loss_curve_ : list of float
         Objective per epoch (mean of the mini-batch objectives).
     learning_rate_history_ : list of float

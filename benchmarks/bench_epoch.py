@@ -2,7 +2,7 @@
 
 An epoch of full-batch gradient descent on a linear model needs ``r = X w``
 and ``g = X' delta`` (two passes over ``X``) plus O(n) work on vectors.  This
-benchmark times the epoch of :func:`sklipschitz._solver.train` with
+benchmark times the epoch of :func:`sklipschitz._engine.loop.train` with
 ``batch_size=None`` -- the loop ``LipschitzRegressor(learning_rate=<float>)``,
 ``'local'`` and ``batch_size=n`` run -- and divides it by the time of those two
 matvecs on the same array (the better of ``X @ w`` with ``w`` of shape
@@ -38,11 +38,11 @@ import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
-from sklipschitz import _lipschitz
-from sklipschitz._losses import get_regression_loss
-from sklipschitz._network import DenseNetwork
-from sklipschitz._solver import TrainState, train
-from sklipschitz._steps import ConstantStep
+from sklipschitz._engine import lipschitz as _lipschitz
+from sklipschitz._engine.losses import get_regression_loss
+from sklipschitz._engine.network import DenseNetwork
+from sklipschitz._engine.loop import TrainState, train
+from sklipschitz._engine.steps import ConstantStep
 
 
 CLOCK = {"cpu": time.process_time, "wall": time.perf_counter}

@@ -31,7 +31,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
 from sklipschitz import LipschitzRegressor
-from sklipschitz._losses import get_regression_loss
+from sklipschitz._engine.losses import get_regression_loss
 
 GRID = [1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0]
 

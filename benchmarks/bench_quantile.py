@@ -23,7 +23,7 @@ import warnings
 import numpy as np
 
 from sklipschitz._linear_solver import solve_linear
-from sklipschitz._losses import PinballLoss
+from sklipschitz._engine.losses import PinballLoss
 
 
 def make_data(n, seed=11):

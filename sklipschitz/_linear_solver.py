@@ -1499,7 +1499,7 @@ def solve_linear(X, Y, loss, sample_weight, *, alpha=0.0, fit_intercept=True,
         float32 or float64 (other dtypes are converted to float64).
     Y : ndarray of shape (n_samples, n_outputs) or (n_samples,)
     loss : HalfSquaredError, AbsoluteError, PinballLoss or LogCosh
-        From :mod:`sklipschitz._losses` (dispatch on ``loss.name``).
+        From :mod:`sklipschitz._engine.losses` (dispatch on ``loss.name``).
     sample_weight : ndarray of shape (n_samples,) or None
         Non-negative; rows of weight 0 are ignored.
     alpha : float >= 0

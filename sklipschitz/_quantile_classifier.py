@@ -34,11 +34,11 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from . import _lipschitz
-from ._losses import SmoothBinaryQuantileLoss
-from ._network import DenseNetwork
-from ._solver import TrainState, train
-from ._steps import StepRule, StepState
+from ._engine import lipschitz as _lipschitz
+from ._engine.losses import SmoothBinaryQuantileLoss
+from ._engine.network import DenseNetwork
+from ._engine.loop import TrainState, train
+from ._engine.steps import StepRule, StepState
 
 
 # ----------------------------------------------------------------------------
@@ -317,7 +317,7 @@ def _fit_local(X, Y, sw, column_levels, W, b, *, L, alpha, fit_intercept, max_it
                tol, n_iter_no_change, report_column, verbose=0):
     """Full-batch AdGD per column, the value and gradient fused for this loss.
 
-    The iteration of :func:`sklipschitz._solver.train` with
+    The iteration of :func:`sklipschitz._engine.loop.train` with
     :class:`_ColumnLocalStep` and plain steps (same objective, stopping rule
     on the summed objective, divergence guard), written for this one loss:
     with ``g = (2/pi) arctan(f)`` the per-sample loss is ``K + c g`` with

@@ -106,7 +106,7 @@ from sklearn.utils.extmath import row_norms, safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import ThreadpoolController
 
-from ._activations import sbaf_unit
+from ._engine.activations import sbaf_unit
 
 __all__ = ["sbaf_kernel", "SBAFKernel", "SBAFRandomFeatures"]
 

@@ -14,11 +14,11 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from . import _lipschitz
-from ._losses import get_regression_loss
-from ._network import DenseNetwork
-from ._solver import TrainState, train
-from ._steps import ConstantStep, LipschitzStep, LocalStep
+from ._engine import lipschitz as _lipschitz
+from ._engine.losses import get_regression_loss
+from ._engine.network import DenseNetwork
+from ._engine.loop import TrainState, train
+from ._engine.steps import ConstantStep, LipschitzStep, LocalStep
 
 
 def _check_finite_weights(sample_weight, X, dtype):

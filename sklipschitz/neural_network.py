@@ -1,13 +1,13 @@
 """SymNet: SBAF / A-ReLU networks trained at a learning rate computed from the data.
 
-The networks are :class:`~sklipschitz._network.DenseNetwork` instances
-trained by the one training loop of :mod:`sklipschitz._solver`, the engine
+The networks are :class:`~sklipschitz._engine.network.DenseNetwork` instances
+trained by the one training loop of :mod:`sklipschitz._engine.loop`, the engine
 :class:`~sklipschitz.LipschitzRegressor` also runs on; with
 ``hidden_layer_sizes=()`` a SymNet *is* the linear model (softmax / logistic
 regression, or linear regression under the chosen loss).
 
 Every epoch the learning rate is ``1 / L`` with ``L`` recomputed from the
-training data and the current network (:mod:`sklipschitz._network_lipschitz`
+training data and the current network (:mod:`sklipschitz._engine.network_lipschitz`
 says which factors are valid bounds and which follow the published
 heuristic).
 """
@@ -28,13 +28,13 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import _lipschitz
-from . import _network_lipschitz as _nl
-from ._activations import AReLU, Identity, Logistic, ReLU, SBAF, Tanh
-from ._losses import BinomialLoss, MultinomialLoss, get_regression_loss
-from ._network import DenseNetwork
-from ._solver import TrainState, train
-from ._steps import ConstantStep, LipschitzStep
+from ._engine import lipschitz as _lipschitz
+from ._engine import network_lipschitz as _nl
+from ._engine.activations import AReLU, Identity, Logistic, ReLU, SBAF, Tanh
+from ._engine.losses import BinomialLoss, MultinomialLoss, get_regression_loss
+from ._engine.network import DenseNetwork
+from ._engine.loop import TrainState, train
+from ._engine.steps import ConstantStep, LipschitzStep
 
 _AUTO_BATCH = 200
 
@@ -43,7 +43,7 @@ def make_activation(name, *, sbaf_k=0.91, sbaf_alpha=0.5, arelu_k=0.54, arelu_n=
     """The hidden-layer activation object for an activation name.
 
     'sbaf' is the rescaled SBAF unit ``(sbaf(logistic(z)) - y_min) / (1 - y_min)``
-    (see :mod:`sklipschitz._activations`).
+    (see :mod:`sklipschitz._engine.activations`).
     """
     if name == "sbaf":
         return SBAF(sbaf_k, sbaf_alpha, input_map="logistic", output="rescaled")

@@ -5,7 +5,7 @@ import pytest
 from scipy.optimize import brentq, minimize_scalar
 from scipy.special import expit, logit
 
-from sklipschitz._activations import (
+from sklipschitz._engine.activations import (
     SBAF,
     AReLU,
     Identity,
@@ -17,8 +17,8 @@ from sklipschitz._activations import (
     sbaf_minimum,
     sbaf_unit,
 )
-from sklipschitz._losses import HalfSquaredError, MultinomialLoss
-from sklipschitz._network import DenseNetwork
+from sklipschitz._engine.losses import HalfSquaredError, MultinomialLoss
+from sklipschitz._engine.network import DenseNetwork
 
 ACTIVATIONS = [
     Identity(),

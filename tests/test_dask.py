@@ -22,7 +22,7 @@ from dask import delayed  # noqa: E402
 from sklearn.model_selection import GridSearchCV, KFold  # noqa: E402
 
 from sklipschitz import LipschitzRegressor  # noqa: E402
-from sklipschitz._lipschitz import gram_top_eigenvalue, mean_row_norm  # noqa: E402
+from sklipschitz._engine.lipschitz import gram_top_eigenvalue, mean_row_norm  # noqa: E402
 
 try:
     from sklipschitz import LipschitzQuantileClassifier

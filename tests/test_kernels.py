@@ -13,7 +13,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklipschitz._activations import sbaf_unit
+from sklipschitz._engine.activations import sbaf_unit
 from sklipschitz.kernels import SBAFKernel, SBAFRandomFeatures, sbaf_kernel
 
 KA_GRID = [(0.91, 0.0), (0.91, 0.3), (0.91, 0.5), (0.91, 1.0), (0.2, 0.5), (3.0, 0.3), (10.0, 0.7)]

@@ -12,7 +12,7 @@ from sklearn.linear_model import LinearRegression, Ridge
 from sklearn.preprocessing import StandardScaler
 
 from sklipschitz import LipschitzRegressor
-from sklipschitz._lipschitz import (
+from sklipschitz._engine.lipschitz import (
     gram_top_eigenvalue,
     mean_row_norm,
     paper_frobenius_factor,

@@ -6,7 +6,7 @@ import scipy.sparse as sp
 from scipy.optimize import linprog, minimize
 
 from sklipschitz._linear_solver import LinearSolution, solve_linear
-from sklipschitz._losses import AbsoluteError, HalfSquaredError, LogCosh, PinballLoss
+from sklipschitz._engine.losses import AbsoluteError, HalfSquaredError, LogCosh, PinballLoss
 
 
 @pytest.fixture(autouse=True)

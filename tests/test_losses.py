@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from sklipschitz._losses import (
+from sklipschitz._engine.losses import (
     AbsoluteError,
     BinomialLoss,
     HalfSquaredError,

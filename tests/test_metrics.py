@@ -271,11 +271,11 @@ def test_codecarbon_path(data):
 
 
 # ----------------------------------------------------------------------------
-# The published log-cosh constant (sklipschitz._lipschitz.paper_log_cosh_lipschitz),
+# The published log-cosh constant (sklipschitz._engine.lipschitz.paper_log_cosh_lipschitz),
 # tested here because it serves the same "what does a fit cost" comparisons.
 # ----------------------------------------------------------------------------
 
-from sklipschitz._lipschitz import (  # noqa: E402
+from sklipschitz._engine.lipschitz import (  # noqa: E402
     paper_frobenius_factor,
     paper_log_cosh_lipschitz,
     paper_weight_bound,

@@ -22,7 +22,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklipschitz._network import DenseNetwork
+from sklipschitz._engine.network import DenseNetwork
 from sklipschitz.neural_network import SymNetClassifier, SymNetRegressor
 
 
@@ -247,7 +247,7 @@ def test_sbaf_even_unit_matches_the_general_formula(output):
     which has no cancellation in 1 - x)."""
     from scipy.special import expit
 
-    from sklipschitz._activations import SBAF
+    from sklipschitz._engine.activations import SBAF
 
     z = np.concatenate([np.linspace(-40, 40, 2001), [0.0, 1e-300, -1e-300, 800, -800]])
     act = SBAF(0.91, 0.5, output=output)
@@ -283,8 +283,8 @@ def test_guard_never_accepts_an_epoch_worse_than_the_start():
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf = SymNetClassifier(activation="arelu", random_state=0, max_iter=40).fit(X, y)
     W, b = DenseNetwork((30, 100, 1)).init_params(np.random.RandomState(0))
-    from sklipschitz._activations import AReLU
-    from sklipschitz._losses import BinomialLoss
+    from sklipschitz._engine.activations import AReLU
+    from sklipschitz._engine.losses import BinomialLoss
 
     net = DenseNetwork((30, 100, 1), AReLU())
     initial = net.objective(X, y[:, None].astype(float), np.ones(len(y)), BinomialLoss(), 1e-4,
@@ -308,7 +308,7 @@ def test_regressor_linnerud_multi_target(loss):
         reg = SymNetRegressor(loss=loss, random_state=0, max_iter=300).fit(X, Y)
     assert reg.predict(X).shape == (20, 3) and reg.n_outputs_ == 3
     # better than the best constant predictor under the same loss
-    from sklipschitz._losses import get_regression_loss
+    from sklipschitz._engine.losses import get_regression_loss
 
     lo = get_regression_loss(loss, 0.5)
     const = lo.constant_raw(Y, np.ones(20))

@@ -27,8 +27,8 @@ import pytest
 from sklearn.preprocessing import StandardScaler
 
 from sklipschitz import LipschitzRegressor
-from sklipschitz._lipschitz import gram_top_eigenvalue, linear_lipschitz, mean_row_norm
-from sklipschitz._losses import get_regression_loss
+from sklipschitz._engine.lipschitz import gram_top_eigenvalue, linear_lipschitz, mean_row_norm
+from sklipschitz._engine.losses import get_regression_loss
 
 N, D, CHUNK = 2000, 4, 500
 

@@ -15,7 +15,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklipschitz._losses import SmoothBinaryQuantileLoss
+from sklipschitz._engine.losses import SmoothBinaryQuantileLoss
 from sklipschitz._quantile_classifier import (
     LipschitzQuantileClassifier,
     crossing_logit,

@@ -54,7 +54,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from ._lipschitz import paper_frobenius_factor
+from .lipschitz import paper_frobenius_factor
 
 
 def _batches(n, m):

@@ -3,7 +3,7 @@
 Parameters are two lists, ``coefs`` (``(n_in, n_out)`` matrices) and
 ``intercepts`` (``(n_out,)`` vectors), as in scikit-learn's MLP.  The last
 layer has no activation: it produces the raw predictions a loss from
-:mod:`sklipschitz._losses` consumes.  The first layer accepts a scipy sparse
+:mod:`sklipschitz._engine.losses` consumes.  The first layer accepts a scipy sparse
 ``X`` (``X @ W`` and ``X.T @ delta`` never densify it).
 """
 

@@ -14,397 +14,22 @@ heuristic).
 
 from __future__ import annotations
 
-import math
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.special import expit, softmax
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
+from scipy.special import expit, log_expit, log_softmax, softmax
+from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight
 
-from ._engine import lipschitz as _lipschitz
 from ._engine import network_lipschitz as _nl
-from ._engine.activations import AReLU, Identity, Logistic, ReLU, SBAF, Tanh
+from ._engine.activations import make_activation  # noqa: F401 (the one registry)
 from ._engine.losses import BinomialLoss, MultinomialLoss, get_regression_loss
-from ._engine.network import DenseNetwork
-from ._engine.loop import TrainState, train
-from ._engine.steps import ConstantStep, LipschitzStep
-
-_AUTO_BATCH = 200
-
-
-def make_activation(name, *, sbaf_k=0.91, sbaf_alpha=0.5, arelu_k=0.54, arelu_n=1.30):
-    """The hidden-layer activation object for an activation name.
-
-    'sbaf' is the rescaled SBAF unit ``(sbaf(logistic(z)) - y_min) / (1 - y_min)``
-    (see :mod:`sklipschitz._engine.activations`).
-    """
-    if name == "sbaf":
-        return SBAF(sbaf_k, sbaf_alpha, input_map="logistic", output="rescaled")
-    if name == "arelu":
-        return AReLU(arelu_k, arelu_n)
-    return {"relu": ReLU, "tanh": Tanh, "logistic": Logistic, "identity": Identity}[name]()
-
-
-class _ForwardMemoNetwork(DenseNetwork):
-    """A :class:`DenseNetwork` that can hand one stored forward pass over once.
-
-    Full-batch training evaluates the network on the whole training set
-    twice at the same weights: at the end of an epoch (the guard's loss and
-    the next ``K_z``) and at the start of the next one (its gradient).  The
-    first pass is stored with a copy of the weights; the next forward call
-    on the same ``X`` at equal weights returns it (once: the loss may then
-    overwrite ``raw``) instead of recomputing it.
-    """
-
-    _memo = None
-
-    def remember(self, X, coefs, intercepts, result):
-        self._memo = (X, [p.copy() for p in (*coefs, *intercepts)], result)
-
-    def forget(self):
-        self._memo = None
-
-    def forward(self, X, coefs, intercepts):
-        memo = self._memo
-        if memo is not None and memo[0] is X and all(
-            np.array_equal(p, q) for p, q in zip(memo[1], (*coefs, *intercepts))
-        ):
-            self._memo = None
-            return memo[2]
-        return super().forward(X, coefs, intercepts)
-
-
-class _BaseSymNet(BaseEstimator):
-    """Everything the classifier and the regressor share."""
-
-    _parameter_constraints: dict = {
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
-        "activation": [StrOptions({"sbaf", "arelu", "relu", "tanh", "logistic", "identity"})],
-        "sbaf_k": [Interval(Real, 0, None, closed="neither")],
-        "sbaf_alpha": [Interval(Real, 0, 1, closed="both")],
-        "arelu_k": [Interval(Real, 0, None, closed="neither")],
-        "arelu_n": [Interval(Real, 1, None, closed="left")],
-        "optimizer": [StrOptions({"sgd", "momentum", "adam"})],
-        "learning_rate": [
-            StrOptions({"lipschitz", "paper"}),
-            Interval(Real, 0, None, closed="neither"),
-        ],
-        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
-        "alpha": [Interval(Real, 0, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "shuffle": ["boolean"],
-        "random_state": ["random_state"],
-        "warm_start": ["boolean"],
-        "verbose": ["verbose"],
-    }
-
-    # -- configuration ---------------------------------------------------------
-
-    def _hidden_sizes(self):
-        sizes = self.hidden_layer_sizes
-        if isinstance(sizes, (Integral, np.integer)):
-            sizes = [sizes]
-        sizes = list(sizes)
-        for s in sizes:
-            if isinstance(s, (bool, np.bool_)) or not isinstance(s, (Integral, np.integer)):
-                raise TypeError(
-                    f"hidden_layer_sizes must contain integers, got {s!r} in "
-                    f"{self.hidden_layer_sizes!r}."
-                )
-            if s < 1:
-                raise ValueError(
-                    f"hidden_layer_sizes must contain positive integers, got {s} in "
-                    f"{self.hidden_layer_sizes!r}."
-                )
-        return [int(s) for s in sizes]
-
-    def _activation_object(self):
-        return make_activation(
-            self.activation, sbaf_k=self.sbaf_k, sbaf_alpha=self.sbaf_alpha,
-            arelu_k=self.arelu_k, arelu_n=self.arelu_n,
-        )
-
-    def _batch(self, n):
-        if self.batch_size == "auto":
-            return min(_AUTO_BATCH, n)
-        return min(int(self.batch_size), n)
-
-    # -- the engine call ----------------------------------------------------------
-
-    def _constant(self, A, raw, Y, batch_size, mode, last_coef):
-        raise NotImplementedError
-
-    def _guard_threshold(self, initial_loss):
-        raise NotImplementedError
-
-    def _validation_score(self, Y_true, raw):
-        raise NotImplementedError
-
-    def _init_params(self, network, loss, Y, dtype, rng):
-        coefs, intercepts = network.init_params(rng, dtype=dtype)
-        return coefs, intercepts
-
-    def _run(self, X, Y, loss, *, incremental, X_val=None, Y_val=None):
-        hidden = self._hidden_sizes()
-        n, n_features = X.shape
-        n_outputs = Y.shape[1]
-        dtype = X.dtype
-        network = _ForwardMemoNetwork(
-            (n_features, *hidden, n_outputs), self._activation_object()
-        )
-        sw = np.ones(n, dtype=dtype)
-        m = self._batch(n)
-        lr = self.learning_rate
-        mode = lr if isinstance(lr, str) else "lipschitz"
-
-        shapes = [(a, b) for a, b in zip(network.layer_sizes[:-1], network.layer_sizes[1:])]
-        state = getattr(self, "_train_state", None) if incremental else None
-        if state is None:
-            reuse = (
-                self.warm_start or incremental
-            ) and getattr(self, "coefs_", None) is not None and [
-                W.shape for W in self.coefs_
-            ] == shapes
-            if reuse:
-                coefs = [W.astype(dtype, copy=True) for W in self.coefs_]
-                intercepts = [b.astype(dtype, copy=True) for b in self.intercepts_]
-            else:
-                coefs, intercepts = self._init_params(network, loss, Y, dtype, self._rng)
-            state = TrainState(coefs=coefs, intercepts=intercepts)
-            rule = LipschitzStep() if isinstance(lr, str) else ConstantStep(lr)
-        else:
-            rule = self._step_rule
-
-        cache = {}
-        linear_valid = not hidden and mode == "lipschitz"
-        if linear_valid:
-            # a linear model has a global constant: the valid bound of
-            # LipschitzRegressor (smoothness for smooth losses, per-sample
-            # bound for mini-batches, Lipschitz constant for non-smooth ones)
-            L_linear = _lipschitz.linear_lipschitz(
-                loss, X, sw, fit_intercept=True, alpha=self.alpha, minibatch=m < n
-            )
-
-        buffers = {}
-
-        def forward_full(c, i):
-            # the full training set in chunks of the batch size into two
-            # buffers kept across epochs: every temporary of the pass stays
-            # small (no large allocation per layer and per epoch)
-            if n <= m:
-                # one batch: the next epoch's gradient reuses this pass
-                result = network.forward(X, c, i)
-                network.remember(X, c, i, result)
-                return result[0], result[2][-1]
-            if not buffers:
-                buffers["raw"] = np.empty((n, n_outputs), dtype=dtype)
-                if hidden:
-                    buffers["A"] = np.empty((n, hidden[-1]), dtype=dtype)
-            raw_buf, A_buf = buffers["raw"], buffers.get("A")
-            for start in range(0, n, m):
-                sl = slice(start, min(start + m, n))
-                raw, _, acts = network.forward(X[sl], c, i)
-                raw_buf[sl] = raw
-                if A_buf is not None:
-                    A_buf[sl] = acts[-1]
-            return raw_buf, (A_buf if A_buf is not None else X)
-
-        def lipschitz_fn(c, i):
-            if linear_valid:
-                return L_linear
-            hit = cache.pop("end", None)
-            if hit is not None and all(
-                np.array_equal(p, q) for p, q in zip(hit[0], [c[-1], *i])
-            ):
-                raw, A = hit[1], hit[2]
-            else:
-                raw, A = forward_full(c, i)
-            return self._constant(A, raw, Y, m, mode, c[-1])
-
-        def guard_loss_fn(c, i):
-            raw, A = forward_full(c, i)
-            value = loss.objective(Y, raw, sw)
-            if self.alpha:
-                value += 0.5 * self.alpha * sum(float(np.vdot(W, W)) for W in c)
-            cache["end"] = ([c[-1].copy(), *[b.copy() for b in i]], raw, A)
-            return value
-
-        score_fn = None
-        if X_val is not None:
-            def score_fn(c, i):  # noqa: E306
-                return self._validation_score(Y_val, network.predict_raw(X_val, c, i))
-
-        guard = "halve" if (isinstance(lr, str) and lr == "lipschitz") else "stop"
-        threshold = None
-        if guard == "halve":
-            initial = network.objective(X, Y, sw, loss, self.alpha, state.coefs, state.intercepts)
-            threshold = self._guard_threshold(initial) * (1.0 + 1e-9)
-
-        state = train(
-            network, loss, X, Y, sw,
-            rule=rule, lipschitz_fn=lipschitz_fn, state=state, alpha=self.alpha,
-            optimizer=self.optimizer, batch_size=m, max_iter=self.max_iter, tol=self.tol,
-            n_iter_no_change=self.n_iter_no_change, shuffle=self.shuffle, rng=self._rng,
-            verbose=self.verbose, incremental=incremental, guard=guard,
-            guard_threshold=threshold, score_fn=score_fn, absolute_tol=True,
-            guard_loss_fn=guard_loss_fn if guard == "halve" else None,
-        )
-        self._train_state = state
-        self._step_rule = rule
-        self.coefs_ = list(state.coefs)
-        self.intercepts_ = list(state.intercepts)
-        self.n_iter_ = state.n_iter
-        self.t_ = state.t
-        self.n_layers_ = len(hidden) + 2
-        self.n_outputs_ = n_outputs
-        self.loss_curve_ = list(state.loss_curve)
-        self.learning_rate_history_ = list(state.learning_rate_history)
-        self.lipschitz_constant_ = float(state.lipschitz)
-        self.loss_ = float(
-            network.objective(X, Y, sw, loss, self.alpha, state.coefs, state.intercepts)
-        )
-        self.best_loss_ = float(min(self.loss_curve_)) if self.loss_curve_ else self.loss_
-        if X_val is not None:
-            self.validation_scores_ = list(state.validation_scores)
-            self.best_validation_score_ = float(state.best_score)
-            self.best_loss_ = None
-        else:
-            self.validation_scores_ = None
-            self.best_validation_score_ = None
-        network.forget()
-        self._network = network
-        return self
-
-    def _raw(self, X):
-        check_is_fitted(self, "coefs_")
-        X = validate_data(
-            self, X, reset=False, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32]
-        )
-        if sp.issparse(X):
-            X = X.tocsr()
-        return np.asarray(self._network.predict_raw(X, self.coefs_, self.intercepts_))
-
-    def _validate_X_y(self, X, y, reset, **kw):
-        X, y = validate_data(
-            self, X, y, reset=reset, accept_sparse=["csr", "csc"],
-            dtype=[np.float64, np.float32], **kw,
-        )
-        if sp.issparse(X):
-            X = X.tocsr()
-        return X, y
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        return tags
-
-
-_COMMON_PARAMS_DOC = """
-    hidden_layer_sizes : tuple of int, default=(100,)
-        Sizes of the hidden layers; ``()`` is the linear model.
-    activation : {'sbaf', 'arelu', 'relu', 'tanh', 'logistic', 'identity'}, default='sbaf'
-        Hidden-layer activation.
-
-        - 'sbaf': the soft-bounded activation
-          ``y = 1 / (1 + k x^alpha (1 - x)^(1 - alpha))`` applied to
-          ``x = logistic(z)`` (which keeps every value and gradient finite)
-          and rescaled to ``u = (y - y_min) / (1 - y_min)`` in ``[0, 1]``,
-          ``y_min = sbaf(alpha)`` its minimum.  Derivative
-          ``y (1 - y) (x - alpha) / (1 - y_min)``.
-        - 'arelu': ``arelu_k * z^arelu_n`` for ``z > 0``, else 0.
-    sbaf_k : float > 0, default=0.91
-    sbaf_alpha : float in [0, 1], default=0.5
-    arelu_k : float > 0, default=0.54
-    arelu_n : float >= 1, default=1.30
-    optimizer : {'sgd', 'momentum', 'adam'}, default='sgd'
-        Update using the computed rate: plain gradient steps, momentum
-        (AdaMo: moving average of gradients, bias-corrected) or Adam with
-        bias correction (Auto-Adam: the computed rate is Adam's global step).
-    learning_rate : {'lipschitz', 'paper'} or float > 0, default='lipschitz'
-        - 'lipschitz': ``1/L`` recomputed every epoch from the training data
-          and the current network, the published rule with its loss factor
-          corrected to the true supremum (1 for cross-entropy; ``(c-1)/c``
-          and ``1/2`` in the paper), ``+ alpha``; for squared error the
-          exact smoothness constant of the last layer.  The bound covers the
-          last layer only (no global constant exists for a network), so the
-          rate is guarded: an epoch after which the full training loss is not
-          finite or exceeds the threshold (the initial loss, and ``log c``
-          for ``c`` classes) is undone and the rate halved.
-        - 'paper': the published rule, exactly (LipschitzLR eq. 19-29,
-          LALR): ``K_z`` = maximum over batches of the Frobenius norm of the
-          last hidden layer's activations (``X`` itself for the linear
-          model; no bias column is added -- pass it in ``X`` to reproduce a
-          constant computed with one), ``m`` the batch size,
-          ``L = (c-1) K_z / (c m)`` for softmax, ``K_z / (2m)`` for binary,
-          ``K_z / m`` (times ``max(tau, 1-tau)`` for quantile) for the
-          Lipschitz regression losses, ``(||raw|| + ||y||) K_z / m`` for
-          squared error, plus ``alpha * ||W_last||_F``.  No guard: a
-          diverging fit stops with a ``ConvergenceWarning``.
-        - float: a constant rate.
-    batch_size : int or 'auto', default='auto'
-        Mini-batch size; 'auto' is ``min(200, n_samples)``.
-    alpha : float >= 0, default=1e-4
-        L2 penalty ``alpha/2 * sum ||W||^2`` on the weights (not the
-        intercepts); added to ``L``.
-    max_iter : int >= 1, default=200
-        Maximum number of epochs.
-    tol : float >= 0, default=1e-4
-        Training stops when the training loss (or the validation score with
-        early stopping) has not improved by at least ``tol`` for
-        ``n_iter_no_change`` epochs.
-    n_iter_no_change : int >= 1, default=10
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the training data and stop (and
-        keep the weights) on its score.
-    validation_fraction : float in (0, 1), default=0.1
-    shuffle : bool, default=True
-        Shuffle the samples every epoch.
-    random_state : int, RandomState instance or None, default=None
-        Seed of the initial weights, the shuffling and the validation split.
-    warm_start : bool, default=False
-        Start from the previous weights when the shapes agree.
-    verbose : int, default=0
-        Print one line per epoch (loss and learning rate) when positive.
-"""
-
-_COMMON_ATTRS_DOC = """
-    coefs_ : list of ndarray
-        Weight matrices, ``coefs_[i]`` of shape ``(n_in, n_out)`` of layer ``i``.
-    intercepts_ : list of ndarray
-    n_iter_ : int
-        Epochs run (a rejected, undone epoch counts).
-    t_ : int
-        Optimisation steps taken.
-    loss_ : float
-        Training objective (mean loss plus L2 term) at the final weights.
-    best_loss_ : float or None
-        Smallest epoch loss (None with early stopping).
-    loss_curve_ : list of float
-        Epoch loss (mean of the mini-batch objectives) per accepted epoch.
-    learning_rate_history_ : list of float
-        Learning rate used per accepted epoch.
-    lipschitz_constant_ : float
-        The constant ``L`` of the last epoch (``1 / lipschitz_constant_`` is
-        the rate of the rule before any halving).
-    validation_scores_, best_validation_score_ : list, float or None
-        With early stopping.
-    n_outputs_ : int
-    n_layers_ : int
-    out_activation_ : str
-    n_features_in_ : int
-    feature_names_in_ : ndarray of str
-"""
+from ._symnet_base import _COMMON_ATTRS_DOC, _COMMON_PARAMS_DOC, _BaseSymNet
 
 
 class SymNetClassifier(ClassifierMixin, _BaseSymNet):
@@ -422,6 +47,11 @@ class SymNetClassifier(ClassifierMixin, _BaseSymNet):
     ----------"""
         + _COMMON_PARAMS_DOC
         + """
+    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes in the mean loss, ``{class_label: weight}``;
+        'balanced' is ``n_samples / (n_classes * count)`` (in ``partial_fit``
+        from the counts of the first call).  Multiplies ``sample_weight``.
+
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)"""
@@ -439,6 +69,11 @@ class SymNetClassifier(ClassifierMixin, _BaseSymNet):
     True
     """
     )
+
+    _parameter_constraints: dict = {
+        **_BaseSymNet._parameter_constraints,
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+    }
 
     def __init__(
         self,
@@ -462,6 +97,7 @@ class SymNetClassifier(ClassifierMixin, _BaseSymNet):
         random_state=None,
         warm_start=False,
         verbose=0,
+        class_weight=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -482,6 +118,7 @@ class SymNetClassifier(ClassifierMixin, _BaseSymNet):
         self.random_state = random_state
         self.warm_start = warm_start
         self.verbose = verbose
+        self.class_weight = class_weight
 
     # -- targets -------------------------------------------------------------------
 
@@ -493,13 +130,10 @@ class SymNetClassifier(ClassifierMixin, _BaseSymNet):
             return (y == self.classes_[1]).astype(dtype)[:, None]
         return (y[:, None] == self.classes_[None, :]).astype(dtype)
 
-    def _constant(self, A, raw, Y, batch_size, mode, last_coef):
+    def _paper_constant(self, A, raw, Y, batch_size, last_coef):
         return _nl.classifier_lipschitz(
-            A, len(self.classes_), batch_size, mode=mode, alpha=self.alpha, last_coef=last_coef
+            A, len(self.classes_), batch_size, alpha=self.alpha, last_coef=last_coef
         )
-
-    def _guard_threshold(self, initial_loss):
-        return max(initial_loss, math.log(len(self.classes_)))
 
     def _validation_score(self, Y_true, raw):
         if len(self.classes_) == 2:
@@ -512,13 +146,16 @@ class SymNetClassifier(ClassifierMixin, _BaseSymNet):
         return y
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the network to ``X`` and the class labels ``y``.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples in the mean loss (multiplied by the
+            ``class_weight`` of their class).
 
         Returns
         -------
@@ -526,6 +163,7 @@ class SymNetClassifier(ClassifierMixin, _BaseSymNet):
         """
         X, y = self._validate_X_y(X, y, reset=True)
         y = self._check_y(y)
+        sw = _check_sample_weight(sample_weight, X, dtype=X.dtype)
         classes = np.unique(y)
         if len(classes) < 2:
             raise ValueError(
@@ -540,18 +178,48 @@ class SymNetClassifier(ClassifierMixin, _BaseSymNet):
         self.classes_ = classes
         self.out_activation_ = "logistic" if len(classes) == 2 else "softmax"
         self._train_state = None
+        self._class_weight = self._class_weights(y)
+        sw = sw * self._class_weight[np.searchsorted(classes, y)].astype(X.dtype)
         X_val = Y_val = None
         if self.early_stopping:
             stratify = y if np.min(np.unique(y, return_counts=True)[1]) >= 2 else None
-            X, X_val, y, y_val = train_test_split(
-                X, y, test_size=self.validation_fraction, random_state=self._rng,
+            X, X_val, y, y_val, sw, _ = train_test_split(
+                X, y, sw, test_size=self.validation_fraction, random_state=self._rng,
                 stratify=stratify,
             )
             Y_val = self._encode(y_val, X.dtype)
         Y = self._encode(y, X.dtype)
-        return self._run(X, Y, self._loss(), incremental=False, X_val=X_val, Y_val=Y_val)
+        return self._run(X, Y, sw, self._loss(), incremental=False, X_val=X_val, Y_val=Y_val)
 
-    def partial_fit(self, X, y, classes=None):
+    def _class_weights(self, y):
+        """One weight per class in ``classes_`` (1 without ``class_weight``).
+
+        'balanced' is ``n / (n_classes * count)`` over ``y``; a class absent
+        from ``y`` (possible on the first call to ``partial_fit``) gets the
+        largest weight of the present ones.
+        """
+        cw = self.class_weight
+        weights = np.ones(len(self.classes_))
+        if cw is None:
+            return weights
+        if isinstance(cw, str):
+            counts = np.array([np.sum(y == c) for c in self.classes_], dtype=float)
+            present = counts > 0
+            weights[present] = len(y) / (present.sum() * counts[present])
+            weights[~present] = weights[present].max()
+            return weights
+        unknown = [k for k in cw if k not in set(self.classes_.tolist())]
+        if unknown:
+            raise ValueError(
+                f"class_weight has keys {unknown!r} that are not classes ({self.classes_!r})."
+            )
+        for j, c in enumerate(self.classes_):
+            weights[j] = float(cw.get(c, 1.0))
+        if np.any(weights < 0) or not np.all(np.isfinite(weights)):
+            raise ValueError(f"class_weight must be finite and >= 0, got {cw!r}.")
+        return weights
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Run one epoch on the given data (mini-batches of ``batch_size``).
 
         Parameters
@@ -560,6 +228,9 @@ class SymNetClassifier(ClassifierMixin, _BaseSymNet):
         y : array-like of shape (n_samples,)
         classes : array-like of shape (n_classes,), default=None
             All the classes; required on the first call.
+        sample_weight : array-like of shape (n_samples,), default=None
+            ``class_weight='balanced'`` takes the class frequencies of the
+            first call and keeps them.
 
         Returns
         -------
@@ -582,6 +253,7 @@ class SymNetClassifier(ClassifierMixin, _BaseSymNet):
             )
         X, y = self._validate_X_y(X, y, reset=first)
         y = self._check_y(y)
+        sw = _check_sample_weight(sample_weight, X, dtype=X.dtype)
         if first:
             self._rng = check_random_state(self.random_state)
             self.classes_ = classes
@@ -591,8 +263,11 @@ class SymNetClassifier(ClassifierMixin, _BaseSymNet):
         unknown = np.setdiff1d(np.unique(y), self.classes_)
         if unknown.size:
             raise ValueError(f"y contains labels {unknown!r} not in classes {self.classes_!r}.")
+        if first:
+            self._class_weight = self._class_weights(y)
+        sw = sw * self._class_weight[np.searchsorted(self.classes_, y)].astype(X.dtype)
         Y = self._encode(y, X.dtype)
-        return self._run(X, Y, self._loss(), incremental=True)
+        return self._run(X, Y, sw, self._loss(), incremental=True)
 
     def decision_function(self, X):
         """Raw scores: shape (n_samples,) for two classes, else (n_samples, n_classes)."""
@@ -608,9 +283,17 @@ class SymNetClassifier(ClassifierMixin, _BaseSymNet):
         return softmax(raw, axis=1)
 
     def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`."""
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
+        """Logarithm of :meth:`predict_proba`, computed in log space.
+
+        ``log_expit`` / ``log_softmax`` of the raw scores: finite for every
+        finite score (the logarithm of a probability that rounds to 0 is
+        still the exact, large negative number).
+        """
+        raw = self._raw(X)
+        if len(self.classes_) == 2:
+            r = raw[:, 0]
+            return np.column_stack([log_expit(-r), log_expit(r)])
+        return log_softmax(raw, axis=1)
 
     def predict(self, X):
         """Predicted class labels."""
@@ -639,7 +322,16 @@ class SymNetRegressor(RegressorMixin, _BaseSymNet):
     quantile : float in (0, 1), default=0.5
         Level of the pinball loss."""
         + _COMMON_PARAMS_DOC
-        + """
+        + """    normalize_y : bool, default=True
+        Train on each target minus its (weighted) mean, divided by its
+        standard deviation, and undo the scaling in ``predict``: the fit and
+        the learning rate do not depend on the units of ``y``.  ``loss_``,
+        ``loss_curve_`` and ``alpha`` refer to the scaled targets.
+        ``partial_fit`` takes the statistics of its first call and keeps
+        them.  With ``learning_rate='paper'`` the published rule is computed
+        on the targets the network is trained on (``False`` to reproduce
+        published runs on raw targets).
+
     Attributes
     ----------"""
         + _COMMON_ATTRS_DOC
@@ -661,6 +353,7 @@ class SymNetRegressor(RegressorMixin, _BaseSymNet):
         **_BaseSymNet._parameter_constraints,
         "loss": [StrOptions({"squared_error", "absolute_error", "log_cosh", "quantile"})],
         "quantile": [Interval(Real, 0, 1, closed="neither")],
+        "normalize_y": ["boolean"],
     }
 
     def __init__(
@@ -687,6 +380,7 @@ class SymNetRegressor(RegressorMixin, _BaseSymNet):
         random_state=None,
         warm_start=False,
         verbose=0,
+        normalize_y=True,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -709,27 +403,16 @@ class SymNetRegressor(RegressorMixin, _BaseSymNet):
         self.random_state = random_state
         self.warm_start = warm_start
         self.verbose = verbose
+        self.normalize_y = normalize_y
 
-    def _constant(self, A, raw, Y, batch_size, mode, last_coef):
+    def _paper_constant(self, A, raw, Y, batch_size, last_coef):
         return _nl.regressor_lipschitz(
             A, raw, Y, get_regression_loss(self.loss, self.quantile), batch_size,
-            mode=mode, alpha=self.alpha, last_coef=last_coef,
+            alpha=self.alpha, last_coef=last_coef,
         )
-
-    def _guard_threshold(self, initial_loss):
-        return initial_loss
 
     def _validation_score(self, Y_true, raw):
         return r2_score(Y_true, raw)
-
-    def _init_params(self, network, loss, Y, dtype, rng):
-        coefs, intercepts = network.init_params(rng, dtype=dtype)
-        # the output starts at the loss's best constant (mean, median,
-        # quantile): an epoch worse than that predictor counts as diverging
-        intercepts[-1][...] = np.asarray(
-            loss.constant_raw(Y, np.ones(Y.shape[0], dtype=dtype)), dtype=dtype
-        )
-        return coefs, intercepts
 
     def _validate_y(self, X, y, reset):
         y = np.asarray(y, dtype=X.dtype)
@@ -740,14 +423,25 @@ class SymNetRegressor(RegressorMixin, _BaseSymNet):
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
         return Y
 
+    def _target_scaling(self, Y, sw):
+        """Per-target weighted mean and standard deviation (0 and 1 when off)."""
+        if not self.normalize_y:
+            return np.zeros(Y.shape[1], dtype=Y.dtype), np.ones(Y.shape[1], dtype=Y.dtype)
+        w = sw.astype(np.float64) / float(sw.sum())
+        mean = w @ Y.astype(np.float64)
+        std = np.sqrt(w @ (Y.astype(np.float64) - mean) ** 2)
+        std = np.where(std > 1e-12 * np.maximum(np.abs(mean), 1.0), std, 1.0)
+        return mean.astype(Y.dtype), std.astype(Y.dtype)
+
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the network.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
+        sample_weight : array-like of shape (n_samples,), default=None
 
         Returns
         -------
@@ -755,21 +449,34 @@ class SymNetRegressor(RegressorMixin, _BaseSymNet):
         """
         X, y = self._validate_X_y(X, y, reset=True, multi_output=True, y_numeric=True)
         Y = self._validate_y(X, y, reset=True)
+        sw = _check_sample_weight(sample_weight, X, dtype=X.dtype)
         self._rng = check_random_state(self.random_state)
         if not self.warm_start:
             self.coefs_ = None
         self._train_state = None
         self.out_activation_ = "identity"
+        self._y_mean, self._y_scale = self._target_scaling(Y, sw)
+        Y = (Y - self._y_mean) / self._y_scale
         X_val = Y_val = None
         if self.early_stopping:
-            X, X_val, Y, Y_val = train_test_split(
-                X, Y, test_size=self.validation_fraction, random_state=self._rng
+            X, X_val, Y, Y_val, sw, _ = train_test_split(
+                X, Y, sw, test_size=self.validation_fraction, random_state=self._rng
             )
         loss = get_regression_loss(self.loss, self.quantile)
-        return self._run(X, Y, loss, incremental=False, X_val=X_val, Y_val=Y_val)
+        return self._run(X, Y, sw, loss, incremental=False, X_val=X_val, Y_val=Y_val)
 
-    def partial_fit(self, X, y):
+    def partial_fit(self, X, y, sample_weight=None):
         """Run one epoch on the given data (mini-batches of ``batch_size``).
+
+        With ``normalize_y`` the first call's target mean and standard
+        deviation scale the targets of every later call (they are kept, not
+        updated).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+        sample_weight : array-like of shape (n_samples,), default=None
 
         Returns
         -------
@@ -780,20 +487,23 @@ class SymNetRegressor(RegressorMixin, _BaseSymNet):
             self._validate_params()
         X, y = self._validate_X_y(X, y, reset=first, multi_output=True, y_numeric=True)
         Y = self._validate_y(X, y, reset=first)
+        sw = _check_sample_weight(sample_weight, X, dtype=X.dtype)
         if first:
             self._rng = check_random_state(self.random_state)
             self.coefs_ = None
             self.out_activation_ = "identity"
+            self._y_mean, self._y_scale = self._target_scaling(Y, sw)
         elif Y.shape[1] != self.n_outputs_:
             raise ValueError(
                 f"y has {Y.shape[1]} targets, but the model was fitted with {self.n_outputs_}."
             )
+        Y = ((Y - self._y_mean) / self._y_scale).astype(X.dtype, copy=False)
         loss = get_regression_loss(self.loss, self.quantile)
-        return self._run(X, Y, loss, incremental=True)
+        return self._run(X, Y, sw, loss, incremental=True)
 
     def predict(self, X):
         """Predicted targets, shape (n_samples,) or (n_samples, n_targets)."""
-        raw = self._raw(X)
+        raw = self._raw(X) * self._y_scale + self._y_mean
         return raw[:, 0] if self._y_ndim == 1 else raw
 
     def __sklearn_tags__(self):

@@ -35,6 +35,8 @@ slope bound.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy.special import expit
 
@@ -70,10 +72,25 @@ def sbaf_unit(z, k=0.91, alpha=0.5):
 
 
 class Activation:
-    """An activation ``g``: value, derivative and ``sup |g'|`` (or None)."""
+    """An activation ``g``: value, derivative and ``sup |g'|`` (or None).
+
+    ``slope_bound`` is the supremum of ``|g'|`` over the real line (None when
+    it is infinite); :meth:`max_slope` the largest slope over given values
+    ``a = g(z)``, which equals the bound unless the unit has none.  The
+    per-layer learning-rate constants of a network multiply these
+    (:mod:`sklipschitz._engine.network_lipschitz`).
+    """
 
     name = "activation"
     slope_bound = None
+    #: input of largest slope of a unit that is flat at 0 (None: not flat there)
+    steepest_input = None
+
+    def max_slope(self, a):
+        """``max |g'(z)|`` over the values ``a = g(z)`` (the bound when there is one)."""
+        if self.slope_bound is None:
+            raise NotImplementedError
+        return self.slope_bound
 
     def value(self, z):
         raise NotImplementedError
@@ -87,6 +104,8 @@ class Activation:
 
 
 class Identity(Activation):
+    """``g(z) = z``: slope 1."""
+
     name = "identity"
     slope_bound = 1.0
 
@@ -98,6 +117,8 @@ class Identity(Activation):
 
 
 class ReLU(Activation):
+    """``max(z, 0)``: slope in {0, 1}, bound 1 (and ``g'' = 0`` off the kink)."""
+
     name = "relu"
     slope_bound = 1.0
 
@@ -109,6 +130,8 @@ class ReLU(Activation):
 
 
 class Tanh(Activation):
+    """``tanh(z)``: slope ``1 - tanh^2`` in (0, 1], bound 1."""
+
     name = "tanh"
     slope_bound = 1.0
 
@@ -120,6 +143,8 @@ class Tanh(Activation):
 
 
 class Logistic(Activation):
+    """``1 / (1 + exp(-z))``: slope ``x (1 - x)``, bound 1/4 (at 0)."""
+
     name = "logistic"
     slope_bound = 0.25
 
@@ -175,9 +200,20 @@ class SBAF(Activation):
         self.output = output
         self.y_min = sbaf_minimum(self.k, self.alpha)
         self._scale = 1.0 / (1.0 - self.y_min) if output == "rescaled" else 1.0
+        self.steepest_input = None
         if input_map == "logistic":
-            # |y (1-y) (x - alpha)| <= 1/4 * max(alpha, 1 - alpha)
-            self.slope_bound = 0.25 * max(self.alpha, 1.0 - self.alpha) * self._scale
+            # |y (1-y) (x - alpha)| <= 1/4 * max(alpha, 1 - alpha); the
+            # supremum itself is found on a fine grid (the slope is smooth
+            # and vanishes at both ends) and kept when smaller, with a margin
+            # of 1e-3 for the grid's spacing
+            crude = 0.25 * max(self.alpha, 1.0 - self.alpha) * self._scale
+            z = np.linspace(-40.0, 40.0, 160001)
+            slopes = np.abs(self.derivative(z, self.value(z)))
+            top = int(np.argmax(slopes))
+            self.slope_bound = float(min(crude, slopes[top] * 1.001))
+            # where the unit is steepest (its most linear input): a hidden
+            # layer's intercepts start there (see SymNet's initialisation)
+            self.steepest_input = float(z[top])
         else:
             # |dy/dx| is unbounded near 0 and 1 (x^alpha has an infinite slope)
             self.slope_bound = None
@@ -297,15 +333,49 @@ class AReLU(Activation):
         zp = np.maximum(z, 0.0)
         return self.k * self.n * np.power(zp, self.n - 1.0) * (z > 0)
 
+    def max_slope(self, a):
+        """``k n z^(n-1)`` at the largest value: ``z = (a / k)^(1/n)``.
+
+        The slope grows with ``z`` (``n >= 1``), so the largest value in ``a``
+        gives the largest slope over these inputs (a measured quantity, not a
+        bound: larger inputs have larger slopes).
+        """
+        a_max = float(np.max(a)) if np.size(a) else 0.0
+        if not np.isfinite(a_max):
+            return math.inf
+        if self.n == 1.0:
+            return self.k
+        return self.k * self.n * (max(a_max, 0.0) / self.k) ** ((self.n - 1.0) / self.n)
+
     def __repr__(self):
         return f"AReLU(k={self.k}, n={self.n})"
 
 
+#: the one registry of hidden-layer activations: name -> factory taking the
+#: unit's parameters (``sbaf_k``, ``sbaf_alpha``, ``arelu_k``, ``arelu_n``;
+#: a unit ignores the ones that are not its own)
 ACTIVATIONS = {
-    "identity": Identity,
-    "relu": ReLU,
-    "tanh": Tanh,
-    "logistic": Logistic,
-    "sbaf": SBAF,
-    "arelu": AReLU,
+    "identity": lambda **kw: Identity(),
+    "relu": lambda **kw: ReLU(),
+    "tanh": lambda **kw: Tanh(),
+    "logistic": lambda **kw: Logistic(),
+    # the network unit: sbaf(logistic(z)) rescaled onto [0, 1]
+    "sbaf": lambda sbaf_k=0.91, sbaf_alpha=0.5, **kw: SBAF(
+        sbaf_k, sbaf_alpha, input_map="logistic", output="rescaled"
+    ),
+    "arelu": lambda arelu_k=0.54, arelu_n=1.30, **kw: AReLU(arelu_k, arelu_n),
 }
+
+
+def make_activation(name, **params):
+    """The hidden-layer activation object registered under ``name``.
+
+    'sbaf' is the rescaled SBAF unit ``(sbaf(logistic(z)) - y_min) / (1 - y_min)``.
+    """
+    try:
+        factory = ACTIVATIONS[name]
+    except KeyError:
+        raise ValueError(
+            f"Unknown activation {name!r}; choose one of {sorted(ACTIVATIONS)}."
+        ) from None
+    return factory(**params)

@@ -1,60 +1,82 @@
-"""Learning-rate constants of a network: the published rule and its corrected form.
+"""Learning-rate constants of a network: the published rule and one constant per layer.
 
-A network's training objective has no global Lipschitz constant (its
-gradient grows without bound with the weights), so every network constant
-here is a *per-epoch* quantity computed from the data and the current
-network.  Notation (LipschitzLR, Yedida, Saha & Prashanth 2021, section 4):
-``A`` is the matrix of activations the last layer multiplies (the last
-hidden layer's output, or ``X`` itself for a linear model), ``m`` the batch
-size, ``K_z = max over batches b of ||A_b||_F`` (Frobenius norm, batches in
-the stored order of the training data, each divided by the nominal ``m``
-as the published code does).
+A network's training objective has no global Lipschitz constant for its
+gradient (the gradient grows without bound with the weights), so every
+network constant here is a *per-epoch* quantity computed from the data and
+the current network.  Notation: a network of ``l`` layers computes
+``z_k = A_k W_k + b_k`` with ``A_0 = X``, ``A_{k+1} = g(z_k)`` for the hidden
+layers and ``raw = z_{l-1}``; ``A~_k = [A_k, 1]``; ``S`` the sample weights
+normalized to sum 1; ``m`` the batch size.
 
-``mode='paper'`` -- the published formulas, exactly:
+``learning_rate='paper'`` -- the published formulas (LipschitzLR, Yedida,
+Saha & Prashanth 2021, section 4; LALR), computed on the activations the
+*last* layer multiplies, ``K_z = max over batches b of ||A_b||_F`` (batches in
+stored order, each divided by the nominal ``m`` as the published code does),
+one rate for every layer as published:
 
 * softmax cross-entropy, ``c`` classes: ``L = (c - 1) K_z / (c m)`` (eq. 25-29);
 * binary cross-entropy with a sigmoid output: ``L = K_z / (2 m)`` (eq. 19-24);
 * absolute error and log-cosh: ``L = K_z / m``; pinball loss:
   ``max(tau, 1 - tau) K_z / m`` (LALR);
 * squared error: ``L = (K_a + ||y_b||) K_z / m`` (eq. 14-15) with
-  ``K_a = ||raw_b||_F`` the norm of the current outputs on the batch, the
-  maximum over batches;
+  ``K_a = ||raw_b||_F``, the maximum over batches;
 * an L2 term ``(alpha/2)||W||^2`` adds ``alpha K`` (section 6.3) with ``K``
   the norm of the current last-layer weights.
 
 ``A`` carries no bias column: the intercept is a separate parameter.  To
 reproduce a constant the paper computed on a design with a bias column
-(breast cancer, 4280.2277), pass that design (column of ones included,
-preprocessed as the paper did) as ``X``.
+(breast cancer, 4280.2277), pass that design as ``X``.
 
-``mode='lipschitz'`` -- the same structure with every factor that can be
-made correct made correct:
+``learning_rate='lipschitz'`` -- :func:`layer_constants`: one constant per
+layer, the Gauss-Newton bound of the layer's own block of the Hessian::
 
-* the loss factor is the true ``sup |d loss / d raw_j|`` per output: 1 for
-  binary and softmax cross-entropy (the published 1/2 and ``(c-1)/c`` come
-  from setting a second derivative to zero; ``|y - sigmoid(z)|`` tends to 1,
-  papers.md 1.7 item 2), 1 for absolute error and log-cosh,
-  ``max(tau, 1 - tau)`` for the pinball loss;
-* squared error has no bounded derivative; its constant is the last layer's
-  exact smoothness ``lambda_max(A~' A~) / n`` (``A~ = [A, 1]``), which is a
-  valid descent-lemma constant for the last layer's weights;
-* ``alpha``, the exact curvature of the L2 term, is added.
+    L_k = c_loss * P_k^2 * lambda_max(A~_k' S A~_k) + alpha,
+    P_k = prod_{j > k} s_j ||W_j||_2
 
-What stays heuristic in 'lipschitz' (and is why the estimators guard the
-rate): (1) only the last layer is bounded -- the assumption that its
-gradient dominates (LipschitzLR eq. 7) is not a theorem; (2) ``K_z / m`` is
-the published per-batch norm, which can under-estimate the gradient norm's
-supremum by up to ``sqrt(m)`` (papers.md 1.7 item 3); (3) a bound on the
-gradient (the function's Lipschitz constant) is used as if it bounded the
-gradient's variation (the descent lemma's constant).
+(``P_{l-1} = 1`` for the output layer), with ``c_loss`` the supremum of the
+loss's second derivative in ``raw`` (1/4 sigmoid cross-entropy, 1/2 softmax
+cross-entropy, 1 squared error and log-cosh) and ``s_j`` the activation's
+slope bound (``sup |g'|``; A-ReLU has none: its largest slope on the current
+activations).  Derivation: moving ``W_k`` by ``D`` moves sample ``i``'s output
+by ``M_i D' a~_i`` with ``M_i = W_{l-1}' G_{l-1,i} ... W_{k+1}' G_{k+1,i}``
+(``G`` the diagonal slope matrices), ``||M_i|| <= P_k``; the Gauss-Newton
+part of the block Hessian is ``sum_i S_i J_i' H_i J_i`` with
+``||H_i|| <= c_loss``, so it is at most
+``c_loss P_k^2 sum_i S_i ||D' a~_i||^2 <= c_loss P_k^2 lambda_max(A~_k' S A~_k) ||D||^2``.
+The layer's weights and its intercept share the constant (the column of
+ones in ``A~_k``).  For the output layer this is the exact smoothness
+constant of the linear model on ``A_{l-1}``; for ReLU and identity hidden
+units (``g'' = 0`` off the kinks) the block Hessian *is* its Gauss-Newton
+part, so ``L_k`` is a valid block-smoothness bound at the current weights.
+What it does not cover (see docs/symnet.md, and why the estimators keep a
+guard): the residual-times-``g''`` term of curved units (SBAF, tanh,
+logistic, A-ReLU), the coupling between layers that move in the same step,
+and the change of ``P_k`` and ``A_k`` within an epoch.  The spectral norms
+and ``lambda_max`` come from warm-started power iterations
+(:class:`PowerIteration`), which approach the largest eigenvalue from below.
+
+Non-smooth losses (absolute error, pinball) have no second derivative; their
+constant is the published structure per layer,
+``L_k = g P_k K_{z,k} / m + alpha`` with ``g = sup |loss'|`` and ``K_{z,k}`` the
+published batch norm of ``A_k`` (a gradient bound, not a smoothness bound,
+and ``K_z / m`` under-estimates the gradient's supremum by up to ``sqrt(m)``:
+papers.md 1.7 items 1 and 3).
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import expit, softmax
 
 from .lipschitz import paper_frobenius_factor
+
+#: power iterations the first time a matrix is seen, and per later epoch
+#: (started from the previous epoch's vector, which changes little)
+FIRST_ITERATIONS = 30
+WARM_ITERATIONS = 3
 
 
 def _batches(n, m):
@@ -75,24 +97,8 @@ def frobenius_factor(A, batch_size):
     return paper_frobenius_factor(A, fit_intercept=False, batch_size=m)
 
 
-def last_layer_smoothness(A):
-    """``lambda_max([A, 1]' [A, 1]) / n``, exact (dense eigenvalue)."""
-    n = A.shape[0]
-    if sp.issparse(A):
-        A = A.toarray()
-    A = np.asarray(A, dtype=np.float64)
-    d = A.shape[1]
-    G = np.empty((d + 1, d + 1))
-    G[:d, :d] = A.T @ A
-    col = A.sum(axis=0)
-    G[:d, d] = col
-    G[d, :d] = col
-    G[d, d] = n
-    return float(max(np.linalg.eigvalsh(G / n)[-1], 0.0))
-
-
-def classifier_lipschitz(A, n_classes, batch_size, *, mode, alpha=0.0, last_coef=None):
-    """The constant of a softmax / sigmoid output layer (see module docstring).
+def classifier_lipschitz(A, n_classes, batch_size, *, alpha=0.0, last_coef=None):
+    """The published constant of a softmax / sigmoid output layer (eq. 19-29).
 
     Parameters
     ----------
@@ -101,39 +107,229 @@ def classifier_lipschitz(A, n_classes, batch_size, *, mode, alpha=0.0, last_coef
     n_classes : int >= 2
         Two classes: one sigmoid output; more: softmax.
     batch_size : int or None
-    mode : {'paper', 'lipschitz'}
     alpha : float
     last_coef : array or None
         Current output-layer weights (for the published L2 term).
     """
-    factor = frobenius_factor(A, batch_size)
-    if mode == "paper":
-        g = 0.5 if n_classes == 2 else (n_classes - 1) / n_classes
-        L = g * factor
-        if alpha and last_coef is not None:
-            L += alpha * float(np.linalg.norm(last_coef))
-        return float(L)
-    return float(factor + alpha)
+    g = 0.5 if n_classes == 2 else (n_classes - 1) / n_classes
+    L = g * frobenius_factor(A, batch_size)
+    if alpha and last_coef is not None:
+        L += alpha * float(np.linalg.norm(last_coef))
+    return float(L)
 
 
-def regressor_lipschitz(A, raw, Y, loss, batch_size, *, mode, alpha=0.0, last_coef=None):
-    """The constant of an identity output layer under a regression loss."""
-    if mode == "paper":
-        if loss.name == "squared_error":
-            n = A.shape[0]
-            m = n if batch_size is None else min(batch_size, n)
-            L = max(
-                (float(np.linalg.norm(raw[b])) + float(np.linalg.norm(Y[b])))
-                * _frobenius_rows(A, b)
-                for b in _batches(n, m)
-            ) / m
-        else:
-            L = loss.lipschitz * frobenius_factor(A, batch_size)
-        if alpha and last_coef is not None:
-            L += alpha * float(np.linalg.norm(last_coef))
-        return float(L)
+def regressor_lipschitz(A, raw, Y, loss, batch_size, *, alpha=0.0, last_coef=None):
+    """The published constant of an identity output layer (eq. 14-15, LALR)."""
     if loss.name == "squared_error":
-        return float(loss.curvature * last_layer_smoothness(A) + alpha)
-    g = getattr(loss, "quantile", None)
-    g = max(g, 1.0 - g) if g is not None else 1.0
-    return float(g * frobenius_factor(A, batch_size) + alpha)
+        n = A.shape[0]
+        m = n if batch_size is None else min(batch_size, n)
+        L = max(
+            (float(np.linalg.norm(raw[b])) + float(np.linalg.norm(Y[b])))
+            * _frobenius_rows(A, b)
+            for b in _batches(n, m)
+        ) / m
+    else:
+        L = loss.lipschitz * frobenius_factor(A, batch_size)
+    if alpha and last_coef is not None:
+        L += alpha * float(np.linalg.norm(last_coef))
+    return float(L)
+
+
+class PowerIteration:
+    """Largest eigenvalues of ``A~' S A~`` and ``W' W`` by warm-started power iterations.
+
+    One start vector is kept per key (a layer), so after the first call each
+    estimate costs ``WARM_ITERATIONS`` products with the matrix (two
+    matrix-vector products with ``A``, ``O(n d)``; never an ``h x h`` Gram
+    matrix or a dense eigendecomposition).  The estimate is ``||M v||`` for a
+    unit ``v``: a lower bound of ``lambda_max`` that converges to it.
+    """
+
+    def __init__(self, seed=0):
+        self._vectors = {}
+        self._rng = np.random.RandomState(seed)
+
+    def _start(self, key, size):
+        v = self._vectors.get(key)
+        if v is None or v.shape[0] != size:
+            v = self._rng.standard_normal(size)
+            return v / np.linalg.norm(v), FIRST_ITERATIONS
+        return v, WARM_ITERATIONS
+
+    def _iterate(self, key, size, apply):
+        v, iters = self._start(key, size)
+        lam = 0.0
+        for _ in range(iters):
+            w = apply(v)
+            lam = float(np.linalg.norm(w))
+            if not math.isfinite(lam):
+                return math.inf
+            if lam == 0.0:
+                break
+            v = w / lam
+        self._vectors[key] = v
+        return lam
+
+    def gram(self, key, A, weights, mean=None):
+        """``lambda_max([A - mean, 1]' diag(weights) [A - mean, 1])``.
+
+        ``weights`` an array or a float; ``mean`` a row vector subtracted
+        from every row of ``A`` (never formed: ``(A - mean) v = A v - mean . v``).
+        """
+        d = A.shape[1]
+        dtype = A.dtype if A.dtype in (np.float32, np.float64) else np.float64
+
+        def apply(v):
+            u = A @ v[:d].astype(dtype, copy=False)
+            shift = v[d] - (float(mean @ v[:d]) if mean is not None else 0.0)
+            u = np.asarray(u, dtype=np.float64).ravel() + shift
+            u *= weights
+            out = np.empty(d + 1)
+            out[:d] = np.asarray(A.T @ u.astype(dtype, copy=False)).ravel()
+            out[d] = u.sum()
+            if mean is not None:
+                out[:d] -= out[d] * mean
+            return out
+
+        return self._iterate(key, d + 1, apply)
+
+    def spectral_norm(self, key, W):
+        """``||W||_2`` (largest singular value)."""
+
+        def apply(v):
+            return np.asarray(W.T @ (W @ v.astype(W.dtype, copy=False)), dtype=np.float64)
+
+        return math.sqrt(self._iterate(key, W.shape[1], apply))
+
+
+def local_curvature(loss, raw, floor):
+    """Per-sample bound of the loss's Hessian in ``raw`` at the current outputs.
+
+    Sigmoid cross-entropy ``p (1 - p)``; softmax ``min(1/2, 1 - sum p^2)``
+    (the trace of ``diag(p) - p p'``); log-cosh ``1 - tanh^2``; otherwise the
+    supremum.  Each is raised to at least ``floor`` times the supremum: the
+    outputs move during an epoch, and a sample the network gets confidently
+    wrong has a small curvature now and a large one half-way.
+    """
+    sup = loss.curvature
+    if loss.name == "log_loss":
+        p = expit(raw[:, 0].astype(np.float64))
+        c = p * (1.0 - p)
+    elif loss.name == "multinomial":
+        p = softmax(raw.astype(np.float64), axis=1)
+        c = np.minimum(0.5, 1.0 - np.einsum("ij,ij->i", p, p))
+    else:
+        return None
+    return np.maximum(c, floor * sup)
+
+
+def column_means(A, weights):
+    """Weighted column means of ``A`` (``weights`` sum to 1, or a float ``1/n``)."""
+    if isinstance(weights, float):
+        mean = np.asarray(A.sum(axis=0)).ravel() * weights
+    else:
+        mean = np.asarray(A.T @ weights.astype(A.dtype, copy=False)).ravel()
+    return mean.astype(np.float64)
+
+
+def layer_constants(
+    acts, coefs, activation, loss, weights, *, alpha, batch_size, power, means=None,
+    curvature=None,
+):
+    """One constant per layer (see the module docstring), output layer last.
+
+    Parameters
+    ----------
+    acts : list of arrays
+        ``acts[k]`` the input of layer ``k`` on the training data (``acts[0]``
+        is ``X``) at the current weights.
+    coefs : list of arrays
+        Current weights.
+    activation : Activation
+        Hidden-layer activation (its ``slope_bound`` / ``max_slope``).
+    loss : Loss
+        Its ``curvature`` (None: non-smooth, see module docstring) and
+        ``lipschitz``.
+    weights : float or array
+        Normalized sample weights (``1 / n`` when equal).
+    alpha : float
+    batch_size : int
+    power : PowerIteration
+    means : list of arrays or None
+        Column means of each ``acts[k]``: the constants of the centred
+        coordinates (:class:`PerParameterRates`).
+    """
+    n_layers = len(coefs)
+    consts = [0.0] * n_layers
+    P = 1.0
+    curv = loss.curvature
+    if curvature is not None:
+        weights = weights * curvature
+        curv = 1.0
+    for k in range(n_layers - 1, -1, -1):
+        if loss.curvature is not None:
+            lam = power.gram(("A", k), acts[k], weights, means[k] if means else None)
+            consts[k] = curv * P * P * lam + alpha
+        else:
+            # no curvature: the published gradient-norm rule of the output
+            # layer, shared by every layer (as published)
+            consts[k] = consts[-1] if k < n_layers - 1 else (
+                loss.lipschitz * frobenius_factor(acts[k], batch_size) + alpha
+            )
+        if k > 0:
+            s = activation.slope_bound
+            if s is None:
+                s = activation.max_slope(acts[k])
+            P *= s * power.spectral_norm(("W", k), coefs[k])
+    return [float(c) for c in consts]
+
+
+class PerParameterRates:
+    """An update that applies the loop's rate times one factor per layer, in centred coordinates.
+
+    The loop passes one rate (``rate_scale / L_ref``, the guard's halving
+    included); layer ``k`` moves at that rate times ``factors[k]``
+    (``L_ref / L_k``), i.e. at ``rate_scale / L_k``.  Each parameter keeps its
+    own state of the wrapped update (momentum and Adam keep per-parameter
+    moments anyway).
+
+    With ``means`` (the column means ``mu_k`` of each layer's input on the
+    training data) the step is gradient descent in the centred coordinates
+    ``z = (A - mu) W + c`` of the same network (``c = b + mu W``): the
+    weights' gradient becomes ``(A - mu)' delta = g_W - mu' g_b``, and the
+    intercept moves by its own step minus ``mu . dW`` (so ``c`` moves by the
+    step).  The function the network computes is unchanged; only the
+    coordinates of the descent differ, and their curvature has no
+    ``||mu||^2`` direction (non-negative activations make it the largest
+    eigenvalue of ``A~' S A~`` by far).  Centring gradient factors:
+    Schraudolph 1998; LeCun et al. 1998, "Efficient BackProp".
+    """
+
+    def __init__(self, base):
+        self.base = base
+        self.factors = None
+        self.means = None
+
+    def init(self, params):
+        return [self.base.init([p]) for p in params]
+
+    def update(self, params, grads, lr, state):
+        n = len(params) // 2
+        factors = self.factors or [1.0] * n
+        means = self.means
+        for k in range(n):
+            W, b, gW, gb = params[k], params[n + k], grads[k], grads[n + k]
+            rate = lr * factors[k]
+            mu = None if means is None else means[k]
+            if mu is None or not np.any(mu):
+                self.base.update([W], [gW], rate, state[k])
+                self.base.update([b], [gb], rate, state[n + k])
+                continue
+            mu = mu.astype(W.dtype, copy=False)
+            gW = gW - np.outer(mu, gb)
+            W_old = W.copy()
+            self.base.update([W], [gW], rate, state[k])
+            self.base.update([b], [gb], rate, state[n + k])
+            W_old -= W  # = -dW
+            b += mu @ W_old
+        return state

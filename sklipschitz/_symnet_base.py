@@ -1,0 +1,499 @@
+"""The machinery the SymNet estimators share: the engine call, the per-layer rates, the guard.
+
+Kept apart from :mod:`sklipschitz.neural_network` (the public estimators) so
+each module stays small.  Every epoch the network's constants are computed
+from the training data and the current network
+(:mod:`sklipschitz._engine.network_lipschitz` says which factors are valid
+bounds and which are estimates), the loop of :mod:`sklipschitz._engine.loop`
+runs the epoch, and the guard undoes an epoch that ends above the starting
+loss; a fit the guard could not save raises a ``ConvergenceWarning``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._engine import lipschitz as _lipschitz
+from ._engine import network_lipschitz as _nl
+from ._engine.activations import make_activation
+from ._engine.loop import TrainState, train
+from ._engine.network import DenseNetwork
+from ._engine.steps import ConstantStep, LipschitzStep
+from ._engine.updates import OPTIMIZERS
+
+_AUTO_BATCH = 200
+#: a fit whose rate the guard had to halve this many times (a factor of
+#: about 1000) warns that it may have stalled
+_WARN_HALVINGS = 10
+#: the local curvature of a cross-entropy output never counts for less than
+#: this fraction of its supremum (network_lipschitz.local_curvature)
+_CURV_FLOOR = 0.1
+
+
+class _ForwardMemoNetwork(DenseNetwork):
+    """A :class:`DenseNetwork` that can hand one stored forward pass over once.
+
+    Full-batch training evaluates the network on the whole training set
+    twice at the same weights: at the end of an epoch (the guard's loss and
+    the next ``K_z``) and at the start of the next one (its gradient).  The
+    first pass is stored with a copy of the weights; the next forward call
+    on the same ``X`` at equal weights returns it (once: the loss may then
+    overwrite ``raw``) instead of recomputing it.
+    """
+
+    _memo = None
+
+    def remember(self, X, coefs, intercepts, result):
+        self._memo = (X, [p.copy() for p in (*coefs, *intercepts)], result)
+
+    def forget(self):
+        self._memo = None
+
+    def forward(self, X, coefs, intercepts):
+        memo = self._memo
+        if memo is not None and memo[0] is X and all(
+            np.array_equal(p, q) for p, q in zip(memo[1], (*coefs, *intercepts))
+        ):
+            self._memo = None
+            return memo[2]
+        return super().forward(X, coefs, intercepts)
+
+
+def _constant_loss(loss, Y, sw):
+    """The training loss of the best constant prediction (no penalty)."""
+    raw = np.asarray(loss.constant_raw(Y, sw), dtype=Y.dtype)
+    return float(loss.objective(Y, np.broadcast_to(raw, Y.shape).copy(), sw))
+
+
+class _FullPass:
+    """The network on the whole training set, every layer's activations kept.
+
+    In chunks of the batch size into buffers kept across epochs (one per
+    hidden layer and one for the outputs), so no temporary of the pass is
+    larger than a batch.  With a single batch the pass is remembered for the
+    next epoch's gradient (same weights: bit-identical results).
+    Returns ``(raw, acts)`` with ``acts[0] = X``.
+    """
+
+    def __init__(self, network, X, m, hidden, n_outputs, dtype):
+        self.network, self.X, self.m = network, X, m
+        self.shapes = (hidden, n_outputs, dtype)
+        self.buffers = None
+
+    def __call__(self, coefs, intercepts):
+        network, X, m = self.network, self.X, self.m
+        n = X.shape[0]
+        if n <= m:
+            result = network.forward(X, coefs, intercepts)
+            network.remember(X, coefs, intercepts, result)
+            return result[0], result[2]
+        hidden, n_outputs, dtype = self.shapes
+        if self.buffers is None:
+            self.buffers = [np.empty((n, h), dtype=dtype) for h in hidden]
+            self.raw = np.empty((n, n_outputs), dtype=dtype)
+        for start in range(0, n, m):
+            sl = slice(start, min(start + m, n))
+            raw, _, acts = network.forward(X[sl], coefs, intercepts)
+            self.raw[sl] = raw
+            for buf, a in zip(self.buffers, acts[1:]):
+                buf[sl] = a
+        return self.raw, [X, *self.buffers]
+
+
+class _BaseSymNet(BaseEstimator):
+    """Everything the classifier and the regressor share."""
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions({"sbaf", "arelu", "relu", "tanh", "logistic", "identity"})],
+        "sbaf_k": [Interval(Real, 0, None, closed="neither")],
+        "sbaf_alpha": [Interval(Real, 0, 1, closed="both")],
+        "arelu_k": [Interval(Real, 0, None, closed="neither")],
+        "arelu_n": [Interval(Real, 1, None, closed="left")],
+        "optimizer": [StrOptions({"sgd", "momentum", "adam"})],
+        "learning_rate": [
+            StrOptions({"lipschitz", "paper"}),
+            Interval(Real, 0, None, closed="neither"),
+        ],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "warm_start": ["boolean"],
+        "verbose": ["verbose"],
+    }
+
+    # -- configuration ---------------------------------------------------------
+
+    def _hidden_sizes(self):
+        sizes = self.hidden_layer_sizes
+        if isinstance(sizes, (Integral, np.integer)):
+            sizes = [sizes]
+        sizes = list(sizes)
+        for s in sizes:
+            if isinstance(s, (bool, np.bool_)) or not isinstance(s, (Integral, np.integer)):
+                raise TypeError(
+                    f"hidden_layer_sizes must contain integers, got {s!r} in "
+                    f"{self.hidden_layer_sizes!r}."
+                )
+            if s < 1:
+                raise ValueError(
+                    f"hidden_layer_sizes must contain positive integers, got {s} in "
+                    f"{self.hidden_layer_sizes!r}."
+                )
+        return [int(s) for s in sizes]
+
+    def _activation_object(self):
+        return make_activation(
+            self.activation, sbaf_k=self.sbaf_k, sbaf_alpha=self.sbaf_alpha,
+            arelu_k=self.arelu_k, arelu_n=self.arelu_n,
+        )
+
+    def _batch(self, n):
+        if self.batch_size == "auto":
+            return min(_AUTO_BATCH, n)
+        return min(int(self.batch_size), n)
+
+    # -- the engine call ----------------------------------------------------------
+
+    def _paper_constant(self, A, raw, Y, batch_size, last_coef):
+        raise NotImplementedError
+
+    def _validation_score(self, Y_true, raw):
+        raise NotImplementedError
+
+    def _init_params(self, network, loss, Y, sw, dtype, rng):
+        coefs, intercepts = network.init_params(rng, dtype=dtype)
+        z0 = network.activation.steepest_input if network.activation is not None else None
+        if z0 is not None:
+            # a unit flat at 0 (the even SBAF unit) starts at its steepest
+            # input, with a random sign per unit: Glorot weights give small
+            # pre-activations, where a flat unit passes almost no gradient
+            for b in intercepts[:-1]:
+                b[...] = z0 * rng.choice([-1.0, 1.0], size=b.shape)
+        # the output starts at the loss's best constant (class priors, mean,
+        # median, quantile): the guard judges epochs against that predictor
+        intercepts[-1][...] = np.asarray(loss.constant_raw(Y, sw), dtype=dtype)
+        return coefs, intercepts
+
+    def _run(self, X, Y, sw, loss, *, incremental, X_val=None, Y_val=None):
+        hidden = self._hidden_sizes()
+        n, n_features = X.shape
+        n_outputs = Y.shape[1]
+        dtype = X.dtype
+        network = _ForwardMemoNetwork(
+            (n_features, *hidden, n_outputs), self._activation_object()
+        )
+        m = self._batch(n)
+        lr = self.learning_rate
+        mode = lr if isinstance(lr, str) else "constant"
+        # one rate per layer: the default rule on a network
+        per_layer = mode == "lipschitz" and bool(hidden)
+
+        state, rule, optimizer, power = self._start(
+            network, loss, Y, sw, dtype, incremental=incremental, per_layer=per_layer
+        )
+        uniform = bool(sw.min() == sw.max())
+        weights = 1.0 / n if uniform else sw.astype(np.float64) / float(sw.sum())
+        linear_valid = not hidden and mode == "lipschitz"
+        if linear_valid:
+            # a linear model has a global constant: the valid bound of
+            # LipschitzRegressor (smoothness for smooth losses, per-sample
+            # bound for mini-batches, Lipschitz constant for non-smooth ones)
+            L_linear = _lipschitz.linear_lipschitz(
+                loss, X, sw, fit_intercept=True, alpha=self.alpha, minibatch=m < n
+            )
+
+        forward_full = _FullPass(network, X, m, hidden, n_outputs, dtype)
+        cache = {}
+
+        def lipschitz_fn(c, i):
+            if linear_valid:
+                return L_linear
+            hit = cache.pop("end", None)
+            if hit is not None and all(
+                np.array_equal(p, q) for p, q in zip(hit[0], (*c, *i))
+            ):
+                raw, acts = hit[1], hit[2]
+            else:
+                raw, acts = forward_full(c, i)
+            if mode != "lipschitz":
+                return self._paper_constant(acts[-1], raw, Y, m, c[-1])
+            means = [_nl.column_means(A, weights) for A in acts]
+            consts = _nl.layer_constants(
+                acts, c, network.activation, loss, weights, alpha=self.alpha,
+                batch_size=m, power=power, means=means,
+                curvature=_nl.local_curvature(loss, raw, _CURV_FLOOR),
+            )
+            ref = consts[-1]
+            optimizer.factors = [
+                ref / L if (math.isfinite(L) and L > 0) else 0.0 for L in consts
+            ]
+            optimizer.means = means
+            return ref
+
+        def guard_loss_fn(c, i):
+            raw, acts = forward_full(c, i)
+            value = loss.objective(Y, raw, sw)
+            if self.alpha:
+                value += 0.5 * self.alpha * sum(float(np.vdot(W, W)) for W in c)
+            cache["end"] = ([p.copy() for p in (*c, *i)], raw, acts)
+            return value
+
+        score_fn = None
+        if X_val is not None:
+            def score_fn(c, i):  # noqa: E306
+                return self._validation_score(Y_val, network.predict_raw(X_val, c, i))
+
+        const_loss = _constant_loss(loss, Y, sw)
+        guard = "halve" if mode == "lipschitz" else "stop"
+        threshold = None
+        if guard == "halve":
+            initial = network.objective(X, Y, sw, loss, self.alpha, state.coefs, state.intercepts)
+            threshold = max(initial, const_loss) * (1.0 + 1e-9)
+
+        state = train(
+            network, loss, X, Y, sw,
+            rule=rule, lipschitz_fn=lipschitz_fn, state=state, alpha=self.alpha,
+            optimizer=optimizer, batch_size=m, max_iter=self.max_iter, tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change, shuffle=self.shuffle, rng=self._rng,
+            verbose=self.verbose, incremental=incremental, guard=guard,
+            guard_threshold=threshold, score_fn=score_fn, absolute_tol=True,
+            guard_loss_fn=guard_loss_fn if guard == "halve" else None,
+        )
+        self._train_state = state
+        self._step_rule, self._optimizer, self._power = rule, optimizer, power
+        self._store_results(network, state, X, Y, sw, loss, n_outputs, X_val is not None)
+        if not incremental:
+            self._warn_on_failure(state, const_loss)
+        return self
+
+    def _start(self, network, loss, Y, sw, dtype, *, incremental, per_layer):
+        """The training state, step rule, update and power iterations of this call.
+
+        ``partial_fit`` after the first call continues the stored ones; a new
+        fit starts from fresh weights (or the previous ones with
+        ``warm_start`` when the shapes agree).
+        """
+        lr = self.learning_rate
+        shapes = [(a, b) for a, b in zip(network.layer_sizes[:-1], network.layer_sizes[1:])]
+        state = getattr(self, "_train_state", None) if incremental else None
+        if state is None:
+            reuse = (
+                self.warm_start or incremental
+            ) and getattr(self, "coefs_", None) is not None and [
+                W.shape for W in self.coefs_
+            ] == shapes
+            if reuse:
+                coefs = [W.astype(dtype, copy=True) for W in self.coefs_]
+                intercepts = [b.astype(dtype, copy=True) for b in self.intercepts_]
+            else:
+                coefs, intercepts = self._init_params(network, loss, Y, sw, dtype, self._rng)
+            state = TrainState(coefs=coefs, intercepts=intercepts)
+            if isinstance(lr, str):
+                # a non-smooth loss (absolute error, pinball) has no smoothness
+                # constant: the subgradient schedule 1 / (L sqrt(epoch)) on a
+                # network (the published constant rate in 'paper' mode)
+                rule = LipschitzStep(decay=per_layer and not loss.smooth)
+            else:
+                rule = ConstantStep(lr)
+            optimizer = (
+                _nl.PerParameterRates(OPTIMIZERS[self.optimizer]()) if per_layer
+                else self.optimizer
+            )
+            power = _nl.PowerIteration(seed=0)
+        else:
+            rule, optimizer, power = self._step_rule, self._optimizer, self._power
+
+        return state, rule, optimizer, power
+
+    def _store_results(self, network, state, X, Y, sw, loss, n_outputs, validation):
+        self.coefs_ = list(state.coefs)
+        self.intercepts_ = list(state.intercepts)
+        self.n_iter_ = state.n_iter
+        self.t_ = state.t
+        self.n_layers_ = network.n_layers + 1
+        self.n_outputs_ = n_outputs
+        self.loss_curve_ = list(state.loss_curve)
+        self.learning_rate_history_ = list(state.learning_rate_history)
+        self.lipschitz_constant_ = float(state.lipschitz)
+        self.loss_ = float(
+            network.objective(X, Y, sw, loss, self.alpha, state.coefs, state.intercepts)
+        )
+        self.best_loss_ = float(min(self.loss_curve_)) if self.loss_curve_ else self.loss_
+        if validation:
+            self.validation_scores_ = list(state.validation_scores)
+            self.best_validation_score_ = float(state.best_score)
+            self.best_loss_ = None
+        else:
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+        network.forget()
+        self._network = network
+
+    def _warn_on_failure(self, state, const_loss):
+        """A fit the guard saved from diverging must not look like a success."""
+        if state.halvings >= _WARN_HALVINGS:
+            warnings.warn(
+                f"The learning rate had to be halved {state.halvings} times (divided by "
+                f"{2.0 ** state.halvings:.3g}) to keep the training loss from rising: "
+                "the computed rate does not fit this network and data, and the fit "
+                "may have stalled. Standardize X (and y), or use fewer or narrower "
+                "layers or another activation.",
+                ConvergenceWarning,
+            )
+        if not (self.loss_ < const_loss - 1e-3 * abs(const_loss)):
+            warnings.warn(
+                f"Training ended with a loss ({self.loss_:.6g}) no better than that of the "
+                f"constant predictor ({const_loss:.6g}): the network learned nothing from "
+                "X. Standardize X (and y), or change the layers or the activation.",
+                ConvergenceWarning,
+            )
+
+    def _raw(self, X):
+        check_is_fitted(self, "coefs_")
+        X = validate_data(
+            self, X, reset=False, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32]
+        )
+        if sp.issparse(X):
+            X = X.tocsr()
+        return np.asarray(self._network.predict_raw(X, self.coefs_, self.intercepts_))
+
+    def _validate_X_y(self, X, y, reset, **kw):
+        X, y = validate_data(
+            self, X, y, reset=reset, accept_sparse=["csr", "csc"],
+            dtype=[np.float64, np.float32], **kw,
+        )
+        if sp.issparse(X):
+            X = X.tocsr()
+        return X, y
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+_COMMON_PARAMS_DOC = """
+    hidden_layer_sizes : tuple of int, default=(100,)
+        Sizes of the hidden layers; ``()`` is the linear model.
+    activation : {'sbaf', 'arelu', 'relu', 'tanh', 'logistic', 'identity'}, default='sbaf'
+        Hidden-layer activation.
+
+        - 'sbaf': the soft-bounded activation
+          ``y = 1 / (1 + k x^alpha (1 - x)^(1 - alpha))`` applied to
+          ``x = logistic(z)`` (which keeps every value and gradient finite)
+          and rescaled to ``u = (y - y_min) / (1 - y_min)`` in ``[0, 1]``,
+          ``y_min = sbaf(alpha)`` its minimum.  Derivative
+          ``y (1 - y) (x - alpha) / (1 - y_min)``.
+        - 'arelu': ``arelu_k * z^arelu_n`` for ``z > 0``, else 0.
+    sbaf_k : float > 0, default=0.91
+    sbaf_alpha : float in [0, 1], default=0.5
+    arelu_k : float > 0, default=0.54
+    arelu_n : float >= 1, default=1.30
+    optimizer : {'sgd', 'momentum', 'adam'}, default='sgd'
+        Update using the computed rate: plain gradient steps, momentum
+        (AdaMo: moving average of gradients, bias-corrected) or Adam with
+        bias correction (Auto-Adam: the computed rate is Adam's global step).
+    learning_rate : {'lipschitz', 'paper'} or float > 0, default='lipschitz'
+        - 'lipschitz': one rate ``1/L_k`` per layer, recomputed every epoch
+          from the training data and the current network: ``L_k`` is the
+          Gauss-Newton bound of layer ``k``'s block of the Hessian,
+          ``c * P_k^2 * lambda_max(A~_k' S A~_k) + alpha``, with ``A~_k`` the
+          layer's centred input activations and a column of ones, ``S`` the
+          normalized sample weights, ``c`` the loss's curvature (for
+          cross-entropy its value at the current outputs, at least a tenth of
+          its supremum), and ``P_k`` the product over the layers above of
+          their spectral norms times the activation's slope bound (power
+          iterations, warm-started across epochs).  Steps are taken in
+          centred coordinates (the intercept absorbs the mean of the
+          activations).  Non-smooth losses use the published output-layer
+          constant for every layer with the subgradient schedule
+          ``1 / (L sqrt(epoch))``.  A linear model
+          (``hidden_layer_sizes=()``) uses its exact global constant.  The
+          constants bound each layer's own curvature, not the coupling of
+          layers moving together, so the rate is guarded: an epoch after
+          which the full training loss is not finite or exceeds the
+          threshold (the larger of the initial loss and the constant
+          predictor's) is undone and the rate halved; a fit that needed 10
+          halvings or more, or ends no better than the constant predictor,
+          raises a ``ConvergenceWarning``.
+        - 'paper': the published rule, exactly (LipschitzLR eq. 19-29,
+          LALR): ``K_z`` = maximum over batches of the Frobenius norm of the
+          last hidden layer's activations (``X`` itself for the linear
+          model; no bias column is added -- pass it in ``X`` to reproduce a
+          constant computed with one), ``m`` the batch size,
+          ``L = (c-1) K_z / (c m)`` for softmax, ``K_z / (2m)`` for binary,
+          ``K_z / m`` (times ``max(tau, 1-tau)`` for quantile) for the
+          Lipschitz regression losses, ``(||raw|| + ||y||) K_z / m`` for
+          squared error, plus ``alpha * ||W_last||_F``.  No guard: a
+          diverging fit stops with a ``ConvergenceWarning``.
+        - float: a constant rate.
+    batch_size : int or 'auto', default='auto'
+        Mini-batch size; 'auto' is ``min(200, n_samples)``.
+    alpha : float >= 0, default=1e-4
+        L2 penalty ``alpha/2 * sum ||W||^2`` on the weights (not the
+        intercepts); added to ``L``.
+    max_iter : int >= 1, default=200
+        Maximum number of epochs.
+    tol : float >= 0, default=1e-4
+        Training stops when the training loss (or the validation score with
+        early stopping) has not improved by at least ``tol`` for
+        ``n_iter_no_change`` epochs.
+    n_iter_no_change : int >= 1, default=10
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data and stop (and
+        keep the weights) on its score.
+    validation_fraction : float in (0, 1), default=0.1
+    shuffle : bool, default=True
+        Shuffle the samples every epoch.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the initial weights, the shuffling and the validation split.
+    warm_start : bool, default=False
+        Start from the previous weights when the shapes agree.
+    verbose : int, default=0
+        Print one line per epoch (loss and learning rate) when positive.
+"""
+
+_COMMON_ATTRS_DOC = """
+    coefs_ : list of ndarray
+        Weight matrices, ``coefs_[i]`` of shape ``(n_in, n_out)`` of layer ``i``.
+    intercepts_ : list of ndarray
+    n_iter_ : int
+        Epochs run (a rejected, undone epoch counts).
+    t_ : int
+        Optimisation steps taken.
+    loss_ : float
+        Training objective (mean loss plus L2 term) at the final weights.
+    best_loss_ : float or None
+        Smallest epoch loss (None with early stopping).
+    loss_curve_ : list of float
+        Epoch loss (mean of the mini-batch objectives) per accepted epoch.
+    learning_rate_history_ : list of float
+        Learning rate used per accepted epoch (the output layer's).
+    lipschitz_constant_ : float
+        The constant ``L`` of the last epoch (of the output layer with
+        'lipschitz'; ``1 / lipschitz_constant_`` is its rate before any
+        halving).
+    validation_scores_, best_validation_score_ : list, float or None
+        With early stopping.
+    n_outputs_ : int
+    n_layers_ : int
+    out_activation_ : str
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+"""

@@ -13,7 +13,6 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklipschitz._engine.losses import SmoothBinaryQuantileLoss
 from sklipschitz import LipschitzQuantileClassifier
@@ -37,59 +36,6 @@ def cancer():
 def cancer_fit(cancer):
     X, y = cancer
     return LipschitzQuantileClassifier().fit(X, y)
-
-
-# ----------------------------------------------------------------------------
-# scikit-learn compatibility
-# ----------------------------------------------------------------------------
-
-ADGD_REASON = (
-    "AdGD's step is a ratio of differences of consecutive iterates and gradients; "
-    "on this non-convex objective the 1e-16 rounding differences between a weighted "
-    "and a repeated sum grow to ~1e-5 over a few hundred epochs, above the check's "
-    "rtol=1e-7 (the deterministic 1/L rule passes the check)"
-)
-MINIBATCH_REASON = (
-    "mini-batch training shuffles the rows: weighting a sample is not the same random "
-    "sequence of steps as repeating it"
-)
-UNSCALED_REASON = (
-    "the check fits unscaled blobs (std 20, uncentred): the valid step 1/L is set by "
-    "the largest eigenvalue of the Gram matrix (~1e3) and moves the intercept too "
-    "slowly within max_iter=1000; the default 'local' rule passes"
-)
-LEVEL_REASON = (
-    "with quantile != 0.5 the label is predicted at that level (p > 1 - quantile), "
-    "not by the largest probability, by design"
-)
-
-ESTIMATORS = [
-    LipschitzQuantileClassifier(),
-    LipschitzQuantileClassifier(learning_rate="lipschitz", max_iter=100),
-    LipschitzQuantileClassifier(quantile=0.3, quantile_grid=[0.1, 0.5, 0.9]),
-    LipschitzQuantileClassifier(batch_size=16, random_state=0, max_iter=20),
-]
-
-
-def expected_failures(est):
-    failures = {}
-    minibatch = est.batch_size is not None
-    if est.learning_rate == "local" or minibatch:
-        reason = MINIBATCH_REASON if minibatch else ADGD_REASON
-        failures["check_sample_weight_equivalence_on_dense_data"] = reason
-        failures["check_sample_weight_equivalence_on_sparse_data"] = reason
-    if est.learning_rate == "lipschitz" or minibatch:
-        failures["check_class_weight_classifiers"] = UNSCALED_REASON
-    if est.quantile != 0.5:
-        failures["check_classifiers_train"] = LEVEL_REASON
-    return failures
-
-
-@parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failures)
-def test_sklearn_compatible(estimator, check):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        check(estimator)
 
 
 # ----------------------------------------------------------------------------

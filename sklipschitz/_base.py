@@ -11,7 +11,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._engine.losses import REGRESSION_LOSSES
 
@@ -79,6 +79,12 @@ class LipschitzEstimator(BaseEstimator):
                 "sample_weight sums to zero: at least one sample needs a positive weight."
             )
         return sw
+
+    def _linear_scores(self, X):
+        """``X W + b`` of a fitted linear model, one column per output."""
+        check_is_fitted(self, "_coef_matrix")
+        X = self._validate_X(X, reset=False)
+        return np.asarray(X @ self._coef_matrix + self._intercept_vector)
 
     def _is_first_partial_call(self):
         """True on the first ``partial_fit`` call (then the parameters are validated)."""

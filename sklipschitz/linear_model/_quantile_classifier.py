@@ -29,7 +29,6 @@ from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.utils import check_random_state, compute_class_weight
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted
 
 from .._base import QUANTILE_CONSTRAINT, LipschitzEstimator, constraints, divergence_hint
 from .._engine.loop import TrainState, train
@@ -485,11 +484,9 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         ndarray of shape (n_samples, n_levels) for two classes, else
         (n_samples, n_classes, n_levels); non-decreasing along the last axis.
         """
-        check_is_fitted(self, "_coef_matrix")
-        X = self._validate_X(X, reset=False)
-        raw = np.asarray(X @ self._coef_matrix + self._intercept_vector, dtype=np.float64)
+        raw = self._linear_scores(X).astype(np.float64, copy=False)
         n_models, G = self.quantile_intercept_.shape
-        curves = rearrange(raw.reshape(X.shape[0], n_models, G))
+        curves = rearrange(raw.reshape(raw.shape[0], n_models, G))
         return curves[:, 0, :] if len(self.classes_) == 2 else curves
 
     def _crossing(self, X):

@@ -10,7 +10,6 @@ from sklearn.base import RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
 from .._base import (
     QUANTILE_CONSTRAINT,
@@ -408,9 +407,7 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
         -------
         ndarray of shape (n_samples,) or (n_samples, n_outputs)
         """
-        check_is_fitted(self, "_coef_matrix")
-        X = self._validate_X(X, reset=False)
-        raw = np.asarray(X @ self._coef_matrix + self._intercept_vector)
+        raw = self._linear_scores(X)
         return raw[:, 0] if self._y_ndim == 1 else raw
 
     def __sklearn_tags__(self):

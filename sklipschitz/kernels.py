@@ -566,7 +566,8 @@ def sbaf_kernel(
     Y : array-like of shape (n_samples_Y, n_features), default=None
         ``None`` means ``Y = X`` (the symmetric Gram matrix).
     k : float > 0, default=0.91
-        SBAF ``k``.
+        SBAF ``k``; any finite value with ``normalize=True``, at most 1e150
+        with ``normalize=False`` (module docstring).
     alpha : float in [0, 1], default=0.5
         SBAF ``alpha``; with ``shift=0`` ``alpha`` and ``1 - alpha`` give the
         same kernel.
@@ -578,6 +579,8 @@ def sbaf_kernel(
         weight).  Non-zero breaks the ``alpha <-> 1 - alpha`` symmetry and,
         at ``alpha = 0.5``, the evenness of the unit, whose kernel then gains
         the term linear in ``rho``; ``shift=0`` is the plain SBAF unit.
+        Valid in ``[-600, 600]``, less for ``alpha`` near 0 or 1 on the flat
+        side of the unit (the error states the bound).
     normalize : bool, default=True
         Drop the constant ``j = 0`` term (mean activations) and divide by
         ``c0 = Var[sigma(r0 g)]``, ``r0 = scale * sqrt(n_features + 1)``.

@@ -44,7 +44,7 @@ class UsageError(Exception):
 MODELS = {
     "regressor": ("sklipschitz.linear_model", "LipschitzRegressor", "regressor",
                   ("squared_error", "absolute_error", "quantile", "log_cosh")),
-    "quantile-classifier": ("sklipschitz._quantile_classifier", "LipschitzQuantileClassifier",
+    "quantile-classifier": ("sklipschitz.linear_model", "LipschitzQuantileClassifier",
                             "classifier", None),
     "symnet-classifier": ("sklipschitz.neural_network", "SymNetClassifier", "classifier", None),
     "symnet-regressor": ("sklipschitz.neural_network", "SymNetRegressor", "regressor",

@@ -177,7 +177,7 @@ def lipschitz_regressor(**params):
 
 
 def quantile_classifier(**params):
-    return _make("sklipschitz._quantile_classifier:LipschitzQuantileClassifier", **params)
+    return _make("sklipschitz.linear_model:LipschitzQuantileClassifier", **params)
 
 
 def symnet_classifier(**params):

@@ -199,31 +199,8 @@ def test_regressor_partial_fit_never_worse_on_the_chunk(loss, data, split):
     assert after <= before + 1e-9 * abs(before) + 1e-12, (before, after)
 
 
-_NONSMOOTH_FULL_BATCH = (
-    "partial_fit (full batch) on a chunk can raise the objective on that chunk for the "
-    "absolute and pinball losses: m = LipschitzRegressor(loss='absolute_error'); "
-    "m.partial_fit([[1.], [-1.]], [1., -1.]); objective on XB=[[5.], [1.]], yB=[0., 1.] "
-    "is 1.2071 before m.partial_fit(XB, yB) and 1.3886 after"
-)
-def _xfail(reason):
-    return pytest.mark.xfail(strict=False, raises=AssertionError, reason=reason)
-
-
-_MINIBATCH = (
-    "partial_fit with mini-batches can raise the objective on the chunk for every loss: "
-    "m = LipschitzRegressor(batch_size=1, shuffle=False); m.partial_fit([[2.], [1.]], "
-    "[0., -1.]); objective (mean 0.5 r^2) on XB=[[-1.], [-2.], [-2.]], yB=[-2., -2., 2.] "
-    "is 1.7965 before m.partial_fit(XB, yB) and 4.0955 after (log_cosh, quantile: "
-    "same with XA=[[1.], [2.]], yA=[2., 0.], XB=[[2.]]*3, yB=[-2., 0., 1.])"
-)
-
-
-@pytest.mark.parametrize("loss,batch", [
-    pytest.param("absolute_error", None, marks=_xfail(_NONSMOOTH_FULL_BATCH)),
-    pytest.param("quantile", None, marks=_xfail(_NONSMOOTH_FULL_BATCH)),
-] + [
-    pytest.param(loss, 3, marks=_xfail(_MINIBATCH))
-    for loss in LOSSES
+@pytest.mark.parametrize("loss,batch", [("absolute_error", None), ("quantile", None)] + [
+    (loss, 3) for loss in LOSSES
 ])
 @settings(max_examples=12, phases=NO_SHRINK, **SETTINGS)
 @given(data=datasets(min_rows=4), split=st.floats(0.2, 0.8))
@@ -232,10 +209,6 @@ def test_regressor_partial_fit_never_worse_nonsmooth_or_minibatch(loss, batch, d
     assert after <= before + 1e-9 * abs(before) + 1e-12, (before, after)
 
 
-@pytest.mark.xfail(strict=False, raises=AssertionError, reason=(
-    "partial_fit stops learning after a chunk fitted perfectly (issue 14 item 1): "
-    "m = LipschitzRegressor(); m.partial_fit(X[:20], np.zeros(20)); "
-    "m.partial_fit(X[20:], X[20:] @ [1., -2.]) leaves coef_ at [0, 0]"))
 @settings(max_examples=5, phases=NO_SHRINK, **SETTINGS)
 @given(seed=st.integers(0, 2**32 - 1), d=st.integers(1, 8))
 def test_regressor_partial_fit_learns_after_a_perfect_chunk(seed, d):

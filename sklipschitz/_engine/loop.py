@@ -91,6 +91,8 @@ class _Fit:
         self.first_value = None
         self.call_best = math.inf
         self.freezing = kw["freezing"]
+        # incremental calls that must not leave the chunk worse keep its start
+        self.call_start = _copy(self.params) if (kw["incremental"] and kw["monotone"]) else None
         if self.freezing is not None:
             self.freezing.start(self.params[0].shape[-1])
             self.full_params = self.params
@@ -210,8 +212,20 @@ class _Fit:
         kw["rule"].restrict(state.step_state, keep)
         state.opt_state = kw["update"].restrict(state.opt_state, keep)
 
+    def _keep_start_if_worse(self):
+        """``monotone``: undo an incremental call that raised its chunk's objective."""
+        problem, n = self.problem, self.n_coefs
+        start = self.first_value if self.full else problem.objective(
+            self.call_start[:n], self.call_start[n:])
+        end = problem.objective(self.state.coefs, self.state.intercepts)
+        if not end <= start + 1e-12 * abs(start):
+            _restore(self.params, self.call_start)
+            self.state.opt_state = self.kw["update"].init(self.params)
+
     def finish(self, stopped, diverged):
         state, kw = self.state, self.kw
+        if self.call_start is not None and not diverged and self.first_value is not None:
+            self._keep_start_if_worse()
         if not kw["incremental"]:
             if self.freezing is not None:
                 # every column ends on its own best iterate, in the full arrays
@@ -237,18 +251,22 @@ class _Fit:
 
 def train(problem, state, *, rule, update, stopping, guard, max_iter=200, lipschitz_fn=None,
           batch_size=None, shuffle=True, rng=None, validation=None, averaging=None,
-          freezing=None, incremental=False, verbose=0, report=0):
+          freezing=None, incremental=False, monotone=False, verbose=0, report=0):
     """Run epochs of gradient descent on ``problem`` until a stopping rule fires.
 
     ``state`` (a :class:`TrainState`) is modified in place and returned; pass
     the previous one to continue.  ``lipschitz_fn(coefs, intercepts)`` gives
     the constant of the coming epoch (None: unchanged); ``incremental`` runs
     exactly one epoch (``partial_fit``) without the convergence warning;
-    ``report`` is the column whose rate per-column rules record.
+    with ``monotone`` too, a call that leaves the objective on its data above
+    where it started is undone (stochastic or subgradient steps are not
+    descent steps); ``report`` is the column whose rate per-column rules
+    record.
     """
     kw = dict(batch_size=batch_size, shuffle=shuffle, freezing=freezing, rule=rule,
               update=update, verbose=verbose, incremental=incremental, max_iter=max_iter,
-              stopping=stopping, validation=validation, report=report)
+              stopping=stopping, validation=validation, report=report,
+              monotone=monotone)
     if state.step_state is None:
         L0 = lipschitz_fn(state.coefs, state.intercepts) if lipschitz_fn else None
         state.step_state = rule.init(L0 if L0 is not None else float("nan"))

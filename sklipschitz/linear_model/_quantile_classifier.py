@@ -351,6 +351,7 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
             stopping=Stopping(self.tol, self.n_iter_no_change),
             guard=DivergenceStop(hint=divergence_hint(self.learning_rate)),
             freezing=freezing, max_iter=self.max_iter, batch_size=self.batch_size,
+            monotone=not (full_batch and self.learning_rate == "lipschitz"),
             shuffle=self.shuffle, rng=self._rng, incremental=incremental,
             verbose=self.verbose, report=self._level_index,
         )

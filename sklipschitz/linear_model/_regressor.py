@@ -278,8 +278,12 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
             # a running maximum keeps the constant valid for every chunk seen
             L_run = max(state.lipschitz, L)
             lipschitz_fn = lambda c, i: L_run  # noqa: E731
+        # a full-batch step at the valid 1/L of a smooth loss cannot go up
+        full = self.batch_size is None or self.batch_size >= X.shape[0]
+        descent = self.learning_rate == "lipschitz" and loss.smooth and full
         return train(
             problem, state, rule=self._step_rule, update=SGD(), lipschitz_fn=lipschitz_fn,
+            monotone=not descent,
             stopping=Stopping(self.tol, self.n_iter_no_change),
             guard=DivergenceStop(hint=divergence_hint(self.learning_rate)),
             averaging=Averaging(int(self.average)) if self.average else None,

@@ -121,7 +121,8 @@ def test_atomic_write_keeps_permissions_and_removes_the_temporary_file(tmp_path)
 # ----------------------------------------------------------------------------
 
 
-def test_delimiter_backslash_t_means_tab(capsys, tmp_path):
+@pytest.mark.parametrize("tab", ["\\t", "tab"])
+def test_delimiter_backslash_t_means_tab(capsys, tmp_path, tab):
     rng = np.random.default_rng(0)
     X = rng.standard_normal((50, 2))
     y = X @ [1.0, -2.0] + 0.5
@@ -129,11 +130,11 @@ def test_delimiter_backslash_t_means_tab(capsys, tmp_path):
     lines = [f"{a!r}\t{b!r}\t{t!r}\n" for (a, b), t in zip(X.tolist(), y.tolist())]
     tsv.write_text("a\tb\ty\n" + "".join(lines))
     model = tmp_path / "m.joblib"
-    code, _, err = run(capsys, "fit", str(tsv), "--target", "y", "--delimiter", "\\t",
+    code, _, err = run(capsys, "fit", str(tsv), "--target", "y", "--delimiter", tab,
                        "--out", str(model))
     assert code == 0, err
     np.testing.assert_allclose(joblib.load(model)["pipeline"].predict(X), y, atol=1e-6)
-    code, out, err = run(capsys, "predict", str(model), str(tsv), "--delimiter", "\\t")
+    code, out, err = run(capsys, "predict", str(model), str(tsv), "--delimiter", tab)
     assert code == 0, err
     assert len(out.strip().splitlines()) == 51
 

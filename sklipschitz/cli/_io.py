@@ -46,8 +46,8 @@ def line_of(i):
 def decimal_comma_hint(value):
     """A sentence for a cell that is a number with a decimal comma, else ''."""
     if _DECIMAL_COMMA.match(value.strip()):
-        return (f"'{value}' looks like a number with a decimal comma; numbers must use a "
-                "decimal point (e.g. 1.5): convert the file first")
+        return ("it looks like a number with a decimal comma; numbers must use a decimal "
+                "point (e.g. 1.5): convert the file first")
     return ""
 
 

@@ -24,11 +24,14 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._engine import lipschitz as _lipschitz
 from ._engine import network_lipschitz as _nl
+from ._base import divergence_hint
 from ._engine.activations import make_activation
 from ._engine.loop import TrainState, train
 from ._engine.network import DenseNetwork
 from ._engine.steps import ConstantStep, LipschitzStep
-from ._engine.updates import OPTIMIZERS
+from ._engine.monitors import DivergenceStop, HalvingGuard, Stopping, Validation
+from ._engine.problems import NetworkProblem
+from ._engine.updates import UPDATES
 
 _AUTO_BATCH = 200
 #: a fit whose rate the guard had to halve this many times (a factor of
@@ -204,7 +207,7 @@ class _BaseSymNet(BaseEstimator):
         # one rate per layer: the default rule on a network
         per_layer = mode == "lipschitz" and bool(hidden)
 
-        state, rule, optimizer, power = self._start(
+        state, rule, update, power = self._start(
             network, loss, Y, sw, dtype, incremental=incremental, per_layer=per_layer
         )
         uniform = bool(sw.min() == sw.max())
@@ -239,12 +242,12 @@ class _BaseSymNet(BaseEstimator):
                 batch_size=m, power=power, means=means,
                 curvature=_nl.local_curvature(loss, raw, _CURV_FLOOR),
             )
-            ref = consts[-1]
-            optimizer.factors = [
-                ref / L if (math.isfinite(L) and L > 0) else 0.0 for L in consts
-            ]
-            optimizer.means = means
-            return ref
+            # one constant per parameter, coefs then intercepts (a layer's
+            # weights and intercept share it); a zero or non-finite one
+            # stops its layer (rate 0) instead of dividing by zero
+            consts = [L if (math.isfinite(L) and L > 0) else math.inf for L in consts]
+            update.means = means
+            return consts + consts
 
         def guard_loss_fn(c, i):
             raw, acts = forward_full(c, i)
@@ -260,23 +263,21 @@ class _BaseSymNet(BaseEstimator):
                 return self._validation_score(Y_val, network.predict_raw(X_val, c, i))
 
         const_loss = _constant_loss(loss, Y, sw)
-        guard = "halve" if mode == "lipschitz" else "stop"
-        threshold = None
-        if guard == "halve":
+        if mode == "lipschitz":
             initial = network.objective(X, Y, sw, loss, self.alpha, state.coefs, state.intercepts)
-            threshold = max(initial, const_loss) * (1.0 + 1e-9)
-
+            guard = HalvingGuard(max(initial, const_loss) * (1.0 + 1e-9), guard_loss_fn)
+        else:
+            guard = DivergenceStop(hint=divergence_hint(lr))
+        problem = NetworkProblem(network, loss, X, Y, sw, alpha=self.alpha)
         state = train(
-            network, loss, X, Y, sw,
-            rule=rule, lipschitz_fn=lipschitz_fn, state=state, alpha=self.alpha,
-            optimizer=optimizer, batch_size=m, max_iter=self.max_iter, tol=self.tol,
-            n_iter_no_change=self.n_iter_no_change, shuffle=self.shuffle, rng=self._rng,
-            verbose=self.verbose, incremental=incremental, guard=guard,
-            guard_threshold=threshold, score_fn=score_fn, absolute_tol=True,
-            guard_loss_fn=guard_loss_fn if guard == "halve" else None,
+            problem, state, rule=rule, update=update, lipschitz_fn=lipschitz_fn,
+            max_iter=self.max_iter, batch_size=m,
+            stopping=Stopping(self.tol, self.n_iter_no_change, absolute=True), guard=guard,
+            validation=None if score_fn is None else Validation(score_fn),
+            shuffle=self.shuffle, rng=self._rng, verbose=self.verbose, incremental=incremental,
         )
         self._train_state = state
-        self._step_rule, self._optimizer, self._power = rule, optimizer, power
+        self._step_rule, self._update, self._power = rule, update, power
         self._store_results(network, state, X, Y, sw, loss, n_outputs, X_val is not None)
         if not incremental:
             self._warn_on_failure(state, const_loss)
@@ -311,15 +312,13 @@ class _BaseSymNet(BaseEstimator):
                 rule = LipschitzStep(decay=per_layer and not loss.smooth)
             else:
                 rule = ConstantStep(lr)
-            optimizer = (
-                _nl.PerParameterRates(OPTIMIZERS[self.optimizer]()) if per_layer
-                else self.optimizer
-            )
+            update = UPDATES[self.optimizer]()
+            if per_layer:
+                update = _nl.CentredUpdate(update)
             power = _nl.PowerIteration(seed=0)
         else:
-            rule, optimizer, power = self._step_rule, self._optimizer, self._power
-
-        return state, rule, optimizer, power
+            rule, update, power = self._step_rule, self._update, self._power
+        return state, rule, update, power
 
     def _store_results(self, network, state, X, Y, sw, loss, n_outputs, validation):
         self.coefs_ = list(state.coefs)

@@ -257,7 +257,7 @@ def layer_constants(
     power : PowerIteration
     means : list of arrays or None
         Column means of each ``acts[k]``: the constants of the centred
-        coordinates (:class:`PerParameterRates`).
+        coordinates (:class:`CentredUpdate`).
     """
     n_layers = len(coefs)
     consts = [0.0] * n_layers
@@ -284,17 +284,14 @@ def layer_constants(
     return [float(c) for c in consts]
 
 
-class PerParameterRates:
-    """An update that applies the loop's rate times one factor per layer, in centred coordinates.
+class CentredUpdate:
+    """A parameter update taken in the centred coordinates of every layer.
 
-    The loop passes one rate (``rate_scale / L_ref``, the guard's halving
-    included); layer ``k`` moves at that rate times ``factors[k]``
-    (``L_ref / L_k``), i.e. at ``rate_scale / L_k``.  Each parameter keeps its
-    own state of the wrapped update (momentum and Adam keep per-parameter
-    moments anyway).
-
-    With ``means`` (the column means ``mu_k`` of each layer's input on the
-    training data) the step is gradient descent in the centred coordinates
+    Wraps an update of :mod:`sklipschitz._engine.updates` (each parameter
+    keeps its own state of it) and takes the per-parameter rates the loop
+    passes (one per parameter, coefs then intercepts, or one float).  With
+    ``means`` (the column means ``mu_k`` of each layer's input on the
+    training data) the step is the wrapped update in the coordinates
     ``z = (A - mu) W + c`` of the same network (``c = b + mu W``): the
     weights' gradient becomes ``(A - mu)' delta = g_W - mu' g_b``, and the
     intercept moves by its own step minus ``mu . dW`` (so ``c`` moves by the
@@ -307,7 +304,6 @@ class PerParameterRates:
 
     def __init__(self, base):
         self.base = base
-        self.factors = None
         self.means = None
 
     def init(self, params):
@@ -315,21 +311,20 @@ class PerParameterRates:
 
     def update(self, params, grads, lr, state):
         n = len(params) // 2
-        factors = self.factors or [1.0] * n
+        rates = lr if isinstance(lr, list) else [lr] * len(params)
         means = self.means
         for k in range(n):
             W, b, gW, gb = params[k], params[n + k], grads[k], grads[n + k]
-            rate = lr * factors[k]
             mu = None if means is None else means[k]
             if mu is None or not np.any(mu):
-                self.base.update([W], [gW], rate, state[k])
-                self.base.update([b], [gb], rate, state[n + k])
+                self.base.update([W], [gW], rates[k], state[k])
+                self.base.update([b], [gb], rates[n + k], state[n + k])
                 continue
             mu = mu.astype(W.dtype, copy=False)
             gW = gW - np.outer(mu, gb)
             W_old = W.copy()
-            self.base.update([W], [gW], rate, state[k])
-            self.base.update([b], [gb], rate, state[n + k])
+            self.base.update([W], [gW], rates[k], state[k])
+            self.base.update([b], [gb], rates[n + k], state[n + k])
             W_old -= W  # = -dW
             b += mu @ W_old
         return state

@@ -187,10 +187,11 @@ def test_layers_get_their_own_rates(cancer):
     with _quiet():
         clf = SymNetClassifier(hidden_layer_sizes=(20, 10), activation="relu", random_state=0,
                                max_iter=3).fit(X, y)
-    f = clf._optimizer.factors
-    assert len(f) == 3 and f[-1] == 1.0 and f[0] != f[1]
+    L = clf._train_state.step_state.lipschitz  # one per parameter: coefs, then intercepts
+    assert len(L) == 6 and L[:3] == L[3:] and len(set(L[:3])) == 3
+    assert clf.lipschitz_constant_ == L[2]
     assert clf.learning_rate_history_[-1] == pytest.approx(
-        clf._train_state.rate_scale / clf.lipschitz_constant_, rel=1e-12
+        clf._train_state.rate_scale / L[2], rel=1e-12
     )
 
 

@@ -76,6 +76,7 @@ def run_one(model_name, cfg):
         "wall_per_epoch": wall / model.n_iter_, "cpu_per_epoch": cpu / model.n_iter_,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "dtype": str(pred.dtype),
+        "halvings": int(getattr(getattr(model, "_train_state", None), "halvings", 0)),
         "warnings": [str(w.message)[:90] for w in caught],
     }
 
@@ -95,8 +96,8 @@ def main(argv=None):
            else dict(n_train=5000, n_out=2000, width=3000, epochs=20))
     print(f"config: {cfg}, two hidden layers, float32, batch 200")
     print("| model | epochs | test MAE | MAE of the mean | wall s / epoch | CPU s / epoch "
-          "| peak RSS MB |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+          "| peak RSS MB | rate halvings |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for name in args.models.split(","):
         out = subprocess.run(
             [sys.executable, __file__, "--one", name, "--cfg", json.dumps(cfg)],
@@ -104,7 +105,8 @@ def main(argv=None):
         ).stdout.strip().splitlines()[-1]
         r = json.loads(out)
         print(f"| {name} | {r['epochs']} | {r['mae']:.4f} | {r['mae_mean_predictor']:.4f} | "
-              f"{r['wall_per_epoch']:.2f} | {r['cpu_per_epoch']:.2f} | {r['peak_rss_mb']:.0f} |",
+              f"{r['wall_per_epoch']:.2f} | {r['cpu_per_epoch']:.2f} | {r['peak_rss_mb']:.0f} | "
+              f"{r['halvings']} |",
               flush=True)
         for w in r["warnings"]:
             print(f"    warning ({name}): {w}")

@@ -264,24 +264,33 @@ class _BaseSymNet(BaseEstimator):
 
         const_loss = _constant_loss(loss, Y, sw)
         if mode == "lipschitz":
-            initial = network.objective(X, Y, sw, loss, self.alpha, state.coefs, state.intercepts)
+            # (this pass is also the one the first constant needs: cached)
+            initial = guard_loss_fn(state.coefs, state.intercepts)
             guard = HalvingGuard(max(initial, const_loss) * (1.0 + 1e-9), guard_loss_fn)
         else:
             guard = DivergenceStop(hint=divergence_hint(lr))
         problem = NetworkProblem(network, loss, X, Y, sw, alpha=self.alpha)
-        state = train(
-            problem, state, rule=rule, update=update, lipschitz_fn=lipschitz_fn,
-            max_iter=self.max_iter, batch_size=m,
-            stopping=Stopping(self.tol, self.n_iter_no_change, absolute=True), guard=guard,
-            validation=None if score_fn is None else Validation(score_fn),
-            shuffle=self.shuffle, rng=self._rng, verbose=self.verbose, incremental=incremental,
-        )
+        # an epoch that overflows is the guard's to judge (a non-finite loss
+        # is undone, or stops the fit with a warning): no RuntimeWarning
+        with np.errstate(over="ignore", invalid="ignore"):
+            state = self._train(problem, state, rule, update, lipschitz_fn, guard, m,
+                                score_fn, incremental)
         self._train_state = state
         self._step_rule, self._update, self._power = rule, update, power
         self._store_results(network, state, X, Y, sw, loss, n_outputs, X_val is not None)
         if not incremental:
             self._warn_on_failure(state, const_loss)
         return self
+
+    def _train(self, problem, state, rule, update, lipschitz_fn, guard, m, score_fn,
+               incremental):
+        return train(
+            problem, state, rule=rule, update=update, lipschitz_fn=lipschitz_fn,
+            max_iter=self.max_iter, batch_size=m,
+            stopping=Stopping(self.tol, self.n_iter_no_change, absolute=True), guard=guard,
+            validation=None if score_fn is None else Validation(score_fn),
+            shuffle=self.shuffle, rng=self._rng, verbose=self.verbose, incremental=incremental,
+        )
 
     def _start(self, network, loss, Y, sw, dtype, *, incremental, per_layer):
         """The training state, step rule, update and power iterations of this call.

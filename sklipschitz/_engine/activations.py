@@ -126,7 +126,9 @@ class ReLU(Activation):
         return np.maximum(z, 0.0)
 
     def derivative(self, z, a):
-        return (z > 0).astype(z.dtype)
+        # a boolean mask (one byte per entry): multiplying a gradient by it
+        # needs no float temporary of the layer's size
+        return z > 0
 
 
 class Tanh(Activation):

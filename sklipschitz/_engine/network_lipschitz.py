@@ -75,7 +75,7 @@ from .lipschitz import paper_frobenius_factor
 
 #: power iterations the first time a matrix is seen, and per later epoch
 #: (started from the previous epoch's vector, which changes little)
-FIRST_ITERATIONS = 30
+FIRST_ITERATIONS = 10
 WARM_ITERATIONS = 3
 
 

@@ -353,6 +353,17 @@ class AReLU(Activation):
         return f"AReLU(k={self.k}, n={self.n})"
 
 
+def _rescaled_sbaf(k, alpha):
+    """The SymNet unit, after checking that its range ``[y_min, 1]`` is not empty."""
+    if not 1.0 - sbaf_minimum(k, alpha) > 1e-9:
+        raise ValueError(
+            f"sbaf_k={k!r} is too small: the SBAF unit's range [y_min, 1] has width "
+            f"{1.0 - sbaf_minimum(k, alpha):.3g}, which cannot be rescaled onto [0, 1]; "
+            "use sbaf_k >= 1e-8."
+        )
+    return SBAF(k, alpha, input_map="logistic", output="rescaled")
+
+
 #: the one registry of hidden-layer activations: name -> factory taking the
 #: unit's parameters (``sbaf_k``, ``sbaf_alpha``, ``arelu_k``, ``arelu_n``;
 #: a unit ignores the ones that are not its own)
@@ -362,9 +373,7 @@ ACTIVATIONS = {
     "tanh": lambda **kw: Tanh(),
     "logistic": lambda **kw: Logistic(),
     # the network unit: sbaf(logistic(z)) rescaled onto [0, 1]
-    "sbaf": lambda sbaf_k=0.91, sbaf_alpha=0.5, **kw: SBAF(
-        sbaf_k, sbaf_alpha, input_map="logistic", output="rescaled"
-    ),
+    "sbaf": lambda sbaf_k=0.91, sbaf_alpha=0.5, **kw: _rescaled_sbaf(sbaf_k, sbaf_alpha),
     "arelu": lambda arelu_k=0.54, arelu_n=1.30, **kw: AReLU(arelu_k, arelu_n),
 }
 

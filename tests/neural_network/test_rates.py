@@ -343,3 +343,9 @@ def test_normalize_y_off_trains_on_the_targets_given(diabetes):
         reg = SymNetRegressor(hidden_layer_sizes=(), normalize_y=False, max_iter=3).fit(X, y)
     assert reg._y_scale[0] == 1.0 and reg._y_mean[0] == 0.0
     assert reg.loss_ > 100  # in squared data units
+
+
+def test_tiny_sbaf_k_is_a_value_error_naming_it(cancer):
+    X, y = cancer
+    with pytest.raises(ValueError, match="sbaf_k=1e-300 is too small"):
+        SymNetClassifier(sbaf_k=1e-300, max_iter=2).fit(X, y)

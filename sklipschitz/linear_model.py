@@ -180,7 +180,7 @@ class _LipschitzLinearMixin:
             raise FloatingPointError("training produced a non-finite loss")
 
     def _fit_exact(self, X, Y, sw, loss, state):
-        from ._linear_solver import solve_linear
+        from ._exact import solve_linear
 
         coef_init = state.coefs[0] if self.warm_start else None
         if self._penalty is None:

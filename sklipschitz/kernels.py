@@ -104,9 +104,9 @@ from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.extmath import row_norms, safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted, validate_data
-from threadpoolctl import ThreadpoolController
 
 from ._engine.activations import sbaf_unit
+from ._threads import single_blas_thread
 
 __all__ = ["sbaf_kernel", "SBAFKernel", "SBAFRandomFeatures"]
 
@@ -122,21 +122,6 @@ _R_RESOLVED = math.sqrt((_MAX_QUADRATURE - 48) / 16.0)
 _R_CLIP = 1e100
 # Target size (bytes) of one row block of the Gram matrix.
 _BLOCK_BYTES = 1 << 21
-_BLAS = None
-
-
-def _single_threaded_blas():
-    """Context limiting BLAS to one thread.
-
-    The Gram matrix is built from many small matrix products (one per row
-    block and per quadrature group); a multi-threaded BLAS spends more time
-    synchronising its threads on those than computing, badly so on a busy
-    machine.
-    """
-    global _BLAS
-    if _BLAS is None:
-        _BLAS = ThreadpoolController()
-    return _BLAS.limit(limits=1, user_api="blas")
 
 _KERNEL_CONSTRAINTS = {
     "k": [Interval(Real, 0, None, closed="neither")],
@@ -358,7 +343,8 @@ def _gram(Ux, Ax, Jx, Uy, Ay, Jy, *, first, step):
 
 
 def _sbaf_kernel(X, Y, **kwargs):
-    with _single_threaded_blas():
+    # one BLAS thread: the Gram matrix is built from many small products
+    with single_blas_thread():
         return _sbaf_kernel_impl(X, Y, **kwargs)
 
 

@@ -144,12 +144,15 @@ def solve_linear(X, Y, loss, sample_weight, *, alpha=0.0, fit_intercept=True,
         X = X * (1.0 / c) if not sp.issparse(X) else X.multiply(1.0 / c).tocsr()
         X = X.astype(dtype, copy=False)
         # (capped: a penalty that large gives zero coefficients either way)
-        alpha = min(alpha / (c * c), 1e300)
+        if alpha > 0:
+            with np.errstate(over="ignore"):
+                alpha = min(float(np.float64(alpha) / c / c), 1e300)
         W *= c
+    wide_route = sp.issparse(X) and d >= WIDE_SPARSE_MIN_FEATURES
     with np.errstate(over="ignore", under="ignore"):
-        if sp.issparse(X) and d >= WIDE_SPARSE_MIN_FEATURES:
-            result = wide.solve(X, Y, loss, sn, alpha, bool(fit_intercept), W, B, int(max_iter),
-                                tol, verbose)
+        if wide_route:
+            result = wide.solve(X, Y, loss, module, sn, float(alpha), bool(fit_intercept), W, B,
+                                int(max_iter), verbose)
         else:
             with single_blas_thread(d < _BLAS_SINGLE_BELOW):
                 des = Design(X, sn, bool(fit_intercept), uniform)
@@ -158,8 +161,7 @@ def solve_linear(X, Y, loss, sample_weight, *, alpha=0.0, fit_intercept=True,
     W, B, n_iter, curve, lrs, cert, converged = result
     W = W / c if c != 1.0 else W
     return _solution(W, B, n_iter, curve, lrs, cert, converged, fit_intercept, dtype,
-                     method="wide" if sp.issparse(X) and d >= WIDE_SPARSE_MIN_FEATURES
-                     else "whitened")
+                     method="wide" if wide_route else "whitened")
 
 
 def _arrays(X, Y, sample_weight):

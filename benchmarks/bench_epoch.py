@@ -42,6 +42,9 @@ from sklipschitz._engine import lipschitz as _lipschitz
 from sklipschitz._engine.losses import get_regression_loss
 from sklipschitz._engine.network import DenseNetwork
 from sklipschitz._engine.loop import TrainState, train
+from sklipschitz._engine.monitors import DivergenceStop, Stopping
+from sklipschitz._engine.problems import NetworkProblem
+from sklipschitz._engine.updates import SGD
 from sklipschitz._engine.steps import ConstantStep
 
 
@@ -107,8 +110,8 @@ def epoch_runner(X, y, loss_name, epochs):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             state = train(
-                network, loss, X, Y, sw, rule=rule, lipschitz_fn=lambda c, i: None,
-                state=state, max_iter=epochs, tol=0.0, n_iter_no_change=epochs + 1,
+                NetworkProblem(network, loss, X, Y, sw), state, rule=rule, update=SGD(),
+                stopping=Stopping(0.0, epochs + 1), guard=DivergenceStop(), max_iter=epochs,
                 batch_size=None, shuffle=False, rng=np.random.default_rng(0),
             )
         assert state.n_iter == epochs

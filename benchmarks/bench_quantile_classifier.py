@@ -35,8 +35,8 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import StandardScaler
 
-from sklipschitz import _quantile_classifier
-from sklipschitz._quantile_classifier import LipschitzQuantileClassifier, crossing_logit
+from sklipschitz import LipschitzQuantileClassifier
+from sklipschitz.linear_model._quantile_levels import crossing_logit
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CONSTANT_GRID = [0.03, 0.3, 3.0, 30.0, 300.0]
@@ -71,14 +71,14 @@ def convergence_table(max_iter=2000):
         runs = {
             "local = AdGD from 1/L (default)": fit(X, y, **free),
             "lipschitz 1/L, nesterov": fit(X, y, learning_rate="lipschitz", **free),
-            "lipschitz 1/L, gd": fit(X, y, learning_rate="lipschitz", solver="gd", **free),
-            "paper, gd": fit(X, y, learning_rate="paper", solver="gd", **free),
+            "lipschitz 1/L, gd": fit(X, y, learning_rate="lipschitz", optimizer="sgd", **free),
+            "paper, gd": fit(X, y, learning_rate="paper", optimizer="sgd", **free),
             "paper, nesterov": fit(X, y, learning_rate="paper", **free),
         }
         const = {}
-        for solver in ("gd", "nesterov"):
+        for solver in ("sgd", "nesterov"):
             for lr in CONSTANT_GRID:
-                const[(solver, lr)] = fit(X, y, learning_rate=lr, solver=solver, **free)
+                const[(solver, lr)] = fit(X, y, learning_rate=lr, optimizer=solver, **free)
         f_star = min(min(e.loss_curve_) for e, _ in list(runs.values()) + list(const.values()))
 
         def reach(est, g):
@@ -103,7 +103,7 @@ def convergence_table(max_iter=2000):
               + f"  {'best gap':>9s}  {'settle':>6s}  train acc")
         for name, (est, el) in runs.items():
             row(name, est, el)
-        for solver in ("gd", "nesterov"):
+        for solver in ("sgd", "nesterov"):
             items = [(k, v) for k, v in const.items() if k[0] == solver]
             items.sort(key=lambda kv: (reach(kv[1][0], GAPS[0]) or 10**9,
                                        min(kv[1][0].loss_curve_)))
@@ -249,34 +249,29 @@ def _cost_data():
     }
 
 
-def _cost_run(X, y, params, fused=True, repeats=1):
+def _cost_run(X, y, params, repeats=1):
     """Mean CPU seconds and epochs per fit, and out-of-fold scores."""
     cpu, epochs, acc, auc, brier = [], [], [], [], []
     folds = StratifiedKFold(5, shuffle=True, random_state=0).split(X, y)
-    previous = _quantile_classifier._FUSED
-    _quantile_classifier._FUSED = fused
-    try:
-        for train, test in folds:
-            scaler = StandardScaler().fit(X[train])
-            Xtr, Xte = scaler.transform(X[train]), scaler.transform(X[test])
-            times = []
-            for _ in range(repeats):
-                est = LipschitzQuantileClassifier(**params)
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", ConvergenceWarning)
-                    t0 = time.process_time()
-                    est.fit(Xtr, y[train])
-                    times.append(time.process_time() - t0)
-            cpu.append(min(times))
-            epochs.append(est.n_iter_)
-            P = est.predict_proba(Xte)
-            acc.append(np.mean(est.classes_[P.argmax(1)] == y[test]))
-            onehot = (y[test][:, None] == est.classes_[None, :]).astype(float)
-            brier.append(np.mean(np.sum((P - onehot) ** 2, axis=1)))
-            if len(est.classes_) == 2:
-                auc.append(roc_auc_score(y[test], P[:, 1]))
-    finally:
-        _quantile_classifier._FUSED = previous
+    for train, test in folds:
+        scaler = StandardScaler().fit(X[train])
+        Xtr, Xte = scaler.transform(X[train]), scaler.transform(X[test])
+        times = []
+        for _ in range(repeats):
+            est = LipschitzQuantileClassifier(**params)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                t0 = time.process_time()
+                est.fit(Xtr, y[train])
+                times.append(time.process_time() - t0)
+        cpu.append(min(times))
+        epochs.append(est.n_iter_)
+        P = est.predict_proba(Xte)
+        acc.append(np.mean(est.classes_[P.argmax(1)] == y[test]))
+        onehot = (y[test][:, None] == est.classes_[None, :]).astype(float)
+        brier.append(np.mean(np.sum((P - onehot) ** 2, axis=1)))
+        if len(est.classes_) == 2:
+            auc.append(roc_auc_score(y[test], P[:, 1]))
     return (np.mean(cpu), np.mean(epochs), np.mean(acc),
             np.mean(auc) if auc else float("nan"), np.mean(brier))
 
@@ -287,17 +282,15 @@ def cost_table(repeats=2):
     print(f"time.process_time of one fit, best of {repeats}, mean over folds; Brier summed over classes)")
     print("=" * 100)
     variants = [
-        ("defaults (fused AdGD loop, tol=1e-4)", {}, True),
-        ("generic solver loop", {}, False),
-        ("fused loop, tol=1e-5 (former default)", {"tol": 1e-5}, True),
-        ("generic loop, tol=1e-5 (former fit)", {"tol": 1e-5}, False),
-        ("quantile_grid=11", {"quantile_grid": 11}, True),
-        ("quantile_grid=9", {"quantile_grid": 9}, True),
+        ("defaults (AdGD per column, tol=1e-4)", {}),
+        ("tol=1e-5 (former default)", {"tol": 1e-5}),
+        ("quantile_grid=11", {"quantile_grid": 11}),
+        ("quantile_grid=9", {"quantile_grid": 9}),
     ]
     print(f"{'data':<14}{'variant':<40}{'CPU s':>8}{'epochs':>8}{'acc':>8}{'AUC':>8}{'Brier':>8}")
     for name, (X, y) in _cost_data().items():
-        for label, params, fused in variants:
-            c, e, a, u, b = _cost_run(X, y, params, fused, repeats)
+        for label, params in variants:
+            c, e, a, u, b = _cost_run(X, y, params, repeats)
             print(f"{name:<14}{label:<40}{c:8.3f}{e:8.0f}{a:8.4f}{u:8.4f}{b:8.4f}", flush=True)
 
 

@@ -33,7 +33,7 @@ from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
-from sklipschitz._quantile_classifier import LipschitzQuantileClassifier  # noqa: E402
+from sklipschitz import LipschitzQuantileClassifier  # noqa: E402
 from sklipschitz.linear_model import LipschitzRegressor  # noqa: E402
 from sklipschitz.plotting import LossCurveDisplay  # noqa: E402
 

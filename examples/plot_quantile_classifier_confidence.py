@@ -32,7 +32,7 @@ from sklearn.datasets import load_breast_cancer  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
-from sklipschitz._quantile_classifier import LipschitzQuantileClassifier  # noqa: E402
+from sklipschitz import LipschitzQuantileClassifier  # noqa: E402
 
 
 def main(argv=None):

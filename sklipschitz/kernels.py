@@ -83,6 +83,34 @@ the unit only sees its saturated ends (the kernel of such points tends to a
 constant for ``0 < alpha < 1``, to a step-function kernel for ``alpha`` in
 ``{0, 1}``) and the series converges slowly; when the quadrature cap or
 ``max_degree`` is reached a warning says that the inputs look unscaled.
+The random features warn the same way for such points (their features are
+then nearly constant).
+
+Evaluation and the range of ``k`` and ``shift``
+-----------------------------------------------
+With ``x = logistic(z)`` and ``e = exp(-|z|)`` the product in SBAF is
+``p(z) = x^alpha (1 - x)^(1 - alpha) = exp(-beta |z|) / (1 + e)``, ``beta = 1 -
+alpha`` for ``z >= 0`` and ``alpha`` for ``z < 0``, evaluated to full relative
+precision (forming ``1 - logistic(z)`` by a subtraction would lose it all for
+``z > 37``).  The normalised kernel, its truncation rule and the random
+features are unchanged when ``sigma`` is replaced by ``a + b sigma`` with
+``b > 0`` (the mean is removed and the variance divided out), so they are
+computed with ``(sigma - 1) / k = -p / (1 + k p)`` for ``k <= 1`` and ``k sigma
+= 1 / (1/k + p)`` for ``k > 1``: neither cancels nor under/overflows, so every
+``k > 0`` works, including the limits ``k -> 0`` (the kernel of ``p``) and
+``k -> inf`` (of ``1/p``).  Limits that remain:
+
+* ``normalize=False`` returns ``E[sigma sigma']`` itself, of order
+  ``(1 + k m)^-2`` with ``m = alpha^alpha (1 - alpha)^(1 - alpha)``;
+  ``k <= 1e150`` keeps it a normal double.
+* ``|shift| <= 600`` keeps ``p`` above the smallest normal double at every
+  quadrature node of a standardized point (``exp(-600 - 20) > 1e-270``).
+* The unit must not be constant to double precision at the reference width
+  ``r0``: the relative variance ``c0 / E[sigma^2]`` (in the scale above) must be
+  at least ``1e-20`` (rounding then moves an entry by about ``1e-6`` at
+  most).  Only ``alpha`` in ``{0, 1}`` (or near) with a large ``|shift|`` on the
+  flat side of the unit fails this; the error names the largest ``|shift|``
+  that passes for the given ``k`` and ``alpha``.
 """
 
 from __future__ import annotations
@@ -93,6 +121,7 @@ from functools import lru_cache
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.special import roots_hermitenorm
 from sklearn.base import (
     BaseEstimator,
@@ -105,7 +134,6 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 from sklearn.utils.extmath import row_norms, safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._engine.activations import sbaf_unit
 from ._threads import single_blas_thread
 
 __all__ = ["sbaf_kernel", "SBAFKernel", "SBAFRandomFeatures"]
@@ -122,6 +150,11 @@ _R_RESOLVED = math.sqrt((_MAX_QUADRATURE - 48) / 16.0)
 _R_CLIP = 1e100
 # Target size (bytes) of one row block of the Gram matrix.
 _BLOCK_BYTES = 1 << 21
+# Range of the hyper-parameters (module docstring, "Evaluation and the range
+# of k and shift").
+_K_MAX_RAW = 1e150
+_SHIFT_MAX = 600.0
+_MIN_RELATIVE_VARIANCE = 1e-20
 
 _KERNEL_CONSTRAINTS = {
     "k": [Interval(Real, 0, None, closed="neither")],
@@ -172,9 +205,37 @@ def _auto_quadrature(r):
     return np.clip(q, _MIN_QUADRATURE, _MAX_QUADRATURE).astype(int)
 
 
-def _coefficients(r, k, alpha, shift, *, n_terms, n_quadrature=None, min_quadrature=0):
-    """Hermite coefficients of ``t -> sbaf_unit(shift + r t)`` for each ``r``.
+def _logistic_product(z, alpha):
+    """``p = x^alpha (1 - x)^(1 - alpha)`` for ``x = logistic(z)``, full relative precision."""
+    a = np.minimum(np.abs(z), 1e300)  # z = +-inf: the limit, no inf * 0
+    beta = np.where(z >= 0, 1.0 - alpha, alpha)
+    p = np.exp(-a * beta)
+    np.exp(-a, out=a)
+    a += 1.0
+    p /= a
+    return p
 
+
+def _unit(z, k, alpha, scaled):
+    """The SBAF unit ``sigma(z) = 1 / (1 + k p(z))``, or a positive affine map of it.
+
+    ``scaled=True`` returns ``(sigma - 1) / k`` for ``k <= 1`` and ``k sigma``
+    for ``k > 1`` (module docstring): what the normalised kernel and the
+    random features use, free of cancellation and underflow for every ``k``.
+    """
+    p = _logistic_product(z, alpha)
+    if not scaled:
+        return 1.0 / (1.0 + k * p)
+    if k <= 1.0:
+        return -p / (1.0 + k * p)
+    return 1.0 / (1.0 / k + p)
+
+
+def _coefficients(r, k, alpha, shift, *, n_terms, n_quadrature=None, min_quadrature=0,
+                  scaled=True):
+    """Hermite coefficients of ``t -> unit(shift + r t)`` for each ``r``.
+
+    The unit is :func:`_unit` (``scaled`` as there).
     Returns ``A`` of shape ``(len(r), L)``, ``A[i, j] = a_j(r_i)`` for
     ``j < min(Q_i, n_terms)`` (zero beyond), ``resid[i] = E[sigma^2] -
     sum_j A[i, j]^2`` (the energy of the degrees not returned; exactly 0 when
@@ -194,7 +255,7 @@ def _coefficients(r, k, alpha, shift, *, n_terms, n_quadrature=None, min_quadrat
     for order in np.unique(q):
         idx = np.flatnonzero(q == order)
         g, sw, psi = _hermite_basis(int(order), n_terms)
-        F = sbaf_unit(shift + r[idx, None] * g[None, :], k, alpha)
+        F = _unit(shift + r[idx, None] * g[None, :], k, alpha, scaled)
         F *= sw
         Ai = F @ psi
         A[idx, : Ai.shape[1]] = Ai
@@ -206,11 +267,43 @@ def _coefficients(r, k, alpha, shift, *, n_terms, n_quadrature=None, min_quadrat
     return A, resid, q
 
 
-def _reference_variance(d, s, k, alpha, shift):
-    """``c0 = Var_g[sigma(r0 g)]`` with ``r0 = s sqrt(d + 1)`` (quadrature)."""
+def _unit_moments(r0, k, alpha, shift, scaled):
+    """``Var_g[unit(shift + r0 g)]`` and ``E_g[unit^2]`` (quadrature)."""
+    A, resid, _ = _coefficients(np.array([r0]), k, alpha, shift, n_terms=1, scaled=scaled)
+    return float(resid[0]), float(resid[0] + A[0, 0] ** 2)
+
+
+def _reference_variance(d, s, k, alpha, shift, scaled=True):
+    """``c0 = Var_g[unit(r0 g)]`` with ``r0 = s sqrt(d + 1)`` (quadrature).
+
+    With ``scaled=True`` (the normalised kernel) a unit that is constant to
+    double precision at ``r0`` raises ``ValueError`` naming the largest
+    ``|shift|`` that works (module docstring).
+    """
     r0 = s * math.sqrt(d + 1.0)
-    _, resid, _ = _coefficients(np.array([r0]), k, alpha, shift, n_terms=1)
-    return max(float(resid[0]), np.finfo(float).tiny)
+    var, second = _unit_moments(r0, k, alpha, shift, scaled)
+    if scaled and not var >= _MIN_RELATIVE_VARIANCE * second:
+        raise ValueError(_flat_unit_message(r0, k, alpha, shift, var / second))
+    return max(var, np.finfo(float).tiny)
+
+
+def _flat_unit_message(r0, k, alpha, shift, rel):
+    def resolved(sh):
+        var, second = _unit_moments(r0, k, alpha, sh, True)
+        return var >= _MIN_RELATIVE_VARIANCE * second
+
+    lo, hi = 0.0, abs(shift)  # resolved(0) holds for every k and alpha
+    sign = 1.0 if shift >= 0 else -1.0
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if resolved(sign * mid) else (lo, mid)
+    return (
+        f"shift={shift!r} with alpha={alpha!r} and k={k!r}: the SBAF unit is constant to "
+        f"double precision over the inputs' range (relative variance {rel:.2g} < "
+        f"{_MIN_RELATIVE_VARIANCE:g} at r0 = scale * sqrt(n_features + 1) = {r0:.3g}), so "
+        "the normalised kernel is not determined. For these alpha and k, a shift of this "
+        f"sign must satisfy |shift| <= {lo:.4g}; or use an alpha further from 0 and 1."
+    )
 
 
 def _default_scale(n_features):
@@ -246,11 +339,22 @@ def _check_pair(X, Y):
     return X, Y
 
 
-def _check_finite_params(k, shift):
+def _check_finite_params(k, shift, normalize=True):
+    """Ranges of ``k`` and ``shift`` (module docstring, "Evaluation and the range ...")."""
     if not math.isfinite(k):
         raise ValueError(f"k must be a finite positive number, got {k!r}.")
-    if not math.isfinite(shift):
-        raise ValueError(f"shift must be a finite number, got {shift!r}.")
+    if not normalize and k > _K_MAX_RAW:
+        raise ValueError(
+            f"k must be in (0, {_K_MAX_RAW:g}] when normalize=False, got {k!r}: the "
+            "unnormalised kernel is of order 1/k^2 and would underflow to 0 (with "
+            "normalize=True every finite k > 0 is valid)."
+        )
+    if not (math.isfinite(shift) and abs(shift) <= _SHIFT_MAX):
+        raise ValueError(
+            f"shift must be a number in [-{_SHIFT_MAX:g}, {_SHIFT_MAX:g}], got {shift!r}: "
+            "beyond it the SBAF unit underflows at every input (it is constant in "
+            "double precision)."
+        )
 
 
 # --------------------------------------------------------------------------
@@ -342,6 +446,18 @@ def _gram(Ux, Ax, Jx, Uy, Ay, Jy, *, first, step):
     return out
 
 
+def _warn_unscaled(who, r_max, detail, stacklevel):
+    """The warning for points whose width ``r`` saturates the unit (kernel and features)."""
+    warnings.warn(
+        f"{who}: r = scale * ||(x, 1)|| reaches {r_max:.3g} (about 1 for "
+        "standardized inputs): the inputs look unscaled, or `scale` is too "
+        f"large. The unit is saturated for such points and {detail}. "
+        "Standardize the features (e.g. with StandardScaler).",
+        UserWarning,
+        stacklevel=stacklevel + 1,
+    )
+
+
 def _sbaf_kernel(X, Y, **kwargs):
     # one BLAS thread: the Gram matrix is built from many small products
     with single_blas_thread():
@@ -350,7 +466,7 @@ def _sbaf_kernel(X, Y, **kwargs):
 
 def _sbaf_kernel_impl(X, Y, *, k, alpha, scale, shift, normalize, degree, max_degree, tol,
                       n_quadrature, diag_only=False, stacklevel=3):
-    _check_finite_params(k, shift)
+    _check_finite_params(k, shift, normalize)
     X, Y = _check_pair(X, Y)
     d = X.shape[1]
     s = _default_scale(d) if scale is None else float(scale)
@@ -368,11 +484,11 @@ def _sbaf_kernel_impl(X, Y, *, k, alpha, scale, shift, normalize, degree, max_de
     n_terms = (max_degree if degree == "auto" else int(degree)) + 1
     A, resid, q = _coefficients(
         r, k, alpha, shift, n_terms=n_terms, n_quadrature=n_quadrature,
-        min_quadrature=0 if degree == "auto" else n_terms,
+        min_quadrature=0 if degree == "auto" else n_terms, scaled=normalize,
     )
     if even:
         A[:, 1::2] = 0.0
-    c0 = _reference_variance(d, s, k, alpha, shift)
+    c0 = _reference_variance(d, s, k, alpha, shift, scaled=normalize)
     J, eps = _select_degrees(A, resid, q, degree=degree, max_degree=max_degree, tol=tol,
                              c0=c0, first=first, step=step)
     r_max = float(r.max()) if r.size else 0.0
@@ -388,14 +504,7 @@ def _sbaf_kernel_impl(X, Y, *, k, alpha, scale, shift, normalize, degree, max_de
                 f"their series reaches max_degree={max_degree} and is accurate only "
                 f"to about {eps:.2g} (tol={tol:g})"
             )
-        warnings.warn(
-            f"SBAF kernel: r = scale * ||(x, 1)|| reaches {r_max:.3g} (about 1 for "
-            "standardized inputs): the inputs look unscaled, or `scale` is too "
-            f"large. The unit is saturated for such points and {detail}. "
-            "Standardize the features (e.g. with StandardScaler).",
-            UserWarning,
-            stacklevel=stacklevel,
-        )
+        _warn_unscaled("SBAF kernel", r_max, detail, stacklevel)
     # zero every coefficient beyond the point's own degree (keeps PSD, see
     # module docstring) and below the first kept degree
     A = A[:, : int(J.max()) + 1] if J.size else A[:, :1]
@@ -443,7 +552,8 @@ def sbaf_kernel(
     Y : array-like of shape (n_samples_Y, n_features), default=None
         ``None`` means ``Y = X`` (the symmetric Gram matrix).
     k : float > 0, default=0.91
-        SBAF ``k``.
+        SBAF ``k``; any finite value with ``normalize=True``, at most 1e150
+        with ``normalize=False`` (module docstring).
     alpha : float in [0, 1], default=0.5
         SBAF ``alpha``; with ``shift=0`` ``alpha`` and ``1 - alpha`` give the
         same kernel.
@@ -455,6 +565,8 @@ def sbaf_kernel(
         weight).  Non-zero breaks the ``alpha <-> 1 - alpha`` symmetry and,
         at ``alpha = 0.5``, the evenness of the unit, whose kernel then gains
         the term linear in ``rho``; ``shift=0`` is the plain SBAF unit.
+        Valid in ``[-600, 600]``, less for ``alpha`` near 0 or 1 on the flat
+        side of the unit (the error states the bound).
     normalize : bool, default=True
         Drop the constant ``j = 0`` term (mean activations) and divide by
         ``c0 = Var[sigma(r0 g)]``, ``r0 = scale * sqrt(n_features + 1)``.
@@ -536,7 +648,7 @@ class SBAFKernel(BaseEstimator):
 
 
 def _mean_activation(norms, s, k, alpha, shift):
-    """``a_0(r) = E_g[sigma(r g)]`` for ``r = s * norms`` (same quadrature)."""
+    """``a_0(r) = E_g[unit(r g)]`` for ``r = s * norms`` (same quadrature, scaled unit)."""
     r = s * np.minimum(norms, _R_CLIP)
     A, _, _ = _coefficients(r, k, alpha, shift, n_terms=1)
     return A[:, 0]
@@ -554,7 +666,12 @@ class SBAFRandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
 
     with ``sigma(t) = sbaf_unit(t + shift, k, alpha)``, ``a_0(r_x) =
     E_w[sigma(w.x~)]`` (the exact mean activation, by the same quadrature as
-    the kernel) and ``c0`` the kernel's normalising variance.  Then
+    the kernel) and ``c0`` the kernel's normalising variance.  With
+    ``normalize=True`` ``sigma`` is evaluated in the kernel's scale
+    (``(sigma - 1) / k`` for ``k <= 1``, ``k sigma`` for ``k > 1``; see the
+    module docstring), which leaves ``phi`` unchanged and keeps it exact for
+    extreme ``k``.  Inputs whose width ``r = scale * ||(x, 1)||`` saturates the
+    unit get the kernel's warning (their features are nearly constant).  Then
     ``E_W[phi(x) . phi(z)]`` equals the infinite SBAF kernel exactly (with the
     mean subtracted, the ``j = 0`` term removed by the kernel is removed here
     too), so ``phi(x) . phi(z)`` converges to :func:`sbaf_kernel` at the Monte
@@ -576,7 +693,8 @@ class SBAFRandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
     scale_ : float
         The weight standard deviation used.
     c0_ : float
-        Normalising variance of the kernel (1.0 when ``normalize=False``).
+        Normalising variance of the kernel, of the unit in the scale above
+        (1.0 when ``normalize=False``).
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Only when ``X`` has string feature names.
@@ -614,7 +732,7 @@ class SBAFRandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Draw the hidden weights; only the number of features of ``X`` is used."""
-        _check_finite_params(self.k, self.shift)
+        _check_finite_params(self.k, self.shift, self.normalize)
         X = validate_data(self, X, accept_sparse=["csr", "csc"], dtype=np.float64)
         d = X.shape[1]
         s = _default_scale(d) if self.scale is None else float(self.scale)
@@ -635,13 +753,25 @@ class SBAFRandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             self, X, accept_sparse=["csr", "csc"], dtype=np.float64, reset=False
         )
         W = self.weights_
-        Z = safe_sparse_dot(X, W[:-1], dense_output=True)
-        Z += W[-1]
+        # rows divided by m = max(1, max |x_j|) first: no overflow for huge inputs
+        m = np.ones(X.shape[0])
+        if X.shape[0] and X.shape[1]:
+            m = np.maximum(m, np.asarray(abs(X).max(axis=1).todense()).ravel()
+                           if sp.issparse(X) else np.abs(X).max(axis=1))
+        Xs = sp.diags(1.0 / m) @ X if sp.issparse(X) else X / m[:, None]
+        Z = safe_sparse_dot(Xs, W[:-1], dense_output=True)
+        Z += W[-1] / m[:, None]
+        norms = m * np.sqrt(row_norms(Xs, squared=True) + (1.0 / m) ** 2)
+        r_max = float(self.scale_ * norms.max()) if norms.size else 0.0
+        if r_max > _R_RESOLVED:
+            _warn_unscaled("SBAFRandomFeatures", r_max,
+                           "its random features are nearly constant", 2)
+        with np.errstate(over="ignore"):
+            Z *= m[:, None]  # may reach +-inf: the unit's limit there is exact
         if self.shift:
             Z += self.shift
-        F = sbaf_unit(Z, self.k, self.alpha)
+        F = _unit(Z, self.k, self.alpha, scaled=self.normalize)
         if self.normalize:
-            norms = np.sqrt(row_norms(X, squared=True) + 1.0)
             F -= _mean_activation(norms, self.scale_, self.k, self.alpha, self.shift)[:, None]
         F /= math.sqrt(self.n_components * self.c0_)
         return F

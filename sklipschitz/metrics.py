@@ -609,12 +609,17 @@ def _clone(estimator):
 
 
 def _epochs(estimator):
+    """``estimator.n_iter_`` as an int (the largest entry of an array, as for
+    one-vs-rest models), or None when there is none.  Shared with the
+    ``compare`` command's resource columns."""
     n_iter = getattr(estimator, "n_iter_", None)
     if n_iter is None:
         return None
     try:
-        if hasattr(n_iter, "__len__"):
-            return int(max(n_iter)) if len(n_iter) else None
-        return int(n_iter)
+        values = [float(v) for v in (n_iter.ravel() if hasattr(n_iter, "ravel") else
+                                     n_iter if hasattr(n_iter, "__len__") else [n_iter])]
     except (TypeError, ValueError):
         return None
+    if not values or not all(math.isfinite(v) for v in values):
+        return None
+    return int(max(values))

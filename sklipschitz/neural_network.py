@@ -33,7 +33,11 @@ from ._engine import network_lipschitz as _nl
 from ._engine.activations import AReLU, Identity, Logistic, ReLU, SBAF, Tanh
 from ._engine.losses import BinomialLoss, MultinomialLoss, get_regression_loss
 from ._engine.network import DenseNetwork
+from ._base import divergence_hint
 from ._engine.loop import TrainState, train
+from ._engine.monitors import DivergenceStop, HalvingGuard, Stopping, Validation
+from ._engine.problems import NetworkProblem
+from ._engine.updates import UPDATES
 from ._engine.steps import ConstantStep, LipschitzStep
 
 _AUTO_BATCH = 200
@@ -245,20 +249,18 @@ class _BaseSymNet(BaseEstimator):
             def score_fn(c, i):  # noqa: E306
                 return self._validation_score(Y_val, network.predict_raw(X_val, c, i))
 
-        guard = "halve" if (isinstance(lr, str) and lr == "lipschitz") else "stop"
-        threshold = None
-        if guard == "halve":
+        if isinstance(lr, str) and lr == "lipschitz":
             initial = network.objective(X, Y, sw, loss, self.alpha, state.coefs, state.intercepts)
-            threshold = self._guard_threshold(initial) * (1.0 + 1e-9)
-
+            guard = HalvingGuard(self._guard_threshold(initial) * (1.0 + 1e-9), guard_loss_fn)
+        else:
+            guard = DivergenceStop(hint=divergence_hint(lr))
+        problem = NetworkProblem(network, loss, X, Y, sw, alpha=self.alpha)
         state = train(
-            network, loss, X, Y, sw,
-            rule=rule, lipschitz_fn=lipschitz_fn, state=state, alpha=self.alpha,
-            optimizer=self.optimizer, batch_size=m, max_iter=self.max_iter, tol=self.tol,
-            n_iter_no_change=self.n_iter_no_change, shuffle=self.shuffle, rng=self._rng,
-            verbose=self.verbose, incremental=incremental, guard=guard,
-            guard_threshold=threshold, score_fn=score_fn, absolute_tol=True,
-            guard_loss_fn=guard_loss_fn if guard == "halve" else None,
+            problem, state, rule=rule, update=UPDATES[self.optimizer](),
+            lipschitz_fn=lipschitz_fn, max_iter=self.max_iter, batch_size=m,
+            stopping=Stopping(self.tol, self.n_iter_no_change, absolute=True), guard=guard,
+            validation=None if score_fn is None else Validation(score_fn),
+            shuffle=self.shuffle, rng=self._rng, verbose=self.verbose, incremental=incremental,
         )
         self._train_state = state
         self._step_rule = rule

@@ -27,7 +27,7 @@ from sklipschitz._engine.lipschitz import gram_top_eigenvalue, mean_row_norm  # 
 try:
     from sklipschitz import LipschitzQuantileClassifier
 except ImportError:  # not exported yet
-    from sklipschitz._quantile_classifier import LipschitzQuantileClassifier
+    from sklipschitz import LipschitzQuantileClassifier
 
 Incremental = dask_ml_wrappers.Incremental
 N, D, CHUNK = 2000, 4, 500

@@ -221,6 +221,7 @@ def test_random_features_api():
 
 
 @parametrize_with_checks([SBAFRandomFeatures(n_components=20, random_state=0)])
+@pytest.mark.filterwarnings("ignore:SBAFRandomFeatures.*look unscaled:UserWarning")
 def test_sklearn_compatible_random_features(estimator, check):
     check(estimator)
 
@@ -302,6 +303,74 @@ def test_non_finite_input(bad, match):
         sbaf_kernel(np.ones((3, 2)), X)
     with pytest.raises(ValueError, match=match):
         SBAFRandomFeatures().fit(X)
+
+
+def _normalised_kernel_2d(x, z, s, unit, shift):
+    """``Cov[f(u), f(v)] / Var[f(r0 g)]`` by a 120 x 120 Gauss-Hermite rule (reference only)."""
+    g, w = _G120, _W120
+    xt, zt = np.append(x, 1.0), np.append(z, 1.0)
+    rx, rz = s * np.linalg.norm(xt), s * np.linalg.norm(zt)
+    rho = xt @ zt / (np.linalg.norm(xt) * np.linalg.norm(zt))
+    g1, g2 = np.meshgrid(g, g, indexing="ij")
+    fu = unit(rx * g1 + shift)
+    fv = unit(rz * (rho * g1 + np.sqrt(max(1.0 - rho**2, 0.0)) * g2) + shift)
+    W = np.outer(w, w)
+    cov = np.sum(W * fu * fv) - np.sum(W * fu) * np.sum(W * fv)
+    f0 = unit(s * np.sqrt(x.size + 1.0) * g + shift)
+    return cov / (np.sum(w * f0 * f0) - np.sum(w * f0) ** 2)
+
+
+@pytest.mark.parametrize("k,unit", [
+    # k -> 0: sigma = 1 - k p + O(k^2), the kernel of p = sqrt(x (1 - x)) (alpha = 1/2)
+    (1e-300, lambda t: 1.0 / (2.0 * np.cosh(t / 2.0))),
+    # k -> inf: sigma = 1 / (k p) + O(k^-2), the kernel of 1/p = 2 cosh(t/2)
+    (1e300, lambda t: 2.0 * np.cosh(t / 2.0)),
+])
+def test_extreme_k_gives_the_limit_kernel(k, unit):
+    # was: values up to 1e277 (k = 1e-300) or 1e-293 (k = 1e300), no warning
+    rng = np.random.default_rng(5)
+    X = np.vstack([rng.standard_normal((4, 3)), np.zeros((1, 3))])
+    s = 1 / np.sqrt(3)
+    ref = np.array([[_normalised_kernel_2d(x, z, s, unit, 1.0) for z in X] for x in X])
+    for K in (sbaf_kernel(X, k=k, tol=1e-9), SBAFKernel(k=k, tol=1e-9)(X)):
+        np.testing.assert_allclose(K, ref, rtol=0, atol=1e-7)
+    rf = SBAFRandomFeatures(n_components=4000, k=k, random_state=0).fit(X)
+    F = rf.transform(X)
+    assert np.all(np.isfinite(F))
+    assert np.max(np.abs(F @ F.T - ref)) < 0.2  # Monte Carlo, 4000 features
+
+
+@pytest.mark.parametrize("kw,match", [
+    ({"shift": 1e300}, r"shift must be a number in \[-600, 600\], got 1e\+300"),
+    ({"shift": -700.0}, r"shift must be a number in \[-600, 600\]"),
+    # alpha = 1: the unit is 1/(1 + k x), flat to double precision for x ~ 1 - 1e-17
+    ({"shift": 40.0, "alpha": 1.0}, r"shift=40.0 with alpha=1.0 .* \|shift\| <= 2\d\.\d"),
+    ({"k": 1e300, "normalize": False}, r"k must be in \(0, 1e\+150\] when normalize=False"),
+])
+def test_hyper_parameters_without_a_finite_kernel_raise(kw, match):
+    # was: a Gram matrix with entries up to 1e277 (or 0), no error and no warning
+    X = np.random.default_rng(6).standard_normal((4, 3))
+    with pytest.raises(ValueError, match=match):
+        sbaf_kernel(X, **kw)
+    with pytest.raises(ValueError, match=match):
+        SBAFKernel(**kw)(X)
+    with pytest.raises(ValueError, match=match):
+        SBAFRandomFeatures(**kw).fit(X)
+
+
+def test_random_features_warn_like_the_kernel_for_huge_inputs():
+    # was: the kernel warned, the random features returned constant columns silently
+    X = np.random.default_rng(7).standard_normal((6, 3))
+    rf = SBAFRandomFeatures(random_state=0).fit(X)
+    for big in (X * 1e150, X * 1e300):
+        with pytest.warns(UserWarning, match="inputs look unscaled"):
+            sbaf_kernel(big)
+        with pytest.warns(UserWarning, match="SBAFRandomFeatures: .* inputs look unscaled"):
+            F = rf.transform(big)
+        assert np.all(np.isfinite(F))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rf.transform(X)
 
 
 def test_mismatched_features():

@@ -302,3 +302,35 @@ def paper_log_cosh_lipschitz(
     if alpha:
         L += alpha * paper_weight_bound(X, fit_intercept)
     return float(L)
+
+
+# ----------------------------------------------------------------------------
+# The constant of a linear model for a learning-rate mode
+# ----------------------------------------------------------------------------
+
+
+def linear_constant(loss, X, Y, sample_weight, *, mode, fit_intercept, alpha=0.0,
+                    batch_size=None, penalty=None):
+    """``L`` of a linear model: the published formula for ``mode='paper'``,
+    else the valid bound (:func:`linear_lipschitz`, plus the penalty's
+    curvature).  ``penalty`` is a :class:`~sklipschitz._engine.penalties.Tikhonov`
+    or None."""
+    if mode == "paper":
+        if loss.name == "log_cosh":  # the published "tighter" log-cosh rule
+            L = paper_log_cosh_lipschitz(
+                X, Y, fit_intercept=fit_intercept, alpha=alpha, batch_size=batch_size
+            )
+        else:
+            L = paper_linear_lipschitz(
+                loss, X, Y, fit_intercept=fit_intercept, alpha=alpha, batch_size=batch_size
+            )
+        if penalty is not None:
+            L += penalty.paper_term(paper_weight_bound(X, fit_intercept))
+        return L
+    minibatch = batch_size is not None and batch_size < X.shape[0]
+    L = linear_lipschitz(
+        loss, X, sample_weight, fit_intercept=fit_intercept, alpha=alpha, minibatch=minibatch
+    )
+    if penalty is not None:
+        L += penalty.curvature
+    return L

@@ -1,17 +1,17 @@
-"""The training loop shared by every estimator (linear models and networks).
+"""The gradient-descent loop every estimator trains with.
 
 One loop serves full-batch and mini-batch gradient descent, ``partial_fit``
-(one epoch per call, state carried over), the published ('paper'), local
-and constant learning rates, and the SGD / momentum / Adam updates.  Each
-epoch it asks the estimator for the current Lipschitz constant, asks the step
-rule for a rate, records the history, keeps the best iterate, stops on
-``tol`` / ``n_iter_no_change``, and guards against divergence: a non-finite
-or exploding loss restores the best weights and stops with a
-``ConvergenceWarning`` (``guard='stop'``), or rolls back and halves the rate
-(``guard='halve'``, for networks whose constant is a heuristic).
+(one epoch per call, the state carried over), every step rule
+(:mod:`.steps`) and update (:mod:`.updates`).  Each epoch it asks for the
+current Lipschitz constant, asks the step rule for a rate per step, records
+the history, and consults small objects (:mod:`.monitors`) for what the
+estimator wants: the stopping rule, the divergence guard, early stopping on
+a validation score, averaging of the iterates, and per-column best iterates
+with an active-column mask.  The problem (:mod:`.problems`) gives the
+objective and its gradient.
 
-The full-batch linear case with the default rate has a faster exact solver
-(:mod:`sklipschitz._linear_solver`); both report the same history attributes.
+The full-batch linear fits with the default rate have a faster exact solver
+(:mod:`sklipschitz._exact`); both report the same history attributes.
 """
 
 from __future__ import annotations
@@ -23,17 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from .updates import OPTIMIZERS
-
-# the loss may grow by at most this factor over the best loss before a fit
-# counts as diverging (guard='stop')
-_DIVERGENCE_FACTOR = 1e6
-_MAX_HALVINGS = 30
-
-
-# ----------------------------------------------------------------------------
-# The loop
-# ----------------------------------------------------------------------------
+from .steps import scale
 
 
 @dataclass
@@ -59,264 +49,256 @@ class TrainState:
     n_averaged: int = 0
 
 
-def _accumulate_average(state, params):
-    """Fold the current weights into the running mean ``state.average_params``."""
-    if state.average_params is None:
-        state.average_params = [np.zeros_like(p) for p in params]
-        state.n_averaged = 0
-    state.n_averaged += 1
-    step = 1.0 / state.n_averaged
-    for a, p in zip(state.average_params, params):
-        a += step * (p - a)
+def reported(value, n_coefs, column=0):
+    """The one number recorded for a constant or rate of any shape: the last
+    layer's weights of a per-parameter list, the column ``column`` of a
+    per-column array."""
+    if isinstance(value, list):
+        return float(value[n_coefs - 1])
+    if isinstance(value, np.ndarray) and value.ndim:
+        return float(value[column])
+    return float(value)
 
 
 def _copy(arrays):
     return [a.copy() for a in arrays]
 
 
-def _normalized(sample_weight, wsum, dtype, uniform=False):
-    """``sample_weight / wsum`` in ``dtype`` (None when ``wsum <= 0``).
-
-    With ``uniform`` (all weights equal) the Python float ``1 / n``: the
-    network then skips the per-sample scaling.
-    """
-    if wsum <= 0:
-        return None
-    if uniform:
-        return 1.0 / sample_weight.shape[0]
-    return (sample_weight / wsum).astype(dtype, copy=False)
+def _restore(params, saved):
+    for p, q in zip(params, saved):
+        p[...] = q
 
 
 def _batch_slices(n, batch_size):
     if batch_size is None or batch_size >= n:
-        return [slice(None)]
+        return [None]
     return [slice(i, min(i + batch_size, n)) for i in range(0, n, batch_size)]
 
 
-def train(
-    network,
-    loss,
-    X,
-    Y,
-    sample_weight,
-    *,
-    rule,
-    lipschitz_fn,
-    state,
-    alpha=0.0,
-    fit_intercept=True,
-    optimizer="sgd",
-    batch_size=None,
-    max_iter=200,
-    tol=1e-6,
-    n_iter_no_change=10,
-    shuffle=True,
-    rng=None,
-    verbose=0,
-    incremental=False,
-    guard="stop",
-    guard_threshold=None,
-    score_fn=None,
-    average=0,
-    absolute_tol=False,
-    guard_loss_fn=None,
-):
-    """Run epochs of gradient descent on ``network`` until a stopping rule fires.
+class _Fit:
+    """One call of :func:`train`: the loop's working variables."""
 
-    Parameters
-    ----------
-    rule : StepRule
-    lipschitz_fn : callable(coefs, intercepts) -> float or None
-        The Lipschitz constant for the coming epoch (None: unchanged).  Called
-        once at the start and then before every later epoch.
-    state : TrainState
-        Modified in place and returned; pass the previous one to continue.
-    incremental : bool
-        Run exactly one epoch (``partial_fit``); no convergence warning.
-    guard : {'stop', 'halve'}
-        What a diverging epoch does (see module docstring).
-    guard_threshold : float or None
-        Loss above which an epoch counts as diverging with ``guard='halve'``.
-    score_fn : callable(coefs, intercepts) -> float or None
-        Validation score (higher is better); when given, stopping and the
-        kept weights follow it (early stopping).
-    absolute_tol : bool
-        Count an epoch as improving when the training loss drops by more
-        than ``tol`` (as scikit-learn's MLP does) instead of by more than
-        ``tol`` times the best loss so far.
-    average : int, default=0
-        When positive, keep the running mean of the weights over every step
-        from step number ``average`` on (Polyak-Ruppert averaging) in
-        ``state.average_params``.  With a constant step over a fixed cycle of
-        mini-batches or chunks the weights settle into a cycle around the
-        optimum; their mean over the steps converges to it.
-    guard_loss_fn : callable(coefs, intercepts) -> float or None
-        With ``guard='halve'``: the full training objective at the weights
-        reached at the end of an epoch.  When given, the guard judges this
-        value (instead of the mean of the mini-batch losses, which can hide
-        a last step that blew the weights up) and a rejected epoch is undone
-        back to the weights at its start.
+    def __init__(self, problem, state, kw):
+        self.problem, self.state, self.kw = problem, state, kw
+        self.params = state.coefs + state.intercepts
+        self.n_coefs = len(state.coefs)
+        self.slices = _batch_slices(problem.n_samples, kw["batch_size"])
+        self.full = len(self.slices) == 1
+        self.best = _copy(self.params)  # the weights known to be best
+        self.accepted = self.best  # the last accepted weights (halving guard)
+        # divergence reference: the loss of the first batch of this call (at the
+        # weights the call started from) and the best epoch loss of this call
+        self.first_value = None
+        self.call_best = math.inf
+        self.freezing = kw["freezing"]
+        # incremental calls that must not leave the chunk worse keep its start
+        self.call_start = _copy(self.params) if (kw["incremental"] and kw["monotone"]) else None
+        if self.freezing is not None:
+            self.freezing.start(self.params[0].shape[-1])
+            self.full_params = self.params
+            self.full_lipschitz = state.step_state.lipschitz
+            self.full_rate = np.full(self.params[0].shape[-1], np.nan)
 
-    Returns
-    -------
-    state : TrainState
-    """
-    n = X.shape[0]
-    params_ref = state.coefs + state.intercepts
-    n_coefs = len(state.coefs)
-    if state.step_state is None:
-        L0 = lipschitz_fn(state.coefs, state.intercepts)
-        state.step_state = rule.init(L0 if L0 is not None else float("nan"))
-        state.lipschitz = state.step_state.lipschitz
-    opt = OPTIMIZERS[optimizer]() if isinstance(optimizer, str) else optimizer
-    if state.opt_state is None:
-        state.opt_state = opt.init(params_ref)
+    # -- one epoch ---------------------------------------------------------------
 
-    slices = _batch_slices(n, batch_size)
-    full_batch = len(slices) == 1
-    full_weights = None  # sample_weight / sum, computed once for a full batch
-    # equal weights (the default): no per-sample scaling in any batch
-    uniform = n > 0 and bool(sample_weight.min() == sample_weight.max())
-    best_params = _copy(params_ref)
-    accepted_params = _copy(params_ref)
-    epochs = 1 if incremental else max_iter - state.n_iter
-    stopped = incremental
-    diverged = False
-
-    for _ in range(max(epochs, 0)):
-        # the constant of the first epoch was computed by rule.init
-        L = None if state.n_iter == 0 else lipschitz_fn(state.coefs, state.intercepts)
-        rule.new_epoch(state.step_state, L)
-        state.lipschitz = state.step_state.lipschitz
-
-        order = rng.permutation(n) if (shuffle and not full_batch) else None
-        epoch_loss = 0.0
-        epoch_weight = 0.0
-        judge_end = guard == "halve" and guard_loss_fn is not None
-        start_params = _copy(params_ref) if (full_batch or judge_end) else None
-        rates = []
-        for sl in slices:
-            if full_batch:
-                # no indexing: X[:] would copy a sparse X every epoch
-                Xb, Yb, sb = X, Y, sample_weight
-                if full_weights is None:
-                    full_wsum = float(sample_weight.sum())
-                    full_weights = _normalized(sample_weight, full_wsum, X.dtype, uniform)
-                wsum, wnorm = full_wsum, full_weights
-            else:
-                if order is not None:
-                    idx = order[sl]
-                    Xb, Yb, sb = X[idx], Y[idx], sample_weight[idx]
-                else:
-                    Xb, Yb, sb = X[sl], Y[sl], sample_weight[sl]
-                wsum = float(sb.sum())
-                wnorm = _normalized(sb, wsum, X.dtype, uniform)
+    def epoch(self, rule, update, rng, averaging):
+        """Run the batches of one epoch; return (values, epoch loss, mean rate)."""
+        state, problem = self.state, self.problem
+        n = problem.n_samples
+        order = rng.permutation(n) if (self.kw["shuffle"] and not self.full) else None
+        loss_sum = weight_sum = 0.0
+        rates, values = [], None
+        for sl in self.slices:
+            rows = None if sl is None else (order[sl] if order is not None else sl)
+            values, grads, wsum = problem.evaluate(state.coefs, state.intercepts, rows)
             if wsum <= 0:
                 continue
-            value, cg, ig, _ = network.objective_and_gradient(
-                Xb, Yb, sb, loss, alpha, state.coefs, state.intercepts, normalized_weight=wnorm
-            )
-            if not fit_intercept:
-                for g in ig:
-                    g[...] = 0.0
-            grads = cg + ig
-            lr = rule.rate(state.step_state, params_ref, grads) * state.rate_scale
-            rates.append(lr)
-            epoch_loss += value * wsum
-            epoch_weight += wsum
+            value = float(np.sum(values))
+            if self.freezing is not None:
+                value += self.freezing.frozen_sum
+            lr = scale(rule.rate(state.step_state, self.params, grads), state.rate_scale)
+            rates.append(self._reported_rate(lr))
+            loss_sum += value * wsum
+            weight_sum += wsum
+            if self.first_value is None:
+                self.first_value = value
             if not math.isfinite(value):
                 break
-            state.opt_state = opt.update(params_ref, grads, lr, state.opt_state)
+            state.opt_state = update.update(self.params, grads, lr, state.opt_state)
             state.t += 1
-            if average and state.t >= average:
-                _accumulate_average(state, params_ref)
-        epoch_loss = epoch_loss / epoch_weight if epoch_weight > 0 else math.inf
-        state.n_iter += 1
-
-        # -- divergence guard -------------------------------------------------
-        bad = not math.isfinite(epoch_loss) or any(
-            not np.isfinite(p).all() for p in params_ref
-        )
-        if guard == "halve":
-            limit = guard_threshold if guard_threshold is not None else math.inf
-            bad = bad or epoch_loss > limit
-            if judge_end and not bad:
-                end_loss = guard_loss_fn(state.coefs, state.intercepts)
-                bad = not math.isfinite(end_loss) or end_loss > limit
-        elif math.isfinite(state.best_loss):
-            bad = bad or epoch_loss > _DIVERGENCE_FACTOR * max(state.best_loss, 1e-12)
-        if bad:
-            if judge_end:
-                restore = start_params
-            else:
-                restore = accepted_params if guard == "halve" else best_params
-            for p, q in zip(params_ref, restore):
-                p[...] = q
-            state.opt_state = opt.init(params_ref)
-            if guard == "halve" and state.halvings < _MAX_HALVINGS:
-                state.rate_scale *= 0.5
-                state.halvings += 1
-                if verbose:
-                    print(f"Epoch {state.n_iter}: loss diverged, rate halved")
-                continue
-            diverged = True
-            state.n_iter -= 1
-            warnings.warn(
-                f"Training diverged at epoch {state.n_iter + 1} (loss "
-                f"{epoch_loss:.4g}); the best weights found were kept. The "
-                "learning rate is too large for this data: use the default "
-                "learning_rate='lipschitz' or a smaller value.",
-                ConvergenceWarning,
-            )
-            break
-
-        state.loss_curve.append(epoch_loss)
-        # (one rate per full-batch epoch: no numpy call for the mean)
+            if averaging is not None:
+                averaging.accumulate(state, self.params)
+        epoch_loss = loss_sum / weight_sum if weight_sum > 0 else math.inf
         mean_rate = (rates[0] if len(rates) == 1 else float(np.mean(rates))) if rates else math.nan
-        state.learning_rate_history.append(float(mean_rate))
-        if verbose:
-            print(
-                f"Epoch {state.n_iter}, loss = {epoch_loss:.8g}, "
-                f"learning rate = {state.learning_rate_history[-1]:.6g}"
-            )
-        # full batch: this epoch's loss was measured at the weights before its
-        # step, so those are the weights known to be acceptable (the step just
-        # taken is judged by the next epoch and undone if it diverged)
-        accepted_params = start_params if full_batch else _copy(params_ref)
+        return values, epoch_loss, mean_rate
 
-        # -- best iterate and stopping -----------------------------------------
-        if score_fn is not None:
-            score = score_fn(state.coefs, state.intercepts)
+    def _reported_rate(self, lr):
+        if self.freezing is not None and isinstance(lr, np.ndarray):
+            self.full_rate[self.freezing.active] = lr
+            return float(self.full_rate[self.kw["report"]])
+        return reported(lr, self.n_coefs, self.kw["report"])
+
+    # -- the divergence guard ----------------------------------------------------
+
+    def diverged(self, guard, epoch_loss, start):
+        """Judge the epoch; restore weights when it failed.  Returns 'ok',
+        'retry' (rate halved) or 'stop'."""
+        state = self.state
+        bad = not math.isfinite(epoch_loss) or any(not np.isfinite(p).all() for p in self.params)
+        if guard.halving:
+            bad = bad or guard.is_bad(epoch_loss, state)
+        elif not bad:
+            reference = min(self.call_best, math.inf if self.first_value is None else self.first_value)
+            bad = guard.is_bad(epoch_loss, reference)
+            if bad and not self.full:
+                # the epoch loss is a mean over moving weights: confirm on the
+                # objective at the weights reached against the best ones known
+                end = self.problem.objective(state.coefs, state.intercepts)
+                known = self.problem.objective(self.best[: self.n_coefs], self.best[self.n_coefs:])
+                bad = not math.isfinite(end) or guard.is_bad(end, known)
+        if not bad:
+            self.call_best = min(self.call_best, epoch_loss)
+            return "ok"
+        if guard.halving:
+            _restore(self.params, start if guard.end_loss_fn is not None else self.accepted)
+        elif self.freezing is not None:
+            _restore(self.params, [b[..., self.freezing.active] for b in self.best])
+        else:
+            _restore(self.params, self.best)
+        state.opt_state = self.kw["update"].init(self.params)
+        if guard.halving and state.halvings < guard.max_halvings:
+            state.rate_scale *= 0.5
+            state.halvings += 1
+            if self.kw["verbose"]:
+                print(f"Epoch {state.n_iter}: loss diverged, rate halved")
+            return "retry"
+        state.n_iter -= 1
+        guard.warn(state.n_iter + 1, epoch_loss)
+        return "stop"
+
+    # -- best iterate, stopping, freezing ----------------------------------------
+
+    def record(self, values, epoch_loss, start, stopping, validation):
+        """Best iterates and the stopping rule; True when the fit should stop."""
+        state = self.state
+        if validation is not None:
+            score = validation.score_fn(state.coefs, state.intercepts)
             state.validation_scores.append(score)
-            improved = score > state.best_score + tol
+            improved = score > state.best_score + stopping.tol
             if score > state.best_score:
                 state.best_score = score
-                best_params = _copy(params_ref)
+                self.best = _copy(self.params)
         else:
-            scale = 1.0 if absolute_tol else max(abs(state.best_loss), 1e-12)
-            improved = epoch_loss < state.best_loss - tol * scale
+            improved = stopping.improved(epoch_loss, state.best_loss)
         if epoch_loss < state.best_loss:
             state.best_loss = epoch_loss
-            if score_fn is None:
+            if validation is None and self.freezing is None:
                 # full batch: the loss was measured before this epoch's step
-                best_params = start_params if full_batch else _copy(params_ref)
-        state.no_improvement = 0 if improved else state.no_improvement + 1
-        if not incremental and state.no_improvement >= n_iter_no_change:
+                self.best = start if self.full else _copy(self.params)
+        stop = stopping.update(state, improved) and not self.kw["incremental"]
+        if self.freezing is not None:
+            keep = self.freezing.record(values, start, self.best)
+            if stop or not keep.any():
+                return True
+            if not keep.all():
+                self._drop_columns(keep)
+        return stop
+
+    def _drop_columns(self, keep):
+        state, kw = self.state, self.kw
+        self.params = [p[..., keep] for p in self.params]
+        state.coefs, state.intercepts = self.params[: self.n_coefs], self.params[self.n_coefs:]
+        self.problem = self.problem.restrict(keep)
+        kw["rule"].restrict(state.step_state, keep)
+        state.opt_state = kw["update"].restrict(state.opt_state, keep)
+
+    def _keep_start_if_worse(self):
+        """``monotone``: undo an incremental call that raised its chunk's objective."""
+        problem, n = self.problem, self.n_coefs
+        start = self.first_value if self.full else problem.objective(
+            self.call_start[:n], self.call_start[n:])
+        end = problem.objective(self.state.coefs, self.state.intercepts)
+        if not end <= start + 1e-12 * abs(start):
+            _restore(self.params, self.call_start)
+            self.state.opt_state = self.kw["update"].init(self.params)
+
+    def finish(self, stopped, diverged):
+        state, kw = self.state, self.kw
+        if self.call_start is not None and not diverged and self.first_value is not None:
+            self._keep_start_if_worse()
+        if not kw["incremental"]:
+            if self.freezing is not None:
+                # every column ends on its own best iterate, in the full arrays
+                _restore(self.full_params, self.best)
+                self.params = self.full_params
+                state.step_state.lipschitz = self.full_lipschitz
+                state.step_state.rate = self.full_rate
+                state.step_state.prev_params, state.step_state.prev_grads = [], []
+                state.opt_state = kw["update"].init(self.params)
+            elif (self.full or kw["validation"] is not None) and not diverged:
+                _restore(self.params, self.best)
+            if not stopped and not diverged and state.n_iter >= kw["max_iter"]:
+                warnings.warn(
+                    f"Maximum number of iterations ({kw['max_iter']}) reached before the "
+                    f"training loss stopped improving (tol={kw['stopping'].tol}); increase "
+                    "max_iter or tol.",
+                    ConvergenceWarning,
+                )
+        state.coefs = self.params[: self.n_coefs]
+        state.intercepts = self.params[self.n_coefs:]
+        return state
+
+
+def train(problem, state, *, rule, update, stopping, guard, max_iter=200, lipschitz_fn=None,
+          batch_size=None, shuffle=True, rng=None, validation=None, averaging=None,
+          freezing=None, incremental=False, monotone=False, verbose=0, report=0):
+    """Run epochs of gradient descent on ``problem`` until a stopping rule fires.
+
+    ``state`` (a :class:`TrainState`) is modified in place and returned; pass
+    the previous one to continue.  ``lipschitz_fn(coefs, intercepts)`` gives
+    the constant of the coming epoch (None: unchanged); ``incremental`` runs
+    exactly one epoch (``partial_fit``) without the convergence warning;
+    with ``monotone`` too, a call that leaves the objective on its data above
+    where it started is undone (stochastic or subgradient steps are not
+    descent steps); ``report`` is the column whose rate per-column rules
+    record.
+    """
+    kw = dict(batch_size=batch_size, shuffle=shuffle, freezing=freezing, rule=rule,
+              update=update, verbose=verbose, incremental=incremental, max_iter=max_iter,
+              stopping=stopping, validation=validation, report=report,
+              monotone=monotone)
+    if state.step_state is None:
+        L0 = lipschitz_fn(state.coefs, state.intercepts) if lipschitz_fn else None
+        state.step_state = rule.init(L0 if L0 is not None else float("nan"))
+    if state.opt_state is None:
+        state.opt_state = update.init(state.coefs + state.intercepts)
+    fit = _Fit(problem, state, kw)
+    stopped, diverged = incremental, False
+    for _ in range(1 if incremental else max(max_iter - state.n_iter, 0)):
+        # the constant of the first epoch was computed by rule.init
+        L = None if (state.n_iter == 0 or lipschitz_fn is None) else lipschitz_fn(
+            state.coefs, state.intercepts)
+        rule.new_epoch(state.step_state, L)
+        L_now = state.step_state.lipschitz if fit.freezing is None else fit.full_lipschitz
+        state.lipschitz = reported(L_now, fit.n_coefs, report)
+        judge_end = guard.halving and guard.end_loss_fn is not None
+        start = _copy(fit.params) if (fit.full or judge_end) else None
+        values, epoch_loss, mean_rate = fit.epoch(rule, update, rng, averaging)
+        state.n_iter += 1
+        verdict = fit.diverged(guard, epoch_loss, start)
+        if verdict == "retry":
+            continue
+        if verdict == "stop":
+            diverged = True
+            break
+        state.loss_curve.append(epoch_loss)
+        state.learning_rate_history.append(float(mean_rate))
+        if verbose:
+            print(f"Epoch {state.n_iter}, loss = {epoch_loss:.8g}, learning rate = {mean_rate:.6g}")
+        if guard.halving:
+            # full batch: this epoch's loss was measured before its step
+            fit.accepted = start if fit.full else _copy(fit.params)
+        if fit.record(values, epoch_loss, start, stopping, validation):
             stopped = True
             break
-
-    if not incremental:
-        keep_best = (full_batch or score_fn is not None) and not diverged
-        if keep_best:
-            for p, q in zip(params_ref, best_params):
-                p[...] = q
-        if not stopped and not diverged and state.n_iter >= max_iter:
-            warnings.warn(
-                f"Maximum number of iterations ({max_iter}) reached before the "
-                "training loss stopped improving (tol="
-                f"{tol}); increase max_iter or tol.",
-                ConvergenceWarning,
-            )
-    state.coefs = params_ref[:n_coefs]
-    state.intercepts = params_ref[n_coefs:]
-    return state
+    return fit.finish(stopped, diverged)

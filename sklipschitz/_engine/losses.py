@@ -145,6 +145,21 @@ class Loss:
             value = float(weight @ self.loss(y, raw))
         return value, _scale_by_weight(self.gradient(y, raw), weight)
 
+    def take(self, keep):
+        """The loss of the output columns ``keep`` (the same for every column here)."""
+        return self
+
+    def bind(self, y, sample_weight):
+        """This loss on fixed targets and weights, evaluated per output column.
+
+        Returns an object with ``columns(raw) -> (values, delta)``: the
+        weighted mean loss of every column and ``s_i/sum(s) d loss / d raw``
+        (what the column-wise full-batch loop needs), and ``take(keep)``,
+        the same on a subset of the columns.  Losses with per-sample
+        constants worth precomputing override it.
+        """
+        return _BoundColumns(self, y, sample_weight)
+
     def constant_raw(self, y, sample_weight):
         """The constant raw prediction minimising the weighted mean loss.
 
@@ -406,6 +421,13 @@ class SmoothBinaryQuantileLoss(Loss):
         dg = (2.0 / math.pi) / (1.0 + raw * raw)
         return (self._weights(y) * dg).astype(raw.dtype, copy=False)
 
+    def bind(self, y, sample_weight):
+        return _BoundSmoothBinaryQuantile(self, y, sample_weight)
+
+    def take(self, keep):
+        """The loss of the columns ``keep`` (one level per column)."""
+        return SmoothBinaryQuantileLoss(self.quantile[keep] if self.quantile.size > 1 else self.quantile)
+
     def constant_raw(self, y, sample_weight):
         # the loss is linear in g, so the best constant is at +-infinity;
         # start at the neutral score instead.
@@ -414,6 +436,62 @@ class SmoothBinaryQuantileLoss(Loss):
     def __repr__(self):
         q = self.quantile
         return f"SmoothBinaryQuantileLoss(quantile={q[0] if q.size == 1 else q})"
+
+
+class _BoundColumns:
+    """A separable loss on fixed targets and weights, per output column."""
+
+    def __init__(self, loss, y, sample_weight):
+        self.loss, self.y = loss, y
+        self.weight = (sample_weight / sample_weight.sum()).astype(y.dtype, copy=False)
+
+    def columns(self, raw):
+        values = self.weight @ self.loss.pointwise(self.y, raw)
+        delta = self.loss.gradient(self.y, raw) * self.weight[:, None]
+        return np.asarray(values, dtype=np.float64), delta
+
+    def take(self, keep):
+        part = type(self).__new__(type(self))
+        part.loss = self.loss.take(keep)
+        part.y, part.weight = self.y[:, keep], self.weight
+        return part
+
+
+class _BoundSmoothBinaryQuantile:
+    """:class:`SmoothBinaryQuantileLoss` on fixed targets and weights.
+
+    With ``g = (2/pi) arctan(raw)`` the loss of a sample is ``K + c g`` with
+    ``(K, c) = (1, -1)`` on a positive and ``(1-tau)/tau (1, 1)`` on a
+    negative target, so ``A = (2/pi) s_i c_ij / sum(s)`` and the column sums
+    of ``s_i K_ij / sum(s)`` are computed once; an evaluation then costs one
+    ``arctan`` and one reciprocal over the scores, written in place.
+    """
+
+    def __init__(self, loss, y, sample_weight):
+        pos = y > 0
+        s = np.asarray(sample_weight, dtype=np.float64) / float(np.sum(sample_weight))
+        neg = loss._neg_weight
+        self.K = np.sum(s[:, None] * np.where(pos, 1.0, neg), axis=0)
+        self.A = (np.where(pos, -1.0, neg) * s[:, None] * (2.0 / math.pi)).astype(y.dtype)
+        self._buf = np.empty(y.shape, dtype=y.dtype)
+
+    def columns(self, raw):
+        """Values and ``delta``; ``raw`` is left unchanged, ``delta`` is a
+        buffer overwritten by the next call."""
+        T = self._buf
+        np.arctan(raw, out=T)
+        np.multiply(T, self.A, out=T)
+        values = self.K + T.sum(axis=0, dtype=np.float64)
+        np.multiply(raw, raw, out=T)
+        np.add(T, 1.0, out=T)
+        np.divide(self.A, T, out=T)
+        return values, T
+
+    def take(self, keep):
+        part = type(self).__new__(type(self))
+        part.K, part.A = self.K[keep], self.A[:, keep]
+        part._buf = np.empty(part.A.shape, dtype=part.A.dtype)
+        return part
 
 
 REGRESSION_LOSSES = {

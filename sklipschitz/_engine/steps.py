@@ -1,11 +1,19 @@
 """Step-size rules as small objects with explicit state.
 
-A rule is asked for the learning rate of every optimisation step through
-``rate(state, params, grads)``, and told at the start of each epoch the
-current Lipschitz constant through ``new_epoch(state, lipschitz)``.  The
-state is a plain mutable object owned by the solver, so a rule keeps no
-hidden state and can be reused (``partial_fit`` carries the state between
-calls).
+A rule is told at the start of each epoch the current Lipschitz constant
+(``new_epoch(state, lipschitz)``) and asked for the learning rate of every
+optimisation step (``rate(state, params, grads)``).  The state is a plain
+object owned by the loop, so a rule keeps no hidden state and can be reused
+(``partial_fit`` carries the state between calls).
+
+A constant -- and so a rate -- comes in one of three shapes:
+
+* a float: one rate for every parameter;
+* an ndarray of shape ``(n_columns,)``: one rate per output column of a
+  linear model whose columns are independent problems (every parameter's
+  last axis is the column axis, so the rate broadcasts);
+* a list with one entry (float) per parameter, in the order
+  ``coefs + intercepts`` (a rate per layer of a network).
 
 Rules
 -----
@@ -17,7 +25,7 @@ Rules
 ``LocalStep``
     adaptive gradient descent without descent (Malitsky & Mishchenko, 2020):
     ``lr_k = min(sqrt(1 + theta) lr_{k-1}, ||x_k - x_{k-1}|| / (2 ||g_k - g_{k-1}||))``,
-    started at ``1 / L``.
+    started at ``1 / L``; with ``per_column`` every column runs its own copy.
 """
 
 from __future__ import annotations
@@ -28,13 +36,46 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
+def _as_constant(value):
+    """A constant in one of the three shapes (see the module docstring)."""
+    if isinstance(value, (list, tuple)):
+        return [float(v) for v in value]
+    arr = np.asarray(value, dtype=np.float64)
+    return float(arr) if arr.ndim == 0 else arr.copy()
+
+
+def invert(value):
+    """``1 / value`` for each of the three shapes."""
+    if isinstance(value, list):
+        return [1.0 / v for v in value]
+    return 1.0 / value
+
+
+def scale(rate, factor):
+    """``rate * factor`` for each of the three shapes."""
+    if factor == 1.0:
+        return rate
+    if isinstance(rate, list):
+        return [r * factor for r in rate]
+    return rate * factor
+
+
+def take_columns(value, keep):
+    """The entries of the kept columns of a per-column value (others unchanged)."""
+    if isinstance(value, np.ndarray) and value.ndim >= 1:
+        return value[..., keep]
+    return value
+
+
 @dataclass
 class StepState:
-    lipschitz: float = float("nan")
+    """What a rule carries between steps: its constant, its last rate, and
+    (AdGD) the previous point and gradient."""
+
+    lipschitz: object = float("nan")
     epoch: int = 0
-    rate: float = float("nan")
-    prev_rate: float = float("nan")
-    theta: float = float("inf")
+    rate: object = float("nan")
+    theta: object = float("inf")
     prev_params: list = field(default_factory=list)
     prev_grads: list = field(default_factory=list)
 
@@ -43,16 +84,23 @@ class StepRule:
     """Base class of step rules."""
 
     def init(self, lipschitz):
-        state = StepState(lipschitz=float(lipschitz))
-        return state
+        return StepState(lipschitz=_as_constant(lipschitz))
 
     def new_epoch(self, state, lipschitz=None):
         state.epoch += 1
         if lipschitz is not None:
-            state.lipschitz = float(lipschitz)
+            state.lipschitz = _as_constant(lipschitz)
 
     def rate(self, state, params, grads):
         raise NotImplementedError
+
+    def restrict(self, state, keep):
+        """Keep only the columns ``keep`` (a boolean mask) of a per-column state."""
+        state.lipschitz = take_columns(state.lipschitz, keep)
+        state.rate = take_columns(state.rate, keep)
+        state.theta = take_columns(state.theta, keep)
+        state.prev_params = [p[..., keep] for p in state.prev_params]
+        state.prev_grads = [g[..., keep] for g in state.prev_grads]
 
 
 class LipschitzStep(StepRule):
@@ -62,42 +110,94 @@ class LipschitzStep(StepRule):
         self.decay = decay
 
     def rate(self, state, params, grads):
-        lr = 1.0 / state.lipschitz
+        lr = invert(state.lipschitz)
         if self.decay:
-            lr /= math.sqrt(max(state.epoch, 1))
+            lr = scale(lr, 1.0 / math.sqrt(max(state.epoch, 1)))
         state.rate = lr
         return lr
 
 
 class ConstantStep(StepRule):
+    """The same user-given rate at every step (for every column)."""
+
     def __init__(self, learning_rate):
         self.learning_rate = float(learning_rate)
 
     def rate(self, state, params, grads):
-        state.rate = self.learning_rate
-        return self.learning_rate
+        L = state.lipschitz
+        lr = self.learning_rate
+        if isinstance(L, np.ndarray):
+            lr = np.full(L.shape, lr)
+        state.rate = lr
+        return lr
 
 
-def _sq_dist(a_list, b_list):
-    return sum(float(np.vdot(a - b, a - b)) for a, b in zip(a_list, b_list))
+def _sq_norms(arrays, per_column):
+    """Squared norm over a list of arrays: one number, or one per column."""
+    if not per_column:
+        return sum(float(np.vdot(a, a)) for a in arrays)
+    total = 0.0
+    for a in arrays:
+        total = total + (
+            a.astype(np.float64) ** 2 if a.ndim == 1
+            else np.einsum("ij,ij->j", a, a, dtype=np.float64)
+        )
+    return total
+
+
+def _diff_norms(new, old, per_column):
+    return np.sqrt(_sq_norms([a - b for a, b in zip(new, old)], per_column))
 
 
 class LocalStep(StepRule):
-    """AdGD (Malitsky & Mishchenko 2020) local curvature estimate, from ``1/L``."""
+    """AdGD (Malitsky & Mishchenko 2020) local curvature estimate, from ``1/L``.
+
+    With ``per_column`` the parameters are ``[W, b]`` of a linear model whose
+    columns are independent problems, and every column runs its own AdGD
+    (its distances and gradient differences involve only its own entries).
+    """
+
+    def __init__(self, per_column=False):
+        self.per_column = per_column
 
     def rate(self, state, params, grads):
         if not state.prev_params:
-            lr = 1.0 / state.lipschitz
+            lr = invert(state.lipschitz)
+            if self.per_column:
+                state.theta = np.full(np.shape(lr), np.inf)
+            state.prev_params = [np.array(p, copy=True) for p in params]
+            state.prev_grads = [np.array(g, copy=True) for g in grads]
         else:
-            dx = math.sqrt(_sq_dist(params, state.prev_params))
-            dg = math.sqrt(_sq_dist(grads, state.prev_grads))
-            growth = math.sqrt(1.0 + state.theta) * state.rate
-            local = dx / (2.0 * dg) if dg > 0 else math.inf
-            lr = min(growth, local)
-            if not math.isfinite(lr) or lr <= 0:
-                lr = state.rate
+            dx = _diff_norms(params, state.prev_params, self.per_column)
+            dg = _diff_norms(grads, state.prev_grads, self.per_column)
+            growth = np.sqrt(1.0 + state.theta) * state.rate
+            with np.errstate(divide="ignore", invalid="ignore"):
+                local = np.where(dg > 0, dx / (2.0 * dg), np.inf)
+            lr = np.minimum(growth, local)
+            lr = np.where(~np.isfinite(lr) | (lr <= 0), state.rate, lr)
             state.theta = lr / state.rate
-        state.prev_params = [p.copy() for p in params]
-        state.prev_grads = [g.copy() for g in grads]
+            if not self.per_column:
+                lr, state.theta = float(lr), float(state.theta)
+            for q, p in zip(state.prev_params, params):
+                q[...] = p
+            for q, g in zip(state.prev_grads, grads):
+                q[...] = g
         state.rate = lr
         return lr
+
+
+def make_rule(learning_rate, *, smooth=True, per_column=False, stochastic=False):
+    """The step rule of a ``learning_rate`` parameter value.
+
+    'paper': the published constant as a constant step; 'lipschitz': ``1/L``
+    (with the subgradient decay for a non-smooth loss); 'local': AdGD, which
+    needs full gradients (``stochastic`` fits fall back to 'lipschitz');
+    a float: that constant rate.
+    """
+    if isinstance(learning_rate, str):
+        if learning_rate == "paper":
+            return LipschitzStep(decay=False)
+        if learning_rate == "local" and not stochastic:
+            return LocalStep(per_column=per_column)
+        return LipschitzStep(decay=not smooth)
+    return ConstantStep(learning_rate)

@@ -3,13 +3,20 @@
 Each update is a small object with ``init(params) -> state`` and
 ``update(params, grads, lr, state) -> state``; the weights are changed in
 place and the state is explicit, so the loop owns it (``partial_fit``
-carries it between calls).
+carries it between calls).  ``lr`` has one of the shapes of
+:mod:`sklipschitz._engine.steps`: a float, a per-column array (broadcast
+along every parameter's last axis) or a list with one rate per parameter.
+Updates whose state is per column also implement ``restrict(state, keep)``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+
+def per_parameter(lr, n):
+    """The rate of each of ``n`` parameters."""
+    return lr if isinstance(lr, list) else [lr] * n
 
 
 class SGD:
@@ -19,8 +26,13 @@ class SGD:
         return None
 
     def update(self, params, grads, lr, state):
-        for p, g in zip(params, grads):
-            p -= lr * g
+        for p, g, r in zip(params, grads, per_parameter(lr, len(params))):
+            if isinstance(r, np.ndarray):
+                r = r.astype(p.dtype, copy=False)
+            p -= r * g
+        return state
+
+    def restrict(self, state, keep):
         return state
 
 
@@ -40,10 +52,10 @@ class Momentum:
     def update(self, params, grads, lr, state):
         state["t"] += 1
         corr = 1.0 - self.beta ** state["t"]
-        for p, g, v in zip(params, grads, state["v"]):
+        for p, g, v, r in zip(params, grads, state["v"], per_parameter(lr, len(params))):
             v *= self.beta
             v += (1.0 - self.beta) * g
-            p -= (lr / corr) * v
+            p -= (r / corr) * v
         return state
 
 
@@ -65,13 +77,53 @@ class Adam:
         t = state["t"]
         c1 = 1.0 - self.beta1**t
         c2 = 1.0 - self.beta2**t
-        for p, g, m, v in zip(params, grads, state["m"], state["v"]):
+        rates = per_parameter(lr, len(params))
+        for p, g, m, v, r in zip(params, grads, state["m"], state["v"], rates):
             m *= self.beta1
             m += (1.0 - self.beta1) * g
             v *= self.beta2
             v += (1.0 - self.beta2) * g * g
-            p -= lr * (m / c1) / (np.sqrt(v / c2) + self.epsilon)
+            p -= r * (m / c1) / (np.sqrt(v / c2) + self.epsilon)
         return state
 
 
-OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adam": Adam}
+class Nesterov:
+    """Nesterov's accelerated gradient with adaptive restart, per column.
+
+    The parameters ``[W, b]`` hold the extrapolated point ``y_k``; the update
+    takes the gradient step ``x_{k+1} = y_k - lr g(y_k)`` and extrapolates
+    ``y_{k+1} = x_{k+1} + (t_k - 1)/t_{k+1} (x_{k+1} - x_k)`` (FISTA momentum).
+    A column's momentum restarts whenever its gradient points along its last
+    move (``g(y_k)' (x_{k+1} - x_k) > 0``, O'Donoghue & Candes 2015), which
+    keeps the method robust on non-convex objectives.
+    """
+
+    def init(self, params):
+        n_cols = params[0].shape[-1]
+        return {"x": [np.array(p, copy=True) for p in params], "t": np.ones(n_cols)}
+
+    def update(self, params, grads, lr, state):
+        rates = per_parameter(lr, len(params))
+        x_old = state["x"]
+        x_new = [y - r * g for y, g, r in zip(params, grads, rates)]
+        inner = 0.0
+        for g, a, b in zip(grads, x_new, x_old):
+            d = np.asarray(a - b, dtype=np.float64)
+            g = np.asarray(g, dtype=np.float64)
+            inner = inner + (g * d if g.ndim == 1 else np.einsum("ij,ij->j", g, d))
+        t = np.where(inner > 0, 1.0, state["t"])
+        t_next = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
+        beta = (t - 1.0) / t_next
+        for p, a, b in zip(params, x_new, x_old):
+            p[...] = a + beta * (a - b)
+        state["x"] = x_new
+        state["t"] = t_next
+        return state
+
+    def restrict(self, state, keep):
+        return {"x": [p[..., keep] for p in state["x"]], "t": state["t"][keep]}
+
+
+UPDATES = {"sgd": SGD, "momentum": Momentum, "adam": Adam, "nesterov": Nesterov}
+# the name the estimators' ``optimizer`` parameter uses
+OPTIMIZERS = UPDATES

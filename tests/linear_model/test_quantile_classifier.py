@@ -13,11 +13,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklipschitz._engine.losses import SmoothBinaryQuantileLoss
-from sklipschitz._quantile_classifier import (
-    LipschitzQuantileClassifier,
+from sklipschitz import LipschitzQuantileClassifier
+from sklipschitz.linear_model._quantile_levels import (
     crossing_logit,
     level_factor,
     paper_level_factor,
@@ -37,59 +36,6 @@ def cancer():
 def cancer_fit(cancer):
     X, y = cancer
     return LipschitzQuantileClassifier().fit(X, y)
-
-
-# ----------------------------------------------------------------------------
-# scikit-learn compatibility
-# ----------------------------------------------------------------------------
-
-ADGD_REASON = (
-    "AdGD's step is a ratio of differences of consecutive iterates and gradients; "
-    "on this non-convex objective the 1e-16 rounding differences between a weighted "
-    "and a repeated sum grow to ~1e-5 over a few hundred epochs, above the check's "
-    "rtol=1e-7 (the deterministic 1/L rule passes the check)"
-)
-MINIBATCH_REASON = (
-    "mini-batch training shuffles the rows: weighting a sample is not the same random "
-    "sequence of steps as repeating it"
-)
-UNSCALED_REASON = (
-    "the check fits unscaled blobs (std 20, uncentred): the valid step 1/L is set by "
-    "the largest eigenvalue of the Gram matrix (~1e3) and moves the intercept too "
-    "slowly within max_iter=1000; the default 'local' rule passes"
-)
-LEVEL_REASON = (
-    "with quantile != 0.5 the label is predicted at that level (p > 1 - quantile), "
-    "not by the largest probability, by design"
-)
-
-ESTIMATORS = [
-    LipschitzQuantileClassifier(),
-    LipschitzQuantileClassifier(learning_rate="lipschitz", max_iter=100),
-    LipschitzQuantileClassifier(quantile=0.3, quantile_grid=[0.1, 0.5, 0.9]),
-    LipschitzQuantileClassifier(batch_size=16, random_state=0, max_iter=20),
-]
-
-
-def expected_failures(est):
-    failures = {}
-    minibatch = est.batch_size is not None
-    if est.learning_rate == "local" or minibatch:
-        reason = MINIBATCH_REASON if minibatch else ADGD_REASON
-        failures["check_sample_weight_equivalence_on_dense_data"] = reason
-        failures["check_sample_weight_equivalence_on_sparse_data"] = reason
-    if est.learning_rate == "lipschitz" or minibatch:
-        failures["check_class_weight_classifiers"] = UNSCALED_REASON
-    if est.quantile != 0.5:
-        failures["check_classifiers_train"] = LEVEL_REASON
-    return failures
-
-
-@parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failures)
-def test_sklearn_compatible(estimator, check):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        check(estimator)
 
 
 # ----------------------------------------------------------------------------
@@ -167,7 +113,7 @@ def test_paper_constant_reproduces_the_published_formula(cancer):
 
 def test_gradient_steps_at_one_over_L_never_increase_the_objective(cancer):
     X, y = cancer
-    est = LipschitzQuantileClassifier(learning_rate="lipschitz", solver="gd",
+    est = LipschitzQuantileClassifier(learning_rate="lipschitz", optimizer="sgd",
                                       max_iter=150, tol=0.0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -419,26 +365,44 @@ def test_sparse_input_matches_dense(cancer):
 
 
 @pytest.mark.parametrize("loader", [load_breast_cancer, load_iris])
-def test_fused_default_loop_matches_the_generic_loop(loader, monkeypatch):
-    # the default full-batch AdGD fit runs a loop fused for this loss; before
-    # any column can be frozen it is the iteration of the generic solver
-    from sklipschitz import _quantile_classifier as qc
+def test_column_problem_matches_the_network_problem(loader):
+    # the default full-batch fit evaluates the loss column-wise through its
+    # bound form; before any column is frozen it is the iteration of the
+    # same loop on the plain network objective
+    from sklipschitz._engine.loop import TrainState, train
+    from sklipschitz._engine.monitors import DivergenceStop, Stopping
+    from sklipschitz._engine.network import DenseNetwork
+    from sklipschitz._engine.problems import ColumnProblem, NetworkProblem
+    from sklipschitz._engine.steps import LocalStep
+    from sklipschitz._engine.updates import SGD
 
     X, y = loader(return_X_y=True)
     X = StandardScaler().fit_transform(X)
-    params = dict(quantile_grid=5, max_iter=40, n_iter_no_change=40)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fused = LipschitzQuantileClassifier(**params).fit(X, y)
-        monkeypatch.setattr(qc, "_FUSED", False)
-        generic = LipschitzQuantileClassifier(**params).fit(X, y)
-    assert fused.n_iter_ == generic.n_iter_ == 40
-    np.testing.assert_allclose(fused.loss_curve_, generic.loss_curve_, rtol=1e-10)
-    np.testing.assert_allclose(
-        fused.learning_rate_history_, generic.learning_rate_history_, rtol=1e-8
-    )
-    np.testing.assert_allclose(fused.quantile_coef_, generic.quantile_coef_, atol=1e-8)
-    assert fused.loss_ == pytest.approx(generic.loss_, rel=1e-10)
+    est = LipschitzQuantileClassifier(quantile_grid=5, max_iter=1).fit(X, y)
+    n_cols = est._coef_matrix.shape[1]
+    levels = np.tile(est.quantiles_, n_cols // len(est.quantiles_))
+    G = len(est.quantiles_)
+    Y = est._targets(np.searchsorted(est.classes_, y), G)
+    loss = SmoothBinaryQuantileLoss(levels)
+    sw = np.ones(len(y))
+    L = sbqc_curvature(levels) * 10.0
+    runs = []
+    for problem in (
+        ColumnProblem(loss, X, Y, sw, alpha=1e-4),
+        NetworkProblem(DenseNetwork((X.shape[1], n_cols)), loss, X, Y, sw, alpha=1e-4),
+    ):
+        rule = LocalStep(per_column=True)
+        state = TrainState(coefs=[np.zeros((X.shape[1], n_cols))], intercepts=[np.zeros(n_cols)])
+        state.step_state = rule.init(L)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            runs.append(train(problem, state, rule=rule, update=SGD(), max_iter=40,
+                              stopping=Stopping(0.0, 40), guard=DivergenceStop()))
+    a, b = runs
+    assert a.n_iter == b.n_iter == 40
+    np.testing.assert_allclose(a.loss_curve, b.loss_curve, rtol=1e-10)
+    np.testing.assert_allclose(a.learning_rate_history, b.learning_rate_history, rtol=1e-8)
+    np.testing.assert_allclose(a.coefs[0], b.coefs[0], atol=1e-8)
 
 
 def test_frozen_columns_keep_their_best_iterate(cancer):
@@ -495,7 +459,7 @@ def test_huge_constant_rate_stays_finite(cancer):
     X, y = cancer
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        est = LipschitzQuantileClassifier(learning_rate=1e8, solver="gd", max_iter=30,
+        est = LipschitzQuantileClassifier(learning_rate=1e8, optimizer="sgd", max_iter=30,
                                           quantile_grid=5).fit(X, y)
     assert np.all(np.isfinite(est.coef_))
     assert np.all(np.isfinite(est.predict_proba(X)))

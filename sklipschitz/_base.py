@@ -1,0 +1,131 @@
+"""What every estimator of the package shares: parameter constraints built
+from the engine's registries, input checks, the ``partial_fit`` first-call
+logic and the fitted attributes of a training run."""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from ._engine.losses import REGRESSION_LOSSES
+
+#: the learning-rate modes every estimator understands ('local' only where noted)
+RATE_MODES = {"lipschitz", "paper", "local"}
+
+
+def learning_rate_constraint(modes=RATE_MODES):
+    return [StrOptions(set(modes)), Interval(Real, 0, None, closed="neither")]
+
+
+#: constraints of the parameters the estimators share
+COMMON_CONSTRAINTS = {
+    "alpha": [Interval(Real, 0, None, closed="left")],
+    "fit_intercept": ["boolean"],
+    "learning_rate": learning_rate_constraint(),
+    "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+    "max_iter": [Interval(Integral, 1, None, closed="left")],
+    "tol": [Interval(Real, 0, None, closed="left")],
+    "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+    "shuffle": ["boolean"],
+    "random_state": ["random_state"],
+    "warm_start": ["boolean"],
+    "verbose": ["verbose"],
+}
+
+REGRESSION_LOSS_CONSTRAINT = [StrOptions(set(REGRESSION_LOSSES))]
+QUANTILE_CONSTRAINT = [Interval(Real, 0, 1, closed="neither")]
+
+
+def constraints(*names, **extra):
+    """The shared constraints of ``names``, plus ``extra``."""
+    out = {name: COMMON_CONSTRAINTS[name] for name in names}
+    out.update(extra)
+    return out
+
+
+class LipschitzEstimator(BaseEstimator):
+    """Base of the estimators: input checks and the fitted attributes."""
+
+    #: accepted dtypes of X (others are converted to the first)
+    _dtypes = [np.float64, np.float32]
+
+    def _validate_X(self, X, *, reset):
+        X = validate_data(self, X, reset=reset, accept_sparse=["csr", "csc"], dtype=self._dtypes)
+        return X.tocsr() if sp.issparse(X) else X
+
+    def _validate_X_y(self, X, y, *, reset, **kw):
+        X, y = validate_data(
+            self, X, y, reset=reset, accept_sparse=["csr", "csc"], dtype=self._dtypes, **kw
+        )
+        return (X.tocsr() if sp.issparse(X) else X), y
+
+    @staticmethod
+    def _check_weights(sample_weight, X, factor=None):
+        """Non-negative, finite weights in X's dtype, times ``factor`` (class
+        weights); at least one must be positive."""
+        sw = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
+        if not np.all(np.isfinite(sw)):
+            raise ValueError("sample_weight contains NaN or infinity.")
+        if factor is not None:
+            sw = sw * factor.astype(sw.dtype)
+        if sw.sum() <= 0:
+            raise ValueError(
+                "sample_weight sums to zero: at least one sample needs a positive weight."
+            )
+        return sw
+
+    def _linear_scores(self, X):
+        """``X W + b`` of a fitted linear model, one column per output."""
+        check_is_fitted(self, "_coef_matrix")
+        X = self._validate_X(X, reset=False)
+        return np.asarray(X @ self._coef_matrix + self._intercept_vector)
+
+    def _is_first_partial_call(self):
+        """True on the first ``partial_fit`` call (then the parameters are validated)."""
+        first = getattr(self, "_train_state", None) is None
+        if first:
+            self._validate_params()
+        return first
+
+    def _reset_training(self, keep_weights):
+        """Forget the training state of a previous fit (``fit`` starts anew)."""
+        self._train_state = None
+        if not keep_weights and hasattr(self, "_coef_matrix"):
+            del self._coef_matrix
+
+    def _set_fitted(self, state, loss_value):
+        """The attributes every fit sets, from a finished training state."""
+        self._train_state = state
+        self.n_iter_ = int(state.n_iter)
+        self.loss_curve_ = [float(v) for v in state.loss_curve]
+        self.learning_rate_history_ = [float(v) for v in state.learning_rate_history]
+        self.lipschitz_constant_ = float(state.lipschitz)
+        self.loss_ = float(loss_value)
+        if not math.isfinite(self.loss_):  # pragma: no cover - guarded by the loop
+            raise FloatingPointError("training produced a non-finite loss")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+def divergence_hint(learning_rate):
+    """What a user can do after a diverging fit with this ``learning_rate``."""
+    if not isinstance(learning_rate, str):
+        return (
+            f"The learning rate {learning_rate!r} is too large for this data: use the "
+            "default learning_rate='lipschitz' or a smaller value."
+        )
+    if learning_rate == "paper":
+        return (
+            "The published constant is not a valid step size for this data: use the "
+            "default learning_rate='lipschitz'."
+        )
+    return ""

@@ -1,0 +1,184 @@
+"""Small objects the loop consults after every epoch.
+
+* :class:`Stopping` -- the ``tol`` / ``n_iter_no_change`` rule on the
+  training loss (relative or absolute improvement);
+* :class:`DivergenceStop` and :class:`HalvingGuard` -- what an epoch that
+  blew up does (stop on the best weights with a warning, or roll back and
+  halve the rate);
+* :class:`Validation` -- early stopping on a held-out score;
+* :class:`Averaging` -- the Polyak-Ruppert mean of the iterates;
+* :class:`ColumnFreezing` -- a linear model whose columns are independent
+  problems: every column keeps its own best iterate, and a column that has
+  stopped improving leaves the computation (the active-column mask).
+
+Their state lives in :class:`~sklipschitz._engine.loop.TrainState`, so that
+``partial_fit`` can carry it between calls.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+#: the loss may grow by at most this factor over the reference loss before a
+#: fit counts as diverging (DivergenceStop)
+DIVERGENCE_FACTOR = 1e6
+#: the halving guard gives up after this many halvings of the rate
+MAX_HALVINGS = 30
+
+
+class Stopping:
+    """Stop after ``n_iter_no_change`` epochs that improve by less than ``tol``.
+
+    The improvement is relative to the best loss so far, or absolute with
+    ``absolute=True`` (scikit-learn's MLP convention).
+    """
+
+    def __init__(self, tol, n_iter_no_change, absolute=False):
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.absolute = absolute
+
+    def improved(self, value, best):
+        scale = 1.0 if self.absolute else max(abs(best), 1e-12)
+        return value < best - self.tol * scale
+
+    def update(self, state, improved):
+        """Record one epoch; True when the fit should stop."""
+        state.no_improvement = 0 if improved else state.no_improvement + 1
+        return state.no_improvement >= self.n_iter_no_change
+
+
+class DivergenceStop:
+    """An epoch whose loss is not finite, or exceeds ``factor`` times the
+    reference (the best loss of this call, or the loss at the weights the
+    call started from), restores the best weights and stops the fit with a
+    ``ConvergenceWarning``.  ``hint`` ends the warning (what the user can do).
+    """
+
+    halving = False
+
+    def __init__(self, factor=DIVERGENCE_FACTOR, hint=""):
+        self.factor = factor
+        self.hint = hint
+
+    def is_bad(self, epoch_loss, reference):
+        if not math.isfinite(epoch_loss):
+            return True
+        return math.isfinite(reference) and epoch_loss > self.factor * max(reference, 1e-12)
+
+    def warn(self, epoch, epoch_loss):
+        warnings.warn(
+            f"Training diverged at epoch {epoch} (loss {epoch_loss:.4g}); the best "
+            "weights found were kept." + (f" {self.hint}" if self.hint else ""),
+            ConvergenceWarning,
+        )
+
+
+class HalvingGuard:
+    """An epoch whose loss exceeds ``threshold`` (or is not finite) is undone
+    and the rate halved, at most ``max_halvings`` times.
+
+    With ``end_loss_fn(coefs, intercepts)`` the guard judges the full
+    training objective at the weights reached at the end of the epoch (the
+    mean of the mini-batch losses can hide a last step that blew the
+    weights up) and a rejected epoch is undone back to its start.
+    """
+
+    halving = True
+
+    def __init__(self, threshold=None, end_loss_fn=None, max_halvings=MAX_HALVINGS):
+        self.threshold = math.inf if threshold is None else threshold
+        self.end_loss_fn = end_loss_fn
+        self.max_halvings = max_halvings
+
+    def is_bad(self, epoch_loss, state):
+        if not math.isfinite(epoch_loss) or epoch_loss > self.threshold:
+            return True
+        if self.end_loss_fn is not None:
+            end = self.end_loss_fn(state.coefs, state.intercepts)
+            return not math.isfinite(end) or end > self.threshold
+        return False
+
+    def warn(self, epoch, epoch_loss):
+        warnings.warn(
+            f"Training diverged at epoch {epoch} (loss {epoch_loss:.4g}) after the "
+            f"rate was halved {self.max_halvings} times; the last accepted weights "
+            "were kept.",
+            ConvergenceWarning,
+        )
+
+
+class Validation:
+    """Early stopping: ``score_fn(coefs, intercepts)`` (higher is better)
+    decides the kept weights and the stopping rule."""
+
+    def __init__(self, score_fn):
+        self.score_fn = score_fn
+
+
+class Averaging:
+    """Keep the running mean of the weights over every step from step
+    ``start`` on (Polyak-Ruppert averaging) in ``state.average_params``.
+
+    With a constant step over a fixed cycle of mini-batches or chunks the
+    weights settle into a cycle around the optimum; their mean over the steps
+    converges to it.
+    """
+
+    def __init__(self, start=1):
+        self.start = int(start)
+
+    def accumulate(self, state, params):
+        if state.t < self.start:
+            return
+        if state.average_params is None:
+            state.average_params = [np.zeros_like(p) for p in params]
+            state.n_averaged = 0
+        state.n_averaged += 1
+        step = 1.0 / state.n_averaged
+        for a, p in zip(state.average_params, params):
+            a += step * (p - a)
+
+
+class ColumnFreezing:
+    """Per-column best iterates and the active-column mask (full batch only).
+
+    The epoch values are per column (measured at the weights before the
+    epoch's step).  Every column keeps the weights at its own lowest value;
+    a column whose value has not improved by ``tol`` (relative) for
+    ``n_iter_no_change`` epochs is frozen at its best iterate, and the loop
+    drops it from the products.
+    """
+
+    def __init__(self, tol, n_iter_no_change):
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+
+    def start(self, n_columns):
+        self.best = np.full(n_columns, np.inf)
+        self.no_improvement = np.zeros(n_columns, dtype=np.int64)
+        self.active = np.arange(n_columns)
+        self.frozen_sum = 0.0
+
+    def record(self, values, start_params, best_params):
+        """Update the best iterates; return the mask of columns to keep."""
+        active = self.active
+        bv = self.best[active]
+        with np.errstate(invalid="ignore"):
+            improved = np.isinf(bv) | (values < bv - self.tol * np.maximum(np.abs(bv), 1e-12))
+        lower = values < bv
+        if lower.any():
+            cols = active[lower]
+            self.best[cols] = values[lower]
+            for full, p in zip(best_params, start_params):
+                full[..., cols] = p[..., lower]
+        self.no_improvement[active] = np.where(improved, 0, self.no_improvement[active] + 1)
+        keep = self.no_improvement[active] < self.n_iter_no_change
+        if not keep.all():
+            self.frozen_sum += float(self.best[active[~keep]].sum())
+            self.active = active[keep]
+        return keep

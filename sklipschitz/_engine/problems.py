@@ -1,0 +1,107 @@
+"""What the loop minimises: an objective and its gradient on rows of the data.
+
+A problem answers ``evaluate(coefs, intercepts, rows)`` with the objective on
+the rows (``None``: all of them), the gradients of every parameter (in the
+order ``coefs + intercepts``) and the rows' weight sum.
+
+* :class:`NetworkProblem` -- any :class:`~sklipschitz._engine.network.DenseNetwork`
+  under any loss, on full batches or mini-batches; the value is a float.
+* :class:`ColumnProblem` -- a linear model whose output columns are
+  independent problems (a grid of quantile levels, one-vs-rest classes),
+  full batch; the value is one float per column, and ``restrict(keep)``
+  drops columns (the loop's active-column mask).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+
+class NetworkProblem:
+    """The weighted-mean loss of a network plus ``alpha/2 sum ||W||^2``."""
+
+    def __init__(self, network, loss, X, Y, sample_weight, *, alpha=0.0, fit_intercept=True):
+        self.network, self.loss = network, loss
+        self.X, self.Y, self.sample_weight = X, Y, sample_weight
+        self.alpha, self.fit_intercept = alpha, fit_intercept
+        self.n_samples = X.shape[0]
+        # equal weights (the default): no per-sample scaling in any batch
+        self.uniform = self.n_samples > 0 and bool(sample_weight.min() == sample_weight.max())
+        self._full = None  # (weight sum, normalised weights) of the whole data
+
+    def _normalized(self, sw):
+        wsum = float(sw.sum())
+        if wsum <= 0:
+            return wsum, None
+        if self.uniform:
+            return wsum, 1.0 / sw.shape[0]
+        return wsum, (sw / wsum).astype(self.X.dtype, copy=False)
+
+    def evaluate(self, coefs, intercepts, rows=None):
+        if rows is None:
+            # no indexing: X[:] would copy a sparse X every epoch
+            X, Y = self.X, self.Y
+            if self._full is None:
+                self._full = self._normalized(self.sample_weight)
+            wsum, wnorm = self._full
+        else:
+            X, Y = self.X[rows], self.Y[rows]
+            wsum, wnorm = self._normalized(self.sample_weight[rows])
+        if wsum <= 0:
+            return 0.0, None, 0.0
+        value, cg, ig, _ = self.network.objective_and_gradient(
+            X, Y, None, self.loss, self.alpha, coefs, intercepts, normalized_weight=wnorm
+        )
+        if not self.fit_intercept:
+            for g in ig:
+                g[...] = 0.0
+        return value, cg + ig, wsum
+
+    def objective(self, coefs, intercepts):
+        return self.network.objective(
+            self.X, self.Y, self.sample_weight, self.loss, self.alpha, coefs, intercepts
+        )
+
+
+class ColumnProblem:
+    """A linear model ``X W + b`` under a loss separable over output columns.
+
+    The value of :meth:`evaluate` is the objective of every column
+    (weighted-mean loss plus ``alpha/2 ||w_j||^2``).  The loss is bound to
+    the targets and weights once (:meth:`Loss.bind`), and the scores live in
+    a buffer reused across evaluations.
+    """
+
+    def __init__(self, loss, X, Y, sample_weight, *, alpha=0.0, fit_intercept=True, bound=None):
+        self.X, self.alpha, self.fit_intercept = X, alpha, fit_intercept
+        self.bound = loss.bind(Y, sample_weight) if bound is None else bound
+        self.n_samples = X.shape[0]
+        self.wsum = float(np.sum(sample_weight))
+        self._Z = np.empty((X.shape[0], Y.shape[1]), dtype=X.dtype)
+
+    def evaluate(self, coefs, intercepts, rows=None):
+        if rows is not None:
+            raise ValueError("a ColumnProblem is evaluated on the full batch only")
+        (W,), (b,) = coefs, intercepts
+        Z = self._Z
+        if sp.issparse(self.X):
+            Z[...] = self.X @ W
+        else:
+            np.matmul(self.X, W, out=Z)
+        np.add(Z, b, out=Z)
+        values, delta = self.bound.columns(Z)
+        gW = np.asarray(self.X.T @ delta)
+        gb = delta.sum(axis=0) if self.fit_intercept else np.zeros(W.shape[1], dtype=W.dtype)
+        if self.alpha:
+            values = values + 0.5 * self.alpha * np.einsum("ij,ij->j", W, W, dtype=np.float64)
+            gW += self.alpha * W
+        return values, [gW, gb], self.wsum
+
+    def restrict(self, keep):
+        part = type(self).__new__(type(self))
+        part.X, part.alpha, part.fit_intercept = self.X, self.alpha, self.fit_intercept
+        part.bound = self.bound.take(keep)
+        part.n_samples, part.wsum = self.n_samples, self.wsum
+        part._Z = np.empty((self.X.shape[0], int(np.count_nonzero(keep))), dtype=self.X.dtype)
+        return part

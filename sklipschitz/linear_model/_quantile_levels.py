@@ -1,0 +1,174 @@
+"""The levels of the quantile classifier: their constants, the grid, and
+from tau-curves to class probabilities."""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral
+
+import numpy as np
+from scipy.special import logit
+
+from .._engine import lipschitz as _lipschitz
+from .._engine.losses import SmoothBinaryQuantileLoss
+
+# ----------------------------------------------------------------------------
+# Constants
+# ----------------------------------------------------------------------------
+
+
+def level_factor(quantile):
+    """``max(1, (1 - tau)/tau)``: the largest class weight of the loss at ``tau``.
+
+    For ``y = +1`` the loss is ``1 - g`` and for ``y = -1`` it is
+    ``(1 - tau)/tau * (1 + g)`` with ``g = (2/pi) arctan(f)``, so
+    ``|d loss / d f| <= (2/pi) * level_factor(tau)``.
+    """
+    tau = np.asarray(quantile, dtype=np.float64)
+    return np.maximum(1.0, (1.0 - tau) / tau)
+
+
+def paper_level_factor(quantile):
+    """The published factor ``max(1, (1 - tau)/tau, tau/(tau - 1))``, literally.
+
+    For ``tau`` in (0, 1) the last term is negative, so the value always
+    equals :func:`level_factor`; it is kept as written for the 'paper' mode.
+    """
+    tau = np.asarray(quantile, dtype=np.float64)
+    return np.maximum(np.maximum(1.0, (1.0 - tau) / tau), tau / (tau - 1.0))
+
+
+def sbqc_lipschitz(quantile):
+    """``sup_f |d loss / d f| = (2/pi) * max(1, (1 - tau)/tau)`` per level
+    (the constant stated by :class:`SmoothBinaryQuantileLoss`)."""
+    c = SmoothBinaryQuantileLoss(quantile).lipschitz_per_output
+    return c.reshape(np.shape(quantile))
+
+
+def sbqc_curvature(quantile):
+    """``sup_f |d^2 loss / d f^2| = (2/pi)(3 sqrt(3)/8) * max(1, (1 - tau)/tau)``
+    per level (the constant stated by :class:`SmoothBinaryQuantileLoss`)."""
+    c = SmoothBinaryQuantileLoss(quantile).curvature_per_output
+    return c.reshape(np.shape(quantile))
+
+
+def column_constants(X, sw, column_levels, *, mode, fit_intercept, alpha, batch_size):
+    """Per-column constants ``L_j`` of the sBQC objective for a learning-rate mode."""
+    minibatch = batch_size is not None and batch_size < X.shape[0]
+    if mode == "paper":
+        factor = _lipschitz.paper_frobenius_factor(
+            X, fit_intercept=fit_intercept, batch_size=batch_size
+        )
+        L = (2.0 / math.pi) * paper_level_factor(column_levels) * factor
+        if alpha:
+            L = L + alpha * _lipschitz.paper_weight_bound(X, fit_intercept)
+        return L
+    if minibatch:
+        data = _lipschitz.max_row_sq_norm(X, fit_intercept)
+    else:
+        data = _lipschitz.gram_top_eigenvalue(X, sw, fit_intercept)
+    return sbqc_curvature(column_levels) * data + alpha
+
+
+# ----------------------------------------------------------------------------
+# The grid of levels
+# ----------------------------------------------------------------------------
+
+
+def default_grid(n_levels):
+    """The levels ``1/(m+1), ..., m/(m+1)``."""
+    return np.arange(1, n_levels + 1, dtype=np.float64) / (n_levels + 1)
+
+
+def fitted_levels(grid, quantile):
+    """The fitted levels (``grid`` plus ``quantile``) and the index of ``quantile``."""
+    if isinstance(grid, Integral) and not isinstance(grid, bool):
+        levels = default_grid(int(grid))
+    else:
+        try:
+            levels = np.asarray(grid, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(
+                "quantile_grid must be an integer >= 2 or an array of levels in (0, 1)."
+            ) from exc
+        if levels.ndim != 1 or levels.size < 2:
+            raise ValueError(
+                "quantile_grid must be an integer >= 2 or a 1-D array of at least "
+                f"2 levels; got shape {levels.shape}."
+            )
+        if not np.all(np.isfinite(levels)) or np.any(levels <= 0) or np.any(levels >= 1):
+            raise ValueError(
+                f"quantile_grid levels must lie strictly inside (0, 1); got {levels}."
+            )
+        if np.any(np.diff(levels) <= 0):
+            raise ValueError(f"quantile_grid must be strictly increasing; got {levels}.")
+    tau = float(quantile)
+    match = np.isclose(levels, tau, rtol=0.0, atol=1e-12)
+    if not match.any():
+        levels = np.sort(np.append(levels, tau))
+        match = np.isclose(levels, tau, rtol=0.0, atol=1e-12)
+    levels = np.where(match, tau, levels)
+    return levels, int(np.flatnonzero(match)[0])
+
+
+# ----------------------------------------------------------------------------
+# From tau-curves to probabilities
+# ----------------------------------------------------------------------------
+
+
+def rearrange(curves):
+    """Monotone rearrangement of ``tau -> f_tau(x)`` along the last axis.
+
+    Sorting the values of each curve (Chernozhukov, Fernandez-Val & Galichon,
+    2010) gives a non-crossing family with the same values; in particular the
+    number of levels at which ``f >= 0`` is unchanged.
+    """
+    return np.sort(curves, axis=-1)
+
+
+def crossing_logit(curves, quantiles):
+    """``logit(tau*)``: where the rearranged curves change sign.
+
+    Between levels, ``tau*`` is the zero of the piecewise-linear interpolant
+    of the points ``(logit(tau_j), f_j)``.  When the curve does not change
+    sign on the grid (``f >= 0`` at every level, or ``f < 0`` at every
+    level), the end segment is extended to its zero, at a distance ``e``
+    beyond the end level in ``logit`` units, and that distance is shrunk to
+    ``w e / (w + e)`` with ``w`` the width of the end cell: ``tau*`` moves
+    continuously and monotonically with ``f`` but stays within one more cell
+    of the grid, since the grid cannot resolve levels beyond it (with the
+    default grid 0.05, ..., 0.95 every ``p`` lies in (0.024, 0.976)).
+
+    Parameters
+    ----------
+    curves : ndarray of shape (..., n_levels)
+        Rearranged (non-decreasing) curves.
+    quantiles : ndarray of shape (n_levels,)
+        Increasing levels, at least two.
+
+    Returns
+    -------
+    ndarray of shape curves.shape[:-1]
+    """
+    F = np.asarray(curves, dtype=np.float64)
+    z = logit(np.asarray(quantiles, dtype=np.float64))
+    G = z.shape[0]
+    n_neg = np.sum(F < 0, axis=-1)
+    seg = np.clip(n_neg - 1, 0, G - 2)
+    f_lo = np.take_along_axis(F, seg[..., None], axis=-1)[..., 0]
+    f_hi = np.take_along_axis(F, seg[..., None] + 1, axis=-1)[..., 0]
+    z_lo, z_hi = z[seg], z[seg + 1]
+    den = f_hi - f_lo
+    with np.errstate(divide="ignore", invalid="ignore"):
+        zero = z_lo + (z_hi - z_lo) * (-f_lo) / den
+        # beyond the grid: distance past the end level, shrunk into one cell
+        below = n_neg == 0
+        above = n_neg == G
+        e_below = np.where(den > 0, z[0] - zero, np.inf)
+        e_above = np.where(den > 0, zero - z[-1], np.inf)
+        w_lo, w_hi = z[1] - z[0], z[-1] - z[-2]
+        shrink_lo = np.where(np.isinf(e_below), w_lo, w_lo * e_below / (w_lo + e_below))
+        shrink_hi = np.where(np.isinf(e_above), w_hi, w_hi * e_above / (w_hi + e_above))
+    zero = np.where(below, z[0] - shrink_lo, zero)
+    zero = np.where(above, z[-1] + shrink_hi, zero)
+    return zero

@@ -1,0 +1,420 @@
+"""LipschitzRegressor: linear regression trained at a learning rate computed from the data."""
+
+from __future__ import annotations
+
+import warnings
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import RegressorMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from .._base import (
+    QUANTILE_CONSTRAINT,
+    REGRESSION_LOSS_CONSTRAINT,
+    LipschitzEstimator,
+    constraints,
+    divergence_hint,
+)
+from .._engine.lipschitz import linear_constant
+from .._engine.loop import TrainState, train
+from .._engine.losses import get_regression_loss
+from .._engine.monitors import Averaging, DivergenceStop, Stopping
+from .._engine.network import DenseNetwork
+from .._engine.penalties import Tikhonov
+from .._engine.problems import NetworkProblem
+from .._engine.steps import make_rule
+from .._engine.updates import SGD
+
+
+class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
+    """Linear regression trained by gradient descent at the rate ``1/L``.
+
+    ``L`` is computed from the data, so there is no learning rate to tune.
+    The objective is the weighted mean loss plus an L2 penalty,
+
+    ``F(w, b) = sum_i s_i loss(y_i, x_i w + b) / sum_i s_i + alpha/2 ||w||^2
+    + ||G w||^2``
+
+    (the intercept is not penalised; ``G`` is the optional ``tikhonov``
+    matrix).  With ``loss='squared_error'`` the
+    loss is ``(y - r)^2 / 2``, so the solution equals
+    ``Ridge(alpha=alpha * sum(sample_weight))`` (``alpha * n_samples`` without
+    weights) and ``LinearRegression`` for ``alpha=0``.
+
+    Parameters
+    ----------
+    loss : {'squared_error', 'absolute_error', 'quantile', 'log_cosh'}, default='squared_error'
+        Pointwise loss. 'quantile' is the pinball loss at level ``quantile``;
+        'absolute_error' its median case (up to a factor 2).
+    quantile : float in (0, 1), default=0.5
+        Level of the pinball loss (used with ``loss='quantile'``).
+    alpha : float >= 0, default=0.0
+        Strength of the L2 penalty ``alpha/2 ||w||^2``.
+    fit_intercept : bool, default=True
+        Whether to fit an intercept (not penalised).
+    tikhonov : array-like of shape (n_rows, n_features) or None, default=None
+        Tikhonov matrix ``G`` of the penalty ``||G w||^2`` (per output). The
+        valid constant adds ``2 lambda_max(G'G)``, the smoothness constant of
+        the penalty; 'paper' mode adds the published ``2 K ||G'G||_F``
+        (LipschitzLR 6.3) with ``K`` the published estimate of ``||w||``
+        (half the sum of the column means plus the mean column maximum).
+        With the squared error the solution is the generalised ridge
+        ``(X'SX/sum(s) + alpha I + 2 G'G)^-1 X'Sy/sum(s)`` (centred data).
+        When ``alpha I + 2 G'G`` is positive definite the full-batch solver
+        works in the variables ``v = R w`` (``R'R = alpha I + 2 G'G``), where
+        the penalty is a plain L2 term (``X R^-1`` is formed densely);
+        otherwise the general loop takes the 1/L steps.
+    learning_rate : {'lipschitz', 'paper', 'local'} or float > 0, default='lipschitz'
+        - 'lipschitz': ``1/L`` with a mathematically valid ``L``: the
+          smoothness constant ``sup loss'' * lambda_max(X~' S X~) / sum(s) + alpha``
+          for smooth losses (squared, log-cosh), the Lipschitz constant
+          ``sup|loss'| * sum_i s_i ||x~_i|| / sum(s) + alpha`` for absolute and
+          pinball losses (with the subgradient schedule ``1/(L sqrt(t))``).
+          With ``batch_size=None`` the fit uses the exact full-batch solver:
+          gradient steps at exactly ``1/L`` in whitened coordinates,
+          accelerated, with smoothing continuation and an exact finish for
+          the piecewise-linear losses.
+        - 'paper': the published constants (LipschitzLR 5.1 for squared
+          error, LALR ``max(tau, 1-tau) ||[1, X]||_F / m`` for absolute and
+          pinball losses, ``|tanh(g(0) - ||y||)| ||[1, X]||_F / m`` for
+          log-cosh), reproduced exactly, with a constant step.  They are not
+          valid step sizes in general (see the package documentation).
+        - 'local': adaptive gradient descent (Malitsky & Mishchenko 2020)
+          started at ``1/L``.
+        - float: a constant learning rate.
+    solver : {'auto', 'exact', 'gd'}, default='auto'
+        Which training loop ``fit`` runs.
+
+        - 'exact': the exact full-batch solver (gradient steps at exactly
+          ``1/L`` in whitened coordinates, accelerated, with smoothing
+          continuation and an exact, certified finish for the
+          piecewise-linear losses).  Needs ``learning_rate='lipschitz'``,
+          ``batch_size=None`` and, with ``tikhonov``, a positive definite
+          ``alpha I + 2 G'G``.
+        - 'gd': the general gradient-descent loop (mini-batches, every
+          learning-rate mode, ``average``).
+        - 'auto': 'exact' when its conditions hold, else 'gd'.
+
+        ``partial_fit`` always runs the general loop.  The choice made is
+        stored in ``solver_``.
+    batch_size : int or None, default=None
+        Mini-batch size; None is full batch.
+    max_iter : int >= 1, default=1000
+        Maximum number of epochs (iterations of the full-batch solver).
+    tol : float >= 0, default=1e-6
+        Relative improvement of the training loss below which an epoch counts
+        as not improving.
+    n_iter_no_change : int >= 1, default=10
+        Number of epochs without improvement that stops training.
+    shuffle : bool, default=True
+        Shuffle the samples every epoch (mini-batch only).
+    random_state : int, RandomState instance or None, default=None
+        Seed of the shuffling.
+    warm_start : bool, default=False
+        Start from the previous solution.
+    average : bool or int >= 1, default=False
+        Mini-batch, ``partial_fit`` and the non-default rates only: report the
+        mean of the weights over the steps (from step ``average`` on when an
+        int; True is 1) instead of the last weights.  With a constant step
+        over a fixed cycle of chunks the weights settle into a cycle around
+        the optimum, and their mean converges to it.  The full-batch default
+        solver is exact and ignores it.
+    verbose : int, default=0
+        Print one line per epoch when positive.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,) or (n_outputs, n_features)
+    intercept_ : float or ndarray of shape (n_outputs,)
+    n_iter_ : int
+        Epochs (or full-batch iterations) run.
+    loss_ : float
+        Final value of the objective ``F`` on the data of the last call
+        (after ``partial_fit``: on the last chunk only).
+    loss_curve_ : list of float
+        Objective per epoch (mean of the mini-batch objectives).
+    learning_rate_history_ : list of float
+        Learning rate used per epoch.
+    solver_ : {'exact', 'gd'}
+        The training loop the last fit ran.
+    lipschitz_constant_ : float
+        The constant ``L`` (valid bound, or published formula for 'paper').
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklipschitz import LipschitzRegressor
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> reg = LipschitzRegressor(loss="quantile", quantile=0.9).fit(X, y)
+    >>> round(float((y <= reg.predict(X)).mean()), 1)
+    0.9
+    """
+
+    _parameter_constraints: dict = constraints(
+        "alpha", "fit_intercept", "learning_rate", "batch_size", "max_iter", "tol",
+        "n_iter_no_change", "shuffle", "random_state", "warm_start", "verbose",
+        loss=REGRESSION_LOSS_CONSTRAINT,
+        quantile=QUANTILE_CONSTRAINT,
+        tikhonov=["array-like", "sparse matrix", None],
+        solver=[StrOptions({"auto", "exact", "gd"})],
+        average=["boolean", Interval(Integral, 1, None, closed="left")],
+    )
+
+    def __init__(
+        self,
+        loss="squared_error",
+        *,
+        quantile=0.5,
+        alpha=0.0,
+        fit_intercept=True,
+        tikhonov=None,
+        learning_rate="lipschitz",
+        solver="auto",
+        batch_size=None,
+        max_iter=1000,
+        tol=1e-6,
+        n_iter_no_change=10,
+        shuffle=True,
+        random_state=None,
+        warm_start=False,
+        average=False,
+        verbose=0,
+    ):
+        self.loss = loss
+        self.quantile = quantile
+        self.alpha = alpha
+        self.fit_intercept = fit_intercept
+        self.tikhonov = tikhonov
+        self.learning_rate = learning_rate
+        self.solver = solver
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.average = average
+        self.verbose = verbose
+
+    # -- parameters -> problem ---------------------------------------------------
+
+    def _validate(self, X, y, sample_weight, reset):
+        X, y = self._validate_X_y(X, y, reset=reset, multi_output=True, y_numeric=True)
+        y = np.asarray(y, dtype=X.dtype)
+        if not np.all(np.isfinite(y)):
+            raise ValueError("y contains NaN or infinity.")
+        Y = y.reshape(-1, 1) if y.ndim == 1 else y
+        return X, y, Y, self._check_weights(sample_weight, X)
+
+    def _choose_solver(self, root):
+        """'exact' or 'gd' for ``fit``; ``root`` is Tikhonov's whitening root."""
+        reasons = []
+        if not (isinstance(self.learning_rate, str) and self.learning_rate == "lipschitz"):
+            reasons.append(f"learning_rate='lipschitz' (got {self.learning_rate!r})")
+        if self.batch_size is not None:
+            reasons.append(f"batch_size=None (got {self.batch_size!r})")
+        if self._penalty is not None and root is None:
+            reasons.append("a positive definite alpha*I + 2*tikhonov'tikhonov")
+        if self.solver == "auto":
+            return "gd" if reasons else "exact"
+        if self.solver == "exact" and reasons:
+            raise ValueError(
+                "solver='exact' (the exact full-batch solver) needs " + " and ".join(reasons)
+                + "; use solver='gd' or solver='auto'."
+            )
+        return self.solver
+
+    def _init_params(self, n_features, loss, Y, sw, dtype):
+        n_outputs = Y.shape[1]
+        reuse = (
+            self.warm_start
+            and hasattr(self, "_coef_matrix")
+            and self._coef_matrix.shape == (n_features, n_outputs)
+        )
+        if reuse:
+            return (self._coef_matrix.astype(dtype, copy=True),
+                    self._intercept_vector.astype(dtype, copy=True))
+        W = np.zeros((n_features, n_outputs), dtype=dtype)
+        if self.fit_intercept:
+            b = np.asarray(loss.constant_raw(Y, sw), dtype=dtype).reshape(n_outputs)
+        else:
+            b = np.zeros(n_outputs, dtype=dtype)
+        return W, b
+
+    def _network(self, n_features, n_outputs):
+        P = None if self._penalty is None else self._penalty.matrix
+        return DenseNetwork((n_features, n_outputs), penalty_matrix=P)
+
+    def _constant(self, loss, X, Y, sw):
+        mode = self.learning_rate if isinstance(self.learning_rate, str) else "lipschitz"
+        return linear_constant(
+            loss, X, Y, sw, mode=mode, fit_intercept=self.fit_intercept, alpha=self.alpha,
+            batch_size=self.batch_size, penalty=self._penalty,
+        )
+
+    # -- problem -> solver -------------------------------------------------------
+
+    def _fit_gd(self, X, Y, sw, loss, *, incremental):
+        problem = NetworkProblem(
+            self._network(X.shape[1], Y.shape[1]), loss, X, Y, sw,
+            alpha=self.alpha, fit_intercept=self.fit_intercept,
+        )
+        L = self._constant(loss, X, Y, sw)
+        state = getattr(self, "_train_state", None) if incremental else None
+        lipschitz_fn = None
+        if state is None:
+            W, b = self._init_params(X.shape[1], loss, Y, sw, X.dtype)
+            self._step_rule = make_rule(self.learning_rate, smooth=loss.smooth)
+            state = TrainState(coefs=[W], intercepts=[b])
+            state.step_state = self._step_rule.init(L)
+            state.lipschitz = L
+        else:
+            # a running maximum keeps the constant valid for every chunk seen
+            L_run = max(state.lipschitz, L)
+            lipschitz_fn = lambda c, i: L_run  # noqa: E731
+        # a full-batch step at the valid 1/L of a smooth loss cannot go up
+        full = self.batch_size is None or self.batch_size >= X.shape[0]
+        descent = self.learning_rate == "lipschitz" and loss.smooth and full
+        return train(
+            problem, state, rule=self._step_rule, update=SGD(), lipschitz_fn=lipschitz_fn,
+            monotone=not descent,
+            stopping=Stopping(self.tol, self.n_iter_no_change),
+            guard=DivergenceStop(hint=divergence_hint(self.learning_rate)),
+            averaging=Averaging(int(self.average)) if self.average else None,
+            max_iter=self.max_iter, batch_size=self.batch_size, shuffle=self.shuffle,
+            rng=self._rng, incremental=incremental, verbose=self.verbose,
+        )
+
+    def _fit_exact(self, X, Y, sw, loss, root):
+        from .._exact import solve_linear
+
+        W0, b0 = self._init_params(X.shape[1], loss, Y, sw, X.dtype)
+        coef_init = W0 if self.warm_start else None
+        if root is None:
+            design, alpha, back = X, self.alpha, None
+        else:  # Tikhonov: solve for v = R w with a plain L2 penalty, exactly
+            back = root.astype(X.dtype)
+            design, alpha = np.asarray(X @ back), 1.0
+            if coef_init is not None:
+                coef_init = np.linalg.solve(back, coef_init)
+        sol = solve_linear(
+            design, Y, loss, sw, alpha=alpha, fit_intercept=self.fit_intercept,
+            coef_init=coef_init, intercept_init=b0 if self.warm_start else None,
+            max_iter=self.max_iter, verbose=self.verbose,
+        )
+        if not sol.converged:
+            warnings.warn(
+                f"The full-batch solver did not converge in {self.max_iter} iterations; "
+                "increase max_iter.",
+                ConvergenceWarning,
+            )
+        W = np.asarray(sol.coef if back is None else back @ sol.coef, dtype=X.dtype)
+        b = np.asarray(sol.intercept, dtype=X.dtype).reshape(-1)
+        self._step_rule = make_rule("lipschitz", smooth=loss.smooth)
+        L = self._constant(loss, X, Y, sw)
+        state = TrainState(coefs=[W], intercepts=[b], n_iter=int(sol.n_iter), lipschitz=L)
+        state.step_state = self._step_rule.init(L)
+        state.loss_curve = list(sol.loss_curve)
+        state.learning_rate_history = list(sol.learning_rate_history)
+        return state
+
+    # -- solver -> attributes ----------------------------------------------------
+
+    def _finish(self, X, Y, sw, loss, state):
+        W, b = state.coefs[0], state.intercepts[0]
+        if self.average and state.average_params is not None:
+            W, b = state.average_params
+        self._coef_matrix, self._intercept_vector = W, b
+        self.coef_ = W[:, 0].copy() if self._y_ndim == 1 else W.T.copy()
+        self.intercept_ = float(b[0]) if self._y_ndim == 1 else b.copy()
+        network = self._network(X.shape[1], Y.shape[1])
+        self._set_fitted(state, network.objective(X, Y, sw, loss, self.alpha, [W], [b]))
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; integer weights are equivalent to
+            repeating samples.
+
+        Returns
+        -------
+        self
+        """
+        X, y, Y, sw = self._validate(X, y, sample_weight, reset=True)
+        self._rng = check_random_state(self.random_state)
+        self._reset_training(keep_weights=self.warm_start)
+        self._y_ndim = y.ndim
+        loss = get_regression_loss(self.loss, self.quantile)
+        self._penalty = None if self.tikhonov is None else Tikhonov(self.tikhonov, X.shape[1])
+        root = None if self._penalty is None else self._penalty.whitening_root(self.alpha)
+        self.solver_ = self._choose_solver(root)
+        if self.solver_ == "exact":
+            state = self._fit_exact(X, Y, sw, loss, root)
+        else:
+            state = self._fit_gd(X, Y, sw, loss, incremental=False)
+        self._finish(X, Y, sw, loss, state)
+        return self
+
+    def partial_fit(self, X, y, sample_weight=None):
+        """Run one epoch on the given chunk (mini-batches of ``batch_size``).
+
+        The constant is a running maximum over the chunks seen, so every
+        step stays valid for the data it is taken on.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self
+        """
+        first = self._is_first_partial_call()
+        X, y, Y, sw = self._validate(X, y, sample_weight, reset=first)
+        if first:
+            self._rng = check_random_state(self.random_state)
+            self._y_ndim = y.ndim
+            self._penalty = None if self.tikhonov is None else Tikhonov(self.tikhonov, X.shape[1])
+        elif Y.shape[1] != self._coef_matrix.shape[1]:
+            raise ValueError(
+                f"y has {Y.shape[1]} outputs, but the model was fitted with "
+                f"{self._coef_matrix.shape[1]}."
+            )
+        loss = get_regression_loss(self.loss, self.quantile)
+        state = self._fit_gd(X, Y, sw, loss, incremental=True)
+        self.solver_ = "gd"
+        self._finish(X, Y, sw, loss, state)
+        return self
+
+    def predict(self, X):
+        """Predict with the linear model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        """
+        raw = self._linear_scores(X)
+        return raw[:, 0] if self._y_ndim == 1 else raw
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags

@@ -39,6 +39,7 @@ from .._engine.lipschitz import gram_top_eigenvalue
 from .._engine.losses import log_cosh, weighted_quantile
 from . import logcosh, pinball, squared
 from .result import sum_curves
+from .vertex import lp_vertex
 
 __all__ = ["solve"]
 
@@ -291,9 +292,6 @@ def _lp_finish(prob, y, tau, w, b, verbose):
 def _reduced_lp(prob, y, tau, K, out, pos):
     """The dual LP of the kept rows plus two glob rows; the primal from its
     marginals, polished to the vertex it interpolates."""
-    from scipy.optimize import linprog
-    from scipy.sparse.linalg import spsolve
-
     sn = prob.sn
     rows = [prob.X[K]]
     ys, ws = [y[K]], [sn[K]]
@@ -307,20 +305,4 @@ def _reduced_lp(prob, y, tau, K, out, pos):
     A = sp.vstack(rows).tocsr()
     if prob.fit_intercept:
         A = sp.hstack([A, np.ones((A.shape[0], 1))]).tocsr()
-    yr, wr = np.concatenate(ys), np.concatenate(ws)
-    m, p = A.shape
-    f = m / wr.sum()
-    yscale = np.abs(yr).max(initial=0.0) + 1e-300
-    res = linprog(-yr / yscale, A_eq=A.T.tocsr(), b_eq=np.zeros(p),
-                  bounds=np.column_stack([f * wr * (tau - 1.0), f * wr * tau]), method="highs")
-    if res.status != 0:
-        return None
-    beta = -np.asarray(res.eqlin.marginals) * yscale
-    dual = res.x / (f * wr)
-    inner = np.flatnonzero((dual > tau - 1.0 + 1e-9) & (dual < tau - 1e-9))
-    if inner.size == p:
-        with np.errstate(all="ignore"):
-            exact = np.atleast_1d(spsolve(A[inner].tocsc(), yr[inner]))
-        if np.all(np.isfinite(exact)):
-            beta = exact
-    return beta
+    return lp_vertex(A, np.concatenate(ys), np.concatenate(ws), tau)

@@ -57,9 +57,13 @@ _SOLVERS = (
 )
 
 #: sparse designs with at least this many columns take the route of
-#: :mod:`.wide`: the dense Gram matrix costs ``8 d^2`` bytes (80 MB at
-#: d = 3,200) and its eigendecomposition ``O(d^3)`` time (seconds at
-#: d = 3,000), while the iterative route costs passes over the non-zeros.
+#: :mod:`.wide`.  Below it the whitened route forms the dense Gram matrix
+#: (``8 d^2`` bytes: 72 MB at d = 3,000) and its eigendecomposition
+#: (``O(d^3)``: seconds at d = 1,000-3,000) but solves every loss and
+#: penalty exactly; above it memory and time must follow the non-zeros.
+#: The wide route is certified for squared error and, with ``alpha = 0``,
+#: for the pinball loss, but only approximate for the penalised pinball
+#: loss, hence the fairly high threshold.
 WIDE_SPARSE_MIN_FEATURES = 3000
 
 # narrow designs (fewer columns) run with one BLAS thread: their products

@@ -776,7 +776,7 @@ class SBAFRandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
 
     Attributes
     ----------
-    weights_ : ndarray of shape (n_features_in_ + 1, n_components)
+    weights_ : ndarray of shape (`n_features_in_` + 1, n_components)
         The drawn weights; the last row multiplies the bias input 1.
     scale_ : float
         The weight standard deviation used.
@@ -785,7 +785,7 @@ class SBAFRandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         (1.0 when ``normalize=False``).
     n_features_in_ : int
         Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Only when ``X`` has string feature names.
 
     See Also

@@ -74,8 +74,23 @@ def _skip_scikit_learn_members(app, what, name, obj, skip, options):
     return None
 
 
+RESULTS_TITLE = "# Results\n\n"
+
+
+def _title_results_page(app, docname, source):
+    """Give ``results/compare.md`` a title.
+
+    The page is written by ``sklipschitz compare --out docs/results`` and
+    starts with the command line, not a heading; the title is added here so
+    that rewriting the page keeps it.
+    """
+    if docname == "results/compare" and not source[0].lstrip().startswith("#"):
+        source[0] = RESULTS_TITLE + source[0]
+
+
 def setup(app):
     app.connect("autodoc-skip-member", _skip_scikit_learn_members)
+    app.connect("source-read", _title_results_page)
 
 
 # -- Markdown pages (the user guide) ---------------------------------------

@@ -22,7 +22,7 @@ import warnings
 
 import numpy as np
 
-from sklipschitz._linear_solver import solve_linear
+from sklipschitz._exact import solve_linear
 from sklipschitz._engine.losses import PinballLoss
 
 

@@ -133,8 +133,8 @@ from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.extmath import row_norms, safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted, validate_data
-from threadpoolctl import ThreadpoolController
 
+from ._threads import single_blas_thread
 
 __all__ = ["sbaf_kernel", "SBAFKernel", "SBAFRandomFeatures"]
 
@@ -155,21 +155,6 @@ _BLOCK_BYTES = 1 << 21
 _K_MAX_RAW = 1e150
 _SHIFT_MAX = 600.0
 _MIN_RELATIVE_VARIANCE = 1e-20
-_BLAS = None
-
-
-def _single_threaded_blas():
-    """Context limiting BLAS to one thread.
-
-    The Gram matrix is built from many small matrix products (one per row
-    block and per quadrature group); a multi-threaded BLAS spends more time
-    synchronising its threads on those than computing, badly so on a busy
-    machine.
-    """
-    global _BLAS
-    if _BLAS is None:
-        _BLAS = ThreadpoolController()
-    return _BLAS.limit(limits=1, user_api="blas")
 
 _KERNEL_CONSTRAINTS = {
     "k": [Interval(Real, 0, None, closed="neither")],
@@ -474,7 +459,8 @@ def _warn_unscaled(who, r_max, detail, stacklevel):
 
 
 def _sbaf_kernel(X, Y, **kwargs):
-    with _single_threaded_blas():
+    # one BLAS thread: the Gram matrix is built from many small products
+    with single_blas_thread():
         return _sbaf_kernel_impl(X, Y, **kwargs)
 
 

@@ -20,9 +20,10 @@ MINIBATCH_REASON = (
     "sequence of steps as repeating it"
 )
 UNSCALED_REASON = (
-    "the check fits unscaled blobs (std 20, uncentred): the valid step 1/L is set by "
-    "the largest eigenvalue of the Gram matrix (~1e3) and moves the intercept too "
-    "slowly within max_iter=1000; the default 'local' rule passes"
+    "the check fits unscaled blobs (std 20, uncentred): mini-batch epochs work on X as "
+    "given (full-batch fits centre and scale the features), and the valid step for any "
+    "mini-batch, set by the largest squared row norm (~1e3), moves the intercept too "
+    "slowly within max_iter"
 )
 LEVEL_REASON = (
     "with quantile != 0.5 the label is predicted at that level (p > 1 - quantile), "
@@ -59,7 +60,7 @@ def _classifier_failures(est):
         reason = MINIBATCH_REASON if minibatch else ADGD_REASON
         failures["check_sample_weight_equivalence_on_dense_data"] = reason
         failures["check_sample_weight_equivalence_on_sparse_data"] = reason
-    if est.learning_rate == "lipschitz" or minibatch:
+    if minibatch:
         failures["check_class_weight_classifiers"] = UNSCALED_REASON
     if est.quantile != 0.5:
         failures["check_classifiers_train"] = LEVEL_REASON

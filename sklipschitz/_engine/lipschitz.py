@@ -34,7 +34,7 @@ from scipy.sparse.linalg import LinearOperator, eigsh
 
 # Above this many columns the top eigenvalue comes from Lanczos iterations
 # instead of the dense Gram matrix.
-_DENSE_GRAM_MAX_FEATURES = 2000
+DENSE_GRAM_MAX_FEATURES = 2000
 # Lanczos returns a Ritz value from below; this relative margin (far above
 # the solver tolerance used) keeps the bound on the safe side.
 _LANCZOS_SAFETY = 1.0 + 1e-3
@@ -81,7 +81,7 @@ def gram_top_eigenvalue(X, sample_weight, fit_intercept):
     implicit operator with a 0.1% safety margin.
     """
     n_features = X.shape[1] + int(fit_intercept)
-    if n_features <= _DENSE_GRAM_MAX_FEATURES:
+    if n_features <= DENSE_GRAM_MAX_FEATURES:
         G = _weighted_gram(X, sample_weight, fit_intercept)
         return float(max(np.linalg.eigvalsh(G)[-1], 0.0))
     sw = np.asarray(sample_weight, dtype=np.float64)
@@ -99,6 +99,45 @@ def gram_top_eigenvalue(X, sample_weight, fit_intercept):
     op = LinearOperator((n_features, n_features), matvec=matvec, dtype=np.float64)
     top = eigsh(op, k=1, which="LA", tol=1e-6, return_eigenvectors=False)[0]
     return float(max(top, 0.0)) * _LANCZOS_SAFETY
+
+
+def column_moments(X, sample_weight):
+    """Weighted column means and standard deviations (float64)."""
+    sw = np.asarray(sample_weight, dtype=np.float64)
+    total = sw.sum()
+    if sp.issparse(X):
+        Xs = sp.csr_matrix(X, dtype=np.float64)
+        mean = np.asarray(Xs.T @ sw).ravel() / total
+        second = np.asarray(Xs.multiply(Xs).T @ sw).ravel() / total
+    else:
+        Xd = np.asarray(X, dtype=np.float64)
+        mean = Xd.T @ sw / total
+        second = (Xd * Xd).T @ sw / total
+    return mean, np.sqrt(np.maximum(second - mean * mean, 0.0))
+
+
+def preconditioned_gram_top_eigenvalue(X, sample_weight, offset, scale, fit_intercept):
+    """``lambda_max(Z~' S Z~) / sum(s)`` of the design ``Z = (X - offset) / scale``
+    (``Z~`` with a column of ones when fitting an intercept), without forming ``Z``.
+
+    With ``offset`` the weighted column means, the centred columns are
+    orthogonal to the intercept's column, whose eigenvalue is 1.
+    """
+    G = _weighted_gram(X, sample_weight, True)
+    d = G.shape[0] - 1
+    mean = G[:d, d]
+    o = np.zeros(d) if offset is None else np.asarray(offset, dtype=np.float64)
+    # (X - o)' S (X - o) / sum(s), and (X - o)' s / sum(s)
+    C = G[:d, :d] - np.outer(mean, o) - np.outer(o, mean) + np.outer(o, o)
+    col = mean - o
+    inv = 1.0 / np.asarray(scale, dtype=np.float64)
+    C = C * inv[:, None] * inv[None, :]
+    col = col * inv
+    if fit_intercept:
+        full = np.empty((d + 1, d + 1))
+        full[:d, :d], full[:d, d], full[d, :d], full[d, d] = C, col, col, 1.0
+        C = full
+    return float(max(np.linalg.eigvalsh(C)[-1], 0.0))
 
 
 def mean_row_norm(X, sample_weight, fit_intercept):

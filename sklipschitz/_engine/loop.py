@@ -197,7 +197,8 @@ class _Fit:
                 self.best = start if self.full else _copy(self.params)
         stop = stopping.update(state, improved) and not self.kw["incremental"]
         if self.freezing is not None:
-            keep = self.freezing.record(values, start, self.best)
+            keep = self.freezing.record(values, start, self.best,
+                                        getattr(self.problem, "scores", None))
             if stop or not keep.any():
                 return True
             if not keep.all():

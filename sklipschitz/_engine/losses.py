@@ -53,12 +53,29 @@ def weighted_quantile(y, sample_weight, q):
         y = y[:, None]
     out = np.empty(y.shape[1], dtype=y.dtype)
     total = sample_weight.sum()
+    equal = sample_weight.size > 0 and bool(np.all(sample_weight == sample_weight[0]))
     for j in range(y.shape[1]):
+        if equal:
+            # equal weights: the position does not depend on the order, and
+            # a partial sort finds the value at it
+            cum = np.cumsum(sample_weight)
+            idx = min(int(np.searchsorted(cum, q * total - 1e-12 * total)), len(cum) - 1)
+            out[j] = np.partition(y[:, j], idx)[idx]
+            continue
         order = np.argsort(y[:, j], kind="stable")
         cum = np.cumsum(sample_weight[order])
         idx = np.searchsorted(cum, q * total - 1e-12 * total)
         out[j] = y[order[min(idx, len(order) - 1)], j]
     return out
+
+
+def log_cosh(r):
+    """``log(cosh(r))`` elementwise, without overflow for large ``|r|``.
+
+    ``log cosh(a) = a + log1p(exp(-2a)) - log 2`` for ``a = |r|``.
+    """
+    a = np.abs(r)
+    return a + np.log1p(np.exp(-2.0 * a)) - math.log(2.0)
 
 
 def _weighted_mean(y, sample_weight):
@@ -253,9 +270,7 @@ class LogCosh(Loss):
     curvature = 1.0
 
     def pointwise(self, y, raw):
-        a = np.abs(raw - y)
-        # log cosh(a) = a + log1p(exp(-2a)) - log 2, stable for large |a|
-        return a + np.log1p(np.exp(-2.0 * a)) - math.log(2.0)
+        return log_cosh(raw - y)
 
     def gradient(self, y, raw):
         return np.tanh(raw - y)

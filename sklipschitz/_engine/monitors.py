@@ -149,23 +149,42 @@ class ColumnFreezing:
 
     The epoch values are per column (measured at the weights before the
     epoch's step).  Every column keeps the weights at its own lowest value;
-    a column whose value has not improved by ``tol`` (relative) for
-    ``n_iter_no_change`` epochs is frozen at its best iterate, and the loop
-    drops it from the products.
+    a column is frozen at its best iterate, and the loop drops it from the
+    products, when its value has not improved by ``tol`` (relative) for
+    ``n_iter_no_change`` epochs -- or, with ``stable_signs``, when no row has
+    changed the sign of its score in that column for ``n_iter_no_change``
+    epochs (a classifier's columns are done when their decisions are: on
+    separable data the loss keeps creeping down long after that).
     """
 
-    def __init__(self, tol, n_iter_no_change):
+    def __init__(self, tol, n_iter_no_change, stable_signs=False):
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
+        self.stable_signs = stable_signs
 
     def start(self, n_columns):
         self.best = np.full(n_columns, np.inf)
         self.no_improvement = np.zeros(n_columns, dtype=np.int64)
+        self.unchanged = np.zeros(n_columns, dtype=np.int64)
+        self.signs = None
         self.active = np.arange(n_columns)
         self.frozen_sum = 0.0
 
-    def record(self, values, start_params, best_params):
-        """Update the best iterates; return the mask of columns to keep."""
+    def _sign_streak(self, scores, active):
+        """Epochs in a row without a sign change, per active column."""
+        signs = scores > 0
+        if self.signs is not None:
+            changed = (signs != self.signs).any(axis=0)
+            self.unchanged[active] = np.where(changed, 0, self.unchanged[active] + 1)
+        self.signs = signs
+        return self.unchanged[active]
+
+    def record(self, values, start_params, best_params, scores=None):
+        """Update the best iterates; return the mask of columns to keep.
+
+        ``scores`` are the active columns' scores at ``start_params`` (used
+        with ``stable_signs``).
+        """
         active = self.active
         bv = self.best[active]
         with np.errstate(invalid="ignore"):
@@ -178,7 +197,11 @@ class ColumnFreezing:
                 full[..., cols] = p[..., lower]
         self.no_improvement[active] = np.where(improved, 0, self.no_improvement[active] + 1)
         keep = self.no_improvement[active] < self.n_iter_no_change
+        if self.stable_signs and scores is not None:
+            keep &= self._sign_streak(scores, active) < self.n_iter_no_change
         if not keep.all():
             self.frozen_sum += float(self.best[active[~keep]].sum())
             self.active = active[keep]
+            if self.signs is not None:
+                self.signs = self.signs[:, keep]
         return keep

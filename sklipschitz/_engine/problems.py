@@ -68,22 +68,50 @@ class ColumnProblem:
     """A linear model ``X W + b`` under a loss separable over output columns.
 
     The value of :meth:`evaluate` is the objective of every column
-    (weighted-mean loss plus ``alpha/2 ||w_j||^2``).  The loss is bound to
-    the targets and weights once (:meth:`Loss.bind`), and the scores live in
-    a buffer reused across evaluations.
+    (weighted-mean loss plus ``1/2 sum_f alpha_f W_fj^2``; ``alpha`` is a
+    float or one weight per feature).  The loss is bound to the targets and
+    weights once (:meth:`Loss.bind`), and the scores live in a buffer reused
+    across evaluations.
+
+    With ``offset`` and ``scale`` (one value per feature) the variables are
+    those of the centred and scaled design ``(X - offset) / scale``, applied
+    implicitly: ``X`` is never copied (it may be sparse), the scores are
+    ``X (W / scale) + b - offset (W / scale)`` and the gradient is mapped
+    back the same way.  Such a preconditioning changes the path of gradient
+    descent, not the problem: :meth:`original` gives the coefficients of
+    ``X`` itself.
     """
 
-    def __init__(self, loss, X, Y, sample_weight, *, alpha=0.0, fit_intercept=True, bound=None):
+    def __init__(self, loss, X, Y, sample_weight, *, alpha=0.0, fit_intercept=True, bound=None,
+                 offset=None, scale=None):
         self.X, self.alpha, self.fit_intercept = X, alpha, fit_intercept
+        self.offset, self.scale = offset, scale
         self.bound = loss.bind(Y, sample_weight) if bound is None else bound
         self.n_samples = X.shape[0]
         self.wsum = float(np.sum(sample_weight))
         self._Z = np.empty((X.shape[0], Y.shape[1]), dtype=X.dtype)
 
+    def original(self, W, b):
+        """The coefficients and intercepts on ``X`` of the variables ``W, b``."""
+        if self.scale is not None:
+            W = W / self.scale[:, None].astype(W.dtype)
+        if self.offset is not None:
+            b = b - (self.offset @ W).astype(b.dtype)
+        return W, b
+
+    def variables(self, W, b):
+        """The inverse of :meth:`original`."""
+        if self.offset is not None:
+            b = b + (self.offset @ W).astype(b.dtype)
+        if self.scale is not None:
+            W = W * self.scale[:, None].astype(W.dtype)
+        return W, b
+
     def evaluate(self, coefs, intercepts, rows=None):
         if rows is not None:
             raise ValueError("a ColumnProblem is evaluated on the full batch only")
-        (W,), (b,) = coefs, intercepts
+        (V,), (c,) = coefs, intercepts
+        W, b = self.original(V, c)
         Z = self._Z
         if sp.issparse(self.X):
             Z[...] = self.X @ W
@@ -91,17 +119,26 @@ class ColumnProblem:
             np.matmul(self.X, W, out=Z)
         np.add(Z, b, out=Z)
         values, delta = self.bound.columns(Z)
+        self.scores = Z  # the scores of this evaluation (until the next one)
         gW = np.asarray(self.X.T @ delta)
-        gb = delta.sum(axis=0) if self.fit_intercept else np.zeros(W.shape[1], dtype=W.dtype)
-        if self.alpha:
-            values = values + 0.5 * self.alpha * np.einsum("ij,ij->j", W, W, dtype=np.float64)
-            gW += self.alpha * W
+        gb = delta.sum(axis=0) if self.fit_intercept else np.zeros(V.shape[1], dtype=V.dtype)
+        if self.offset is not None:
+            gW -= np.outer(self.offset, gb).astype(gW.dtype)
+        if self.scale is not None:
+            gW /= self.scale[:, None].astype(gW.dtype)
+        if np.ndim(self.alpha):
+            aV = self.alpha[:, None].astype(V.dtype) * V
+            values = values + 0.5 * np.einsum("ij,ij->j", V, aV, dtype=np.float64)
+            gW += aV
+        elif self.alpha:
+            values = values + 0.5 * self.alpha * np.einsum("ij,ij->j", V, V, dtype=np.float64)
+            gW += self.alpha * V
         return values, [gW, gb], self.wsum
 
     def restrict(self, keep):
         part = type(self).__new__(type(self))
-        part.X, part.alpha, part.fit_intercept = self.X, self.alpha, self.fit_intercept
+        part.__dict__.update(self.__dict__)
         part.bound = self.bound.take(keep)
-        part.n_samples, part.wsum = self.n_samples, self.wsum
         part._Z = np.empty((self.X.shape[0], int(np.count_nonzero(keep))), dtype=self.X.dtype)
+        part.__dict__.pop("scores", None)
         return part

@@ -31,6 +31,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 
 from .._base import QUANTILE_CONSTRAINT, LipschitzEstimator, constraints, divergence_hint
+from .._engine import lipschitz as _lipschitz
 from .._engine.loop import TrainState, train
 from .._engine.losses import SmoothBinaryQuantileLoss
 from .._engine.monitors import ColumnFreezing, DivergenceStop, Stopping
@@ -39,7 +40,13 @@ from .._engine.problems import ColumnProblem, NetworkProblem
 from .._engine.steps import LocalStep, make_rule
 from .._engine.updates import SGD, Nesterov
 from ._confidence import QuantileConfidenceMixin
-from ._quantile_levels import column_constants, crossing_logit, fitted_levels, rearrange
+from ._quantile_levels import (
+    column_constants,
+    crossing_logit,
+    fitted_levels,
+    rearrange,
+    sbqc_curvature,
+)
 
 
 class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, LipschitzEstimator):
@@ -68,10 +75,14 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
 
     The loss is smooth but not convex (the arctan squashing), so a fit finds
     a local minimum; starting from zero weights (``f = 0``, where the loss
-    is steepest) works well on standardized features.  Standardize the
-    features (e.g. with ``StandardScaler``): the step ``1/L`` then needs no
-    tuning, while on raw features of very different scales the valid step is
-    small and training slow.
+    is steepest) works well.  Full-batch fits with the valid rates ('local',
+    'lipschitz') run in the variables of the centred, scaled design
+    ``(X - mean) / sqrt(std^2 + alpha / kappa)`` (weighted moments; ``kappa``
+    the loss's curvature at ``tau = 1/2``), which gives every feature the
+    same curvature bound: raw, unscaled features train as fast as
+    standardized ones, and the objective (penalty included) is the same.
+    Mini-batch epochs and ``partial_fit`` work on ``X`` as given:
+    standardize the features for them.
 
     Parameters
     ----------
@@ -103,11 +114,13 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
           own objective has stopped improving from the products.
         - 'lipschitz': ``1/L_j`` per level with the valid smoothness constant
           ``L = (2/pi)(3 sqrt(3)/8) max(1, (1-tau)/tau) lambda_max(X~' S X~)/sum(s) + alpha``
-          (``X~`` is ``X`` with a column of ones when fitting an intercept).
-          The gradient of the objective is Lipschitz with this constant, so a
-          plain gradient step ``1/L`` never increases the objective.  With
-          mini-batches ``lambda_max`` is replaced by ``max_i ||x~_i||^2``,
-          valid for every batch.
+          (``X~`` is ``X`` with a column of ones when fitting an intercept),
+          computed for the centred, scaled design of full-batch fits (where
+          ``alpha`` becomes the largest of the per-feature weights
+          ``alpha / scale_f^2``).  The gradient of the objective is Lipschitz
+          with this constant, so a plain gradient step ``1/L`` never
+          increases the objective.  With mini-batches ``lambda_max`` is
+          replaced by ``max_i ||x~_i||^2`` on ``X``, valid for every batch.
         - 'paper': the published constant, literally
           ``(2/pi) max(1, (1-tau)/tau, tau/(tau-1)) ||[1, X]||_F / m`` (the
           last term is negative for ``tau`` in (0, 1) and never matters),
@@ -133,12 +146,15 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
     tol : float >= 0, default=1e-4
         Relative improvement of the training objective (summed over levels
         and classes) below which an epoch counts as not improving.  With the
-        default full-batch 'local' rule, a level (column) whose own
-        objective has not improved by ``tol`` for ``n_iter_no_change``
-        epochs is also frozen at its best iterate and no longer computed,
-        and every level keeps its own best iterate.  (1e-4 rather than
-        1e-5: the same accuracy, AUC and Brier score on the benchmark tasks
-        with 2-3 times fewer epochs.)
+        default full-batch 'local' rule every level (column) keeps its own
+        best iterate, and a level is frozen at it and no longer computed
+        when its own objective has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs, or when no training row has changed
+        the sign of its score at that level for ``n_iter_no_change`` epochs
+        (its decisions are settled; on separable data the loss keeps
+        creeping down long after: 2-2.6 times fewer epochs at the same or
+        better cross-validated accuracy, log-loss and AUC on the benchmark
+        tasks).
     n_iter_no_change : int >= 1, default=10
         Number of epochs without improvement that stops training.
     shuffle : bool, default=True
@@ -313,39 +329,68 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
 
     # -- problem -> solver -------------------------------------------------------
 
+    def _full_batch_problem(self, loss, X, Y, sw, column_levels):
+        """The column problem of a full-batch fit and its per-column constants.
+
+        With the valid rates ('local', 'lipschitz') the variables are those
+        of the centred, scaled design ``(X - mean) / scale`` with
+        ``scale_f = sqrt(std_f^2 + alpha / kappa)`` (``kappa`` the loss's
+        curvature at ``tau = 1/2``): the bound on the Hessian then has the
+        same diagonal for every feature, so unscaled or uncentred features
+        do not slow the fit (the objective, penalty included, is unchanged).
+        The published 'paper' constant and a user's rate apply to ``X`` as given.
+        """
+        lr = self.learning_rate
+        wide = X.shape[1] > _lipschitz.DENSE_GRAM_MAX_FEATURES
+        if not isinstance(lr, str) or lr == "paper" or wide:
+            mode = lr if isinstance(lr, str) else "lipschitz"
+            L = column_constants(X, sw, column_levels, mode=mode, fit_intercept=self.fit_intercept,
+                                 alpha=self.alpha, batch_size=None)
+            return ColumnProblem(loss, X, Y, sw, alpha=self.alpha,
+                                 fit_intercept=self.fit_intercept), L
+        mean, std = _lipschitz.column_moments(X, sw)
+        kappa = SmoothBinaryQuantileLoss(0.5).curvature
+        scale = np.sqrt(std * std + self.alpha / kappa)
+        scale[scale == 0] = 1.0
+        offset = mean if self.fit_intercept else None
+        alpha = self.alpha / (scale * scale)
+        lam = _lipschitz.preconditioned_gram_top_eigenvalue(X, sw, offset, scale,
+                                                            self.fit_intercept)
+        L = sbqc_curvature(column_levels) * lam + alpha.max()
+        problem = ColumnProblem(loss, X, Y, sw, alpha=alpha, fit_intercept=self.fit_intercept,
+                                offset=offset, scale=scale)
+        return problem, L
+
     def _run(self, X, y_index, sw, *, incremental):
         G = self.quantiles_.shape[0]
         n_models = 1 if len(self.classes_) == 2 else len(self.classes_)
         column_levels = np.tile(self.quantiles_, n_models)
         Y = self._targets(y_index, G).astype(X.dtype, copy=False)
         loss = SmoothBinaryQuantileLoss(quantile=column_levels)
-        mode = self.learning_rate if isinstance(self.learning_rate, str) else "lipschitz"
-        L = column_constants(
-            X, sw, column_levels, mode="paper" if mode == "paper" else "lipschitz",
-            fit_intercept=self.fit_intercept, alpha=self.alpha, batch_size=self.batch_size,
-        )
         full_batch = self.batch_size is None or self.batch_size >= X.shape[0]
-        state = getattr(self, "_train_state", None) if incremental else None
-        lipschitz_fn = None
-        if state is None:
-            state = self._start_state(X.shape[1], Y.shape[1], X.dtype, L,
-                                      stochastic=incremental or not full_batch)
-        else:
-            # a running maximum keeps every column's constant valid for all chunks
-            L_run = np.maximum(state.step_state.lipschitz, L)
-            lipschitz_fn = lambda c, i: L_run  # noqa: E731
-        update, freezing = SGD(), None
+        update, freezing, lipschitz_fn = SGD(), None, None
         if full_batch and not incremental:
-            problem = ColumnProblem(loss, X, Y, sw, alpha=self.alpha,
-                                    fit_intercept=self.fit_intercept)
+            problem, L = self._full_batch_problem(loss, X, Y, sw, column_levels)
+            state = self._start_state(X.shape[1], Y.shape[1], X.dtype, L, stochastic=False)
+            V, c = problem.variables(state.coefs[0], state.intercepts[0])
+            state.coefs, state.intercepts = [V], [c]
             if isinstance(self._step_rule, LocalStep):
-                freezing = ColumnFreezing(self.tol, self.n_iter_no_change)
+                freezing = ColumnFreezing(self.tol, self.n_iter_no_change, stable_signs=True)
             elif self._update == "nesterov":
                 update = Nesterov()
         else:
-            network = DenseNetwork((X.shape[1], Y.shape[1]))
-            problem = NetworkProblem(network, loss, X, Y, sw, alpha=self.alpha,
-                                     fit_intercept=self.fit_intercept)
+            mode = "paper" if self.learning_rate == "paper" else "lipschitz"
+            L = column_constants(X, sw, column_levels, mode=mode, fit_intercept=self.fit_intercept,
+                                 alpha=self.alpha, batch_size=self.batch_size)
+            problem = NetworkProblem(DenseNetwork((X.shape[1], Y.shape[1])), loss, X, Y, sw,
+                                     alpha=self.alpha, fit_intercept=self.fit_intercept)
+            state = getattr(self, "_train_state", None) if incremental else None
+            if state is None:
+                state = self._start_state(X.shape[1], Y.shape[1], X.dtype, L, stochastic=True)
+            else:
+                # a running maximum keeps every column's constant valid for all chunks
+                L_run = np.maximum(state.step_state.lipschitz, L)
+                lipschitz_fn = lambda c, i: L_run  # noqa: E731
         state = train(
             problem, state, rule=self._step_rule, update=update, lipschitz_fn=lipschitz_fn,
             stopping=Stopping(self.tol, self.n_iter_no_change),
@@ -355,8 +400,10 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
             shuffle=self.shuffle, rng=self._rng, incremental=incremental,
             verbose=self.verbose, report=self._level_index,
         )
-        if isinstance(update, Nesterov):
-            state.opt_state = None  # the momentum is tied to this fit only
+        if isinstance(problem, ColumnProblem):
+            W, b = problem.original(state.coefs[0], state.intercepts[0])
+            state.coefs, state.intercepts = [W], [b]
+            state.opt_state = None  # momentum and AdGD memory belong to this fit's variables
         self._finish(X, Y, sw, loss, state, n_models, G)
 
     # -- solver -> attributes ----------------------------------------------------

@@ -292,7 +292,7 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
         )
 
     def _fit_exact(self, X, Y, sw, loss, root):
-        from .._linear_solver import solve_linear
+        from .._exact import solve_linear
 
         W0, b0 = self._init_params(X.shape[1], loss, Y, sw, X.dtype)
         coef_init = W0 if self.warm_start else None

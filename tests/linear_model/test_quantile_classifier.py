@@ -90,10 +90,14 @@ def test_lipschitz_constant_is_the_smoothness_bound(cancer):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         est.fit(X, y)
-    Xt = np.hstack([X, np.ones((n, 1))])
-    lam = np.linalg.eigvalsh(Xt.T @ Xt / n)[-1]
+    # the variables are those of Z = (X - mean) / scale, scale = sqrt(std^2 +
+    # alpha / kappa), where the penalty alpha/2 ||w||^2 has the weights
+    # alpha / scale^2: L = kappa * level * lambda_max(Z~'Z~/n) + max(alpha / scale^2)
     kappa = (2 / math.pi) * 3 * math.sqrt(3) / 8
-    expected = kappa * (0.7 / 0.3) * lam + 0.01
+    scale = np.sqrt(X.var(axis=0) + 0.01 / kappa)
+    Z = np.hstack([(X - X.mean(axis=0)) / scale, np.ones((n, 1))])
+    lam = np.linalg.eigvalsh(Z.T @ Z / n)[-1]
+    expected = kappa * (0.7 / 0.3) * lam + np.max(0.01 / scale**2)
     assert est.lipschitz_constant_ == pytest.approx(expected, rel=1e-10)
     assert est.learning_rate_history_[0] == pytest.approx(1 / expected, rel=1e-10)
 

@@ -1,0 +1,221 @@
+"""The design: passes over ``X``, its weighted Gram matrix and the whitening.
+
+``X_c = X - 1 xbar'`` (``xbar = 0`` without intercept) is never formed.
+``G = X_c' diag(sn) X_c`` with ``sn = s / sum(s)``; ``G = V diag(g) V'``
+restricted to the eigenvalues that are not round-off (see
+:meth:`Design._rank_threshold`).  Dropping the other directions gives the
+minimum-norm solution, as ``LinearRegression`` / ``lstsq`` do.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.linalg as sla
+import scipy.sparse as sp
+
+__all__ = ["Design", "psd_solve"]
+
+# largest X (in elements) copied to column-major order for the passes
+_MAX_COPY = 100_000_000
+# rows per block when a dense pass is done in float64 blocks
+_BLOCK = 8192
+_EPS = np.finfo(np.float64).eps
+
+
+class Design:
+    """``X`` with weights, its centring and the eigendecomposition of its Gram."""
+
+    def __init__(self, X, sn, fit_intercept, uniform):
+        self.X = X
+        self.sparse = sp.issparse(X)
+        self.dtype = X.dtype
+        self.n, self.d = X.shape
+        self.sn = sn
+        self.uniform = uniform
+        self.fit_intercept = fit_intercept
+        self.xbar = np.zeros(self.d)
+        if fit_intercept:
+            # float64 accumulation, without a float64 copy of a float32 X
+            self.xbar = self.rmatvec(sn, exact=True) if self.dtype != np.float64 else \
+                np.asarray(X.T @ sn, dtype=np.float64).ravel()
+        G = self._gram(sn)
+        self.g_max = float(np.max(np.diag(G))) if self.d else 0.0
+        if self.d and self.g_max > 0:
+            g, V = sla.eigh(G, check_finite=False)
+            keep = g > self._rank_threshold(G, g[-1])
+            self.g = g[keep].copy()
+            self.V = np.ascontiguousarray(V[:, keep])
+        else:
+            self.g = np.zeros(0)
+            self.V = np.zeros((self.d, 0))
+        self.rank = self.g.size
+        # whitened coordinates of the exact finish: w = T z, T = V g^(-1/2)
+        self.T = self.V / np.sqrt(self.g) if self.rank else self.V
+        self.p = self.rank + int(fit_intercept)
+
+    def _rank_threshold(self, G, g_top):
+        """Eigenvalues of ``G`` at or below this are round-off.
+
+        Relative to the top eigenvalue (the error of forming and
+        decomposing ``G``), and absolute, relative to the *uncentred* second
+        moments ``s2 = max_j sum_i sn_i x_ij^2``: centring a column of
+        values ``c`` leaves errors of up to about ``n eps |c|`` (the error of
+        its computed mean), so a constant column does not centre to exactly
+        zero; its tiny variance must not be taken for a direction (whitening
+        would divide by it and return coefficients of 1e13).  With sparse
+        ``X`` the centred Gram is formed as ``X'SX - xbar xbar'``, whose
+        cancellation error is ``eps s2`` itself.
+        """
+        rel = g_top * max(self.d, 8) * 64 * _EPS
+        if not self.fit_intercept:
+            return max(rel, 0.0)
+        s2 = float(np.max(np.diag(G) + self.xbar ** 2))
+        if self.sparse:
+            absolute = 64 * max(self.d, 8) * _EPS * s2
+        else:
+            absolute = 64 * (max(self.n, self.d) * _EPS) ** 2 * s2
+        return max(rel, absolute, 0.0)
+
+    def prefer_columns(self):
+        """Use a column-major copy of a dense row-major X for the passes.
+
+        ``X @ w`` with a narrow row-major float32 X runs as short dot products
+        per row, about three times slower than streaming the columns (float64
+        gains ~10% only, not worth the copy).  Worth one copy when many
+        passes follow.
+        """
+        X = self.X
+        if (not self.sparse and self.d > 1 and X.dtype == np.float32 and X.flags.c_contiguous
+                and not X.flags.f_contiguous and X.size <= _MAX_COPY):
+            self.X = np.asfortranarray(X)
+
+    # -- passes over the data -------------------------------------------------
+    def _gram(self, v):
+        """``X_c' diag(v) X_c`` in float64 (``v >= 0``)."""
+        X, d = self.X, self.d
+        if self.sparse:
+            X64 = X.astype(np.float64)
+            G = np.asarray((X64.T @ X64.multiply(v[:, None]).tocsc()).toarray())
+            if self.fit_intercept:
+                m = np.asarray(X64.T @ v).ravel()
+                sv = v.sum()
+                G -= np.outer(m, self.xbar) + np.outer(self.xbar, m)
+                G += sv * np.outer(self.xbar, self.xbar)
+            return 0.5 * (G + G.T)
+        G = np.zeros((d, d))
+        # equal weights (the common case): one temporary per block, scaled
+        # at the end
+        const = v.size > 0 and bool(np.all(v == v[0]))
+        sq = None if const else np.sqrt(v)
+        for i in range(0, self.n, _BLOCK):
+            xb = X[i:i + _BLOCK]
+            if self.fit_intercept:
+                xb = xb - self.xbar           # float64 result
+            elif xb.dtype != np.float64:
+                xb = xb.astype(np.float64)
+            if not const:
+                xb = xb * sq[i:i + _BLOCK, None]
+            G += xb.T @ xb
+        if const:
+            G *= float(v[0])
+        return 0.5 * (G + G.T)
+
+    def aug_gram(self, v):
+        """``[X_c, 1]' diag(v) [X_c, 1]`` restricted to span(V) (float64)."""
+        G = self.V.T @ self._gram(v) @ self.V
+        if not self.fit_intercept:
+            return G
+        m = self.V.T @ (np.asarray(self.X.T @ v, dtype=np.float64).ravel() - self.xbar * v.sum())
+        p = self.rank + 1
+        H = np.empty((p, p))
+        H[:-1, :-1] = G
+        H[:-1, -1] = m
+        H[-1, :-1] = m
+        H[-1, -1] = v.sum()
+        return H
+
+    def matvec(self, w, exact=False):
+        """``X w`` (without the centring) in the working dtype, or float64."""
+        X = self.X
+        if exact and self.dtype != np.float64:
+            if self.sparse:
+                return np.asarray(X.astype(np.float64) @ w)
+            out = np.empty((self.n,) + np.shape(w)[1:])
+            for i in range(0, self.n, _BLOCK):
+                out[i:i + _BLOCK] = np.asarray(X[i:i + _BLOCK], dtype=np.float64) @ w
+            return out
+        dt = np.float64 if exact else self.dtype
+        return np.asarray(X @ w.astype(dt, copy=False))
+
+    def rmatvec(self, v, exact=False):
+        """``X_c' v`` in float64 (``v`` of shape (n,) or (n, k))."""
+        X = self.X
+        if exact and self.dtype != np.float64:
+            v = np.asarray(v, dtype=np.float64)
+            if self.sparse:
+                out = np.asarray(X.T.astype(np.float64) @ v)
+            else:
+                out = np.zeros((self.d,) + v.shape[1:])
+                for i in range(0, self.n, _BLOCK):
+                    out += np.asarray(X[i:i + _BLOCK], dtype=np.float64).T @ v[i:i + _BLOCK]
+        else:
+            out = np.asarray(X.T @ v.astype(self.dtype, copy=False), dtype=np.float64)
+        if self.fit_intercept:
+            out = out - np.multiply.outer(self.xbar, v.sum(axis=0))
+        return out
+
+    def rows(self, idx):
+        """Whitened rows ``[(x_i - xbar) T, 1]`` of the points ``idx`` (float64)."""
+        xr = self.X[idx]
+        xr = xr.toarray() if self.sparse else np.asarray(xr)
+        A = (xr.astype(np.float64) - self.xbar) @ self.T
+        if self.fit_intercept:
+            A = np.hstack([A, np.ones((A.shape[0], 1))])
+        return A
+
+    # -- whitened <-> original coordinates -------------------------------------
+    def project(self, w):
+        """``w`` restricted to the directions the data determine."""
+        return self.V @ (self.V.T @ w)
+
+    def split(self, beta):
+        """Whitened ``beta = (z, b')`` to ``(w, b')``."""
+        z = beta[:self.rank]
+        b = beta[self.rank] if self.fit_intercept else 0.0
+        return self.T @ z, b
+
+    def join(self, w, b):
+        z = np.sqrt(self.g) * (self.V.T @ w)
+        return np.append(z, b) if self.fit_intercept else z
+
+    def residual(self, y, w, b, exact=True):
+        """``y - X_c w - b'`` (float64 when ``exact``)."""
+        off = b - float(self.xbar @ w)
+        return y - self.matvec(w, exact=exact) - off
+
+    def centred_intercept(self, w, intercept):
+        """``b'`` of the centred model from the intercept of the raw model."""
+        return float(intercept) + float(self.xbar @ w) if self.fit_intercept else 0.0
+
+    def raw_intercept(self, w, b):
+        """Intercept of the raw model from ``b'`` of the centred one."""
+        return b - float(self.xbar @ w) if self.fit_intercept else 0.0
+
+
+def psd_solve(H, rhs):
+    """Solve ``H x = rhs`` for a symmetric PSD ``H``; minimum norm if singular."""
+    try:
+        c, low = sla.cho_factor(H, check_finite=False)
+        x = sla.cho_solve((c, low), rhs, check_finite=False)
+        if np.all(np.isfinite(x)):
+            # guard against a numerically singular factorisation
+            d = np.abs(np.diag(c))
+            if d.min() > 1e-7 * d.max():
+                return x
+    except (np.linalg.LinAlgError, ValueError):
+        pass
+    e, U = np.linalg.eigh(H)
+    keep = e > max(e.max(), 0.0) * H.shape[0] * 1e-13
+    if not keep.any():
+        return np.zeros_like(rhs)
+    return U[:, keep] @ ((U[:, keep].T @ rhs) / e[keep])

@@ -61,7 +61,7 @@ plt.show()
 # size is safe.  The absolute error has no curvature bound (its gradient
 # jumps at zero residual), so its rate falls as ``1/sqrt(t)``, which is what
 # lets the iterates settle; its fit stops early when the objective stops
-# improving.  The classifier's adaptive steps grow by two orders of
-# magnitude while its objective flattens: the local curvature near the
+# improving.  The classifier's adaptive steps grow by orders of magnitude
+# while its objective flattens: the local curvature near the
 # optimum is much smaller than the global bound ``L``, and the steps follow
 # it.

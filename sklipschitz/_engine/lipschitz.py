@@ -73,6 +73,16 @@ def _weighted_gram(X, sample_weight, fit_intercept):
     return G / total
 
 
+def _power_of_two_scale(X):
+    """1, or a power of two near ``max |X|`` when that is above 1e100 (tiny
+    entries need nothing: their squares underflow to 0 harmlessly)."""
+    data = X.data if sp.issparse(X) else X
+    amax = float(np.max(np.abs(data))) if data.size else 0.0
+    if amax <= 1e100 or not np.isfinite(amax):
+        return 1.0
+    return float(2.0 ** np.round(np.log2(amax)))
+
+
 def gram_top_eigenvalue(X, sample_weight, fit_intercept):
     """``lambda_max(X~' S X~) / sum(s)``: exact for moderate widths.
 
@@ -82,8 +92,17 @@ def gram_top_eigenvalue(X, sample_weight, fit_intercept):
     """
     n_features = X.shape[1] + int(fit_intercept)
     if n_features <= DENSE_GRAM_MAX_FEATURES:
-        G = _weighted_gram(X, sample_weight, fit_intercept)
-        return float(max(np.linalg.eigvalsh(G)[-1], 0.0))
+        # entries of huge magnitude: the Gram matrix of X / c (c a power
+        # of two) with the ones column scaled to 1 / c, times c^2 (the result
+        # may overflow to inf, the Gram matrix itself does not)
+        c = _power_of_two_scale(X)
+        G = _weighted_gram(X if c == 1.0 else X / c, sample_weight, fit_intercept)
+        if c != 1.0 and fit_intercept:
+            G[:-1, -1] /= c
+            G[-1, :-1] /= c
+            G[-1, -1] /= c * c
+        with np.errstate(over="ignore"):
+            return float(max(np.linalg.eigvalsh(G)[-1], 0.0)) * c * c
     sw = np.asarray(sample_weight, dtype=np.float64)
     total = sw.sum()
 

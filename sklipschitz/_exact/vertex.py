@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.linalg as sla
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
 
 from .certificate import BOX_TOL, check_reduced
 from .design import psd_solve
 from .newton import newton
 
 __all__ = ["reduced_problem", "solve_reduced", "partition_solve", "active_set",
-           "path_to_vertex", "lp_reduced"]
+           "path_to_vertex", "lp_reduced", "lp_vertex"]
 
 # continuation factor of the exact finish and its number of levels
 _FINISH_MU_FACTOR = 0.1
@@ -280,23 +282,39 @@ def path_to_vertex(pb, A, y, sn, beta, mu, max_events=None):
 
 def lp_reduced(pb, A, y, sn):
     """The reduced LP (alpha = 0) by HiGHS, as a fallback; vertex polished."""
+    return lp_vertex(A, y, sn, pb.tau, method="highs-ds", options={"presolve": False})
+
+
+def lp_vertex(A, y, sn, tau, method="highs", options=None):
+    """``argmin_beta sum sn rho_tau(y - A beta)`` by HiGHS (dense or sparse ``A``).
+
+    Solves the dual ``max y'a`` s.t. ``A'a = 0``, ``sn (tau - 1) <= a <= sn
+    tau`` (scaled to O(1) bounds and targets); ``beta`` is the multiplier of
+    the equality constraints.  When exactly ``p`` duals are strictly inside
+    their box, the vertex they define (``A_I beta = y_I``) is solved exactly.
+    Returns None when HiGHS fails.
+    """
     from scipy.optimize import linprog
 
-    tau = pb.tau
     m, p = A.shape
     f = m / sn.sum()
     ys = np.abs(y).max(initial=0.0) + 1e-300
-    res = linprog(-y / ys, A_eq=A.T, b_eq=np.zeros(p),
+    AT = A.T.tocsr() if sp.issparse(A) else A.T
+    res = linprog(-y / ys, A_eq=AT, b_eq=np.zeros(p),
                   bounds=np.column_stack([f * sn * (tau - 1.0), f * sn * tau]),
-                  method="highs-ds", options={"presolve": False})
+                  method=method, options=options)
     if res.status != 0:
         return None
     beta = -np.asarray(res.eqlin.marginals) * ys
     d = res.x / (f * sn)
     inner = np.flatnonzero((d > tau - 1.0 + 1e-9) & (d < tau - 1e-9))
     if inner.size == p:
-        try:
-            return np.linalg.solve(A[inner], y[inner])
-        except np.linalg.LinAlgError:
-            pass
+        with np.errstate(all="ignore"):
+            try:
+                exact = (np.atleast_1d(spla.spsolve(A[inner].tocsc(), y[inner]))
+                         if sp.issparse(A) else np.linalg.solve(A[inner], y[inner]))
+            except np.linalg.LinAlgError:
+                exact = beta
+        if np.all(np.isfinite(exact)):
+            return exact
     return beta

@@ -49,6 +49,39 @@ from ._quantile_levels import (
 )
 
 
+def _full_batch_problem(est, loss, X, Y, sw, column_levels):
+    """The column problem of a full-batch fit of ``est`` and its per-column constants.
+
+    With the valid rates ('local', 'lipschitz') the variables are those
+    of the centred, scaled design ``(X - mean) / scale`` with
+    ``scale_f = sqrt(std_f^2 + alpha / kappa)`` (``kappa`` the loss's
+    curvature at ``tau = 1/2``): the bound on the Hessian then has the
+    same diagonal for every feature, so unscaled or uncentred features
+    do not slow the fit (the objective, penalty included, is unchanged).
+    The published 'paper' constant and a user's rate apply to ``X`` as given.
+    """
+    lr = est.learning_rate
+    wide = X.shape[1] > _lipschitz.DENSE_GRAM_MAX_FEATURES
+    if not isinstance(lr, str) or lr == "paper" or wide:
+        mode = lr if isinstance(lr, str) else "lipschitz"
+        L = column_constants(X, sw, column_levels, mode=mode, fit_intercept=est.fit_intercept,
+                             alpha=est.alpha, batch_size=None)
+        return ColumnProblem(loss, X, Y, sw, alpha=est.alpha,
+                             fit_intercept=est.fit_intercept), L
+    mean, std = _lipschitz.column_moments(X, sw)
+    kappa = SmoothBinaryQuantileLoss(0.5).curvature
+    scale = np.sqrt(std * std + est.alpha / kappa)
+    scale[scale == 0] = 1.0
+    offset = mean if est.fit_intercept else None
+    alpha = est.alpha / (scale * scale)
+    lam = _lipschitz.preconditioned_gram_top_eigenvalue(X, sw, offset, scale,
+                                                        est.fit_intercept)
+    L = sbqc_curvature(column_levels) * lam + alpha.max()
+    problem = ColumnProblem(loss, X, Y, sw, alpha=alpha, fit_intercept=est.fit_intercept,
+                            offset=offset, scale=scale)
+    return problem, L
+
+
 class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, LipschitzEstimator):
     """Smooth binary quantile classifier (sBQC) trained at the rate ``1/L``.
 
@@ -329,38 +362,6 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
 
     # -- problem -> solver -------------------------------------------------------
 
-    def _full_batch_problem(self, loss, X, Y, sw, column_levels):
-        """The column problem of a full-batch fit and its per-column constants.
-
-        With the valid rates ('local', 'lipschitz') the variables are those
-        of the centred, scaled design ``(X - mean) / scale`` with
-        ``scale_f = sqrt(std_f^2 + alpha / kappa)`` (``kappa`` the loss's
-        curvature at ``tau = 1/2``): the bound on the Hessian then has the
-        same diagonal for every feature, so unscaled or uncentred features
-        do not slow the fit (the objective, penalty included, is unchanged).
-        The published 'paper' constant and a user's rate apply to ``X`` as given.
-        """
-        lr = self.learning_rate
-        wide = X.shape[1] > _lipschitz.DENSE_GRAM_MAX_FEATURES
-        if not isinstance(lr, str) or lr == "paper" or wide:
-            mode = lr if isinstance(lr, str) else "lipschitz"
-            L = column_constants(X, sw, column_levels, mode=mode, fit_intercept=self.fit_intercept,
-                                 alpha=self.alpha, batch_size=None)
-            return ColumnProblem(loss, X, Y, sw, alpha=self.alpha,
-                                 fit_intercept=self.fit_intercept), L
-        mean, std = _lipschitz.column_moments(X, sw)
-        kappa = SmoothBinaryQuantileLoss(0.5).curvature
-        scale = np.sqrt(std * std + self.alpha / kappa)
-        scale[scale == 0] = 1.0
-        offset = mean if self.fit_intercept else None
-        alpha = self.alpha / (scale * scale)
-        lam = _lipschitz.preconditioned_gram_top_eigenvalue(X, sw, offset, scale,
-                                                            self.fit_intercept)
-        L = sbqc_curvature(column_levels) * lam + alpha.max()
-        problem = ColumnProblem(loss, X, Y, sw, alpha=alpha, fit_intercept=self.fit_intercept,
-                                offset=offset, scale=scale)
-        return problem, L
-
     def _run(self, X, y_index, sw, *, incremental):
         G = self.quantiles_.shape[0]
         n_models = 1 if len(self.classes_) == 2 else len(self.classes_)
@@ -370,7 +371,7 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         full_batch = self.batch_size is None or self.batch_size >= X.shape[0]
         update, freezing, lipschitz_fn = SGD(), None, None
         if full_batch and not incremental:
-            problem, L = self._full_batch_problem(loss, X, Y, sw, column_levels)
+            problem, L = _full_batch_problem(self, loss, X, Y, sw, column_levels)
             state = self._start_state(X.shape[1], Y.shape[1], X.dtype, L, stochastic=False)
             V, c = problem.variables(state.coefs[0], state.intercepts[0])
             state.coefs, state.intercepts = [V], [c]

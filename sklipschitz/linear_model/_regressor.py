@@ -266,6 +266,12 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
             alpha=self.alpha, fit_intercept=self.fit_intercept,
         )
         L = self._constant(loss, X, Y, sw)
+        if not np.isfinite(L):
+            raise ValueError(
+                f"The Lipschitz constant of this data overflows (L={L}): X has entries of "
+                "extreme magnitude. Rescale the features (e.g. with StandardScaler), or use "
+                "the default solver='auto' (the exact solver rescales them itself)."
+            )
         state = getattr(self, "_train_state", None) if incremental else None
         lipschitz_fn = None
         if state is None:

@@ -125,3 +125,20 @@ def test_retained_accuracy_checks_its_labels(cancer):
     # the accuracy on the kept samples, computed directly
     keep = clf.predict_reliable(X)
     assert clf.retained_accuracy(X, y) == pytest.approx(np.mean(clf.predict(X)[keep] == y[keep]))
+
+
+@pytest.mark.parametrize("scale", [1e300, 1e-300])
+def test_extreme_feature_magnitudes(scale):
+    # LinearRegression copes with X * 1e300; so must the default fit (it raised
+    # LinAlgError from the eigenvalues of an overflowing Gram matrix)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 3))
+    y = X @ np.array([1.0, 2.0, 3.0]) + 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = LipschitzRegressor().fit(X * scale, y)
+    np.testing.assert_allclose(model.coef_ * scale, [1.0, 2.0, 3.0], rtol=1e-9)
+    assert model.intercept_ == pytest.approx(1.0)
+    if scale > 1:
+        with pytest.raises(ValueError, match="overflows.*StandardScaler"):
+            LipschitzRegressor(solver="gd").fit(X * scale, y)

@@ -549,8 +549,10 @@ def sbaf_kernel(
     Parameters
     ----------
     X : array-like of shape (n_samples_X, n_features)
+        First set of samples (rows); dense or sparse.
     Y : array-like of shape (n_samples_Y, n_features), default=None
-        ``None`` means ``Y = X`` (the symmetric Gram matrix).
+        Second set of samples; ``None`` means ``Y = X`` (the symmetric Gram
+        matrix).
     k : float > 0, default=0.91
         SBAF ``k``; any finite value with ``normalize=True``, at most 1e150
         with ``normalize=False`` (module docstring).
@@ -587,6 +589,25 @@ def sbaf_kernel(
     Returns
     -------
     K : ndarray of shape (n_samples_X, n_samples_Y)
+        ``K[i, j] = K(X[i], Y[j])``; positive semi-definite when ``Y`` is
+        ``None``.
+
+    See Also
+    --------
+    SBAFKernel : The same kernel as a callable object for ``SVC(kernel=...)``.
+    SBAFRandomFeatures : Random features whose inner products approximate it.
+    sklearn.metrics.pairwise.rbf_kernel : The Gaussian kernel, for comparison.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklipschitz.kernels import sbaf_kernel
+    >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    >>> K = sbaf_kernel(X)
+    >>> K.shape
+    (3, 3)
+    >>> bool(np.allclose(K, K.T)) and bool(np.linalg.eigvalsh(K).min() > -1e-12)
+    True
     """
     return _sbaf_kernel(
         X, Y, k=k, alpha=alpha, scale=scale, shift=shift, normalize=normalize,
@@ -602,7 +623,38 @@ class SBAFKernel(BaseEstimator):
     parameters.  It is a scikit-learn estimator only for its parameters
     (``get_params``/``set_params``/``clone``), so nested parameters such as
     ``svc__kernel__k`` can be tuned by ``GridSearchCV``; it has no ``fit``.
-    Parameters are as in :func:`sbaf_kernel` and are never modified.
+    Parameters are never modified.
+
+    Parameters
+    ----------
+    k : float > 0, default=0.91
+        SBAF ``k``, as in :func:`sbaf_kernel`.
+    alpha : float in [0, 1], default=0.5
+        SBAF ``alpha``, as in :func:`sbaf_kernel`.
+    scale : float > 0, default=None
+        Standard deviation of the hidden weights; ``None`` means
+        ``1 / sqrt(n_features)``.
+    shift : float, default=1.0
+        Offset added to every pre-activation, as in :func:`sbaf_kernel`.
+    normalize : bool, default=True
+        Drop the mean activations and divide by their variance ``c0``, as in
+        :func:`sbaf_kernel`.
+    degree : int >= 1 or "auto", default="auto"
+        Truncation degree of the series; "auto" picks it per point from
+        ``tol``.
+    max_degree : int, default=400
+        Upper limit of the automatic degree.
+    tol : float in (0, 1), default=1e-4
+        Truncation tolerance, as in :func:`sbaf_kernel`.
+    n_quadrature : int, default=None
+        Gauss-Hermite order for the coefficients; ``None`` chooses it per
+        point.
+
+    See Also
+    --------
+    sbaf_kernel : The Gram matrix as a function.
+    SBAFRandomFeatures : An explicit finite feature map approximating it.
+    sklearn.svm.SVC : The kernel machine this callable is meant for.
 
     Examples
     --------
@@ -642,7 +694,18 @@ class SBAFKernel(BaseEstimator):
         return _sbaf_kernel(X, Y, stacklevel=4, **self.get_params(deep=False))
 
     def diag(self, X):
-        """``K(x, x)`` for each row of ``X`` (without the full Gram matrix)."""
+        """``K(x, x)`` for each row of ``X`` (without the full Gram matrix).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples (rows); dense or sparse.
+
+        Returns
+        -------
+        K_diag : ndarray of shape (n_samples,)
+            The diagonal of ``K(X, X)``.
+        """
         self._validate_params()
         return _sbaf_kernel(X, None, diag_only=True, stacklevel=4, **self.get_params(deep=False))
 
@@ -682,22 +745,50 @@ class SBAFRandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
     ----------
     n_components : int, default=100
         Number of random features ``D``.
-    k, alpha, scale, shift, normalize
-        As in :func:`sbaf_kernel`.
+    k : float > 0, default=0.91
+        SBAF ``k``, as in :func:`sbaf_kernel`.
+    alpha : float in [0, 1], default=0.5
+        SBAF ``alpha``, as in :func:`sbaf_kernel`.
+    scale : float > 0, default=None
+        Standard deviation of the weights; ``None`` means
+        ``1 / sqrt(n_features)``.
+    shift : float, default=1.0
+        Offset added to every pre-activation, as in :func:`sbaf_kernel`.
+    normalize : bool, default=True
+        Subtract the exact mean activation and divide by ``sqrt(c0)``, so that
+        inner products approximate the normalised kernel.
     random_state : int, RandomState instance or None, default=None
         Seed of the weight draw.
 
     Attributes
     ----------
-    weights_ : ndarray of shape (n_features_in_ + 1, n_components)
+    weights_ : ndarray of shape (`n_features_in_` + 1, n_components)
+        The drawn weights; the last row multiplies the bias input 1.
     scale_ : float
         The weight standard deviation used.
     c0_ : float
         Normalising variance of the kernel, of the unit in the scale above
         (1.0 when ``normalize=False``).
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Only when ``X`` has string feature names.
+
+    See Also
+    --------
+    sbaf_kernel : The exact kernel these features approximate.
+    sklearn.kernel_approximation.RBFSampler : Random Fourier features of the RBF kernel.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklipschitz.kernels import SBAFRandomFeatures, sbaf_kernel
+    >>> X = np.random.default_rng(0).standard_normal((5, 3))
+    >>> phi = SBAFRandomFeatures(n_components=20000, random_state=0).fit_transform(X)
+    >>> phi.shape
+    (5, 20000)
+    >>> bool(np.abs(phi @ phi.T - sbaf_kernel(X)).max() < 0.05)
+    True
     """
 
     _parameter_constraints = {
@@ -731,7 +822,21 @@ class SBAFRandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
-        """Draw the hidden weights; only the number of features of ``X`` is used."""
+        """Draw the hidden weights; only the number of features of ``X`` is used.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training samples; dense or sparse.  Only their number of features
+            (and feature names) is used.
+        y : None
+            Ignored; present for the scikit-learn API.
+
+        Returns
+        -------
+        self : SBAFRandomFeatures
+            The fitted transformer.
+        """
         _check_finite_params(self.k, self.shift, self.normalize)
         X = validate_data(self, X, accept_sparse=["csr", "csc"], dtype=np.float64)
         d = X.shape[1]
@@ -747,7 +852,19 @@ class SBAFRandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         return self
 
     def transform(self, X):
-        """Random features of shape (n_samples, n_components)."""
+        """Random features of shape (n_samples, n_components).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples to map; dense or sparse.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_components)
+            The features ``phi(x)`` of the class description, one row per
+            sample.
+        """
         check_is_fitted(self)
         X = validate_data(
             self, X, accept_sparse=["csr", "csc"], dtype=np.float64, reset=False

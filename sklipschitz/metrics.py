@@ -121,7 +121,13 @@ _ENERGY_METHODS = ("auto", "codecarbon", "estimate")
 
 
 def codecarbon_available():
-    """Whether codecarbon can be imported (the ``[carbon]`` extra)."""
+    """Whether codecarbon can be imported (the ``[carbon]`` extra).
+
+    Returns
+    -------
+    bool
+        True when ``import codecarbon`` succeeds.
+    """
     try:
         import codecarbon  # noqa: F401
     except ImportError:
@@ -131,27 +137,58 @@ def codecarbon_available():
 
 @dataclasses.dataclass(frozen=True)
 class ResourceReport:
-    """What a block of code (or a fit) used.  See :mod:`sklipschitz.metrics`.
+    """What a block of code (or a fit) used.
 
-    Attributes
+    An immutable record built by :func:`track_resources` and
+    :func:`resource_report`; its fields are described below (they are also
+    its attributes).  ``str(report)`` is a short table; :meth:`as_dict` gives
+    the fields for JSON or CSV output.  How each figure is measured, and its
+    limits, are in the module docstring of :mod:`sklipschitz.metrics`.
+
+    Parameters
     ----------
-    wall_seconds, cpu_seconds : float
+    wall_seconds : float
+        Elapsed (wall-clock) time of the block.
+    cpu_seconds : float
+        CPU time of the process and of its finished child processes.
     peak_memory_mb : float or None
-        tracemalloc peak above the start (Python objects and NumPy arrays).
+        Tracemalloc peak above the start (Python objects and NumPy arrays);
+        None when memory was not traced.
     peak_rss_mb : float or None
         Peak resident memory above the start (``rss_method``).
     rss_method : {'hiwater', 'ru_maxrss'} or None
+        How ``peak_rss_mb`` was measured (None: not available).
     n_iter : int or None
         Epochs (``n_iter_``) of the fitted estimator.
-    energy_kwh, co2_kg : float
+    energy_kwh : float
+        Energy used, in kWh.
+    co2_kg : float
+        CO2-equivalent emitted, in kg.
     method : {'codecarbon', 'estimate'}
         Which of the two produced ``energy_kwh`` and ``co2_kg``.
     carbon_intensity : float
-        g CO2-eq per kWh behind ``co2_kg`` (codecarbon's, when it was used).
-    cpu_watts_per_core : float or None
+        Grid intensity behind ``co2_kg``, in g CO2-eq per kWh (codecarbon's,
+        when it was used).
+    cpu_watts_per_core : float or None, default=None
         The per-core power of the estimate (None with codecarbon).
-    country_iso_code : str or None
+    country_iso_code : str or None, default=None
         Country given to codecarbon (None: world average / estimate).
+
+    See Also
+    --------
+    track_resources : Measure a ``with`` block.
+    resource_report : Measure one call to ``fit``.
+
+    Examples
+    --------
+    >>> from sklipschitz.metrics import track_resources
+    >>> with track_resources(energy_method="estimate") as t:
+    ...     total = sum(range(10**5))
+    >>> report = t.report
+    >>> report.method, report.cpu_watts_per_core
+    ('estimate', 4.0)
+    >>> sorted(report.as_dict())[:3]
+    ['carbon_intensity', 'co2_kg', 'country_iso_code']
     """
 
     wall_seconds: float
@@ -173,7 +210,13 @@ class ResourceReport:
         return self.co2_kg * 1e3
 
     def as_dict(self):
-        """The fields as a plain dict (JSON-serialisable)."""
+        """The fields as a plain dict (JSON-serialisable).
+
+        Returns
+        -------
+        dict
+            Field name to value, for every field of the report.
+        """
         return dataclasses.asdict(self)
 
     def __str__(self):
@@ -335,9 +378,44 @@ def _resolve_method(energy_method):
 class ResourceTracker:
     """Measures one block; use through :func:`track_resources`.
 
-    After the block, :attr:`report` holds the :class:`ResourceReport`.
+    After the block, ``report`` holds the :class:`ResourceReport`.
     ``n_iter`` may be set inside the block (``resource_report`` sets it from
     the fitted estimator).
+
+    Parameters
+    ----------
+    energy_method : {'auto', 'codecarbon', 'estimate'}, default='auto'
+        As in :func:`track_resources`.
+    country_iso_code : str or None, default=None
+        3-letter ISO code of the grid for codecarbon (e.g. 'FRA').
+    cpu_watts_per_core : float, default=4.0
+        Watts per busy logical CPU for the estimate.
+    carbon_intensity : float, default=475.0
+        Grid intensity for the estimate, in g CO2-eq per kWh.
+    trace_memory : bool, default=True
+        Trace Python/NumPy allocations with tracemalloc.
+
+    Attributes
+    ----------
+    method : {'codecarbon', 'estimate'}
+        The energy method resolved from ``energy_method``.
+    n_iter : int or None
+        Epochs to record in the report; set it inside the block.
+    report : ResourceReport or None
+        The measurements, set when the block ends.
+
+    See Also
+    --------
+    track_resources : The context manager that creates and runs a tracker.
+    resource_report : Measure one call to ``fit``.
+
+    Examples
+    --------
+    >>> from sklipschitz.metrics import track_resources
+    >>> with track_resources(energy_method="estimate", trace_memory=False) as tracker:
+    ...     tracker.n_iter = 3
+    >>> tracker.report.n_iter, tracker.report.peak_memory_mb is None
+    (3, True)
     """
 
     def __init__(
@@ -480,7 +558,8 @@ def track_resources(
         Watts per busy logical CPU for the estimate
         (:data:`DEFAULT_CPU_WATTS_PER_CORE`).
     carbon_intensity : float, default=475.0
-        g CO2-eq per kWh for the estimate (:data:`DEFAULT_CARBON_INTENSITY`).
+        Grid intensity for the estimate, in g CO2-eq per kWh
+        (:data:`DEFAULT_CARBON_INTENSITY`).
     trace_memory : bool, default=True
         Trace Python/NumPy allocations with tracemalloc (``peak_memory_mb``).
 
@@ -489,6 +568,11 @@ def track_resources(
     tracker : ResourceTracker
         Its ``report`` attribute is set when the block ends (also when it
         raises).
+
+    See Also
+    --------
+    resource_report : Measure one call to ``fit``.
+    ResourceReport : The measurements.
 
     Examples
     --------
@@ -532,8 +616,17 @@ def resource_report(
     ----------
     estimator : estimator object
         Fitted in place.
-    X, y : data passed to ``fit``.
-    energy_method, country_iso_code, cpu_watts_per_core, carbon_intensity
+    X : array-like of shape (n_samples, n_features)
+        Training data passed to ``fit``.
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs), default=None
+        Targets passed to ``fit``.
+    energy_method : {'auto', 'codecarbon', 'estimate'}, default='auto'
+        As in :func:`track_resources`.
+    country_iso_code : str or None, default=None
+        As in :func:`track_resources`.
+    cpu_watts_per_core : float, default=4.0
+        As in :func:`track_resources`.
+    carbon_intensity : float, default=475.0
         As in :func:`track_resources`.
     trace_memory : {'separate', True, False}, default='separate'
         'separate': first fit a clone of the estimator (``sklearn.base.clone``,
@@ -556,6 +649,10 @@ def resource_report(
         ``rss_method`` come from the traced fit of the clone (its RSS, like
         any RSS figure, includes tracemalloc's own bookkeeping), the other
         fields from the timed fit.
+
+    See Also
+    --------
+    track_resources : Measure any ``with`` block.
 
     Examples
     --------

@@ -43,10 +43,16 @@ class LossCurveDisplay:
     ax_lr_ : matplotlib Axes or None
         Twin axes (right-hand scale) of the learning rate.
     figure_ : matplotlib Figure
+        Figure holding ``ax_``.
     line_ : matplotlib Line2D
         The loss curve.
     lr_line_ : matplotlib Line2D or None
         The learning-rate curve.
+
+    See Also
+    --------
+    sklearn.model_selection.LearningCurveDisplay : Scores against the training-set size.
+    sklearn.metrics.PredictionErrorDisplay : Predictions against the targets.
 
     Examples
     --------
@@ -88,6 +94,8 @@ class LossCurveDisplay:
         Returns
         -------
         self : LossCurveDisplay
+            The display, with the ``ax_``, ``ax_lr_``, ``figure_``, ``line_``
+            and ``lr_line_`` attributes set.
         """
         import matplotlib.pyplot as plt
 
@@ -145,12 +153,25 @@ class LossCurveDisplay:
             Must have ``loss_curve_``; ``learning_rate_history_`` is used
             when present.  For a Pipeline
             the final step is used.
-        ax, name, show_learning_rate, loss_scale, lr_kw, **kwargs
-            See :meth:`plot`.
+        ax : matplotlib Axes, default=None
+            Axes to draw the loss on; a new figure when None.
+        name : str, default=None
+            Legend label of the loss curve (default: the estimator's class
+            name).
+        show_learning_rate : bool, default=True
+            Draw the learning rate on a twin axis when the estimator has
+            ``learning_rate_history_``.
+        loss_scale : {'linear', 'log'}, default='linear'
+            Scale of the loss axis.
+        lr_kw : dict, default=None
+            Keyword arguments of the learning-rate line.
+        **kwargs
+            Keyword arguments of the loss line (``matplotlib.axes.Axes.plot``).
 
         Returns
         -------
         display : LossCurveDisplay
+            The display, already plotted (see :meth:`plot`).
         """
         from sklearn.utils.validation import check_is_fitted
 

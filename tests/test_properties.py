@@ -349,10 +349,6 @@ def test_sbaf_kernel_svc(data):
     assert np.all(np.isfinite(dec))
 
 
-@pytest.mark.xfail(strict=False, raises=ZeroDivisionError, reason=(
-    "SymNet with a tiny sbaf_k raises ZeroDivisionError from the rescaled SBAF unit "
-    "instead of a ValueError naming sbaf_k: SymNetClassifier(sbaf_k=1e-300).fit(X, y) "
-    "(sklipschitz/_engine/activations.py, 1 / (1 - y_min) with y_min = 1.0)"))
 @settings(max_examples=4, phases=NO_SHRINK, **SETTINGS)
 @given(sbaf_k=st.sampled_from([1e-300, 1e-20, 1e20, 1e300]), seed=st.integers(0, 2**32 - 1))
 def test_symnet_extreme_sbaf_k_is_an_error_or_finite(sbaf_k, seed):

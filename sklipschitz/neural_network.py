@@ -475,12 +475,16 @@ class SymNetRegressor(RegressorMixin, _BaseSymNet):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The chunk's input samples.
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            The chunk's targets.
         sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the chunk's samples.
 
         Returns
         -------
-        self
+        self : SymNetRegressor
+            The updated estimator.
         """
         first = getattr(self, "_train_state", None) is None
         if first:

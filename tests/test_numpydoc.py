@@ -65,7 +65,6 @@ KNOWN_FAILURES = {
     f"{_SC}.predict_proba": ["PR01", "RT01"],
     _SR: ["PR03", "PR07", "SA01"],
     f"{_SR}.fit": ["PR07", "RT03"],
-    f"{_SR}.partial_fit": ["PR01", "RT03"],
     f"{_SR}.predict": ["PR01", "RT01"],
 }
 

@@ -362,3 +362,18 @@ def test_a_very_wide_layer_needs_no_dense_gram_matrix():
                               random_state=0).fit(X, y)
     assert np.isfinite(reg.lipschitz_constant_) and reg.lipschitz_constant_ > 0
     assert np.all(np.isfinite(reg.predict(X)))
+
+
+@pytest.mark.parametrize("bad, match", [(-1.0, "Negative values"), (np.nan, "NaN"),
+                                        (0.0, "zero")])
+def test_symnet_rejects_bad_sample_weights(bad, match):
+    # the estimators share one weight check (sklipschitz._base)
+    from sklipschitz import SymNetClassifier, SymNetRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20, 3))
+    sw = np.full(20, bad)
+    with pytest.raises(ValueError, match=match):
+        SymNetRegressor(max_iter=2).fit(X, X.sum(axis=1), sample_weight=sw)
+    with pytest.raises(ValueError, match=match):
+        SymNetClassifier(max_iter=2).fit(X, X[:, 0] > 0, sample_weight=sw)

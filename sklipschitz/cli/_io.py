@@ -327,6 +327,7 @@ def atomic_write(path: str, write: Callable[[IO[Any]], object], binary: bool = F
     except OSError as exc:
         raise CLIError(f"{path}: cannot write ({exc.strerror or exc})") from None
     try:
+        stream: IO[Any]
         if binary:
             stream = os.fdopen(fd, "wb")
         else:

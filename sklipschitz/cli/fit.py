@@ -39,7 +39,7 @@ def model_class(name: str) -> type:
 
 def split_names(values: list[str] | None) -> list[str]:
     """Names from repeatable, comma-separated options."""
-    out = []
+    out: list[str] = []
     for v in values or []:
         out.extend(p.strip() for p in v.split(",") if p.strip())
     return out

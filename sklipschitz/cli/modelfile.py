@@ -264,9 +264,9 @@ class _Decoder:
                 raise ModelFileError("a scalar entry holds an array")
             return array[()]
         if kind == "dtype_type":
-            return _safe_dtype(node.get("name")).type
+            return _safe_dtype(_expect(node, "name", str)).type
         if kind == "dtype":
-            return _safe_dtype(node.get("name"))
+            return _safe_dtype(_expect(node, "name", str))
         if kind == "estimator":
             return self._estimator(node)
         raise ModelFileError(f"unknown entry type {str(kind)[:40]!r}")
@@ -367,7 +367,8 @@ def load(file: str | IO[bytes], *, warn: Callable[[str], None] | None = None) ->
         if header.get("format_version") != FORMAT_VERSION:
             raise ModelFileError(f"format version {header.get('format_version')!r}, this "
                                  f"version of sklipschitz reads version {FORMAT_VERSION}")
-        saved = header.get("versions") if isinstance(header.get("versions"), dict) else {}
+        saved = header.get("versions")
+        saved = saved if isinstance(saved, dict) else {}
         mine = _versions()
         changed = [f"{k} {saved.get(k)} (now {v})" for k, v in mine.items()
                    if k != "numpy" and saved.get(k) != v]

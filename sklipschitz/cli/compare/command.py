@@ -56,12 +56,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
         _prepare_out_dir(args.out)
     show_progress = not (args.no_progress or args.quiet)
     progress = cmp.Progress(sys.stderr) if show_progress else None
-    failures: list = []
+    failures: list[tuple[str, BaseException]] = []
     with contextlib.redirect_stdout(sys.stderr):  # anything a fit prints is not data
         records = cmp.run_suite(tasks, settings, progress, failures=failures)
-    for name, exc in failures:
-        print(f"{PROG} compare: error: task {name} failed: {type(exc).__name__}: "
-              f"{one_line(exc)}", file=sys.stderr)
+    for name, err in failures:
+        print(f"{PROG} compare: error: task {name} failed: {type(err).__name__}: "
+              f"{one_line(err)}", file=sys.stderr)
     paths = cmp.write_outputs(records, args.out, settings) if args.out and records else {}
     if args.json:
         print_json({
@@ -69,8 +69,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
             "settings": {"quick": settings.quick, "seed": settings.seed,
                          "folds": settings.folds, "resources": settings.resources},
             "tasks": records, "summary": cmp.summary_lines(records),
-            "failures": [{"task": name, "error": f"{type(exc).__name__}: {one_line(exc)}"}
-                         for name, exc in failures],
+            "failures": [{"task": name, "error": f"{type(err).__name__}: {one_line(err)}"}
+                         for name, err in failures],
             "outputs": paths, "warnings": list(getattr(args, "warnings", [])),
         })
     elif records:

@@ -213,7 +213,7 @@ def decode(data: bytes, name: str, encoding: str = "utf-8") -> tuple[str, str]:
                        "or --encoding cp1252") from None
     if "\x00" in text:
         raise CLIError(f"{name}: not a text file (it contains NUL characters)")
-    return text, canonical
+    return text, "utf-8" if canonical == "utf-8-sig" else canonical
 
 
 def sniff_delimiter(text: str) -> str:

@@ -50,7 +50,7 @@ def test_fit_json_is_one_object_with_the_summary(capsys, diabetes_csv, tmp_path)
     assert summary["features"] == [f"x{j}" for j in range(10)]
     assert summary["out"] == str(model) and summary["warnings"] == []
     assert summary["data"] == {"source": path, "delimiter": ",", "compression": None,
-                               "encoding": "utf-8-sig"}
+                               "encoding": "utf-8"}
     reference = make_pipeline(StandardScaler(), LipschitzRegressor()).fit(X, y)
     assert summary["training_score"]["name"] == "r2"
     np.testing.assert_allclose(summary["training_score"]["value"], reference.score(X, y),
@@ -164,7 +164,7 @@ def _zip(data):
     (".csv.gz", gzip.compress), (".csv.bz2", bz2.compress), (".csv.xz", lzma.compress),
     (".zip", _zip)])
 def test_compressed_table_fits_like_the_plain_one(capsys, diabetes_csv, tmp_path, suffix,
-                                                   compress):
+                                                  compress):
     path, X, y = diabetes_csv
     packed = tmp_path / f"diabetes{suffix}"
     with open(path, "rb") as f:

@@ -50,7 +50,7 @@ def test_fit_out_failing_midway_keeps_the_old_model(capsys, diabetes_csv, tmp_pa
 
 
 def test_predict_out_failing_midway_keeps_the_old_file(capsys, diabetes_csv, tmp_path,
-                                                      monkeypatch):
+                                                       monkeypatch):
     path, X, _ = diabetes_csv
     model, preds = tmp_path / "m.skm", tmp_path / "preds.csv"
     assert run(capsys, "fit", path, "--target", "target", "--out", str(model))[0] == 0
@@ -154,7 +154,7 @@ def test_bad_delimiter_is_a_usage_error(capsys, tmp_path, command, value):
     ("max_iter=0", "'max_iter' parameter"),
 ])
 def test_invalid_parameter_is_a_usage_error_before_reading_data(capsys, tmp_path, param,
-                                                                 fragment):
+                                                                fragment):
     # the data file does not exist: the parameter is checked first
     code, _, err = run(capsys, "fit", str(tmp_path / "absent.csv"), "--target", "y",
                        "--model", "symnet-regressor", "--param", param,
@@ -179,7 +179,7 @@ def test_compare_bad_numbers_fail_at_parse_time(capsys, monkeypatch, argv, fragm
 
 
 def test_missing_out_directory_is_reported_before_the_fit(capsys, diabetes_csv, tmp_path,
-                                                         monkeypatch):
+                                                          monkeypatch):
     path, _, _ = diabetes_csv
 
     def no_fit(self, *args, **kwargs):

@@ -135,7 +135,8 @@ def test_unfitted_estimator_and_plain_values_round_trip():
 
 
 def test_values_the_format_cannot_hold_are_named_at_save_time():
-    with pytest.raises(modelfile.ModelFileError, match=r"model\.func: a numpy\.ufunc cannot be saved"):
+    with pytest.raises(modelfile.ModelFileError,
+                       match=r"model\.func: a numpy\.ufunc cannot be saved"):
         modelfile.dump(FunctionTransformer(func=np.log), io.BytesIO())
     with pytest.raises(modelfile.ModelFileError, match=r"model\[0\]: an array of dtype object"):
         modelfile.dump([np.array([1, "a"], dtype=object)], io.BytesIO())

@@ -7,7 +7,7 @@ import io
 import math
 import os
 import sys
-from typing import IO, Any
+from typing import IO
 
 import numpy as np
 

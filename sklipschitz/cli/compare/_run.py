@@ -185,7 +185,6 @@ def run_task(task: Task, settings: Settings | None = None,
     return record
 
 
-
 def resource_hook(record: Record, context: dict[str, Any]) -> dict[str, Any]:
     """Resource columns from :mod:`sklipschitz.metrics`.
 
@@ -297,5 +296,3 @@ class Progress:
         if self.tty:
             self.stream.write("\n")
             self.stream.flush()
-
-

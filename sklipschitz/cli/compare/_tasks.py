@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import fnmatch
 import importlib
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 #: a function building a fresh estimator, with ``label`` and ``module`` attributes
 Factory = Callable[[], Any]
-
-import numpy as np
 
 # ----------------------------------------------------------------------------
 # Data sets (bundled with scikit-learn, or seeded synthetic): no downloads
@@ -239,7 +239,6 @@ TASKS = [
 ]
 
 
-
 def select_tasks(patterns: list[str] | None = None, quick: bool = False,
                  tasks: list[Task] | None = None) -> list[Task]:
     """Tasks matching any of the shell-style ``patterns`` (all, or the quick set).
@@ -257,4 +256,3 @@ def select_tasks(patterns: list[str] | None = None, quick: bool = False,
             raise KeyError(pat)
         chosen.extend(t for t in hits if t not in chosen)
     return [t for t in tasks if t in chosen]
-

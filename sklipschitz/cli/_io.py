@@ -39,6 +39,7 @@ DEFAULT_NA_VALUES = frozenset({"", "na", "n/a", "nan", "null", "none", "?", "-"}
 DELIMITER_CANDIDATES = (",", ";", "\t", "|")
 
 _SNIFF_LINES = 200
+_SNIFF_CHARS = 1 << 20
 
 # a number written with a decimal comma: 1,5  -0,25  1.234,5  (not 1,234 alone: ambiguous)
 _DECIMAL_COMMA = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d*),\d+([eE][+-]?\d+)?$")
@@ -158,7 +159,10 @@ def parse_na_values(items: Sequence[str] | None) -> frozenset:
 
 def _read_bytes(path: str) -> tuple[bytes, str]:
     if path == "-":
-        return sys.stdin.buffer.read(), "<stdin>"
+        stream = getattr(sys.stdin, "buffer", None)
+        if stream is None:  # a text-only stdin (embedded interpreters): already decoded
+            return sys.stdin.read().encode("utf-8"), "<stdin>"
+        return stream.read(), "<stdin>"
     if not os.path.exists(path):
         raise CLIError(f"{path}: no such file")
     if os.path.isdir(path):
@@ -219,7 +223,7 @@ def decode(data: bytes, name: str, encoding: str = "utf-8") -> tuple[str, str]:
 def sniff_delimiter(text: str) -> str:
     """The candidate delimiter that splits the header into the most columns while every
     one of the first rows has as many fields (',' when none does)."""
-    sample = text.splitlines()[:_SNIFF_LINES]
+    sample = text[:_SNIFF_CHARS].splitlines()[:_SNIFF_LINES]
     best, best_width = ",", 1
     for delim in DELIMITER_CANDIDATES:
         try:

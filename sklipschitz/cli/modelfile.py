@@ -39,6 +39,9 @@ from typing import IO, Any
 
 import numpy as np
 
+__all__ = ["ALLOWED_CLASSES", "TRAINING_STATE", "ModelFileError", "dump", "is_model_file",
+           "load"]
+
 FORMAT = "sklipschitz-model"
 FORMAT_VERSION = 1
 HEADER = "sklipschitz-model.json"
@@ -202,6 +205,24 @@ def dump(obj: Any, file: str | IO[bytes]) -> None:
     ------
     ModelFileError
         If ``obj`` holds a value the format cannot store; the message names it.
+
+    See Also
+    --------
+    load : Read the file back, executing nothing from it.
+
+    Examples
+    --------
+    >>> import io
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklipschitz import LipschitzRegressor
+    >>> from sklipschitz.cli import modelfile
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> model = LipschitzRegressor().fit(X, y)
+    >>> buffer = io.BytesIO()
+    >>> modelfile.dump(model, buffer)
+    >>> _ = buffer.seek(0)
+    >>> bool((modelfile.load(buffer).predict(X) == model.predict(X)).all())
+    True
     """
     encoder = _Encoder()
     tree = encoder.encode(obj, "model")
@@ -348,6 +369,21 @@ def load(file: str | IO[bytes], *, warn: Callable[[str], None] | None = None) ->
     ModelFileError
         If the file is not a model file of this format, or names a class
         or a value the format does not allow.
+
+    See Also
+    --------
+    dump : Write a model file.
+
+    Examples
+    --------
+    >>> import io
+    >>> from sklipschitz import SymNetClassifier
+    >>> from sklipschitz.cli import modelfile
+    >>> buffer = io.BytesIO()
+    >>> modelfile.dump({"model": SymNetClassifier(hidden_layer_sizes=(8,))}, buffer)
+    >>> _ = buffer.seek(0)
+    >>> modelfile.load(buffer)["model"].hidden_layer_sizes
+    (8,)
     """
     try:
         archive = zipfile.ZipFile(file)

@@ -277,9 +277,14 @@ def test_na_values_choose_the_missing_tokens(capsys, tmp_path):
     assert code == 0, err
     encoder = modelfile.load(model)["pipeline"][0].named_transformers_["onehot"]
     assert sorted(encoder.categories_[0]) == ["many", "none", "some"]
-    # predict reads with the same rule
-    code, out, err = run(capsys, "predict", str(model), path, "--na-values", "NA")
+    # predict reads with the tokens of the fit, unless given others
+    assert modelfile.load(model)["na_values"] == ["", "?", "na"]
+    code, out, err = run(capsys, "predict", str(model), path)
     assert code == 0, err
+    assert len(out.split()) == 31
+    code, _, err = run(capsys, "predict", str(model), path, "--na-values", "none")
+    assert code == 1
+    assert_one_line_error(err, "column 'amount'", "missing", "'none'")
     # a chosen token is missing, in any case; an empty cell always is
     code, _, err = run(capsys, "fit", path, "--target", "y", "--one-hot", "--na-values", "SOME",
                        "--out", str(model))

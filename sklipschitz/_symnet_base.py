@@ -40,6 +40,9 @@ _WARN_HALVINGS = 10
 #: the local curvature of a cross-entropy output never counts for less than
 #: this fraction of its supremum (network_lipschitz.local_curvature)
 _CURV_FLOOR = 0.1
+#: rows whose stored activations start the power iterations of a
+#: mini-batch fit (evenly spaced over the training data)
+_WARM_ROWS = 1024
 
 
 class _ForwardMemoNetwork(DenseNetwork):
@@ -242,6 +245,25 @@ class _BaseSymNet(BaseEstimator):
                 loss=loss, curvature_floor=_CURV_FLOOR,
             )
 
+        def warm_vectors(c, i):
+            """Start vectors of the power iterations, from evenly spaced rows.
+
+            ``FIRST_ITERATIONS`` on the activations of at most
+            ``_WARM_ROWS`` rows (stored); the full data's matrices then get
+            one iteration per pass from there (PassStatistics).
+            """
+            if all(power.has(key, size) for key, size in keys):
+                return
+            idx = np.unique(np.linspace(0, n - 1, min(n, _WARM_ROWS)).astype(np.intp))
+            raw, _, acts = network.forward(X[idx], c, i)
+            w = sw[idx].astype(np.float64)
+            w = w / w.sum()
+            _nl.layer_constants(
+                acts, c, network.activation, loss, w, alpha=self.alpha, batch_size=m,
+                power=power, means=[_nl.column_means(A, w) for A in acts],
+                curvature=_nl.local_curvature(loss, raw, _CURV_FLOOR),
+            )
+
         def lipschitz_fn(c, i):
             if linear_valid:
                 return L_linear
@@ -250,7 +272,8 @@ class _BaseSymNet(BaseEstimator):
                 np.array_equal(p, q) for p, q in zip(hit[0], (*c, *i))
             ):
                 hit = None
-            if fused and all(power.has(key, size) for key, size in keys):
+            if fused:
+                warm_vectors(c, i)
                 stats = hit[1] if hit is not None and hit[1] is not None else stats_pass(c, i)
                 means = stats.means()
                 consts = stats.constants(
@@ -269,9 +292,6 @@ class _BaseSymNet(BaseEstimator):
                     batch_size=m, power=power, means=means,
                     curvature=_nl.local_curvature(loss, raw, _CURV_FLOOR),
                 )
-                if fused:
-                    # the stored activations are not needed again
-                    forward_full.buffers = None
             # one constant per parameter, coefs then intercepts (a layer's
             # weights and intercept share it); a zero or non-finite one
             # stops its layer (rate 0) instead of dividing by zero
@@ -280,7 +300,8 @@ class _BaseSymNet(BaseEstimator):
             return consts + consts
 
         def guard_loss_fn(c, i):
-            if fused and all(power.has(key, size) for key, size in keys):
+            if fused:
+                warm_vectors(c, i)
                 stats = stats_pass(c, i)
                 value, entry = stats.value, (stats, None)
             else:

@@ -269,8 +269,19 @@ class DenseNetwork:
         return value, coef_grads, intercept_grads, acts
 
     def objective(self, X, Y, sample_weight, loss, alpha, coefs, intercepts):
-        raw = self.predict_raw(X, coefs, intercepts)
-        value = loss.objective(Y, raw, sample_weight)
+        work = self._work
+        if self.buffers and work is not None and X.shape[0] > work["rows"]:
+            # in chunks of the workspace's rows: no temporary of the data's size
+            rows = work["rows"]
+            total = 0.0
+            for start in range(0, X.shape[0], rows):
+                sl = slice(start, start + rows)
+                raw = self.forward_buffered(X[sl], coefs, intercepts, derivatives=False)[0]
+                total += float(sample_weight[sl] @ loss.loss(Y[sl], raw))
+            value = total / float(sample_weight.sum())
+        else:
+            raw = self.predict_raw(X, coefs, intercepts)
+            value = loss.objective(Y, raw, sample_weight)
         if alpha:
             value += 0.5 * alpha * sum(float(np.vdot(W, W)) for W in coefs)
         return value + self._extra_penalty(coefs)[0]

@@ -79,6 +79,8 @@ from .updates import SGD
 #: (started from the previous epoch's vector, which changes little)
 FIRST_ITERATIONS = 10
 WARM_ITERATIONS = 3
+#: values per hidden layer in one chunk of the guard's pass (PassStatistics)
+PASS_CHUNK = 1 << 18
 
 
 def _batches(n, m):
@@ -301,7 +303,7 @@ class PassStatistics:
     """What :func:`layer_constants` needs, accumulated over the chunks of one forward pass.
 
     The guard evaluates the training loss at the end of every epoch by a
-    forward pass over the training data in chunks of the batch size; the
+    forward pass over the training data in chunks of whole batches; the
     constants of the next epoch need that pass's activations.  Instead of
     keeping them (``n x h`` per layer) and iterating over them, each chunk
     adds its share, while it is in cache, to: the weighted column means
@@ -324,8 +326,9 @@ class PassStatistics:
     Frobenius norm of a batch of each layer (the non-smooth losses' rule).
     """
 
-    def __init__(self, n_layers, power, loss, curvature_floor):
+    def __init__(self, n_layers, power, loss, curvature_floor, batch_size):
         self.n_layers = n_layers
+        self.batch_size = batch_size
         self.power = power
         self.loss = loss
         self.floor = curvature_floor
@@ -362,7 +365,14 @@ class PassStatistics:
                 cols[:, 1] = q
                 self.scalars[k] += (float(qr.sum()), float(np.sum(q)) if np.ndim(q) else q * n_c)
             else:
-                self.frobenius[k] = max(self.frobenius[k], _frobenius_rows(A, slice(None)))
+                # the Frobenius norm of every nominal batch of this chunk (the
+                # chunk starts at a multiple of the batch size)
+                if sp.issparse(A):
+                    rowsq = np.asarray(A.multiply(A).sum(axis=1), dtype=np.float64).ravel()
+                else:
+                    rowsq = np.einsum("ij,ij->i", A, A, dtype=np.float64)
+                norms = np.sqrt(np.add.reduceat(rowsq, np.arange(0, n_c, self.batch_size)))
+                self.frobenius[k] = max(self.frobenius[k], float(norms.max()))
             prod = np.asarray(A.T @ cols, dtype=np.float64)
             self.sums[k] = prod if self.sums[k] is None else self.sums[k] + prod
             if k > 0:
@@ -420,8 +430,12 @@ def pass_statistics(network, X, Y, sw, coefs, intercepts, *, batch_size, weights
     Returns the statistics; ``.value`` is the weighted mean loss (no penalty).
     """
     n = X.shape[0]
-    stats = PassStatistics(network.n_layers, power, loss, curvature_floor)
-    for sl in _batches(n, batch_size):
+    stats = PassStatistics(network.n_layers, power, loss, curvature_floor, batch_size)
+    # chunks of whole batches, of about PASS_CHUNK values per hidden layer
+    # (few Python steps for narrow layers, buffers of bounded size for wide ones)
+    widest = max(network.layer_sizes[1:-1], default=1)
+    chunk = batch_size * max(1, PASS_CHUNK // (widest * batch_size))
+    for sl in _batches(n, chunk):
         raw, _, acts = network.forward_buffered(X[sl], coefs, intercepts, derivatives=False)
         w = weights if isinstance(weights, float) else weights[sl]
         stats.add(acts, raw, Y[sl], sw[sl], w)

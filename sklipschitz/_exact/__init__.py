@@ -233,3 +233,21 @@ def _solution(W, B, n_iter, curve, lrs, cert, converged, fit_intercept, dtype, m
         learning_rate_history=[float(v) for v in (lrs or [])],
         converged=bool(converged), certified=bool(cert), method=method,
     )
+
+
+def penalty_alpha_max(X, y, loss, sample_weight=None, *, l1_ratio=1.0, fit_intercept=True):
+    """The smallest ``alpha`` of ``alpha * (l1_ratio ||w||_1 + ...)`` whose
+    fit has every coefficient zero (single output; see
+    :func:`sklipschitz._exact.l1.alpha_max`)."""
+    X, Y, s = _arrays(X, y, sample_weight)
+    if np.any(s == 0):
+        keep = np.flatnonzero(s > 0)
+        X, Y, s = X[keep], Y[keep], s[keep]
+    uniform = bool(np.all(s == s[0]))
+    sn = np.full(s.size, 1.0 / s.size) if uniform else s / s.sum()
+    c = _magnitude(X)
+    if c != 1.0:
+        X = X * (1.0 / c) if not sp.issparse(X) else X.multiply(1.0 / c).tocsr()
+    des = Design(X, sn, bool(fit_intercept), uniform)
+    return l1_module.alpha_max(des, np.asarray(Y[:, 0], dtype=np.float64), loss,
+                               l1_ratio) / c

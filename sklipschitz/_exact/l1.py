@@ -63,9 +63,12 @@ BOX_TOL = 1e-9
 # proximal steps before the exact phases
 _FISTA_SQUARED = 200
 _FISTA_SMOOTH = 30
-_PINBALL_MU = (1.0, 0.3, 0.1)
+_PINBALL_MU = (1.0, 0.3, 0.1, 0.03)
 _PINBALL_STEPS = 15
 _MAX_ROUNDS = 4
+# kept points of the exact finish: max(_KEEP_PER_PARAM p, n / _KEEP_DIVISOR)
+_KEEP_PER_PARAM = 5
+_KEEP_DIVISOR = 50
 
 
 def supported(loss, l2):
@@ -449,7 +452,7 @@ class _Pinball(_Column):
         des = self.des
         n, p = des.n, des.d + int(des.fit_intercept)
         r = des.residual(self.y, w, b)
-        M = max(20 * p, n // 50)
+        M = max(_KEEP_PER_PARAM * p, n // _KEEP_DIVISOR)
         extra = np.zeros(0, dtype=np.intp)
         best = None
         for rnd in range(_MAX_ROUNDS + 1):

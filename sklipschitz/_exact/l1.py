@@ -208,9 +208,14 @@ class _Column:
     def __init__(self, des, y, l2, l1, verbose):
         self.des, self.y, self.l2, self.l1, self.verbose = des, y, l2, l1, verbose
         self.curve, self.lrs = [], []
-        # lambda_max of the augmented Gram diag(G, 1): exact from the Design
-        top = float(des.g[-1]) if des.rank else 0.0
-        self.gram_max = max(top, 1.0 if des.fit_intercept else 0.0)
+        self.diag = diagonal_majorant(des)
+
+    def steps(self, c, shift=0.0):
+        """Per-coordinate steps ``c / (diag + shift)`` of the coefficients
+        (zero for a direction without data) and the intercept's ``c``."""
+        with np.errstate(divide="ignore"):
+            sw = np.where(self.diag + shift > 0, c / (self.diag + shift), 0.0)
+        return sw, c
 
     def gram(self):
         """``G = X_c' S X_c`` in the original coordinates (rank-truncated)."""
@@ -273,6 +278,34 @@ class _Squared(_Column):
         return w
 
 
+def diagonal_majorant(des):
+    """A diagonal ``D`` with ``diag(D, 1) >= [X_c, 1]' S [X_c, 1] = diag(G, 1)``.
+
+    The centred columns are orthogonal to the intercept column under the
+    weights, so the augmented Gram matrix is block diagonal and the
+    intercept's constant is 1.  For ``G`` two valid majorants are compared:
+    ``lambda_max(G) I`` and the scaled Gershgorin bound ``D_j = sqrt(G_jj)
+    sum_k |G_jk| / sqrt(G_kk)`` (``D - G`` is diagonally dominant in the
+    scaling ``sqrt(G_jj)``, hence PSD); the one with the smaller geometric
+    mean is used (the second adapts to columns of different scales).  Any
+    loss of curvature at most ``c`` then has ``c diag(D, 1)`` as a valid
+    separable constant, so proximal steps ``1 / (c D_j)`` per coordinate
+    decrease the objective (the L1 prox stays separable).
+    """
+    if des.rank == 0:
+        return np.zeros(des.d)
+    G = (des.V * des.g) @ des.V.T
+    top = float(des.g[-1])
+    dg = np.sqrt(np.maximum(np.diag(G), 0.0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inv = np.where(dg > 0, 1.0 / dg, 0.0)
+        gers = dg * (np.abs(G) @ inv)
+    pos = gers > 0
+    if pos.any() and np.sum(np.log(gers[pos])) < pos.sum() * np.log(top):
+        return np.where(pos, gers, 0.0)
+    return np.where(dg > 0, top, 0.0)
+
+
 def _soft(v, t):
     return np.sign(v) * np.maximum(np.abs(v) - t, 0.0)
 
@@ -301,7 +334,7 @@ class _LogCosh(_Column):
         r0 = des.residual(self.y, np.zeros(des.d), b)
         ref = float(np.abs(des.rmatvec(des.sn * np.tanh(r0), exact=True)).max(initial=0.0))
         ref += self.l1 + 1e-300
-        step = 1.0 / (self.gram_max + self.l2)
+        step, step_b = self.steps(1.0, self.l2)
         budget = max(max_iter, 1)
         # proximal gradient (FISTA) at the valid 1/L
         t, w_prev, b_prev = 1.0, w.copy(), b
@@ -311,9 +344,9 @@ class _LogCosh(_Column):
             wy, by = w + m * (w - w_prev), b + m * (b - b_prev)
             _, F, _, gw, gb = self.state(wy, by)
             self.curve.append(F)
-            self.lrs.append(step)
-            w_new = _soft(wy - step * (gw - self.l2 * wy) - step * self.l2 * wy, step * self.l1)
-            b_new = by - step * gb
+            self.lrs.append(float(step.min(initial=1.0)))
+            w_new = _soft(wy - step * gw, step * self.l1)
+            b_new = by - step_b * gb
             if float(gw @ (w_new - w)) + gb * (b_new - b) > 0:
                 t = 1.0
             else:
@@ -423,7 +456,7 @@ class _Pinball(_Column):
         sn_dt = None if des.uniform else des.sn.astype(des.dtype)
         xbar = des.xbar
         for mu in mus:
-            step = mu / self.gram_max
+            step, step_b = self.steps(mu)
             t, w_prev, b_prev = 1.0, w.copy(), b
             for _ in range(_PINBALL_STEPS):
                 if budget <= 0:
@@ -435,11 +468,11 @@ class _Pinball(_Column):
                 off = by - float(xbar @ wy)
                 tot, neg, gsum, gx = fused_pass(view, wy, off, mu, blocks, rbuf, pbuf, sn_dt)
                 self.curve.append(self.scale * (tau * tot - neg + self.l1 * float(np.abs(wy).sum())))
-                self.lrs.append(step)
+                self.lrs.append(float(step.min(initial=mu)))
                 gw = -(gx - xbar * gsum)
                 gb = -gsum if des.fit_intercept else 0.0
                 w_new = _soft(wy - step * gw, step * self.l1)
-                b_new = by - step * gb
+                b_new = by - step_b * gb
                 if float(gw @ (w_new - w)) + gb * (b_new - b) > 0:
                     t = 1.0
                 else:

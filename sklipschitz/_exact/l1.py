@@ -425,6 +425,7 @@ class _Pinball(_Column):
 
     def solve(self, w, b, max_iter):
         des = self.des
+        warm = b is not None
         if b is None:
             b = 0.0
         r = des.residual(self.y, w, b)
@@ -441,8 +442,11 @@ class _Pinball(_Column):
             self.curve.append(self.value(r, w))
             self.lrs.append(1.0)
             return w, b, True, True
-        s0 = float(des.sn @ np.abs(r)) + 1e-300
-        w, b = self._fista(w, b, [s0 * f for f in _PINBALL_MU], max(max_iter - 1, 0))
+        if not warm:
+            # (a warm start, e.g. the previous point of a path, goes
+            # straight to the exact finish, which grows its kept set if needed)
+            s0 = float(des.sn @ np.abs(r)) + 1e-300
+            w, b = self._fista(w, b, [s0 * f for f in _PINBALL_MU], max(max_iter - 1, 0))
         return self._finish(w, b)
 
     def _fista(self, w, b, mus, budget):
@@ -663,7 +667,8 @@ def pinball_certificate(des, y, w, b, tau, lam):
 
     c = np.linalg.lstsq(Beq, req, rcond=None)[0] if idx.size else np.zeros(0)
     viol = violation(c)
-    if viol > BOX_TOL and idx.size and Beq.shape[0] + 1 <= 400 + idx.size:
+    if viol > BOX_TOL and idx.size > Beq.shape[0]:
+        # more multipliers than equations (ties): look for a point of the box
         c2 = _certificate_lp(Beq, req, Bin, g[O], lam, lo, hi, ref_eq, ref_in)
         if c2 is not None:
             viol = min(viol, violation(c2))

@@ -14,6 +14,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._base import QUANTILE_CONSTRAINT, REGRESSION_LOSS_CONSTRAINT, LipschitzEstimator
 from .._engine.losses import get_regression_loss
+from .._exact import _BLAS_SINGLE_BELOW
+from .._threads import single_blas_thread
 from ._regressor import LipschitzRegressor
 
 __all__ = ["LipschitzRegressorCV", "lipschitz_path"]
@@ -48,12 +50,15 @@ def _path(X, y, sample_weight, alphas, params):
     coefs = np.zeros((X.shape[1], len(alphas)))
     intercepts = np.zeros(len(alphas))
     n_iter = np.zeros(len(alphas), dtype=int)
-    for i, a in enumerate(alphas):
-        reg.set_params(alpha=float(a))
-        reg.fit(X, y, sample_weight=sample_weight)
-        coefs[:, i] = reg.coef_
-        intercepts[i] = reg.intercept_
-        n_iter[i] = reg.n_iter_
+    # the BLAS limit of the exact solver's narrow passes is set once for the
+    # whole path (each fit would otherwise look the BLAS libraries up again)
+    with single_blas_thread(X.shape[1] < _BLAS_SINGLE_BELOW):
+        for i, a in enumerate(alphas):
+            reg.set_params(alpha=float(a))
+            reg.fit(X, y, sample_weight=sample_weight)
+            coefs[:, i] = reg.coef_
+            intercepts[i] = reg.intercept_
+            n_iter[i] = reg.n_iter_
     return coefs, intercepts, n_iter
 
 

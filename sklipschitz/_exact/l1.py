@@ -62,6 +62,8 @@ KKT_TOL = 1e-9
 BOX_TOL = 1e-9
 # proximal steps before the exact phases
 _FISTA_SQUARED = 200
+# the squared error's proximal steps stop when the signs were stable this long
+_STABLE_SIGNS = 10
 _FISTA_SMOOTH = 30
 _PINBALL_MU = (1.0, 0.3, 0.1, 0.03)
 _PINBALL_STEPS = 15
@@ -263,6 +265,7 @@ class _Squared(_Column):
             return w
         t, w_prev = 1.0, w.copy()
         step = 1.0 / L
+        same = 0
         for _ in range(steps):
             t_next = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * t * t))
             v = w + ((t - 1.0) / t_next) * (w - w_prev)
@@ -272,9 +275,14 @@ class _Squared(_Column):
                 t = 1.0
             else:
                 t = t_next
+            # the steps only guess the signs for the exact feature-sign
+            # search: stop once they have not changed for a while
+            same = same + 1 if np.array_equal(np.sign(w_new), np.sign(w)) else 0
             w_prev, w = w, w_new
             self.curve.append(value(v))
             self.lrs.append(step)
+            if same >= _STABLE_SIGNS:
+                break
         return w
 
 

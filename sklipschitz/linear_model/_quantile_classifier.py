@@ -24,7 +24,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.special import expit, log_expit, logit, logsumexp
+from scipy.special import log_expit, logit, logsumexp
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.utils import check_random_state, compute_class_weight
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -44,6 +44,7 @@ from ._quantile_levels import (
     column_constants,
     crossing_logit,
     fitted_levels,
+    level_distances,
     rearrange,
     sbqc_curvature,
 )
@@ -539,8 +540,12 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         return curves[:, 0, :] if len(self.classes_) == 2 else curves
 
     def _crossing(self, X):
-        curves = self.decision_curves(X)
-        return crossing_logit(curves, self.quantiles_)
+        """``logit(tau*(x))`` per model, from the rearranged distances to the levels' hyperplanes."""
+        raw = self._linear_scores(X).astype(np.float64, copy=False)
+        n_models, G = self.quantile_intercept_.shape
+        dist = level_distances(raw.reshape(raw.shape[0], n_models, G), self.quantile_coef_)
+        z = crossing_logit(rearrange(dist), self.quantiles_)
+        return z[:, 0] if len(self.classes_) == 2 else z
 
     def decision_function(self, X):
         """Signed distance, in log-odds of ``tau``, from ``quantile`` to ``tau*(x)``.
@@ -560,30 +565,29 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         return logit(float(self.quantile)) - self._crossing(X)
 
     def predict_proba(self, X):
-        """Class probabilities ``p(x) = 1 - tau*(x)``.
+        """Class probabilities from the crossing levels ``tau*(x)``.
 
-        ``tau*(x)`` is where the rearranged curve ``tau -> f_tau(x)`` changes
-        sign (linear interpolation in ``logit(tau)`` between levels).  With
-        more than two classes the one-vs-rest probabilities are normalised to
-        sum to one.
+        ``tau*(x)`` is where the curve ``tau -> f_tau(x) / ||w_tau||`` (the
+        distance of ``x`` to each level's hyperplane, rearranged) changes sign,
+        by linear interpolation in ``logit(tau)`` between levels and linear
+        extrapolation beyond the grid, bounded to 3 logit units past the end
+        levels.  Two classes: ``p(x) = 1 - tau*(x)``.  More classes: the
+        softmax of the one-vs-rest logits ``-logit(tau*_k(x))`` (each the log-odds
+        of its class against the rest), so the most likely class is the one
+        :meth:`predict` returns.
 
         Returns
         -------
         ndarray of shape (n_samples, n_classes)
         """
-        z = self._crossing(X)
-        if len(self.classes_) == 2:
-            return np.column_stack([expit(z), expit(-z)])
-        logp = log_expit(-z)
-        return np.exp(logp - logsumexp(logp, axis=1, keepdims=True))
+        return np.exp(self.predict_log_proba(X))
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`."""
         z = self._crossing(X)
         if len(self.classes_) == 2:
             return np.column_stack([log_expit(z), log_expit(-z)])
-        logp = log_expit(-z)
-        return logp - logsumexp(logp, axis=1, keepdims=True)
+        return -z - logsumexp(-z, axis=1, keepdims=True)
 
     def predict(self, X):
         """Predicted labels at the level ``quantile``.

@@ -49,6 +49,10 @@ from ._quantile_levels import (
     sbqc_curvature,
 )
 
+#: AdGD's rates are rounded down to the grid 2**(k / OCTAVE_STEPS): fits with
+#: integer weights and with repeated rows then take the same steps
+OCTAVE_STEPS = 8
+
 
 def _full_batch_problem(est, loss, X, Y, sw, column_levels):
     """The column problem of a full-batch fit of ``est`` and its per-column constants.
@@ -356,7 +360,10 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
             # f = 0: the loss is steepest there and every sample pulls
             W = np.zeros((n_features, n_cols), dtype=dtype)
             b = np.zeros(n_cols, dtype=dtype)
-        self._step_rule = make_rule(self.learning_rate, per_column=True, stochastic=stochastic)
+        if self.learning_rate == "local" and not stochastic:
+            self._step_rule = LocalStep(per_column=True, octave_steps=OCTAVE_STEPS)
+        else:
+            self._step_rule = make_rule(self.learning_rate, per_column=True, stochastic=stochastic)
         state = TrainState(coefs=[W], intercepts=[b])
         state.step_state = self._step_rule.init(L)
         return state
@@ -377,7 +384,8 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
             V, c = problem.variables(state.coefs[0], state.intercepts[0])
             state.coefs, state.intercepts = [V], [c]
             if isinstance(self._step_rule, LocalStep):
-                freezing = ColumnFreezing(self.tol, self.n_iter_no_change, stable_signs=True)
+                freezing = ColumnFreezing(self.tol, self.n_iter_no_change, stable_signs=True,
+                                          rows=None if np.all(sw > 0) else sw > 0)
             elif self._update == "nesterov":
                 update = Nesterov()
         else:

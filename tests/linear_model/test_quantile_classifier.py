@@ -370,16 +370,50 @@ def test_multiclass_confidence():
 # ----------------------------------------------------------------------------
 
 
-def test_sample_weight_equals_repetition_with_the_deterministic_rule(cancer):
+@pytest.mark.parametrize("learning_rate", ["lipschitz", "local"])
+def test_sample_weight_equals_repetition(cancer, learning_rate):
     X, y = cancer
     X, y = X[:200], y[:200]
     sw = np.random.default_rng(0).integers(0, 3, size=200)
-    kw = dict(learning_rate="lipschitz", max_iter=100, quantile_grid=5)
+    assert np.any(sw == 0)  # a weight of zero is the same as removing the row
+    kw = dict(learning_rate=learning_rate, max_iter=100, quantile_grid=5)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         a = LipschitzQuantileClassifier(**kw).fit(X, y, sample_weight=sw)
         b = LipschitzQuantileClassifier(**kw).fit(np.repeat(X, sw, 0), np.repeat(y, sw))
+    assert a.n_iter_ == b.n_iter_
     np.testing.assert_allclose(a.quantile_coef_, b.quantile_coef_, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(a.predict_proba(X), b.predict_proba(X), rtol=1e-7)
+
+
+def test_local_rates_lie_on_the_octave_grid_below_adgd():
+    """The default rule's rates are AdGD's rates rounded down to 2**(k/8)."""
+    from sklipschitz._engine.steps import LocalStep
+
+    rng = np.random.default_rng(0)
+    A = rng.normal(size=(30, 4))
+    H = A.T @ A / 30
+    L = np.full(3, np.linalg.eigvalsh(H).max())
+    rule = LocalStep(per_column=True, octave_steps=8)
+    state = rule.init(L)
+    W, b = rng.normal(size=(4, 3)), np.zeros(3)
+    prev = None
+    for _ in range(20):
+        g = H @ W
+        lr = rule.rate(state, [W, b], [g, b])
+        k = np.log2(lr) * 8
+        np.testing.assert_allclose(k, np.round(k), atol=1e-9)
+        if prev is None:
+            assert np.all(lr <= 1 / L) and np.all(lr > 2 ** (-1 / 8) / L)
+        else:  # AdGD's two bounds (Malitsky & Mishchenko 2020)
+            dx = np.linalg.norm(W - prev[0], axis=0)
+            dg = np.linalg.norm(g - prev[1], axis=0)
+            assert np.all(lr <= dx / (2 * dg) * (1 + 1e-12))
+            assert np.all(lr <= np.sqrt(1 + prev[3]) * prev[2] * (1 + 1e-12))
+            theta = lr / prev[2]
+        prev = (W.copy(), g.copy(), lr.copy(), np.inf if prev is None else theta)
+        W = W - lr * g
+    assert np.all(lr > 1 / L)  # the rule still grows past 1/L
 
 
 def test_class_weight_moves_predictions(cancer):

@@ -20,6 +20,7 @@ each with its own step ``1/L_j``.
 
 from __future__ import annotations
 
+import copy
 import warnings
 from numbers import Integral, Real
 
@@ -431,6 +432,42 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         self._set_fitted(
             state, network.objective(X, Y, sw, loss, self.alpha, state.coefs, state.intercepts)
         )
+
+    # the weights are kept once, in quantile_coef_ and quantile_intercept_;
+    # the matrices of the linear scores, coef_, intercept_ and the training
+    # state's weights are views of them, rebuilt when a pickle is loaded
+    _DERIVED = ("_coef_matrix", "_intercept_vector", "coef_", "intercept_")
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())  # a copy: the live __dict__ stays whole
+        if "_coef_matrix" in state:
+            state["_weights_dtype"] = state["_coef_matrix"].dtype.str
+            for key in self._DERIVED:
+                state.pop(key, None)
+            train_state = state.get("_train_state")
+            if train_state is not None:
+                train_state = copy.copy(train_state)
+                train_state.coefs = train_state.intercepts = None
+                train_state.loss_curve = train_state.learning_rate_history = None
+                state["_train_state"] = train_state
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        dtype = self.__dict__.pop("_weights_dtype", None)
+        if dtype is None:
+            return
+        n_models, G, n_features = self.quantile_coef_.shape
+        W = self.quantile_coef_.reshape(n_models * G, n_features).T
+        self._coef_matrix = np.ascontiguousarray(W, dtype=np.dtype(dtype))
+        self._intercept_vector = self.quantile_intercept_.reshape(-1).astype(dtype)
+        self.coef_ = self.quantile_coef_[:, self._level_index, :].copy()
+        self.intercept_ = self.quantile_intercept_[:, self._level_index].copy()
+        train_state = getattr(self, "_train_state", None)
+        if train_state is not None:
+            train_state.coefs, train_state.intercepts = [self._coef_matrix], [self._intercept_vector]
+            train_state.loss_curve = list(self.loss_curve_)
+            train_state.learning_rate_history = list(self.learning_rate_history_)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):

@@ -530,6 +530,36 @@ def test_warm_start_continues_from_the_previous_solution(cancer):
     assert est.loss_curve_[0] == pytest.approx(first, rel=1e-9)
 
 
+def test_pickle_keeps_the_weights_once():
+    import pickle
+
+    X, y = load_wine(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    est = LipschitzQuantileClassifier().fit(X, y)
+    blob = pickle.dumps(est)
+    # one float64 copy of the level weights, plus small arrays
+    assert len(blob) < est.quantile_coef_.nbytes + 12_000
+    loaded = pickle.loads(blob)
+    for method in ("predict_proba", "decision_function", "decision_curves", "confidence_score"):
+        np.testing.assert_allclose(getattr(loaded, method)(X), getattr(est, method)(X),
+                                   rtol=1e-12, atol=1e-14)
+    np.testing.assert_array_equal(loaded.coef_, est.coef_)
+    np.testing.assert_array_equal(loaded.intercept_, est.intercept_)
+    assert est._coef_matrix.shape == loaded._coef_matrix.shape  # pickling left est whole
+    # warm_start and partial_fit continue from a loaded model as from the original
+    for model in (est, loaded):
+        model.set_params(warm_start=True, max_iter=3)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.fit(X, y)
+    np.testing.assert_allclose(loaded.quantile_coef_, est.quantile_coef_, rtol=1e-9, atol=1e-12)
+    est2 = pickle.loads(pickle.dumps(est))
+    est.partial_fit(X[:50], y[:50])
+    est2.partial_fit(X[:50], y[:50])
+    np.testing.assert_allclose(est2.quantile_coef_, est.quantile_coef_, rtol=1e-9, atol=1e-12)
+    assert est2.loss_curve_ == pytest.approx(est.loss_curve_)
+
+
 def test_huge_constant_rate_stays_finite(cancer):
     X, y = cancer
     with warnings.catch_warnings():

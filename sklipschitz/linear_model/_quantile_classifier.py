@@ -105,12 +105,18 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
     variable).  Raising ``tau`` makes positive predictions cheaper.
 
     The same loss is fitted on a grid of levels (``quantile_grid``, plus
-    ``quantile``).  The curves ``tau -> f_tau(x)`` are made monotone by
-    rearrangement (sorting, Chernozhukov, Fernandez-Val & Galichon 2010) and
-    the level ``tau*(x)`` where they change sign gives the class probability
-    ``p(x) = 1 - tau*(x)``.  Several classes are handled one-vs-rest; the
-    grid and all classes are one multi-column linear fit, every column with
-    its own step.
+    ``quantile``).  The distances ``f_tau(x) / ||w_tau||`` of a sample to
+    the levels' hyperplanes are made monotone in ``tau`` by rearrangement
+    (sorting, Chernozhukov, Fernandez-Val & Galichon 2010) and the level
+    ``tau*(x)`` where they change sign, interpolated linearly in
+    ``logit(tau)``, gives the class probability ``p(x) = 1 - tau*(x)``.
+    Beyond the grid the end segment is extrapolated linearly in
+    ``logit(tau)``, its distance ``e`` past the end level shrunk to
+    ``3 e / (3 + e)`` (less than 3 logit units: with the default grid
+    ``p`` lies in (0.0028, 0.9972)).  Several classes are handled
+    one-vs-rest; their probabilities are the softmax of the one-vs-rest
+    logits ``-logit(tau*_k(x))``.  The grid and all classes are one
+    multi-column linear fit, every column with its own step.
 
     The loss is smooth but not convex (the arctan squashing), so a fit finds
     a local minimum; starting from zero weights (``f = 0``, where the loss
@@ -147,7 +153,10 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
           grows far beyond ``1/L``: 5-10 times fewer epochs than Nesterov
           at ``1/L`` on breast cancer, iris and wine (see the benchmark).
           AdGD needs full gradients: mini-batch epochs and ``partial_fit``
-          use the 'lipschitz' step instead.  Full-batch fits with this rule
+          use the 'lipschitz' step instead.  Every rate is rounded down to
+          the grid ``2**(k/8)`` (AdGD's two conditions still hold), so
+          rounding differences of the data (integer weights against
+          repeated rows) do not reach the steps.  Full-batch fits with this rule
           evaluate the loss through its bound, column-wise form
           (:meth:`SmoothBinaryQuantileLoss.bind`) and drop every level whose
           own objective has stopped improving from the products.

@@ -479,7 +479,8 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         self.intercept_ = self.quantile_intercept_[:, self._level_index].copy()
         train_state = getattr(self, "_train_state", None)
         if train_state is not None:
-            train_state.coefs, train_state.intercepts = [self._coef_matrix], [self._intercept_vector]
+            train_state.coefs = [self._coef_matrix]
+            train_state.intercepts = [self._intercept_vector]
             train_state.loss_curve = list(self.loss_curve_)
             train_state.learning_rate_history = list(self.learning_rate_history_)
 
@@ -606,7 +607,8 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         return curves[:, 0, :] if len(self.classes_) == 2 else curves
 
     def _crossing(self, X):
-        """``logit(tau*(x))`` per model, from the rearranged distances to the levels' hyperplanes."""
+        """``logit(tau*(x))`` per model, from the rearranged distances to the levels'
+        hyperplanes."""
         raw = self._linear_scores(X).astype(np.float64, copy=False)
         n_models, G = self.quantile_intercept_.shape
         dist = level_distances(raw.reshape(raw.shape[0], n_models, G), self.quantile_coef_)

@@ -39,7 +39,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import StandardScaler
 
 from sklipschitz import LipschitzQuantileClassifier
-from sklipschitz.linear_model._quantile_levels import crossing_logit, level_distances
+from sklipschitz.linear_model._quantile_levels import crossing_logit, level_distances, level_norms
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CONSTANT_GRID = [0.03, 0.3, 3.0, 30.0, 300.0]
@@ -222,7 +222,7 @@ def plots(out, y):
     picks = [test[np.argmin(np.abs(p - q))] for q in (0.1, 0.35, 0.6, 0.85)]
     curves = est.decision_curves(X[picks])
     raw = X[picks] @ est.quantile_coef_[0].T + est.quantile_intercept_[0]
-    dist = level_distances(raw[:, None, :], est.quantile_coef_)[:, 0, :]
+    dist = level_distances(raw[:, None, :], level_norms(est.quantile_coef_))[:, 0, :]
     z = crossing_logit(np.sort(dist, axis=1), est.quantiles_)
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for c, zi, i in zip(curves, z, picks):

@@ -46,6 +46,7 @@ from ._quantile_levels import (
     crossing_logit,
     fitted_levels,
     level_distances,
+    level_norms,
     rearrange,
     sbqc_curvature,
 )
@@ -438,8 +439,9 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         self._intercept_vector = state.intercepts[0]
         W = self._coef_matrix.T.reshape(n_models, G, X.shape[1])
         b = self._intercept_vector.reshape(n_models, G)
-        self.quantile_coef_ = W.astype(np.float64, copy=True)
+        self.quantile_coef_ = np.array(W, dtype=np.float64, order="C")
         self.quantile_intercept_ = b.astype(np.float64, copy=True)
+        self._level_norms = level_norms(self.quantile_coef_)
         self.coef_ = self.quantile_coef_[:, self._level_index, :].copy()
         self.intercept_ = self.quantile_intercept_[:, self._level_index].copy()
         network = DenseNetwork((X.shape[1], Y.shape[1]))
@@ -611,7 +613,10 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         hyperplanes."""
         raw = self._linear_scores(X).astype(np.float64, copy=False)
         n_models, G = self.quantile_intercept_.shape
-        dist = level_distances(raw.reshape(raw.shape[0], n_models, G), self.quantile_coef_)
+        norms = getattr(self, "_level_norms", None)
+        if norms is None:  # a model saved without them
+            norms = level_norms(self.quantile_coef_)
+        dist = level_distances(raw.reshape(raw.shape[0], n_models, G), norms)
         z = crossing_logit(rearrange(dist), self.quantiles_)
         return z[:, 0] if len(self.classes_) == 2 else z
 

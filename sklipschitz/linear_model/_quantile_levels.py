@@ -131,22 +131,27 @@ def rearrange(curves):
 TAIL_WIDTH = 3.0
 
 
-def level_distances(raw, coef):
+def level_norms(coef):
+    """``||w_tau||`` per model and level (``coef`` of shape (n_models, n_levels,
+    n_features)); 1 for a level without a slope."""
+    coef = np.ascontiguousarray(coef, dtype=np.float64)
+    norms = np.sqrt(np.sum(coef * coef, axis=-1))
+    return np.where(norms > 0, norms, 1.0)
+
+
+def level_distances(raw, norms):
     """Signed distances of the rows to every level's decision hyperplane.
 
     ``raw`` holds the scores ``f_tau(x) = x w_tau + b_tau`` (shape
-    ``(n_samples, n_models, n_levels)``), ``coef`` the coefficients
-    ``w_tau`` (shape ``(n_models, n_levels, n_features)``): the result is
+    ``(n_samples, n_models, n_levels)``), ``norms`` the norms ``||w_tau||``
+    (shape ``(n_models, n_levels)``, :func:`level_norms`): the result is
     ``f_tau(x) / ||w_tau||``.  The scale of ``f_tau`` is arbitrary (it is set
     by the penalty and by how far the fit went) and differs from level to
     level; the distance is what the levels share: for a logistic model the
     level-``tau`` hyperplanes are parallel, ``logit(tau)`` apart in
     ``beta``-units, so the distance is affine in ``logit(tau)``.  A positive
     scale per level leaves every sign, and so every prediction, unchanged.
-    A level without a slope (``w_tau = 0``) keeps its score.
     """
-    norms = np.sqrt(np.einsum("mgf,mgf->mg", coef, coef))
-    norms = np.where(norms > 0, norms, 1.0)
     return raw / norms[None, :, :]
 
 

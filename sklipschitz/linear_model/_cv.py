@@ -120,7 +120,7 @@ def lipschitz_path(X, y, *, loss="squared_error", quantile=0.5, penalty="l1", l1
     >>> X, y = load_diabetes(return_X_y=True)
     >>> alphas, coefs, _ = lipschitz_path(X, y, loss="quantile", n_alphas=5)
     >>> [int((coefs[:, i] != 0).sum()) for i in range(5)]
-    [0, 2, 6, 9, 10]
+    [0, 5, 8, 9, 10]
     """
     params = dict(loss=loss, quantile=quantile, penalty=penalty, l1_ratio=l1_ratio,
                   fit_intercept=fit_intercept, max_iter=max_iter)

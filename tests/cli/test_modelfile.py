@@ -39,6 +39,11 @@ CASES = {
         (sklipschitz.LipschitzRegressor(loss="quantile", quantile=0.8, solver="gd",
                                         max_iter=20), "reg", ["predict"]),
         (sklipschitz.LipschitzRegressor(loss="log_cosh"), "multi", ["predict"]),
+        (sklipschitz.LipschitzRegressor(alpha=0.01, penalty="l1"), "reg", ["predict"]),
+    ],
+    "LipschitzRegressorCV": [
+        (sklipschitz.LipschitzRegressorCV(loss="quantile", n_alphas=3, cv=2), "reg",
+         ["predict"]),
     ],
     "LipschitzQuantileClassifier": [
         (sklipschitz.LipschitzQuantileClassifier(max_iter=30), "clf",

@@ -153,10 +153,9 @@ def _fold_losses(X, y, sw, train, test, alphas, params, loss):
 
 
 class LipschitzRegressorCV(RegressorMixin, LipschitzEstimator):
-    """:class:`LipschitzRegressor` with an L1 / elastic-net penalty, its
-    ``alpha`` chosen by cross-validation along the regularisation path.
+    """LipschitzRegressor with an L1 / elastic-net penalty chosen by cross-validation.
 
-    Like ``LassoCV`` / ``ElasticNetCV``: a decreasing grid of ``alpha``
+    :class:`LipschitzRegressor` along the regularisation path. Like ``LassoCV`` / ``ElasticNetCV``: a decreasing grid of ``alpha``
     from ``alpha_max`` (the smallest alpha whose fit has every coefficient
     zero, computed exactly), every fold fitted along it with warm starts
     (folds in parallel with joblib), each alpha scored by the held-out mean

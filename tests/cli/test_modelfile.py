@@ -43,10 +43,6 @@ CASES = {
         (sklipschitz.LipschitzRegressor(alpha=0.01, penalty="l1"), "reg", ["predict"]),
     ],
     "LipschitzRegressorCV": [
-        (sklipschitz.LipschitzRegressorCV(loss="quantile", n_alphas=3, cv=2), "reg",
-         ["predict"]),
-    ],
-    "LipschitzRegressorCV": [
         (sklipschitz.LipschitzRegressorCV(loss="quantile", quantile=0.7, penalty="l1",
                                           n_alphas=4, cv=3), "reg", ["predict"]),
     ],

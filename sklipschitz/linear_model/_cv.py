@@ -120,7 +120,7 @@ def lipschitz_path(X, y, *, loss="squared_error", quantile=0.5, penalty="l1", l1
     >>> X, y = load_diabetes(return_X_y=True)
     >>> alphas, coefs, _ = lipschitz_path(X, y, loss="quantile", n_alphas=5)
     >>> [int((coefs[:, i] != 0).sum()) for i in range(5)]
-    [0, 2, 6, 9, 10]
+    [0, 5, 8, 9, 10]
     """
     params = dict(loss=loss, quantile=quantile, penalty=penalty, l1_ratio=l1_ratio,
                   fit_intercept=fit_intercept, max_iter=max_iter)
@@ -153,10 +153,9 @@ def _fold_losses(X, y, sw, train, test, alphas, params, loss):
 
 
 class LipschitzRegressorCV(RegressorMixin, LipschitzEstimator):
-    """:class:`LipschitzRegressor` with an L1 / elastic-net penalty, its
-    ``alpha`` chosen by cross-validation along the regularisation path.
+    """LipschitzRegressor with an L1 / elastic-net penalty chosen by cross-validation.
 
-    Like ``LassoCV`` / ``ElasticNetCV``: a decreasing grid of ``alpha``
+    :class:`LipschitzRegressor` along the regularisation path. Like ``LassoCV`` / ``ElasticNetCV``: a decreasing grid of ``alpha``
     from ``alpha_max`` (the smallest alpha whose fit has every coefficient
     zero, computed exactly), every fold fitted along it with warm starts
     (folds in parallel with joblib), each alpha scored by the held-out mean

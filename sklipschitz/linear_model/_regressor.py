@@ -174,6 +174,12 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
     >>> reg = LipschitzRegressor(loss="quantile", quantile=0.9).fit(X, y)
     >>> round(float((y <= reg.predict(X)).mean()), 1)
     0.9
+
+    ``penalty='l1'`` with the quantile loss is ``QuantileRegressor``'s model:
+
+    >>> sparse = LipschitzRegressor(loss="quantile", alpha=0.005, penalty="l1").fit(X, y)
+    >>> int((sparse.coef_ != 0).sum())
+    4
     """
 
     _parameter_constraints: dict = constraints(

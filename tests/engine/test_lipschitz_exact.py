@@ -184,6 +184,15 @@ def test_column_moments(data, sparse):
     m, s = lip.column_moments(sp.csr_matrix(X) if sparse else X, sw)
     np.testing.assert_allclose(m, mean, rtol=1e-12)
     np.testing.assert_allclose(s, std, rtol=1e-10)
+    # float32 input far from the origin: the moments are accumulated in
+    # float64 (in float32, E[x^2] - E[x]^2 would lose the variance)
+    X32 = (X + 1000.0).astype(np.float32)
+    ref = X32.astype(np.float64)
+    mean = sw @ ref / sw.sum()
+    std = np.sqrt(sw @ (ref - mean) ** 2 / sw.sum())
+    m, s = lip.column_moments(sp.csr_matrix(X32) if sparse else X32, sw)
+    np.testing.assert_allclose(m, mean, rtol=1e-12)
+    np.testing.assert_allclose(s, std, rtol=1e-6)
 
 
 @pytest.mark.parametrize("fit_intercept", [True, False])

@@ -37,3 +37,24 @@ def test_sbaf_derivative_defaults_and_dtypes():
     out = sbaf_derivative(np.array([-1, 0, 1, 2]))
     assert out.dtype == np.float64 and out.shape == (4,)
     np.testing.assert_array_equal(out, 0.0)
+
+
+def test_sbaf_unit_is_sbaf_of_the_logistic():
+    from sklipschitz._engine.activations import sbaf_unit
+
+    z = np.linspace(-5, 5, 41)
+    for k, alpha in [(0.91, 0.5), (1.4, 0.2), (0.5, 0.85)]:
+        np.testing.assert_allclose(sbaf_unit(z, k, alpha), sbaf(1 / (1 + np.exp(-z)), k, alpha),
+                                   rtol=1e-13)
+
+
+def test_reprs_name_the_non_default_settings():
+    from sklipschitz._engine.activations import ReLU, Tanh
+
+    assert repr(ReLU()) == "ReLU()" and repr(Tanh()) == "Tanh()"
+    assert repr(SBAF()) == "SBAF(k=0.91, alpha=0.5)"
+    assert repr(SBAF(k=2, alpha=0.3, input_map="clip")) == \
+        "SBAF(k=2.0, alpha=0.3, input_map='clip')"
+    assert repr(SBAF(output="rescaled")) == "SBAF(k=0.91, alpha=0.5, output='rescaled')"
+    assert repr(SBAF(input_map="clip", output="rescaled")) == \
+        "SBAF(k=0.91, alpha=0.5, input_map='clip', output='rescaled')"

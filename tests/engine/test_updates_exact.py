@@ -101,3 +101,27 @@ def test_adgd_keeps_the_rate_when_a_difference_is_zero():
     # neither changes (0/0)
     rates = _adgd([p0, p0.copy()], [g0, g0.copy()], 4.0)
     assert rates == [0.25, 0.25]
+
+
+def test_restricted_adgd_state_continues_as_the_kept_columns_alone():
+    rng = np.random.default_rng(9)
+    seq = [(rng.normal(size=(3, 3)), rng.normal(size=3), rng.normal(size=(3, 3)),
+            rng.normal(size=3)) for _ in range(4)]
+    L = np.array([1.0, 2.0, 4.0])
+    keep = np.array([True, False, True])
+    full = LocalStep(per_column=True)
+    sf = full.init(L.copy())
+    for W, b, gW, gb in seq[:2]:
+        full.rate(sf, [W, b], [gW, gb])
+    full.restrict(sf, keep)
+    assert sf.lipschitz.shape == (2,) and sf.rate.shape == (2,) and sf.theta.shape == (2,)
+    after = [full.rate(sf, [W[:, keep], b[keep]], [gW[:, keep], gb[keep]])
+             for W, b, gW, gb in seq[2:]]
+    part = LocalStep(per_column=True)
+    sp_ = part.init(L[keep])
+    for W, b, gW, gb in seq[:2]:
+        part.rate(sp_, [W[:, keep], b[keep]], [gW[:, keep], gb[keep]])
+    ref = [part.rate(sp_, [W[:, keep], b[keep]], [gW[:, keep], gb[keep]])
+           for W, b, gW, gb in seq[2:]]
+    for a, r in zip(after, ref):
+        np.testing.assert_allclose(a, r, rtol=1e-14)

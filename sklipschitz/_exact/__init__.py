@@ -5,7 +5,7 @@ Minimises, separately for every output column ``k``,
 ``F(W, b) = sum_i s_i loss(y_ik, x_i W_k + b_k) / sum_i s_i + alpha/2 ||W||_F^2``
 
 (the intercept is not penalised) for the squared, absolute, pinball
-(quantile) and log-cosh losses, and certifies the optimum.  One module per
+(quantile), log-cosh and Huber losses, and certifies the optimum.  One module per
 phase:
 
 * :mod:`.design` -- one pass over the data gives the weighted Gram matrix of
@@ -18,6 +18,8 @@ phase:
   (reduced problems, the path to the LP vertex, the active set) and
   :mod:`.certificate` (KKT check of the full problem).
 * :mod:`.logcosh` -- log-cosh: whitened FISTA, then Newton.
+* :mod:`.huber` -- Huber: whitened FISTA, then Newton on the quadratic set
+  (the column solver of :mod:`.logcosh`).
 * :mod:`.wide` -- sparse designs with many columns, where a dense ``d x d``
   Gram matrix is out of the question: an iterative least-squares solve, or
   smoothed FISTA and an exact LP finish.
@@ -40,9 +42,9 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 
-from .._engine.losses import AbsoluteError, HalfSquaredError, LogCosh, PinballLoss
+from .._engine.losses import AbsoluteError, HalfSquaredError, Huber, LogCosh, PinballLoss
 from .._threads import single_blas_thread
-from . import logcosh, pinball, squared, wide
+from . import huber, logcosh, pinball, squared, wide
 from .design import Design
 from .result import LinearSolution
 
@@ -54,6 +56,7 @@ _SOLVERS = (
     (AbsoluteError, pinball),
     (PinballLoss, pinball),
     (LogCosh, logcosh),
+    (Huber, huber),
 )
 
 #: sparse designs with at least this many columns take the route of
@@ -103,7 +106,7 @@ def solve_linear(X, Y, loss, sample_weight, *, alpha=0.0, fit_intercept=True,
     X : ndarray or scipy.sparse matrix of shape (n_samples, n_features)
         float32 or float64 (other dtypes are converted to float64).
     Y : ndarray of shape (n_samples, n_outputs) or (n_samples,)
-    loss : HalfSquaredError, AbsoluteError, PinballLoss or LogCosh
+    loss : HalfSquaredError, AbsoluteError, PinballLoss, LogCosh or Huber
         From :mod:`sklipschitz._engine.losses`.
     sample_weight : ndarray of shape (n_samples,) or None
         Non-negative; rows of weight 0 are ignored.

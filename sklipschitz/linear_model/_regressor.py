@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import warnings
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
@@ -20,13 +21,13 @@ from .._base import (
 )
 from .._engine.lipschitz import linear_constant
 from .._engine.loop import TrainState, train
-from .._engine.losses import get_regression_loss
-from .._engine.monitors import Averaging, DivergenceStop, Stopping
+from .._engine.monitors import Averaging, DivergenceStop, Stopping, Validation
 from .._engine.network import DenseNetwork
 from .._engine.penalties import Tikhonov
 from .._engine.problems import NetworkProblem
 from .._engine.steps import make_rule
 from .._engine.updates import SGD
+from ._robust import build_loss
 
 
 class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
@@ -46,11 +47,32 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
 
     Parameters
     ----------
-    loss : {'squared_error', 'absolute_error', 'quantile', 'log_cosh'}, default='squared_error'
+    loss : {'squared_error', 'absolute_error', 'quantile', 'log_cosh', 'huber'}, \
+            default='squared_error'
         Pointwise loss. 'quantile' is the pinball loss at level ``quantile``;
-        'absolute_error' its median case (up to a factor 2).
+        'absolute_error' its median case (up to a factor 2); 'log_cosh' is
+        ``scale^2 log cosh(r / scale)``; 'huber' is ``r^2 / 2`` for
+        ``|r| <= epsilon`` and ``epsilon |r| - epsilon^2 / 2`` beyond
+        (``r = y - prediction``; the loss of ``SGDRegressor(loss='huber')``).
     quantile : float in (0, 1), default=0.5
         Level of the pinball loss (used with ``loss='quantile'``).
+    epsilon : 'auto' or float > 0, default='auto'
+        Threshold of the Huber loss (``loss='huber'`` only), in the units of
+        ``y`` (``SGDRegressor``'s meaning).  'auto' is ``1.35 * sigma``, the
+        choice of ``HuberRegressor``, with ``sigma`` a robust scale of the
+        residuals: ``1.4826 * median|r - median(r)|`` (weighted), ``r`` the
+        residuals of the absolute-error fit with the same ``alpha`` and
+        intercept (solved exactly), one value per output.  The value used
+        is stored in ``epsilon_``.
+    scale : 'auto' or float > 0, default=1.0
+        Scale ``s`` of the log-cosh loss ``s^2 log cosh(r / s)``
+        (``loss='log_cosh'`` only), in the units of ``y``: quadratic for
+        residuals well below ``s``, linear well above.  1.0 is the plain
+        ``log cosh(r)`` (and the published 'paper' constant); 'auto' is the
+        robust residual scale ``sigma`` described under ``epsilon`` (without
+        the factor 1.35), so that the noise falls in the quadratic zone and
+        gross outliers in the linear one, whatever the units of ``y``.  The
+        value used is stored in ``scale_``.
     alpha : float >= 0, default=0.0
         Strength of the L2 penalty ``alpha/2 ||w||^2``.
     fit_intercept : bool, default=True
@@ -108,7 +130,20 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
         Relative improvement of the training loss below which an epoch counts
         as not improving.
     n_iter_no_change : int >= 1, default=10
-        Number of epochs without improvement that stops training.
+        Number of epochs without improvement that stops training (of the
+        training loss, or of the validation score with ``early_stopping``).
+    early_stopping : bool, default=False
+        ``fit`` only (MLP's semantics): hold out ``validation_fraction`` of
+        the training data, score the model on it after every epoch (the
+        score is minus the weighted mean loss on the held-out part, the
+        loss of ``loss``, so higher is better), stop when the score has not
+        improved by at least ``tol`` for ``n_iter_no_change`` epochs, and
+        keep the weights of the best score.  It needs the gradient loop:
+        ``solver='auto'`` then runs 'gd', and ``solver='exact'`` is an
+        error (the exact solver returns the optimum of the training
+        objective, it has no epochs to stop early).
+    validation_fraction : float in (0, 1), default=0.1
+        Fraction of the training data held out with ``early_stopping``.
     shuffle : bool, default=True
         Shuffle the samples every epoch (mini-batch only).
     random_state : int, RandomState instance or None, default=None
@@ -140,6 +175,15 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
         Learning rate used per epoch.
     solver_ : {'exact', 'gd'}
         The training loop the last fit ran.
+    epsilon_ : float or ndarray of shape (n_outputs,)
+        The Huber threshold used (``loss='huber'`` only).
+    scale_ : float or ndarray of shape (n_outputs,)
+        The log-cosh scale used (``loss='log_cosh'`` only).
+    validation_scores_ : list of float or None
+        The validation score after every epoch (``early_stopping=True``),
+        else None.
+    best_validation_score_ : float or None
+        The best validation score (``early_stopping=True``), else None.
     lipschitz_constant_ : float
         The constant ``L`` (valid bound, or published formula for 'paper').
     n_features_in_ : int
@@ -160,6 +204,10 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
         "n_iter_no_change", "shuffle", "random_state", "warm_start", "verbose",
         loss=REGRESSION_LOSS_CONSTRAINT,
         quantile=QUANTILE_CONSTRAINT,
+        epsilon=[StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
+        scale=[StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
+        early_stopping=["boolean"],
+        validation_fraction=[Interval(Real, 0, 1, closed="neither")],
         tikhonov=["array-like", "sparse matrix", None],
         solver=[StrOptions({"auto", "exact", "gd"})],
         average=["boolean", Interval(Integral, 1, None, closed="left")],
@@ -170,6 +218,8 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
         loss="squared_error",
         *,
         quantile=0.5,
+        epsilon="auto",
+        scale=1.0,
         alpha=0.0,
         fit_intercept=True,
         tikhonov=None,
@@ -179,6 +229,8 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
         max_iter=1000,
         tol=1e-6,
         n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
         shuffle=True,
         random_state=None,
         warm_start=False,
@@ -187,6 +239,8 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
     ):
         self.loss = loss
         self.quantile = quantile
+        self.epsilon = epsilon
+        self.scale = scale
         self.alpha = alpha
         self.fit_intercept = fit_intercept
         self.tikhonov = tikhonov
@@ -196,6 +250,8 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
         self.max_iter = max_iter
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
         self.shuffle = shuffle
         self.random_state = random_state
         self.warm_start = warm_start
@@ -221,6 +277,10 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
             reasons.append(f"batch_size=None (got {self.batch_size!r})")
         if self._penalty is not None and root is None:
             reasons.append("a positive definite alpha*I + 2*tikhonov'tikhonov")
+        if self.early_stopping:
+            reasons.append(
+                "early_stopping=False (the exact solver returns the optimum of the training "
+                "objective: it has no epochs to stop early)")
         if self.solver == "auto":
             return "gd" if reasons else "exact"
         if self.solver == "exact" and reasons:
@@ -260,7 +320,7 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
 
     # -- problem -> solver -------------------------------------------------------
 
-    def _fit_gd(self, X, Y, sw, loss, *, incremental):
+    def _fit_gd(self, X, Y, sw, loss, *, incremental, validation=None):
         problem = NetworkProblem(
             self._network(X.shape[1], Y.shape[1]), loss, X, Y, sw,
             alpha=self.alpha, fit_intercept=self.fit_intercept,
@@ -293,6 +353,7 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
             stopping=Stopping(self.tol, self.n_iter_no_change),
             guard=DivergenceStop(hint=divergence_hint(self.learning_rate)),
             averaging=Averaging(int(self.average)) if self.average else None,
+            validation=validation,
             max_iter=self.max_iter, batch_size=self.batch_size, shuffle=self.shuffle,
             rng=self._rng, incremental=incremental, verbose=self.verbose,
         )
@@ -362,16 +423,73 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
         self._rng = check_random_state(self.random_state)
         self._reset_training(keep_weights=self.warm_start)
         self._y_ndim = y.ndim
-        loss = get_regression_loss(self.loss, self.quantile)
         self._penalty = None if self.tikhonov is None else Tikhonov(self.tikhonov, X.shape[1])
         root = None if self._penalty is None else self._penalty.whitening_root(self.alpha)
         self.solver_ = self._choose_solver(root)
+        validation = None
+        if self.early_stopping:
+            X, Y, sw, validation = self._hold_out(X, Y, sw)
+        loss = self._set_loss(X, Y, sw)
+        if validation is not None:
+            validation = self._validation_monitor(loss, *validation)
         if self.solver_ == "exact":
             state = self._fit_exact(X, Y, sw, loss, root)
         else:
-            state = self._fit_gd(X, Y, sw, loss, incremental=False)
+            state = self._fit_gd(X, Y, sw, loss, incremental=False, validation=validation)
         self._finish(X, Y, sw, loss, state)
+        self._set_validation(state, validation is not None)
         return self
+
+    # -- robust losses and early stopping ----------------------------------------
+
+    def _set_loss(self, X, Y, sw):
+        """The loss on this data; sets ``epsilon_`` / ``scale_`` (estimated
+        for 'auto') and keeps the loss for ``partial_fit``."""
+        loss, value = build_loss(self, X, Y, sw)
+        for name in ("epsilon_", "scale_"):
+            if hasattr(self, name):
+                delattr(self, name)
+        if self.loss == "huber":
+            self.epsilon_ = value
+        elif self.loss == "log_cosh":
+            self.scale_ = value
+        self._loss_object = loss
+        return loss
+
+    def _hold_out(self, X, Y, sw):
+        """The training part and ``(X_val, Y_val, sw_val)``, the held-out part."""
+        n_val = int(np.ceil(self.validation_fraction * X.shape[0]))
+        if n_val < 1 or X.shape[0] - n_val < 2:
+            raise ValueError(
+                f"early_stopping needs at least 2 training samples and 1 validation sample; "
+                f"{X.shape[0]} samples with validation_fraction={self.validation_fraction} "
+                "leave too few. Use more data or early_stopping=False."
+            )
+        X, X_val, Y, Y_val, sw, sw_val = train_test_split(
+            X, Y, sw, test_size=self.validation_fraction, random_state=self._rng)
+        if sw.sum() <= 0 or sw_val.sum() <= 0:
+            raise ValueError(
+                "early_stopping: the training or the validation part has zero total "
+                "sample_weight; use more samples with positive weight."
+            )
+        return X, Y, sw, (X_val, Y_val, sw_val)
+
+    @staticmethod
+    def _validation_monitor(loss, X_val, Y_val, sw_val):
+        """Minus the weighted mean loss on the held-out part (higher is better)."""
+        def score(coefs, intercepts):
+            raw = np.asarray(X_val @ coefs[0] + intercepts[0])
+            return -loss.objective(Y_val, raw, sw_val)
+
+        return Validation(score)
+
+    def _set_validation(self, state, used):
+        if used:
+            self.validation_scores_ = [float(v) for v in state.validation_scores]
+            self.best_validation_score_ = float(state.best_score)
+        else:
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
 
     def partial_fit(self, X, y, sample_weight=None):
         """Run one epoch on the given chunk (mini-batches of ``batch_size``).
@@ -400,10 +518,12 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
                 f"y has {Y.shape[1]} outputs, but the model was fitted with "
                 f"{self._coef_matrix.shape[1]}."
             )
-        loss = get_regression_loss(self.loss, self.quantile)
+        # 'auto' parameters are estimated on the first chunk and kept
+        loss = self._set_loss(X, Y, sw) if first else self._loss_object
         state = self._fit_gd(X, Y, sw, loss, incremental=True)
         self.solver_ = "gd"
         self._finish(X, Y, sw, loss, state)
+        self._set_validation(state, False)
         return self
 
     def predict(self, X):

@@ -62,16 +62,20 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
         choice of ``HuberRegressor``, with ``sigma`` a robust scale of the
         residuals: ``1.4826 * median|r - median(r)|`` (weighted), ``r`` the
         residuals of the absolute-error fit with the same ``alpha`` and
-        intercept (solved exactly), one value per output.  The value used
-        is stored in ``epsilon_``.
+        intercept (solved exactly), one value per output, reweighted
+        once the gross outliers are known (the residuals beyond 2.5
+        ``sigma`` are left out and the MAD of the others made consistent at
+        Gaussian noise; see the user guide).  The value used is stored in
+        ``epsilon_``.
     scale : 'auto' or float > 0, default=1.0
         Scale ``s`` of the log-cosh loss ``s^2 log cosh(r / s)``
         (``loss='log_cosh'`` only), in the units of ``y``: quadratic for
         residuals well below ``s``, linear well above.  1.0 is the plain
-        ``log cosh(r)`` (and the published 'paper' constant); 'auto' is the
-        robust residual scale ``sigma`` described under ``epsilon`` (without
-        the factor 1.35), so that the noise falls in the quadratic zone and
-        gross outliers in the linear one, whatever the units of ``y``.  The
+        ``log cosh(r)`` (and the published 'paper' constant); 'auto' is
+        ``sigma / 2``, with ``sigma`` the robust residual scale described
+        under ``epsilon``, so that the fit does not depend on the units of
+        ``y`` and gross outliers fall in the linear zone (at Gaussian noise
+        this scale keeps 84% efficiency, the absolute error 64%).  The
         value used is stored in ``scale_``.
     alpha : float >= 0, default=0.0
         Strength of the L2 penalty ``alpha/2 ||w||^2``.

@@ -222,13 +222,23 @@ class PinballLoss(Loss):
 
     ``rho_tau(u) = max(tau * u, (tau - 1) * u)``; Lipschitz constant
     ``max(tau, 1 - tau)``; its minimiser over constants is the tau-quantile.
+    ``quantile`` may be an array with one level per output column (the
+    constant is then the largest of the columns').
     """
 
     name = "quantile"
 
     def __init__(self, quantile=0.5):
-        self.quantile = float(quantile)
-        self.lipschitz = max(self.quantile, 1.0 - self.quantile)
+        q = np.asarray(quantile, dtype=np.float64)
+        self.quantile = float(q) if q.ndim == 0 else q
+        self.lipschitz = float(np.max(np.maximum(q, 1.0 - q)))
+
+    def column(self, j):
+        """The loss of output column ``j`` (one level)."""
+        return self if isinstance(self.quantile, float) else PinballLoss(self.quantile[j])
+
+    def take(self, keep):
+        return self if isinstance(self.quantile, float) else PinballLoss(self.quantile[keep])
 
     def pointwise(self, y, raw):
         u = y - raw
@@ -256,7 +266,11 @@ class PinballLoss(Loss):
         return float(np.vdot(g, r)), g
 
     def constant_raw(self, y, sample_weight):
-        return weighted_quantile(y, sample_weight, self.quantile)
+        if isinstance(self.quantile, float):
+            return weighted_quantile(y, sample_weight, self.quantile)
+        y = np.asarray(y)
+        return np.concatenate([weighted_quantile(y[:, [j]], sample_weight, float(q))
+                               for j, q in enumerate(self.quantile)])
 
     def __repr__(self):
         return f"PinballLoss(quantile={self.quantile})"

@@ -46,7 +46,7 @@ from .._engine.losses import AbsoluteError, HalfSquaredError, Huber, LogCosh, Pi
 from .._threads import single_blas_thread
 from . import huber, logcosh, pinball, squared, wide
 from .design import Design
-from .result import LinearSolution
+from .result import LinearSolution, sum_curves
 
 __all__ = ["LinearSolution", "solve_linear", "WIDE_SPARSE_MIN_FEATURES"]
 
@@ -156,19 +156,49 @@ def solve_linear(X, Y, loss, sample_weight, *, alpha=0.0, fit_intercept=True,
                 alpha = min(float(np.float64(alpha) / c / c), 1e300)
         W *= c
     wide_route = sp.issparse(X) and d >= WIDE_SPARSE_MIN_FEATURES
+    column_losses = _column_losses(loss, k)
     with np.errstate(over="ignore", under="ignore"):
         if wide_route:
-            result = wide.solve(X, Y, loss, module, sn, float(alpha), bool(fit_intercept), W, B,
-                                int(max_iter), verbose)
+            def run(Yc, lc, Wc, Bc):
+                return wide.solve(X, Yc, lc, module, sn, float(alpha), bool(fit_intercept), Wc,
+                                  Bc, int(max_iter), verbose)
         else:
             with single_blas_thread(d < _BLAS_SINGLE_BELOW):
                 des = Design(X, sn, bool(fit_intercept), uniform)
-                result = module.solve(des, Y, loss, float(alpha), W, B, warm or B is not None,
-                                      int(max_iter), tol, verbose)
+
+            def run(Yc, lc, Wc, Bc):
+                with single_blas_thread(d < _BLAS_SINGLE_BELOW):
+                    return module.solve(des, Yc, lc, float(alpha), Wc, Bc, warm or B is not None,
+                                        int(max_iter), tol, verbose)
+        if column_losses is None:
+            result = run(Y, loss, W, B)
+        else:  # one solve per output on the same design (its Gram matrix and whitening)
+            result = _join_columns([
+                run(Y[:, [j]], lc, W[:, [j]], None if B is None else B[[j]])
+                for j, lc in enumerate(column_losses)])
     W, B, n_iter, curve, lrs, cert, converged = result
     W = W / c if c != 1.0 else W
     return _solution(W, B, n_iter, curve, lrs, cert, converged, fit_intercept, dtype,
                      method="wide" if wide_route else "whitened")
+
+
+def _column_losses(loss, k):
+    """One loss per output when the loss's parameter differs between outputs
+    and its solver takes one parameter for all of them (a pinball loss with
+    one level per output); else None."""
+    if isinstance(loss, PinballLoss) and not isinstance(loss.quantile, float):
+        assert loss.quantile.shape == (k,)
+        return [loss.column(j) for j in range(k)]
+    return None
+
+
+def _join_columns(results):
+    """The results of single-output solves as the result of one solve."""
+    W = np.hstack([r[0] for r in results])
+    B = np.concatenate([np.asarray(r[1], dtype=np.float64).reshape(-1) for r in results])
+    curves = [list(r[3]) for r in results]
+    return (W, B, max(int(r[2]) for r in results), sum_curves(curves), results[0][4],
+            all(r[5] for r in results), all(r[6] for r in results))
 
 
 def _arrays(X, Y, sample_weight):

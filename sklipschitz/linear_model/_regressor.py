@@ -54,8 +54,16 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
         ``scale^2 log cosh(r / scale)``; 'huber' is ``r^2 / 2`` for
         ``|r| <= epsilon`` and ``epsilon |r| - epsilon^2 / 2`` beyond
         (``r = y - prediction``; the loss of ``SGDRegressor(loss='huber')``).
-    quantile : float in (0, 1), default=0.5
-        Level of the pinball loss (used with ``loss='quantile'``).
+    quantile : float in (0, 1) or array-like of such floats, default=0.5
+        Level of the pinball loss (used with ``loss='quantile'``).  Several
+        distinct levels fit one model per level in one call (single-output
+        ``y`` only; the exact solver builds the design's Gram matrix and
+        whitening once for all of them): ``coef_`` has one row per level and
+        ``predict`` returns one column per level, in the order given,
+        rearranged so that the predicted quantiles never cross (each row of
+        predictions is sorted along the sorted levels: the rearrangement of
+        Chernozhukov, Fernandez-Val & Galichon 2010, which can only bring
+        each level's predictions closer to the true conditional quantiles).
     epsilon : 'auto' or float > 0, default='auto'
         Threshold of the Huber loss (``loss='huber'`` only), in the units of
         ``y`` (``SGDRegressor``'s meaning).  'auto' is ``1.35 * sigma``, the
@@ -167,7 +175,10 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
     Attributes
     ----------
     coef_ : ndarray of shape (n_features,) or (n_outputs, n_features)
-    intercept_ : float or ndarray of shape (n_outputs,)
+        With several quantile levels: shape (n_levels, n_features), one row
+        per level (the fitted models, before the rearrangement of
+        ``predict``).
+    intercept_ : float or ndarray of shape (n_outputs,) or (n_levels,)
     n_iter_ : int
         Epochs (or full-batch iterations) run.
     loss_ : float
@@ -207,7 +218,7 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
         "alpha", "fit_intercept", "learning_rate", "batch_size", "max_iter", "tol",
         "n_iter_no_change", "shuffle", "random_state", "warm_start", "verbose",
         loss=REGRESSION_LOSS_CONSTRAINT,
-        quantile=QUANTILE_CONSTRAINT,
+        quantile=QUANTILE_CONSTRAINT + ["array-like"],
         epsilon=[StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
         scale=[StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
         early_stopping=["boolean"],
@@ -270,7 +281,35 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
         if not np.all(np.isfinite(y)):
             raise ValueError("y contains NaN or infinity.")
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
+        levels = self._quantile_levels()
+        if levels is not None:
+            if y.ndim != 1:
+                raise ValueError(
+                    f"quantile with several levels ({levels.size}) needs a single-output y "
+                    f"of shape (n_samples,); got y of shape {y.shape}. Fit one model per "
+                    "output, or pass one level."
+                )
+            Y = np.repeat(Y, levels.size, axis=1)
         return X, y, Y, self._check_weights(sample_weight, X)
+
+    def _quantile_levels(self):
+        """The array of levels when ``quantile`` is a list, else None (checked)."""
+        if np.ndim(self.quantile) == 0:
+            return None
+        levels = np.asarray(self.quantile, dtype=np.float64)
+        if self.loss != "quantile":
+            raise ValueError(
+                f"quantile={self.quantile!r} holds several levels, which only "
+                f"loss='quantile' uses; got loss={self.loss!r}."
+            )
+        if levels.ndim != 1 or levels.size == 0:
+            raise ValueError(
+                f"quantile must be a float or a 1-d list of levels; got shape {levels.shape}.")
+        if not np.all((levels > 0) & (levels < 1)):
+            raise ValueError(f"quantile levels must lie in (0, 1); got {self.quantile!r}.")
+        if np.unique(levels).size != levels.size:
+            raise ValueError(f"quantile levels must be distinct; got {self.quantile!r}.")
+        return levels
 
     def _choose_solver(self, root):
         """'exact' or 'gd' for ``fit``; ``root`` is Tikhonov's whitening root."""
@@ -402,6 +441,7 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
         if self.average and state.average_params is not None:
             W, b = state.average_params
         self._coef_matrix, self._intercept_vector = W, b
+        self._levels = self._quantile_levels()
         self.coef_ = W[:, 0].copy() if self._y_ndim == 1 else W.T.copy()
         self.intercept_ = float(b[0]) if self._y_ndim == 1 else b.copy()
         network = self._network(X.shape[1], Y.shape[1])
@@ -426,7 +466,7 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
         X, y, Y, sw = self._validate(X, y, sample_weight, reset=True)
         self._rng = check_random_state(self.random_state)
         self._reset_training(keep_weights=self.warm_start)
-        self._y_ndim = y.ndim
+        self._y_ndim = y.ndim if np.ndim(self.quantile) == 0 else 2
         self._penalty = None if self.tikhonov is None else Tikhonov(self.tikhonov, X.shape[1])
         root = None if self._penalty is None else self._penalty.whitening_root(self.alpha)
         self.solver_ = self._choose_solver(root)
@@ -515,7 +555,7 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
         X, y, Y, sw = self._validate(X, y, sample_weight, reset=first)
         if first:
             self._rng = check_random_state(self.random_state)
-            self._y_ndim = y.ndim
+            self._y_ndim = y.ndim if np.ndim(self.quantile) == 0 else 2
             self._penalty = None if self.tikhonov is None else Tikhonov(self.tikhonov, X.shape[1])
         elif Y.shape[1] != self._coef_matrix.shape[1]:
             raise ValueError(
@@ -539,9 +579,18 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
 
         Returns
         -------
-        ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        ndarray of shape (n_samples,), (n_samples, n_outputs) or (n_samples, n_levels)
+            With several quantile levels, one column per level (in the
+            order of ``quantile``), sorted along the levels in every row.
         """
         raw = self._linear_scores(X)
+        levels = getattr(self, "_levels", None)
+        if levels is not None:
+            # rearrangement: the k-th smallest prediction goes to the k-th smallest level
+            order = np.argsort(levels, kind="stable")
+            out = np.empty_like(raw)
+            out[:, order] = np.sort(raw, axis=1)
+            return out
         return raw[:, 0] if self._y_ndim == 1 else raw
 
     def __sklearn_tags__(self):

@@ -285,3 +285,78 @@ def test_estimator_checks(est, failures):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         check_estimator(est, expected_failed_checks=failures)
+
+
+# ---------------------------------------------------------------------------
+# several quantile levels
+
+
+def test_several_levels_match_quantile_regressor_per_level(diabetes):
+    X, y = diabetes
+    levels = [0.9, 0.1, 0.5]
+    reg = LipschitzRegressor(loss="quantile", quantile=levels).fit(X, y)
+    assert reg.solver_ == "exact"
+    assert reg.coef_.shape == (3, X.shape[1]) and reg.intercept_.shape == (3,)
+    for j, q in enumerate(levels):
+        ref = QuantileRegressor(quantile=q, alpha=0.0, solver="highs").fit(X, y)
+        np.testing.assert_allclose(reg.coef_[j], ref.coef_, rtol=1e-7, atol=1e-6)
+        assert reg.intercept_[j] == pytest.approx(ref.intercept_, rel=1e-9)
+    pred = reg.predict(X)
+    assert pred.shape == (len(y), 3)
+    # the coverage of each column is its level
+    np.testing.assert_allclose((y[:, None] <= pred).mean(axis=0), levels, atol=0.01)
+
+
+def test_several_levels_match_statsmodels_quantreg():
+    sm = pytest.importorskip("statsmodels.api")
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((300, 3))
+    y = X @ [1.0, 0.0, -1.0] + (1 + np.abs(X[:, 0])) * rng.standard_normal(300)
+    reg = LipschitzRegressor(loss="quantile", quantile=[0.25, 0.75]).fit(X, y)
+    A = sm.add_constant(X)
+    for j, q in enumerate([0.25, 0.75]):
+        res = sm.QuantReg(y, A).fit(q=q, max_iter=5000, p_tol=1e-10)
+        ours = np.mean(np.maximum(q * (y - A @ np.append(reg.intercept_[j], reg.coef_[j])),
+                                  (q - 1) * (y - A @ np.append(reg.intercept_[j], reg.coef_[j]))))
+        theirs = np.mean(np.maximum(q * (y - A @ res.params), (q - 1) * (y - A @ res.params)))
+        assert ours <= theirs * (1 + 1e-9)
+
+
+def test_several_levels_are_rearranged_and_never_cross():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 4))
+    y = rng.standard_normal(40)
+    levels = [0.55, 0.45, 0.5]
+    reg = LipschitzRegressor(loss="quantile", quantile=levels).fit(X, y)
+    X_new = 3.0 * rng.standard_normal((500, 4))
+    raw = X_new @ reg.coef_.T + reg.intercept_
+    order = np.argsort(levels)
+    assert np.any(np.diff(raw[:, order], axis=1) < 0)     # the fitted lines cross here
+    pred = reg.predict(X_new)
+    assert np.all(np.diff(pred[:, order], axis=1) >= 0)   # the predictions do not
+    np.testing.assert_array_equal(np.sort(pred, axis=1), np.sort(raw, axis=1))
+
+
+def test_several_levels_gradient_loop_and_partial_fit(diabetes):
+    X, y = diabetes
+    reg = LipschitzRegressor(loss="quantile", quantile=[0.2, 0.8], batch_size=64,
+                             random_state=0, max_iter=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg.fit(X, y)
+    assert reg.solver_ == "gd" and reg.predict(X).shape == (len(y), 2)
+    reg.partial_fit(X, y)
+    assert reg.coef_.shape == (2, X.shape[1])
+
+
+@pytest.mark.parametrize("params,y2d,match", [
+    ({"loss": "quantile", "quantile": [0.2, 0.8]}, True, "several levels .* single-output y"),
+    ({"loss": "quantile", "quantile": [0.2, 0.2]}, False, "levels must be distinct"),
+    ({"loss": "quantile", "quantile": [0.2, 1.0]}, False, "levels must lie in \\(0, 1\\)"),
+    ({"loss": "quantile", "quantile": []}, False, "1-d list of levels"),
+    ({"loss": "squared_error", "quantile": [0.2, 0.8]}, False, "only loss='quantile' uses"),
+])
+def test_several_levels_bad_input(diabetes, params, y2d, match):
+    X, y = diabetes
+    with pytest.raises(ValueError, match=match):
+        LipschitzRegressor(**params).fit(X, np.column_stack([y, y]) if y2d else y)

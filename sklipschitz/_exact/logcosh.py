@@ -41,12 +41,18 @@ _ROUNDS = 20
 
 def solve(des, Y, loss, alpha, W, B_init, warm, max_iter, tol, verbose):
     """All outputs; returns ``(W, B, n_iter, curve, lrs, certified, converged)``."""
+    return solve_columns(des, Y, loss, alpha, W, B_init, warm, max_iter, verbose)
+
+
+def solve_columns(des, Y, loss, alpha, W, B_init, warm, max_iter, verbose, column=None):
+    """:func:`solve` with the column solver class ``column`` (default :class:`_Column`)."""
+    column = _Column if column is None else column
     k = Y.shape[1]
     B = np.zeros(k)
     curves, lrs0, cert_all = [], None, True
     assert loss.curvature == 1.0
     for j in range(k):
-        col = _Column(des, Y[:, j], loss.column(j), alpha, verbose)
+        col = column(des, Y[:, j], loss.column(j), alpha, verbose)
         w = des.project(W[:, j])
         if B_init is not None:
             b = des.centred_intercept(w, B_init[j])

@@ -118,3 +118,23 @@ def test_wide_sparse_route_uses_the_loss_parameters():
     g = -X.T @ np.clip(r, -0.5, 0.5) / 300 + 0.1 * w
     assert np.abs(g).max() < 1e-7
     assert abs(np.clip(r, -0.5, 0.5).mean()) < 1e-7
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_newton_system_from_the_gram_minus_the_outside_rows(fit_intercept):
+    from sklipschitz._exact import huber, logcosh
+    from sklipschitz._exact.design import Design
+
+    X, y = data(n=400, d=5, seed=7)
+    sw = np.random.default_rng(1).uniform(0.5, 2, 400)
+    des = Design(X, sw / sw.sum(), fit_intercept, False)
+    w = np.linalg.lstsq(X, y, rcond=None)[0] * 0.9
+    b = 0.3 if fit_intercept else 0.0
+    r = des.residual(y, w, b)
+    loss = Huber(float(np.quantile(np.abs(r), 0.7)))   # 30% of the rows outside Q
+    fast = huber._Column(des, y, loss, 0.1, 0)
+    full = logcosh._Column(des, y, loss, 0.1, 0)
+    r, F, th, gw, gb, gnorm = fast.state(w, b, exact=True)
+    assert 0.2 < np.mean(np.abs(r) > loss.epsilon) < 0.5        # the shortcut applies
+    for a, b in zip(fast.direction(r, gw, gb), full.direction(r, gw, gb)):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)

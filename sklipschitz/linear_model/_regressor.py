@@ -62,8 +62,9 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
         ``predict`` returns one column per level, in the order given,
         rearranged so that the predicted quantiles never cross (each row of
         predictions is sorted along the sorted levels: the rearrangement of
-        Chernozhukov, Fernandez-Val & Galichon 2010, which can only bring
-        each level's predictions closer to the true conditional quantiles).
+        Chernozhukov, Fernandez-Val & Galichon 2010, after which the curve
+        over the levels is at least as close to the true conditional
+        quantile curve in every L^p norm).
     epsilon : 'auto' or float > 0, default='auto'
         Threshold of the Huber loss (``loss='huber'`` only), in the units of
         ``y`` (``SGDRegressor``'s meaning).  'auto' is ``1.35 * sigma``, the

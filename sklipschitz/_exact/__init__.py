@@ -163,19 +163,21 @@ def solve_linear(X, Y, loss, sample_weight, *, alpha=0.0, fit_intercept=True,
                 return wide.solve(X, Yc, lc, module, sn, float(alpha), bool(fit_intercept), Wc,
                                   Bc, int(max_iter), verbose)
         else:
-            with single_blas_thread(d < _BLAS_SINGLE_BELOW):
-                des = Design(X, sn, bool(fit_intercept), uniform)
+            des = None
 
             def run(Yc, lc, Wc, Bc):
-                with single_blas_thread(d < _BLAS_SINGLE_BELOW):
-                    return module.solve(des, Yc, lc, float(alpha), Wc, Bc, warm or B is not None,
-                                        int(max_iter), tol, verbose)
-        if column_losses is None:
-            result = run(Y, loss, W, B)
-        else:  # one solve per output on the same design (its Gram matrix and whitening)
-            result = _join_columns([
-                run(Y[:, [j]], lc, W[:, [j]], None if B is None else B[[j]])
-                for j, lc in enumerate(column_losses)])
+                nonlocal des
+                if des is None:
+                    des = Design(X, sn, bool(fit_intercept), uniform)
+                return module.solve(des, Yc, lc, float(alpha), Wc, Bc, warm or B is not None,
+                                    int(max_iter), tol, verbose)
+        with single_blas_thread(not wide_route and d < _BLAS_SINGLE_BELOW):
+            if column_losses is None:
+                result = run(Y, loss, W, B)
+            else:  # one solve per output on the same design (its Gram matrix and whitening)
+                result = _join_columns([
+                    run(Y[:, [j]], lc, W[:, [j]], None if B is None else B[[j]])
+                    for j, lc in enumerate(column_losses)])
     W, B, n_iter, curve, lrs, cert, converged = result
     W = W / c if c != 1.0 else W
     return _solution(W, B, n_iter, curve, lrs, cert, converged, fit_intercept, dtype,

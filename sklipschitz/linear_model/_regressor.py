@@ -21,6 +21,7 @@ from .._base import (
 )
 from .._engine.lipschitz import linear_constant
 from .._engine.loop import TrainState, train
+from .._engine.losses import get_regression_loss
 from .._engine.monitors import Averaging, DivergenceStop, Stopping, Validation
 from .._engine.network import DenseNetwork
 from .._engine.penalties import Tikhonov
@@ -489,7 +490,7 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
 
     def _set_loss(self, X, Y, sw):
         """The loss on this data; sets ``epsilon_`` / ``scale_`` (estimated
-        for 'auto') and keeps the loss for ``partial_fit``."""
+        for 'auto'), which later ``partial_fit`` calls keep."""
         loss, value = build_loss(self, X, Y, sw)
         for name in ("epsilon_", "scale_"):
             if hasattr(self, name):
@@ -498,8 +499,16 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
             self.epsilon_ = value
         elif self.loss == "log_cosh":
             self.scale_ = value
-        self._loss_object = loss
         return loss
+
+    def _fitted_loss(self):
+        """The loss of the fitted model, with its fitted ``epsilon_`` / ``scale_``."""
+        kw = {}
+        if self.loss == "huber":
+            kw["epsilon"] = self.epsilon_
+        elif self.loss == "log_cosh":
+            kw["scale"] = self.scale_
+        return get_regression_loss(self.loss, self.quantile, **kw)
 
     def _hold_out(self, X, Y, sw):
         """The training part and ``(X_val, Y_val, sw_val)``, the held-out part."""
@@ -564,7 +573,7 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
                 f"{self._coef_matrix.shape[1]}."
             )
         # 'auto' parameters are estimated on the first chunk and kept
-        loss = self._set_loss(X, Y, sw) if first else self._loss_object
+        loss = self._set_loss(X, Y, sw) if first else self._fitted_loss()
         state = self._fit_gd(X, Y, sw, loss, incremental=True)
         self.solver_ = "gd"
         self._finish(X, Y, sw, loss, state)

@@ -360,3 +360,28 @@ def test_several_levels_bad_input(diabetes, params, y2d, match):
     X, y = diabetes
     with pytest.raises(ValueError, match=match):
         LipschitzRegressor(**params).fit(X, np.column_stack([y, y]) if y2d else y)
+
+
+# ---------------------------------------------------------------------------
+# safe model files
+
+
+@pytest.mark.parametrize("params", [
+    {"loss": "huber"},
+    {"loss": "log_cosh", "scale": "auto"},
+    {"early_stopping": True, "random_state": 0},
+    {"loss": "quantile", "quantile": [0.8, 0.2]},
+], ids=["huber", "logcosh-auto", "early-stopping", "levels"])
+def test_model_file_round_trip(diabetes, params):
+    import io
+
+    from sklipschitz.cli import modelfile
+
+    X, y = diabetes
+    reg = LipschitzRegressor(**params).fit(X, y)
+    buf = io.BytesIO()
+    modelfile.dump(reg, buf)
+    buf.seek(0)
+    back = modelfile.load(buf)
+    np.testing.assert_array_equal(back.predict(X), reg.predict(X))
+    assert back.get_params() == reg.get_params()

@@ -45,6 +45,7 @@ import scipy.sparse as sp
 from .._engine.losses import AbsoluteError, HalfSquaredError, Huber, LogCosh, PinballLoss
 from .._threads import single_blas_thread
 from . import huber, logcosh, pinball, squared, wide
+from . import l1 as l1_module
 from .design import Design
 from .result import LinearSolution, sum_curves
 
@@ -91,7 +92,7 @@ def solver_for(loss):
     raise TypeError(f"solve_linear supports the losses {supported}; got {loss!r}")
 
 
-def solve_linear(X, Y, loss, sample_weight, *, alpha=0.0, fit_intercept=True,
+def solve_linear(X, Y, loss, sample_weight, *, alpha=0.0, l1=0.0, fit_intercept=True,
                  coef_init=None, intercept_init=None, max_iter=1000, tol=1e-10, verbose=0):
     """Exact full-batch solver for linear models with a regression loss.
 
@@ -111,6 +112,11 @@ def solve_linear(X, Y, loss, sample_weight, *, alpha=0.0, fit_intercept=True,
     sample_weight : ndarray of shape (n_samples,) or None
         Non-negative; rows of weight 0 are ignored.
     alpha : float >= 0
+    l1 : float >= 0
+        Strength of an L1 penalty ``l1 ||W||_1`` added to the objective
+        (:mod:`.l1`: the squared error and log-cosh with any ``alpha``, the
+        pinball and absolute losses with ``alpha = 0``; dense Gram route
+        only).
     fit_intercept : bool
     coef_init, intercept_init : ndarray, optional
         Starting point (warm start).
@@ -126,6 +132,8 @@ def solve_linear(X, Y, loss, sample_weight, *, alpha=0.0, fit_intercept=True,
     LinearSolution
     """
     module = solver_for(loss)
+    if l1 > 0 and not l1_module.supported(loss, alpha):
+        raise ValueError(f"the exact solver has no L1 penalty for {loss!r} with alpha={alpha}")
     X, Y, s = _arrays(X, Y, sample_weight)
     n, d = X.shape
     k = Y.shape[1]
@@ -154,8 +162,11 @@ def solve_linear(X, Y, loss, sample_weight, *, alpha=0.0, fit_intercept=True,
         if alpha > 0:
             with np.errstate(over="ignore"):
                 alpha = min(float(np.float64(alpha) / c / c), 1e300)
+        if l1 > 0:
+            with np.errstate(over="ignore"):
+                l1 = min(float(np.float64(l1) / c), 1e300)
         W *= c
-    wide_route = sp.issparse(X) and d >= WIDE_SPARSE_MIN_FEATURES
+    wide_route = sp.issparse(X) and d >= WIDE_SPARSE_MIN_FEATURES and not l1 > 0
     column_losses = _column_losses(loss, k)
     with np.errstate(over="ignore", under="ignore"):
         if wide_route:
@@ -169,6 +180,9 @@ def solve_linear(X, Y, loss, sample_weight, *, alpha=0.0, fit_intercept=True,
                 nonlocal des
                 if des is None:
                     des = Design(X, sn, bool(fit_intercept), uniform)
+                if l1 > 0:
+                    return l1_module.solve(des, Yc, lc, float(alpha), float(l1), Wc, Bc,
+                                           warm or B is not None, int(max_iter), tol, verbose)
                 return module.solve(des, Yc, lc, float(alpha), Wc, Bc, warm or B is not None,
                                     int(max_iter), tol, verbose)
         with single_blas_thread(not wide_route and d < _BLAS_SINGLE_BELOW):
@@ -253,3 +267,21 @@ def _solution(W, B, n_iter, curve, lrs, cert, converged, fit_intercept, dtype, m
         learning_rate_history=[float(v) for v in (lrs or [])],
         converged=bool(converged), certified=bool(cert), method=method,
     )
+
+
+def penalty_alpha_max(X, y, loss, sample_weight=None, *, l1_ratio=1.0, fit_intercept=True):
+    """The smallest ``alpha`` of ``alpha * (l1_ratio ||w||_1 + ...)`` whose
+    fit has every coefficient zero (single output; see
+    :func:`sklipschitz._exact.l1.alpha_max`)."""
+    X, Y, s = _arrays(X, y, sample_weight)
+    if np.any(s == 0):
+        keep = np.flatnonzero(s > 0)
+        X, Y, s = X[keep], Y[keep], s[keep]
+    uniform = bool(np.all(s == s[0]))
+    sn = np.full(s.size, 1.0 / s.size) if uniform else s / s.sum()
+    c = _magnitude(X)
+    if c != 1.0:
+        X = X * (1.0 / c) if not sp.issparse(X) else X.multiply(1.0 / c).tocsr()
+    des = Design(X, sn, bool(fit_intercept), uniform)
+    return l1_module.alpha_max(des, np.asarray(Y[:, 0], dtype=np.float64), loss,
+                               l1_ratio) / c

@@ -46,7 +46,7 @@ def residual_scale(X, Y, sample_weight, *, fit_intercept, alpha):
 
     The residuals ``r`` are those of the absolute-error fit (the median
     regression, solved exactly by :func:`sklipschitz._exact.solve_linear`
-    with the same ``alpha`` and intercept), whose coefficients outliers in
+    with the same L2 penalty ``alpha`` and intercept), whose coefficients outliers in
     ``y`` barely move.  Their normalised weighted MAD,
     ``sigma_0 = 1.4826 * median_i |r_i - median(r)|`` (weighted medians, the
     lower one of the two middle values for an even count), is then
@@ -101,7 +101,9 @@ def build_loss(est, X, Y, sw):
     if name in ("huber", "log_cosh"):
         given = est.epsilon if name == "huber" else est.scale
         if isinstance(given, str):  # 'auto'
-            s = residual_scale(X, Y, sw, fit_intercept=est.fit_intercept, alpha=est.alpha)
+            # the L2 part of the penalty (an L1 part is left out of the pilot fit)
+            s = residual_scale(X, Y, sw, fit_intercept=est.fit_intercept,
+                               alpha=getattr(est, "_l2", est.alpha))
             s = s * (HUBER_AUTO_FACTOR if name == "huber" else LOGCOSH_AUTO_FACTOR)
             value = float(s[0]) if s.size == 1 else s
         else:

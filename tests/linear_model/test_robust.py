@@ -385,3 +385,50 @@ def test_model_file_round_trip(diabetes, params):
     back = modelfile.load(buf)
     np.testing.assert_array_equal(back.predict(X), reg.predict(X))
     assert back.get_params() == reg.get_params()
+
+
+# ---------------------------------------------------------------------------
+# with the L1 / elastic-net penalties
+
+
+def test_l1_with_huber_or_scaled_logcosh_runs_the_general_loop(diabetes):
+    X, y = diabetes
+    for params in ({"loss": "huber", "epsilon": 30.0},
+                   {"loss": "log_cosh", "scale": 30.0}):
+        with pytest.raises(ValueError, match="exact L1 solver does not take it"):
+            LipschitzRegressor(penalty="l1", alpha=0.5, solver="exact", **params).fit(X, y)
+        reg = LipschitzRegressor(penalty="l1", alpha=0.5, tol=1e-10, max_iter=5000, **params)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            reg.fit(X, y)
+        assert reg.solver_ == "gd"
+        # the proximal loop's optimum against a direct check of the KKT conditions
+        w, b = reg.coef_, reg.intercept_
+        r = y - X @ w - b
+        psi = (np.clip(r, -30.0, 30.0) if params["loss"] == "huber"
+               else 30.0 * np.tanh(r / 30.0))
+        g = -X.T @ psi / len(y)
+        assert abs(psi.mean()) < 1e-3
+        on = w != 0
+        assert np.all(np.abs(g[~on]) <= 0.5 + 1e-3)
+        np.testing.assert_allclose(g[on], -0.5 * np.sign(w[on]), atol=1e-3)
+
+
+def test_cv_and_path_refuse_huber(diabetes):
+    from sklipschitz.linear_model import LipschitzRegressorCV, lipschitz_path
+
+    X, y = diabetes
+    with pytest.raises(ValueError, match="'loss' parameter of LipschitzRegressorCV"):
+        LipschitzRegressorCV(loss="huber").fit(X, y)
+    with pytest.raises(ValueError, match="lipschitz_path supports the losses"):
+        lipschitz_path(X, y, loss="huber")
+
+
+def test_several_levels_with_l1_match_quantile_regressor(diabetes):
+    X, y = diabetes
+    reg = LipschitzRegressor(loss="quantile", quantile=[0.25, 0.75], penalty="l1",
+                             alpha=0.5).fit(X, y)
+    assert reg.solver_ == "exact"
+    for j, q in enumerate([0.25, 0.75]):
+        ref = QuantileRegressor(quantile=q, alpha=0.5, solver="highs").fit(X, y)
+        np.testing.assert_allclose(reg.coef_[j], ref.coef_, rtol=1e-6, atol=1e-6)

@@ -498,11 +498,11 @@ class _Pinball(_Column):
             self.curve.append(self.value(r, w))
             self.lrs.append(1.0)
             return w, b, True, True
-        if not warm:
-            # (a warm start, e.g. the previous point of a path, goes
-            # straight to the exact finish, which grows its kept set if needed)
-            s0 = float(des.sn @ np.abs(r)) + 1e-300
-            w, b = self._fista(w, b, [s0 * f for f in _PINBALL_MU], max(max_iter - 1, 0))
+        # (a warm start, e.g. the previous point of a path, starts the
+        # proximal steps at the smaller widths)
+        s0 = float(des.sn @ np.abs(r)) + 1e-300
+        mus = _PINBALL_MU[1:] if warm else _PINBALL_MU
+        w, b = self._fista(w, b, [s0 * f for f in mus], max(max_iter - 1, 0))
         return self._finish(w, b)
 
     def _fista(self, w, b, mus, budget):

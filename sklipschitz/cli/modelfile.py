@@ -55,6 +55,7 @@ HEADER = "sklipschitz-model.json"
 #: the classes a model file may name -> (module, class name)
 ALLOWED_CLASSES = {
     "sklipschitz.LipschitzRegressor": ("sklipschitz.linear_model", "LipschitzRegressor"),
+    "sklipschitz.LipschitzRegressorCV": ("sklipschitz.linear_model", "LipschitzRegressorCV"),
     "sklipschitz.LipschitzQuantileClassifier": ("sklipschitz.linear_model",
                                                 "LipschitzQuantileClassifier"),
     "sklipschitz.SymNetClassifier": ("sklipschitz.neural_network", "SymNetClassifier"),

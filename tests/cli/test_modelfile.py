@@ -41,6 +41,10 @@ CASES = {
                                         max_iter=20), "reg", ["predict"]),
         (sklipschitz.LipschitzRegressor(loss="log_cosh"), "multi", ["predict"]),
     ],
+    "LipschitzRegressorCV": [
+        (sklipschitz.LipschitzRegressorCV(loss="quantile", quantile=0.7, penalty="l1",
+                                          n_alphas=4, cv=3), "reg", ["predict"]),
+    ],
     "LipschitzQuantileClassifier": [
         (sklipschitz.LipschitzQuantileClassifier(max_iter=30), "clf",
          ["predict", "predict_proba", "decision_function"]),

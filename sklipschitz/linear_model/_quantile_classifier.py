@@ -236,6 +236,23 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
     n_features_in_ : int
     feature_names_in_ : ndarray of str
 
+    See Also
+    --------
+    sklearn.linear_model.SGDClassifier : The stochastic-gradient linear
+        classifier this one replaces; its ``learning_rate``/``eta0`` are
+        computed here (``learning_rate='local'`` or ``'lipschitz'``; a float is
+        its ``learning_rate='constant', eta0=float``). ``alpha`` is the same
+        L2 penalty (``alpha/2 ||w||^2`` on the mean loss, default 1e-4 in
+        both); ``class_weight``, ``max_iter``, ``n_iter_no_change``,
+        ``shuffle``, ``warm_start`` and ``verbose`` have its meaning, ``tol``
+        is relative here.
+    sklearn.linear_model.LogisticRegression : A linear classifier with
+        probabilities; its ``C`` corresponds to ``alpha = 1 / (C * n_samples)``
+        (the L2 penalty on the mean loss). ``quantile`` plays the role of a
+        decision threshold on its ``predict_proba``: positive where
+        ``P(y = +1 | x) >= 1 - quantile``.
+    SymNetClassifier : A network classifier trained by the same engine.
+
     Examples
     --------
     >>> from sklearn.datasets import load_breast_cancer

@@ -166,6 +166,34 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
     n_features_in_ : int
     feature_names_in_ : ndarray of str
 
+    See Also
+    --------
+    sklearn.linear_model.SGDRegressor : The stochastic-gradient estimator this
+        one replaces; its ``learning_rate``/``eta0`` schedule is computed here
+        (``learning_rate='lipschitz'``; a float is its
+        ``learning_rate='constant', eta0=float``). ``alpha``, ``penalty`` and
+        ``l1_ratio`` follow its convention (its default ``alpha`` is 1e-4,
+        here 0); ``loss='squared_error'`` is the same loss; ``max_iter``,
+        ``n_iter_no_change``, ``shuffle``, ``warm_start``, ``average`` and
+        ``verbose`` have its meaning, ``tol`` is relative here.
+    sklearn.linear_model.Ridge : The same solution as
+        ``loss='squared_error'`` with ``alpha_Ridge = alpha * sum(sample_weight)``
+        (``alpha * n_samples`` without weights); ``LinearRegression`` for
+        ``alpha=0``.
+    sklearn.linear_model.Lasso : The same model for the same ``alpha`` with
+        ``penalty='l1'`` and the squared error (``ElasticNet`` with
+        ``penalty='elasticnet'`` and the same ``l1_ratio``).
+    sklearn.linear_model.QuantileRegressor : The same model for the same
+        ``alpha`` with ``loss='quantile'`` and ``penalty='l1'`` (its ``alpha``
+        is an L1 penalty; with the default ``penalty='l2'`` the ``alpha`` here
+        is an L2 penalty instead). ``loss='absolute_error'`` is its
+        ``quantile=0.5``.
+    sklearn.linear_model.HuberRegressor : A robust loss like ``'log_cosh'``
+        (quadratic near zero, linear in the tails), not the same function.
+    LipschitzRegressorCV : The same model with ``alpha`` chosen by
+        cross-validation.
+    SymNetRegressor : The same engine with hidden layers.
+
     Examples
     --------
     >>> from sklearn.datasets import load_diabetes

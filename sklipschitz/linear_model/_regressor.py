@@ -234,9 +234,10 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         (``learning_rate='lipschitz'``; a float is its
         ``learning_rate='constant', eta0=float``). ``alpha``, ``penalty`` and
         ``l1_ratio`` follow its convention (its default ``alpha`` is 1e-4,
-        here 0); ``loss='squared_error'`` is the same loss; ``max_iter``,
-        ``n_iter_no_change``, ``shuffle``, ``warm_start``, ``average`` and
-        ``verbose`` have its meaning, ``tol`` is relative here.
+        here 0); ``loss='squared_error'`` and ``loss='huber'`` with
+        ``epsilon`` are the same losses; ``max_iter``, ``n_iter_no_change``,
+        ``shuffle``, ``warm_start``, ``average`` and ``verbose`` have its
+        meaning, ``tol`` is relative here.
     sklearn.linear_model.Ridge : The same solution as
         ``loss='squared_error'`` with ``alpha_Ridge = alpha * sum(sample_weight)``
         (``alpha * n_samples`` without weights); ``LinearRegression`` for
@@ -249,8 +250,11 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         is an L1 penalty; with the default ``penalty='l2'`` the ``alpha`` here
         is an L2 penalty instead). ``loss='absolute_error'`` is its
         ``quantile=0.5``.
-    sklearn.linear_model.HuberRegressor : A robust loss like ``'log_cosh'``
-        (quadratic near zero, linear in the tails), not the same function.
+    sklearn.linear_model.HuberRegressor : The Huber loss of ``loss='huber'``;
+        ``epsilon='auto'`` takes its threshold ``1.35 sigma`` with a robust
+        scale ``sigma`` fixed before the fit, where HuberRegressor estimates
+        the scale jointly, so the models differ slightly. ``'log_cosh'`` is a
+        smooth loss of the same shape.
     LipschitzRegressorCV : The same model with ``alpha`` chosen by
         cross-validation.
     SymNetRegressor : The same engine with hidden layers.

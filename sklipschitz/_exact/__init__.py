@@ -22,6 +22,8 @@ phase:
   Gram matrix is out of the question: an iterative least-squares solve, or
   smoothed FISTA and an exact LP finish.
 * :mod:`.result` -- the :class:`LinearSolution` returned.
+* :mod:`.blocked` -- ``X`` out of core (a memory map, a dask array): the
+  passes of :class:`~.design.Design` run block by block, the same solver.
 
 Which solver runs is decided by the loss object (``_SOLVERS``); each solver
 module lists the attributes of the loss it uses (``REQUIRED_ATTRS``), which
@@ -43,6 +45,7 @@ import scipy.sparse as sp
 from .._engine.losses import AbsoluteError, HalfSquaredError, LogCosh, PinballLoss
 from .._threads import single_blas_thread
 from . import logcosh, pinball, squared, wide
+from .blocked import BlockSource
 from .design import Design
 from .result import LinearSolution
 
@@ -89,7 +92,8 @@ def solver_for(loss):
 
 
 def solve_linear(X, Y, loss, sample_weight, *, alpha=0.0, fit_intercept=True,
-                 coef_init=None, intercept_init=None, max_iter=1000, tol=1e-10, verbose=0):
+                 coef_init=None, intercept_init=None, max_iter=1000, tol=1e-10, verbose=0,
+                 x_range=None):
     """Exact full-batch solver for linear models with a regression loss.
 
     Minimises ``sum_i s_i sum_k loss(y_ik, x_i W_k + b_k) / sum_i s_i
@@ -100,8 +104,10 @@ def solve_linear(X, Y, loss, sample_weight, *, alpha=0.0, fit_intercept=True,
 
     Parameters
     ----------
-    X : ndarray or scipy.sparse matrix of shape (n_samples, n_features)
-        float32 or float64 (other dtypes are converted to float64).
+    X : ndarray, scipy.sparse matrix or BlockSource of shape (n_samples, n_features)
+        float32 or float64 (other dtypes are converted to float64).  A
+        :class:`~sklipschitz._exact.blocked.BlockSource` (a memory map or a
+        dask array) is read block by block, never copied whole.
     Y : ndarray of shape (n_samples, n_outputs) or (n_samples,)
     loss : HalfSquaredError, AbsoluteError, PinballLoss or LogCosh
         From :mod:`sklipschitz._engine.losses`.
@@ -117,6 +123,9 @@ def solve_linear(X, Y, loss, sample_weight, *, alpha=0.0, fit_intercept=True,
     tol : float
         Relative objective gap of the squared loss accepted as converged.
     verbose : int
+    x_range : (float, float), optional
+        The smallest and largest entries of ``X`` when the caller knows
+        them (saves the pass that finds them).
 
     Returns
     -------
@@ -124,12 +133,13 @@ def solve_linear(X, Y, loss, sample_weight, *, alpha=0.0, fit_intercept=True,
     """
     module = solver_for(loss)
     X, Y, s = _arrays(X, Y, sample_weight)
+    blocked = isinstance(X, BlockSource)
     n, d = X.shape
     k = Y.shape[1]
     dtype = X.dtype
     assert Y.shape[0] == n and s.shape == (n,) and alpha >= 0
-    # rows of weight zero are absent
-    if np.any(s == 0):
+    # rows of weight zero are absent (a block source keeps them, at weight 0)
+    if np.any(s == 0) and not blocked:
         keep = np.flatnonzero(s > 0)
         X, Y, s = X[keep], Y[keep], s[keep]
     uniform = bool(np.all(s == s[0]))
@@ -143,10 +153,18 @@ def solve_linear(X, Y, loss, sample_weight, *, alpha=0.0, fit_intercept=True,
         B = np.broadcast_to(np.asarray(intercept_init, dtype=np.float64).reshape(-1), (k,)).copy()
     # an X of extreme magnitude is solved as X / c (c a power of two, exact)
     # with alpha / c^2 for the coefficients c w, then scaled back
-    c = _magnitude(X)
+    passes = 0
+    if x_range is None:
+        passes += 1
+        c = _magnitude(X)
+    else:
+        c = _scale_of(*x_range)
     if c != 1.0:
-        X = X * (1.0 / c) if not sp.issparse(X) else X.multiply(1.0 / c).tocsr()
-        X = X.astype(dtype, copy=False)
+        if blocked:
+            X.rescale(1.0 / c)
+        else:
+            X = X * (1.0 / c) if not sp.issparse(X) else X.multiply(1.0 / c).tocsr()
+            X = X.astype(dtype, copy=False)
         # (capped: a penalty that large gives zero coefficients either way)
         if alpha > 0:
             with np.errstate(over="ignore"):
@@ -157,20 +175,28 @@ def solve_linear(X, Y, loss, sample_weight, *, alpha=0.0, fit_intercept=True,
         if wide_route:
             result = wide.solve(X, Y, loss, module, sn, float(alpha), bool(fit_intercept), W, B,
                                 int(max_iter), verbose)
+            passes = None
         else:
             with single_blas_thread(d < _BLAS_SINGLE_BELOW):
                 des = Design(X, sn, bool(fit_intercept), uniform)
                 result = module.solve(des, Y, loss, float(alpha), W, B, warm or B is not None,
                                       int(max_iter), tol, verbose)
+            passes += des.passes
+    if blocked and c != 1.0:
+        X.rescale(1.0)
     W, B, n_iter, curve, lrs, cert, converged = result
     W = W / c if c != 1.0 else W
-    return _solution(W, B, n_iter, curve, lrs, cert, converged, fit_intercept, dtype,
-                     method="wide" if wide_route else "whitened")
+    sol = _solution(W, B, n_iter, curve, lrs, cert, converged, fit_intercept, dtype,
+                    method="wide" if wide_route else "whitened")
+    sol.n_passes = passes
+    return sol
 
 
 def _arrays(X, Y, sample_weight):
     """The working forms of the (validated) inputs."""
-    if sp.issparse(X):
+    if isinstance(X, BlockSource):
+        pass
+    elif sp.issparse(X):
         if X.format not in ("csr", "csc"):
             X = X.tocsr()
     else:
@@ -190,10 +216,20 @@ def _arrays(X, Y, sample_weight):
 
 def _magnitude(X):
     """A power of two ``c`` such that ``X / c`` has entries of moderate size."""
+    if isinstance(X, BlockSource):
+        parts = X.map(lambda xb: (float(xb.min(initial=np.inf)), float(xb.max(initial=-np.inf))))
+        return _scale_of(min(p[0] for p in parts), max(p[1] for p in parts))
     data = X.data if sp.issparse(X) else X
     if data.size == 0:
         return 1.0
-    top = max(float(data.max()), -float(data.min()))
+    return _scale_of(float(data.min()), float(data.max()))
+
+
+def _scale_of(lo, hi):
+    """The power of two of :func:`_magnitude` from the extreme entries."""
+    if lo == np.inf and hi == -np.inf:  # no entries
+        return 1.0
+    top = max(hi, -lo)
     if top == 0.0 or (1.0 / _SAFE_MAGNITUDE <= top <= _SAFE_MAGNITUDE):
         return 1.0
     if not np.isfinite(top):

@@ -1,0 +1,244 @@
+"""Row-block sources: ``X`` read block by block for the passes of the exact solver.
+
+A :class:`~sklipschitz._exact.design.Design` built on a source never holds
+``X``: each pass applies a function to every row block and adds up (or
+concatenates) the per-block results; the finish gathers its few kept rows
+with :meth:`BlockSource.take`.  Two sources share this interface:
+
+* :class:`ArrayBlocks` -- a ``numpy.memmap`` (or any array sliced by rows,
+  e.g. when the user sets ``block_rows``): the blocks are read in turn, so
+  only one block is in memory (as float64 at most) at a time.
+* :class:`DaskBlocks` -- a ``dask.array``: every pass is one dask
+  computation of per-block partials (one task per block, ``dask.compute``
+  once per pass) on whatever scheduler is active; the partials (``d x d``
+  matrices, ``d``-vectors, or the block's slice of an ``n``-vector) are
+  combined locally.  dask is imported lazily, only for dask inputs.
+
+The ``n``-length vectors of the solver (targets, weights, residuals) are
+in memory; only ``X`` (``n x d``) stays out of core.
+
+:func:`as_source` decides the route, :func:`check_blocks` is the input check
+of a source (one pass: shapes, dtype, NaN/inf, the magnitude of the entries
+and the mean row norm of the Lipschitz constant).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["ArrayBlocks", "BlockSource", "DaskBlocks", "as_source", "check_blocks",
+           "is_dask_array", "BLOCK_BYTES"]
+
+#: target size of a block of a memory-mapped X (bytes, in X's dtype)
+BLOCK_BYTES = 64 << 20
+
+
+def is_dask_array(X):
+    """True for a ``dask.array.Array`` (without importing dask)."""
+    return type(X).__module__.startswith("dask.") and hasattr(X, "chunks") \
+        and hasattr(X, "to_delayed")
+
+
+def _working_dtype(dtype):
+    return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float64)
+
+
+def _check_dtype(dtype, name="X"):
+    kind = np.dtype(dtype).kind
+    if kind == "c":
+        raise ValueError(f"Complex data not supported: {name} has dtype {dtype}.")
+    if kind not in "biuf":
+        raise TypeError(f"{name} must hold numbers; got an array of dtype {dtype}.")
+
+
+class BlockSource:
+    """``X`` of shape ``(n, d)`` in row blocks ``bounds = [(i, j), ...]``.
+
+    ``map(fn, *vecs)`` returns ``[fn(X[i:j], v1[i:j], ...) for (i, j) in
+    bounds]`` (each block in the working dtype: float32 or float64), one
+    pass over ``X``.
+    """
+
+    sparse = False
+
+    def __init__(self, shape, dtype, bounds):
+        self.shape = (int(shape[0]), int(shape[1]))
+        self.n, self.d = self.shape
+        self.source_dtype = np.dtype(dtype)
+        self.dtype = _working_dtype(self.source_dtype)
+        self.bounds = bounds
+        self.scale = 1.0
+
+    def rescale(self, factor):
+        """Read every block times ``factor`` from now on (a power of two:
+        exact), for ``X`` of extreme magnitude; ``rescale(1.0)`` undoes it."""
+        self.scale = float(factor)
+
+    def map(self, fn, *vecs):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def map_sum(self, fn, *vecs):
+        """Sum over blocks of ``fn``'s result (an array, a float or a tuple of them)."""
+        parts = self.map(fn, *vecs)
+        total = parts[0]
+        if isinstance(total, tuple):
+            total = tuple(np.array(t, dtype=np.float64, copy=True) for t in total)
+            for p in parts[1:]:
+                for t, q in zip(total, p):
+                    t += q
+            return total
+        total = np.array(total, dtype=np.float64, copy=True)
+        for p in parts[1:]:
+            total += p
+        return total
+
+    def map_cat(self, fn, *vecs):
+        """``fn``'s per-block results stacked along the rows."""
+        return np.concatenate(self.map(fn, *vecs), axis=0)
+
+    def take(self, idx):
+        """The rows ``idx`` (in that order) as an in-memory array."""
+        idx = np.asarray(idx, dtype=np.intp)
+        if idx.size == 0:
+            return np.zeros((0, self.d), dtype=self.dtype)
+        order = np.argsort(idx, kind="stable")
+        srt = idx[order]
+        rows = self._take_sorted(srt)
+        out = np.empty((idx.size, self.d), dtype=self.dtype)
+        out[order] = rows
+        return out
+
+
+class ArrayBlocks(BlockSource):
+    """An array sliced by rows (a ``numpy.memmap``): one block in memory at a time."""
+
+    def __init__(self, X, block_rows=None):
+        n, d = X.shape
+        if block_rows is None:
+            block_rows = max(1, BLOCK_BYTES // max(d * X.dtype.itemsize, 1))
+        step = max(int(block_rows), 1)
+        super().__init__(X.shape, X.dtype, [(i, min(i + step, n)) for i in range(0, n, step)])
+        self.X = X
+
+    def _block(self, i, j):
+        return _as_working(self.X[i:j], self.dtype, self.scale)
+
+    def map(self, fn, *vecs):
+        return [fn(self._block(i, j), *(v[i:j] for v in vecs)) for i, j in self.bounds]
+
+    def _take_sorted(self, idx):
+        return _as_working(self.X[idx], self.dtype, self.scale)
+
+
+def _as_working(xb, dtype, scale=1.0):
+    """A block in the working dtype (times ``scale``)."""
+    xb = np.asarray(xb)
+    if scale != 1.0:
+        return np.multiply(xb, dtype.type(scale), dtype=dtype)
+    return xb if xb.dtype == dtype else xb.astype(dtype)
+
+
+def _call_block(fn, dtype, scale, xb, *vb):
+    return fn(_as_working(xb, dtype, scale), *vb)
+
+
+def _take_block(xb, loc, dtype, scale):
+    return _as_working(np.asarray(xb)[loc], dtype, scale)
+
+
+class DaskBlocks(BlockSource):
+    """A ``dask.array``: one task per row block, one ``dask.compute`` per pass."""
+
+    def __init__(self, X):
+        if X.ndim != 2:
+            raise ValueError(f"Expected a 2D dask array X, got {X.ndim} dimension(s).")
+        if any(np.isnan(c) for c in X.chunks[0]):
+            raise ValueError("X is a dask array of unknown chunk sizes; call "
+                             "X.compute_chunk_sizes() first.")
+        if len(X.chunks[1]) > 1:
+            # whole rows per block (d is small: the solver forms d x d matrices)
+            X = X.rechunk({1: -1})
+        ends = np.cumsum((0,) + tuple(int(c) for c in X.chunks[0]))
+        super().__init__(X.shape, X.dtype, [(int(a), int(b)) for a, b in zip(ends[:-1], ends[1:])])
+        self.X = X
+        self.parts = list(X.to_delayed().ravel())
+
+    def map(self, fn, *vecs):
+        import dask
+
+        call = dask.delayed(_call_block, pure=False)
+        tasks = [call(fn, self.dtype, self.scale, part, *(v[i:j] for v in vecs))
+                 for part, (i, j) in zip(self.parts, self.bounds)]
+        return list(dask.compute(*tasks))
+
+    def _take_sorted(self, idx):
+        import dask
+
+        call = dask.delayed(_take_block, pure=False)
+        starts = np.array([i for i, _ in self.bounds])
+        block = np.searchsorted(starts, idx, side="right") - 1
+        tasks = []
+        for b in np.unique(block):
+            loc = idx[block == b] - starts[b]
+            tasks.append(call(self.parts[b], loc, self.dtype, self.scale))
+        return np.concatenate(dask.compute(*tasks), axis=0)
+
+
+def as_source(X, block_rows=None):
+    """The block source of ``X``, or None when ``X`` is fitted in memory.
+
+    A dask array always is blocked (by its own chunks); a ``numpy.memmap``
+    is, in blocks of about :data:`BLOCK_BYTES` (or ``block_rows``); any other
+    array only when ``block_rows`` is given.
+    """
+    if is_dask_array(X):
+        return DaskBlocks(X)
+    if isinstance(X, np.memmap) or block_rows is not None:
+        if not (hasattr(X, "shape") and hasattr(X, "dtype") and hasattr(X, "__getitem__")):
+            X = np.asarray(X)
+        if len(X.shape) != 2:
+            raise ValueError(f"Expected a 2D array X, got {len(X.shape)} dimension(s).")
+        return ArrayBlocks(X, block_rows)
+    return None
+
+
+def _check_part(xb, sb, fit_intercept):
+    """Per block: count of non-finite entries, min, max, sum_i s_i ||x~_i||."""
+    bad = int(np.count_nonzero(~np.isfinite(xb)))
+    if xb.size == 0:
+        return bad, np.inf, -np.inf, 0.0
+    if bad:
+        return bad, 0.0, 0.0, 0.0
+    sq = np.einsum("ij,ij->i", xb, xb, dtype=np.float64)
+    if fit_intercept:
+        sq += 1.0
+    return bad, float(xb.min()), float(xb.max()), float(sb @ np.sqrt(sq))
+
+
+def check_blocks(src, s, fit_intercept):
+    """One pass over a source: the input check and two scalars of the fit.
+
+    Raises ``ValueError`` for NaN or infinity in ``X``.  Returns ``(lo, hi,
+    mean_row_norm)``: the smallest and largest entries, and ``sum_i s_i
+    ||x~_i|| / sum(s)`` (``x~_i = [x_i, 1]`` with an intercept), the data
+    factor of the Lipschitz constant of the non-smooth losses.
+    """
+    _check_dtype(src.source_dtype)
+    if src.n < 1:
+        raise ValueError(f"Found array with 0 sample(s) (shape={src.shape}) while a minimum "
+                         "of 1 is required.")
+    if src.d < 1:
+        raise ValueError(f"Found array with 0 feature(s) (shape={src.shape}) while a minimum "
+                         "of 1 is required.")
+    s = np.asarray(s, dtype=np.float64)
+    parts = src.map(lambda xb, sb: _check_part(xb, sb, fit_intercept), s)
+    bad = sum(p[0] for p in parts)
+    if bad:
+        first = next(k for k, p in enumerate(parts) if p[0])
+        i, j = src.bounds[first]
+        raise ValueError(f"X contains NaN or infinity ({bad} entries; the first in the row "
+                         f"block {i}:{j}).")
+    lo = min(p[1] for p in parts)
+    hi = max(p[2] for p in parts)
+    norm = sum(p[3] for p in parts) / float(s.sum())
+    return lo, hi, norm

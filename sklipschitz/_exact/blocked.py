@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["ArrayBlocks", "BlockSource", "DaskBlocks", "as_source", "check_blocks",
-           "is_dask_array", "BLOCK_BYTES"]
+           "gram_top", "is_dask_array", "BLOCK_BYTES"]
 
 #: target size of a block of a memory-mapped X (bytes, in X's dtype)
 BLOCK_BYTES = 64 << 20
@@ -202,26 +202,61 @@ def as_source(X, block_rows=None):
     return None
 
 
-def _check_part(xb, sb, fit_intercept):
-    """Per block: count of non-finite entries, min, max, sum_i s_i ||x~_i||."""
+def _check_part(xb, sb, fit_intercept, gram):
+    """Per block: count of non-finite entries, min, max, sum_i s_i ||x~_i||,
+    and (``gram``) ``X~' S X~`` of the block."""
     bad = int(np.count_nonzero(~np.isfinite(xb)))
+    k = xb.shape[1] + int(fit_intercept)
+    G = np.zeros((k, k) if gram else (0, 0))
     if xb.size == 0:
-        return bad, np.inf, -np.inf, 0.0
+        return bad, np.inf, -np.inf, 0.0, G
     if bad:
-        return bad, 0.0, 0.0, 0.0
-    sq = np.einsum("ij,ij->i", xb, xb, dtype=np.float64)
-    if fit_intercept:
-        sq += 1.0
-    return bad, float(xb.min()), float(xb.max()), float(sb @ np.sqrt(sq))
+        return bad, 0.0, 0.0, 0.0, G
+    with np.errstate(over="ignore"):
+        sq = np.einsum("ij,ij->i", xb, xb, dtype=np.float64)
+        if fit_intercept:
+            sq += 1.0
+        norm = float(sb @ np.sqrt(sq))
+        if gram:
+            x64 = xb.astype(np.float64)
+            G[:xb.shape[1], :xb.shape[1]] = x64.T @ (x64 * sb[:, None])
+            if fit_intercept:
+                col = x64.T @ sb
+                G[:-1, -1] = col
+                G[-1, :-1] = col
+                G[-1, -1] = sb.sum()
+    return bad, float(xb.min()), float(xb.max()), norm, G
 
 
-def check_blocks(src, s, fit_intercept):
-    """One pass over a source: the input check and two scalars of the fit.
+def gram_top(src, s, fit_intercept, c=1.0):
+    """``lambda_max(X~' S X~) / sum(s)`` of a source (one pass), as
+    :func:`~sklipschitz._engine.lipschitz.gram_top_eigenvalue`: for entries
+    of extreme magnitude, from the Gram matrix of ``X / c`` (``c`` a power
+    of two), times ``c^2`` (which may overflow to inf)."""
+    s = np.asarray(s, dtype=np.float64)
+    src.rescale(1.0 / c)
+    try:
+        G = src.map_sum(lambda xb, sb: _check_part(xb, sb, fit_intercept, True)[4], s)
+    finally:
+        src.rescale(1.0)
+    G /= s.sum()
+    if c != 1.0 and fit_intercept:
+        G[:-1, -1] /= c
+        G[-1, :-1] /= c
+        G[-1, -1] /= c * c
+    with np.errstate(over="ignore"):
+        return float(max(np.linalg.eigvalsh(0.5 * (G + G.T))[-1], 0.0)) * c * c
+
+
+def check_blocks(src, s, fit_intercept, gram=False):
+    """One pass over a source: the input check and the data factors of ``L``.
 
     Raises ``ValueError`` for NaN or infinity in ``X``.  Returns ``(lo, hi,
-    mean_row_norm)``: the smallest and largest entries, and ``sum_i s_i
+    mean_row_norm, top)``: the smallest and largest entries, ``sum_i s_i
     ||x~_i|| / sum(s)`` (``x~_i = [x_i, 1]`` with an intercept), the data
-    factor of the Lipschitz constant of the non-smooth losses.
+    factor of the Lipschitz constant of the non-smooth losses, and (when
+    ``gram``; else None) ``lambda_max(X~' S X~) / sum(s)``, the data factor
+    of the smoothness constant of the smooth losses.
     """
     _check_dtype(src.source_dtype)
     if src.n < 1:
@@ -231,7 +266,7 @@ def check_blocks(src, s, fit_intercept):
         raise ValueError(f"Found array with 0 feature(s) (shape={src.shape}) while a minimum "
                          "of 1 is required.")
     s = np.asarray(s, dtype=np.float64)
-    parts = src.map(lambda xb, sb: _check_part(xb, sb, fit_intercept), s)
+    parts = src.map(lambda xb, sb: _check_part(xb, sb, fit_intercept, gram), s)
     bad = sum(p[0] for p in parts)
     if bad:
         first = next(k for k, p in enumerate(parts) if p[0])
@@ -241,4 +276,10 @@ def check_blocks(src, s, fit_intercept):
     lo = min(p[1] for p in parts)
     hi = max(p[2] for p in parts)
     norm = sum(p[3] for p in parts) / float(s.sum())
-    return lo, hi, norm
+    top = None
+    if gram:
+        G = sum(p[4] for p in parts) / float(s.sum())
+        with np.errstate(over="ignore", invalid="ignore"):
+            top = float(max(np.linalg.eigvalsh(0.5 * (G + G.T))[-1], 0.0)) \
+                if np.all(np.isfinite(G)) else np.inf
+    return lo, hi, norm, top

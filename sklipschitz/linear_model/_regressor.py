@@ -10,6 +10,7 @@ from sklearn.base import RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _check_y, check_consistent_length
 
 from .._base import (
     QUANTILE_CONSTRAINT,
@@ -27,6 +28,22 @@ from .._engine.penalties import Tikhonov
 from .._engine.problems import NetworkProblem
 from .._engine.steps import make_rule
 from .._engine.updates import SGD
+
+
+def _in_memory(*arrays):
+    """dask arrays among ``arrays`` computed (together: one dask computation)."""
+    from .._exact.blocked import is_dask_array
+
+    lazy = [i for i, a in enumerate(arrays) if is_dask_array(a)]
+    if not lazy:
+        return arrays
+    import dask
+
+    done = dask.compute(*(arrays[i] for i in lazy))
+    out = list(arrays)
+    for i, a in zip(lazy, done):
+        out[i] = a
+    return tuple(out)
 
 
 class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
@@ -100,6 +117,18 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
 
         ``partial_fit`` always runs the general loop.  The choice made is
         stored in ``solver_``.
+    block_rows : int >= 1 or None, default=None
+        Read ``X`` in blocks of this many rows (the exact solver only).
+        None: a ``numpy.memmap`` is read in blocks of about 64 MB and a
+        ``dask.array`` by its own chunks; other arrays are fitted in
+        memory.  An int blocks any array (a dask array is rechunked to it).
+        A blocked fit never copies ``X`` whole: every pass of the exact
+        solver reads it block by block (on a dask array, one dask
+        computation per pass, on the active scheduler), with the same
+        result and certificate as in memory.  It needs the exact solver
+        (the default ``learning_rate``, ``batch_size=None``, no
+        ``tikhonov``); otherwise use ``partial_fit`` over the blocks.  See
+        the documentation page on scaling.
     batch_size : int or None, default=None
         Mini-batch size; None is full batch.
     max_iter : int >= 1, default=1000
@@ -140,6 +169,16 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
         Learning rate used per epoch.
     solver_ : {'exact', 'gd'}
         The training loop the last fit ran.
+    certified_ : bool or None
+        Whether the exact solver certified the optimum (the KKT conditions
+        of the full problem checked in float64, see the documentation of
+        the exact solver); None after a 'gd' fit.
+    n_passes_ : int or None
+        Passes over ``X`` the last fit made: for 'exact', the input check,
+        the Gram matrix, every product with ``X`` or ``X'`` (a fused
+        product counts once), every gather of the kept rows from a blocked
+        ``X``, the constant and the final objective; for 'gd', the epochs
+        run.  None for the sparse route of wide designs (not counted).
     lipschitz_constant_ : float
         The constant ``L`` (valid bound, or published formula for 'paper').
     n_features_in_ : int
@@ -162,6 +201,7 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
         quantile=QUANTILE_CONSTRAINT,
         tikhonov=["array-like", "sparse matrix", None],
         solver=[StrOptions({"auto", "exact", "gd"})],
+        block_rows=[Interval(Integral, 1, None, closed="left"), None],
         average=["boolean", Interval(Integral, 1, None, closed="left")],
     )
 
@@ -175,6 +215,7 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
         tikhonov=None,
         learning_rate="lipschitz",
         solver="auto",
+        block_rows=None,
         batch_size=None,
         max_iter=1000,
         tol=1e-6,
@@ -192,6 +233,7 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
         self.tikhonov = tikhonov
         self.learning_rate = learning_rate
         self.solver = solver
+        self.block_rows = block_rows
         self.batch_size = batch_size
         self.max_iter = max_iter
         self.tol = tol
@@ -314,6 +356,10 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
             coef_init=coef_init, intercept_init=b0 if self.warm_start else None,
             max_iter=self.max_iter, verbose=self.verbose,
         )
+        self.certified_ = bool(sol.certified)
+        # + the input check, the constant and the final objective (+ X R^-1)
+        self.n_passes_ = None if sol.n_passes is None else \
+            int(sol.n_passes) + 3 + int(root is not None)
         if not sol.converged:
             warnings.warn(
                 f"The full-batch solver did not converge in {self.max_iter} iterations; "
@@ -332,15 +378,17 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
 
     # -- solver -> attributes ----------------------------------------------------
 
-    def _finish(self, X, Y, sw, loss, state):
+    def _finish(self, X, Y, sw, loss, state, objective=None):
         W, b = state.coefs[0], state.intercepts[0]
         if self.average and state.average_params is not None:
             W, b = state.average_params
         self._coef_matrix, self._intercept_vector = W, b
         self.coef_ = W[:, 0].copy() if self._y_ndim == 1 else W.T.copy()
         self.intercept_ = float(b[0]) if self._y_ndim == 1 else b.copy()
-        network = self._network(X.shape[1], Y.shape[1])
-        self._set_fitted(state, network.objective(X, Y, sw, loss, self.alpha, [W], [b]))
+        if objective is None:
+            network = self._network(X.shape[1], Y.shape[1])
+            objective = network.objective(X, Y, sw, loss, self.alpha, [W], [b])
+        self._set_fitted(state, objective)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -358,6 +406,11 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
         -------
         self
         """
+        from .._exact.blocked import as_source
+
+        src = as_source(X, self.block_rows)
+        if src is not None:
+            return self._fit_blocked(src, y, sample_weight)
         X, y, Y, sw = self._validate(X, y, sample_weight, reset=True)
         self._rng = check_random_state(self.random_state)
         self._reset_training(keep_weights=self.warm_start)
@@ -371,6 +424,87 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
         else:
             state = self._fit_gd(X, Y, sw, loss, incremental=False)
         self._finish(X, Y, sw, loss, state)
+        if self.solver_ == "gd":
+            self.certified_, self.n_passes_ = None, self.n_iter_
+        return self
+
+    def _fit_blocked(self, src, y, sample_weight):
+        """``fit`` on ``X`` read by row blocks (a memory map, a dask array)."""
+        from .._exact import solve_linear
+        from .._exact.blocked import check_blocks, gram_top
+
+        kind = type(src.X).__module__.split(".")[0] + "." + type(src.X).__name__
+        reasons = []
+        if self.solver == "gd":
+            reasons.append("solver='gd'")
+        if not (isinstance(self.learning_rate, str) and self.learning_rate == "lipschitz"):
+            reasons.append(f"learning_rate={self.learning_rate!r}")
+        if self.batch_size is not None:
+            reasons.append(f"batch_size={self.batch_size!r}")
+        if self.tikhonov is not None:
+            reasons.append("tikhonov")
+        if reasons:
+            raise ValueError(
+                f"X ({kind}) is read in row blocks, which only the exact solver does; it "
+                "needs the default learning_rate='lipschitz', batch_size=None and no "
+                f"tikhonov, but got {', '.join(reasons)}. Use partial_fit over the blocks "
+                "(e.g. dask_ml.wrappers.Incremental), or fit an in-memory array."
+            )
+        n, d = src.shape
+        y, sample_weight = _in_memory(y, sample_weight)
+        y = _check_y(y, multi_output=True, y_numeric=True, estimator=self)
+        # a (n, 0) stand-in for X: the sample count and dtype of the checks
+        stand_in = np.empty((n, 0), dtype=src.dtype)
+        check_consistent_length(stand_in, y)
+        y = np.asarray(y, dtype=src.dtype)
+        Y = y.reshape(-1, 1) if y.ndim == 1 else y
+        sw = self._check_weights(sample_weight, stand_in)
+        self._rng = check_random_state(self.random_state)
+        self._reset_training(keep_weights=self.warm_start)
+        self._y_ndim = y.ndim
+        loss = get_regression_loss(self.loss, self.quantile)
+        self._penalty = None
+        lo, hi, norm, top = check_blocks(src, sw, self.fit_intercept, gram=loss.smooth)
+        # features are known once the check passed: the model is in memory
+        self.n_features_in_ = d
+        if hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        passes = 1
+        if loss.smooth and (not np.isfinite(top) or max(hi, -lo) > 1e100):
+            top = gram_top(src, sw, self.fit_intercept,
+                           c=float(2.0 ** np.round(np.log2(max(hi, -lo)))))
+            passes += 1
+        L = loss.curvature * top if loss.smooth else loss.lipschitz * norm
+        L = float(L + self.alpha)
+        W0, b0 = self._init_params(d, loss, Y, sw, src.dtype)
+        sol = solve_linear(
+            src, Y, loss, sw, alpha=self.alpha, fit_intercept=self.fit_intercept,
+            coef_init=W0 if self.warm_start else None,
+            intercept_init=b0 if self.warm_start else None,
+            max_iter=self.max_iter, verbose=self.verbose, x_range=(lo, hi),
+        )
+        if not sol.converged:
+            warnings.warn(
+                f"The full-batch solver did not converge in {self.max_iter} iterations; "
+                "increase max_iter.",
+                ConvergenceWarning,
+            )
+        W = np.asarray(sol.coef, dtype=src.dtype)
+        b = np.asarray(sol.intercept, dtype=src.dtype).reshape(-1)
+        self._step_rule = make_rule("lipschitz", smooth=loss.smooth)
+        state = TrainState(coefs=[W], intercepts=[b], n_iter=int(sol.n_iter), lipschitz=L)
+        state.step_state = self._step_rule.init(L)
+        state.loss_curve = list(sol.loss_curve)
+        state.learning_rate_history = list(sol.learning_rate_history)
+        # the final objective: one more pass
+        raw = src.map_cat(lambda xb: xb @ W) + b
+        value = loss.objective(Y, raw, sw)
+        if self.alpha:
+            value += 0.5 * self.alpha * float(np.vdot(W, W))
+        self.solver_ = "exact"
+        self.certified_ = bool(sol.certified)
+        self.n_passes_ = passes + int(sol.n_passes) + 1
+        self._finish(None, Y, sw, loss, state, objective=value)
         return self
 
     def partial_fit(self, X, y, sample_weight=None):
@@ -404,6 +538,7 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
         state = self._fit_gd(X, Y, sw, loss, incremental=True)
         self.solver_ = "gd"
         self._finish(X, Y, sw, loss, state)
+        self.certified_, self.n_passes_ = None, self.n_iter_
         return self
 
     def predict(self, X):

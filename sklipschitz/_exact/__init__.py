@@ -143,7 +143,12 @@ def solve_linear(X, Y, loss, sample_weight, *, alpha=0.0, fit_intercept=True,
         keep = np.flatnonzero(s > 0)
         X, Y, s = X[keep], Y[keep], s[keep]
     uniform = bool(np.all(s == s[0]))
-    sn = np.full(s.size, 1.0 / s.size) if uniform else s / s.sum()
+    if uniform and blocked:
+        # equal weights out of core: one float behind a read-only n-vector
+        sn = np.broadcast_to(np.float64(1.0 / s.size), s.shape)
+    else:
+        sn = np.full(s.size, 1.0 / s.size) if uniform else s / s.sum()
+    del s  # (n floats: a fit out of core holds as few as it can)
     W = np.zeros((d, k))
     warm = coef_init is not None
     if warm:

@@ -30,7 +30,10 @@ __all__ = ["ArrayBlocks", "BlockSource", "DaskBlocks", "as_source", "check_block
            "gram_top", "is_dask_array", "BLOCK_BYTES"]
 
 #: target size of a block of a memory-mapped X (bytes, in X's dtype)
-BLOCK_BYTES = 64 << 20
+BLOCK_BYTES = 16 << 20
+#: rows converted to float64 at a time inside a block (the temporaries stay
+#: in cache and small, whatever the block size)
+SUB_ROWS = 8192
 
 
 def is_dask_array(X):
@@ -60,6 +63,9 @@ class BlockSource:
     """
 
     sparse = False
+    #: whether :meth:`take` is best called once for all rows (one
+    #: computation) rather than piecewise
+    gather_all = False
 
     def __init__(self, shape, dtype, bounds):
         self.shape = (int(shape[0]), int(shape[1]))
@@ -149,6 +155,8 @@ def _take_block(xb, loc, dtype, scale):
 class DaskBlocks(BlockSource):
     """A ``dask.array``: one task per row block, one ``dask.compute`` per pass."""
 
+    gather_all = True
+
     def __init__(self, X):
         if X.ndim != 2:
             raise ValueError(f"Expected a 2D dask array X, got {X.ndim} dimension(s).")
@@ -184,6 +192,45 @@ class DaskBlocks(BlockSource):
         return np.concatenate(dask.compute(*tasks), axis=0)
 
 
+def _subs(m):
+    return [(i, min(i + SUB_ROWS, m)) for i in range(0, m, SUB_ROWS)]
+
+
+def gram_part(xb, sb, qb, xbar, center, const, with_sum):
+    """A block's ``(X_c' diag(q^2) X_c, X' s)`` in float64 (``const``: ``q = 1``)."""
+    d = xb.shape[1]
+    G, m = np.zeros((d, d)), np.zeros(d)
+    for i, j in _subs(xb.shape[0]):
+        x = xb[i:j]
+        xc = x - xbar if center else x.astype(np.float64)
+        if with_sum:
+            m += x.T @ sb[i:j]
+        if not const:
+            xc *= qb[i:j, None]
+        G += xc.T @ xc
+    return G, m
+
+
+def matvec_part(xb, w, dt):
+    """A block's ``X w`` in the dtype ``dt``."""
+    if xb.dtype == dt:
+        return xb @ w
+    out = np.empty((xb.shape[0],) + w.shape[1:], dtype=dt)
+    for i, j in _subs(xb.shape[0]):
+        out[i:j] = xb[i:j].astype(dt) @ w
+    return out
+
+
+def rmatvec_part(xb, vb, exact):
+    """A block's ``X' v`` in float64 (``exact``: the products too)."""
+    if not exact or xb.dtype == np.float64:
+        return np.asarray(xb.T @ vb, dtype=np.float64)
+    out = np.zeros((xb.shape[1],) + vb.shape[1:])
+    for i, j in _subs(xb.shape[0]):
+        out += xb[i:j].astype(np.float64).T @ vb[i:j]
+    return out
+
+
 def as_source(X, block_rows=None):
     """The block source of ``X``, or None when ``X`` is fitted in memory.
 
@@ -212,19 +259,21 @@ def _check_part(xb, sb, fit_intercept, gram):
         return bad, np.inf, -np.inf, 0.0, G
     if bad:
         return bad, 0.0, 0.0, 0.0, G
+    norm = 0.0
     with np.errstate(over="ignore"):
-        sq = np.einsum("ij,ij->i", xb, xb, dtype=np.float64)
-        if fit_intercept:
-            sq += 1.0
-        norm = float(sb @ np.sqrt(sq))
-        if gram:
-            x64 = xb.astype(np.float64)
-            G[:xb.shape[1], :xb.shape[1]] = x64.T @ (x64 * sb[:, None])
+        for i, j in _subs(xb.shape[0]):
+            x64, s = xb[i:j].astype(np.float64), sb[i:j]
+            sq = np.einsum("ij,ij->i", x64, x64)
             if fit_intercept:
-                col = x64.T @ sb
-                G[:-1, -1] = col
-                G[-1, :-1] = col
-                G[-1, -1] = sb.sum()
+                sq += 1.0
+            norm += float(s @ np.sqrt(sq))
+            if gram:
+                G[:xb.shape[1], :xb.shape[1]] += x64.T @ (x64 * s[:, None])
+                if fit_intercept:
+                    col = x64.T @ s
+                    G[:-1, -1] += col
+                    G[-1, :-1] += col
+                    G[-1, -1] += s.sum()
     return bad, float(xb.min()), float(xb.max()), norm, G
 
 

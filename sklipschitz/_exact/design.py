@@ -21,7 +21,7 @@ import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
 
-from .blocked import BlockSource
+from .blocked import BlockSource, gram_part, matvec_part, rmatvec_part
 
 __all__ = ["Design", "psd_solve"]
 
@@ -142,19 +142,12 @@ class Design:
 
     def _gram_parts(self, v, with_sum=False):
         """Blocked ``(X_c' diag(v) X_c, X' v)`` in float64, one pass."""
-        xbar, center, d = self.xbar, self.fit_intercept, self.d
+        xbar, center = self.xbar, self.fit_intercept
         const = v.size > 0 and bool(np.all(v == v[0]))
-        sq = np.zeros(0) if const else np.sqrt(v)
-
-        def part(xb, sb, qb):
-            xc = xb - xbar if center else xb.astype(np.float64)
-            m = xb.T @ sb if with_sum else np.zeros(d)
-            if not const:
-                xc *= qb[:, None]
-            return xc.T @ xc, np.asarray(m, dtype=np.float64)
-
+        sq = v if const else np.sqrt(v)
         self.passes += 1
-        G, m = self.X.map_sum(part, v, sq if not const else v)
+        G, m = self.X.map_sum(
+            lambda xb, sb, qb: gram_part(xb, sb, qb, xbar, center, const, with_sum), v, sq)
         if const:
             G *= float(v[0])
         return 0.5 * (G + G.T), m
@@ -220,7 +213,7 @@ class Design:
         if self.blocked:
             dt = np.float64 if exact else self.dtype
             wd = np.asarray(w, dtype=dt)
-            return X.map_cat(lambda xb: (xb if xb.dtype == dt else xb.astype(dt)) @ wd)
+            return X.map_cat(lambda xb: matvec_part(xb, wd, dt))
         if exact and self.dtype != np.float64:
             if self.sparse:
                 return np.asarray(X.astype(np.float64) @ w)
@@ -237,10 +230,7 @@ class Design:
         self.passes += 1
         if self.blocked:
             v = np.asarray(v, dtype=np.float64 if exact else self.dtype)
-            if exact:
-                out = X.map_sum(lambda xb, vb: xb.astype(np.float64, copy=False).T @ vb, v)
-            else:
-                out = X.map_sum(lambda xb, vb: np.asarray(xb.T @ vb, dtype=np.float64), v)
+            out = X.map_sum(lambda xb, vb: rmatvec_part(xb, vb, exact), v)
         elif exact and self.dtype != np.float64:
             v = np.asarray(v, dtype=np.float64)
             if self.sparse:
@@ -260,13 +250,27 @@ class Design:
         if self.blocked:
             # a gather from every block: a pass for a source out of core
             self.passes += 1
-            xr = self.X.take(idx)
+            return self._blocked_rows(np.asarray(idx, dtype=np.intp))
         else:
             xr = self.X[idx]
             xr = xr.toarray() if self.sparse else np.asarray(xr)
         A = (xr.astype(np.float64) - self.xbar) @ self.T
         if self.fit_intercept:
             A = np.hstack([A, np.ones((A.shape[0], 1))])
+        return A
+
+    def _blocked_rows(self, idx):
+        """:meth:`rows` from a block source, converted ``_BLOCK`` rows at a
+        time into the preallocated result (no float64 copy of the gathered
+        rows; a memory map is also gathered piecewise)."""
+        src, r = self.X, self.rank
+        A = np.empty((idx.size, self.p))
+        if self.fit_intercept:
+            A[:, -1] = 1.0
+        xr = src.take(idx) if src.gather_all else None
+        for i in range(0, idx.size, _BLOCK):
+            xb = xr[i:i + _BLOCK] if xr is not None else src.take(idx[i:i + _BLOCK])
+            A[i:i + _BLOCK, :r] = (xb - self.xbar) @ self.T
         return A
 
     # -- whitened <-> original coordinates -------------------------------------

@@ -138,10 +138,11 @@ def solve_linear(X, Y, loss, sample_weight, *, alpha=0.0, fit_intercept=True,
     k = Y.shape[1]
     dtype = X.dtype
     assert Y.shape[0] == n and s.shape == (n,) and alpha >= 0
-    # rows of weight zero are absent (a block source keeps them, at weight 0)
-    if np.any(s == 0) and not blocked:
+    # rows of weight zero are absent
+    if np.any(s == 0):
         keep = np.flatnonzero(s > 0)
-        X, Y, s = X[keep], Y[keep], s[keep]
+        X = X.select(keep) if blocked else X[keep]
+        Y, s = Y[keep], s[keep]
     uniform = bool(np.all(s == s[0]))
     if uniform and blocked:
         # equal weights out of core: one float behind a read-only n-vector
@@ -187,7 +188,7 @@ def solve_linear(X, Y, loss, sample_weight, *, alpha=0.0, fit_intercept=True,
                 result = module.solve(des, Y, loss, float(alpha), W, B, warm or B is not None,
                                       int(max_iter), tol, verbose)
             passes += des.passes
-    if blocked and c != 1.0:
+    if blocked:
         X.rescale(1.0)
     W, B, n_iter, curve, lrs, cert, converged = result
     W = W / c if c != 1.0 else W

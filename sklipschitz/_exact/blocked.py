@@ -24,6 +24,8 @@ and the mean row norm of the Lipschitz constant).
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 __all__ = ["ArrayBlocks", "BlockSource", "DaskBlocks", "as_source", "check_blocks",
@@ -74,11 +76,38 @@ class BlockSource:
         self.dtype = _working_dtype(self.source_dtype)
         self.bounds = bounds
         self.scale = 1.0
+        # a row subset (select): kept rows of each block, None for all rows
+        self.local = None
+        self.keep = None
 
     def rescale(self, factor):
         """Read every block times ``factor`` from now on (a power of two:
         exact), for ``X`` of extreme magnitude; ``rescale(1.0)`` undoes it."""
         self.scale = float(factor)
+
+    def select(self, keep):
+        """The source restricted to the rows ``keep`` (sorted): a new source
+        whose blocks hold only those rows (rows of weight zero are dropped
+        this way, as the in-memory solver drops them)."""
+        keep = np.asarray(keep, dtype=np.intp)
+        out = copy.copy(self)
+        rows = self._rows_of(keep)
+        out.keep = rows
+        out.local, out.vec_bounds = [], []
+        for i, j in self.bounds:
+            a, b = np.searchsorted(rows, [i, j])
+            out.local.append(rows[a:b] - i)
+            out.vec_bounds.append((int(a), int(b)))
+        out.n = int(rows.size)
+        out.shape = (out.n, self.d)
+        return out
+
+    def _vec_bounds(self):
+        """Bounds of the blocks in the n-vectors (the kept rows)."""
+        return self.vec_bounds if self.local is not None else self.bounds
+
+    def _rows_of(self, idx):
+        return idx if self.keep is None else self.keep[idx]
 
     def map(self, fn, *vecs):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -126,14 +155,18 @@ class ArrayBlocks(BlockSource):
         super().__init__(X.shape, X.dtype, [(i, min(i + step, n)) for i in range(0, n, step)])
         self.X = X
 
-    def _block(self, i, j):
-        return _as_working(self.X[i:j], self.dtype, self.scale)
+    def _block(self, k, i, j):
+        xb = self.X[i:j]
+        if self.local is not None:
+            xb = np.asarray(xb)[self.local[k]]
+        return _as_working(xb, self.dtype, self.scale)
 
     def map(self, fn, *vecs):
-        return [fn(self._block(i, j), *(v[i:j] for v in vecs)) for i, j in self.bounds]
+        return [fn(self._block(k, i, j), *(v[a:b] for v in vecs))
+                for k, ((i, j), (a, b)) in enumerate(zip(self.bounds, self._vec_bounds()))]
 
     def _take_sorted(self, idx):
-        return _as_working(self.X[idx], self.dtype, self.scale)
+        return _as_working(self.X[self._rows_of(idx)], self.dtype, self.scale)
 
 
 def _as_working(xb, dtype, scale=1.0):
@@ -144,7 +177,9 @@ def _as_working(xb, dtype, scale=1.0):
     return xb if xb.dtype == dtype else xb.astype(dtype)
 
 
-def _call_block(fn, dtype, scale, xb, *vb):
+def _call_block(fn, dtype, scale, loc, xb, *vb):
+    if loc is not None:
+        xb = np.asarray(xb)[loc]
     return fn(_as_working(xb, dtype, scale), *vb)
 
 
@@ -175,14 +210,16 @@ class DaskBlocks(BlockSource):
         import dask
 
         call = dask.delayed(_call_block, pure=False)
-        tasks = [call(fn, self.dtype, self.scale, part, *(v[i:j] for v in vecs))
-                 for part, (i, j) in zip(self.parts, self.bounds)]
+        local = self.local if self.local is not None else [None] * len(self.parts)
+        tasks = [call(fn, self.dtype, self.scale, loc, part, *(v[a:b] for v in vecs))
+                 for part, loc, (a, b) in zip(self.parts, local, self._vec_bounds())]
         return list(dask.compute(*tasks))
 
     def _take_sorted(self, idx):
         import dask
 
         call = dask.delayed(_take_block, pure=False)
+        idx = self._rows_of(idx)
         starts = np.array([i for i, _ in self.bounds])
         block = np.searchsorted(starts, idx, side="right") - 1
         tasks = []

@@ -10,7 +10,7 @@ from sklearn.base import RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_y, check_consistent_length
+from sklearn.utils.validation import _check_y, check_consistent_length, check_is_fitted
 
 from .._base import (
     QUANTILE_CONSTRAINT,
@@ -28,6 +28,17 @@ from .._engine.penalties import Tikhonov
 from .._engine.problems import NetworkProblem
 from .._engine.steps import make_rule
 from .._engine.updates import SGD
+
+
+def _block_scores(xb, W, b, column):
+    """``X W + b`` of one block (one column of it when ``column`` is an int)."""
+    xb = np.asarray(xb)
+    if xb.dtype.kind != "f":
+        xb = xb.astype(np.float64)
+    if not np.all(np.isfinite(xb)):
+        raise ValueError("X contains NaN or infinity.")
+    raw = xb @ W + b
+    return raw if column is None else raw[:, column]
 
 
 def _in_memory(*arrays):
@@ -551,9 +562,31 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
         Returns
         -------
         ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            A dask array (computed block by block) when ``X`` is one.
         """
+        from .._exact.blocked import is_dask_array
+
+        if is_dask_array(X):
+            return self._predict_dask(X)
         raw = self._linear_scores(X)
         return raw[:, 0] if self._y_ndim == 1 else raw
+
+    def _predict_dask(self, X):
+        """``predict`` of a dask array, lazily and block by block."""
+        check_is_fitted(self, "_coef_matrix")
+        if X.ndim != 2 or X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has shape {X.shape}, but LipschitzRegressor is expecting "
+                f"{self.n_features_in_} features as input."
+            )
+        if len(X.chunks[1]) > 1:
+            X = X.rechunk({1: -1})
+        W, b = self._coef_matrix, self._intercept_vector
+        dtype = np.result_type(X.dtype, W.dtype) if X.dtype.kind == "f" else np.float64
+        if self._y_ndim == 1:
+            return X.map_blocks(_block_scores, W, b, 0, drop_axis=1, dtype=dtype)
+        return X.map_blocks(_block_scores, W, b, None, chunks=(X.chunks[0], (W.shape[1],)),
+                            dtype=dtype)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -64,7 +64,7 @@ def _busy(seconds):
 def test_report_fields_positive_and_finite(data):
     X, y = data
     est = LipschitzRegressor(loss="absolute_error", batch_size=32, max_iter=5, random_state=0)
-    with pytest.warns(ConvergenceWarning):  # max_iter=5 is hit on purpose
+    with pytest.warns(ConvergenceWarning, match=r"Maximum number of iterations \(5\)"):
         report = resource_report(est, X, y, energy_method="estimate")
     assert isinstance(report, ResourceReport)
     d = report.as_dict()
@@ -162,7 +162,7 @@ def test_nested_blocks_keep_outer_peak():
 
 
 def test_report_set_when_block_raises():
-    with pytest.raises(ZeroDivisionError):
+    with pytest.raises(ZeroDivisionError, match="division by zero"):
         with track_resources(energy_method="estimate") as t:
             1 / 0
     assert t.report is not None and t.report.wall_seconds >= 0
@@ -349,3 +349,121 @@ def test_paper_log_cosh_multi_output_alpha_and_errors():
         paper_log_cosh_lipschitz(X, np.zeros(40), fit_intercept=True)
     with pytest.raises(ValueError, match="rows"):
         paper_log_cosh_lipschitz(X, np.ones(39), fit_intercept=True)
+
+
+# ----------------------------------------------------------------------------
+# The codecarbon path with a stand-in tracker (runs without the [carbon] extra)
+# ----------------------------------------------------------------------------
+
+
+class _FakeData:
+    def __init__(self, energy):
+        self.energy_consumed = energy
+
+
+def _fake_codecarbon(monkeypatch, *, energy=2e-6, emissions=5e-7, modern=True,
+                     fail=None, record=None):
+    """Install a module ``codecarbon`` whose ``OfflineEmissionsTracker``
+    returns the given measurement; ``record`` collects the keyword arguments."""
+    import sys
+    import types
+
+    record = {} if record is None else record
+
+    class Tracker:
+        def _init(self, kwargs):
+            record.update(kwargs)
+            record["instances"] = record.get("instances", 0) + 1
+            if fail == "init":
+                raise OSError("no hardware probe here")
+            self.final_emissions_data = None
+
+        if modern:
+            def __init__(self, log_level="info", tracking_mode="machine", output_methods=None,
+                         country_iso_code=None):
+                self._init(dict(log_level=log_level, tracking_mode=tracking_mode,
+                                output_methods=output_methods, country_iso_code=country_iso_code))
+        else:
+            def __init__(self, log_level="info", tracking_mode="machine", save_to_file=True,
+                         country_iso_code=None):
+                self._init(dict(log_level=log_level, tracking_mode=tracking_mode,
+                                save_to_file=save_to_file, country_iso_code=country_iso_code))
+
+        def start(self):
+            if fail == "start":
+                raise RuntimeError("cannot start")
+            record["started"] = True
+
+        def stop(self):
+            if fail == "none":
+                return None
+            self.final_emissions_data = _FakeData(energy)
+            return emissions
+
+    module = types.ModuleType("codecarbon")
+    module.OfflineEmissionsTracker = Tracker
+    monkeypatch.setitem(sys.modules, "codecarbon", module)
+    return record
+
+
+def test_codecarbon_stand_in_report(monkeypatch):
+    import logging
+
+    record = _fake_codecarbon(monkeypatch, energy=2e-6, emissions=5e-7)
+    assert metrics.codecarbon_available()
+    logger = logging.getLogger("codecarbon")
+    logger.setLevel(logging.INFO)
+    with track_resources(energy_method="auto", country_iso_code="FRA") as t:
+        sum(range(1000))
+        # quiet while it runs
+        assert logger.level == logging.ERROR
+    assert logger.level == logging.INFO                   # restored
+    r = t.report
+    assert r.method == "codecarbon" and r.country_iso_code == "FRA"
+    assert r.energy_kwh == 2e-6 and r.co2_kg == 5e-7
+    assert r.carbon_intensity == pytest.approx(5e-7 / 2e-6 * 1e3, rel=1e-15)   # 250 g/kWh
+    assert r.cpu_watts_per_core is None
+    assert "codecarbon, FRA, 250 g/kWh" in str(r)
+    # offline, per process, no emissions.csv written
+    assert record["output_methods"] == [] and record["tracking_mode"] == "process"
+    assert record["country_iso_code"] == "FRA" and record["started"]
+
+
+def test_codecarbon_stand_in_older_signature(monkeypatch):
+    record = _fake_codecarbon(monkeypatch, modern=False)
+    with track_resources(energy_method="codecarbon") as t:
+        pass
+    assert record["save_to_file"] is False and "country_iso_code" in record
+    assert record["country_iso_code"] is None and t.report.country_iso_code is None
+
+
+@pytest.mark.parametrize("fail, error, match", [
+    ("init", OSError, "no hardware probe"),
+    ("start", RuntimeError, "cannot start"),
+    ("none", RuntimeError, "no measurement"),
+])
+def test_codecarbon_stand_in_failures_raise_and_restore_the_logger(monkeypatch, fail, error,
+                                                                    match):
+    import logging
+
+    _fake_codecarbon(monkeypatch, fail=fail)
+    logger = logging.getLogger("codecarbon")
+    logger.setLevel(logging.WARNING)
+    with pytest.raises(error, match=match):
+        with track_resources(energy_method="codecarbon"):
+            pass
+    assert logger.level == logging.WARNING
+
+
+def test_codecarbon_stand_in_non_finite_measurement(monkeypatch):
+    _fake_codecarbon(monkeypatch, energy=float("nan"))
+    with pytest.raises(RuntimeError, match="energy=nan"):
+        with track_resources(energy_method="codecarbon"):
+            pass
+
+
+def test_codecarbon_stand_in_zero_energy_has_no_intensity(monkeypatch):
+    _fake_codecarbon(monkeypatch, energy=0.0, emissions=0.0)
+    with track_resources(energy_method="codecarbon") as t:
+        pass
+    assert t.report.energy_kwh == 0.0 and math.isnan(t.report.carbon_intensity)

@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 from sklearn.datasets import load_diabetes
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import LinearRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -80,7 +80,7 @@ def test_estimator_without_learning_rate_history(data):
 
     X, y = data
     mlp = MLPRegressor(hidden_layer_sizes=(5,), max_iter=5, random_state=0)
-    with pytest.warns(Warning):
+    with pytest.warns(ConvergenceWarning, match="Maximum iterations"):
         mlp.fit(X, y)
     disp = LossCurveDisplay.from_estimator(mlp)
     assert disp.lr_line_ is None

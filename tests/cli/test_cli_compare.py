@@ -50,7 +50,7 @@ def test_select_tasks_patterns():
     star = cmp.select_tasks(["heavy-tails*"])
     assert {t.dataset for t in star} == {"heavy-tails", "heavy-tails-10k"} and len(star) >= 2
     assert all(t.quick for t in cmp.select_tasks(quick=True))
-    with pytest.raises(KeyError):
+    with pytest.raises(KeyError, match="no-such-task"):
         cmp.select_tasks(["no-such-task"])
 
 

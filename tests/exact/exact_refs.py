@@ -87,7 +87,7 @@ def fit(X, y, loss, sw=None, **kw):
     return solve_linear(X, Y.astype(X.dtype), loss, sw, **kw)
 
 
-def qp_reference(X, y, tau, alpha, sw=None):
+def qp_reference(X, y, tau, alpha, sw=None, fit_intercept=True):
     """Epigraph QP of the penalised pinball problem solved by SLSQP."""
     n, d = X.shape
     sw = np.ones(n) if sw is None else sw
@@ -106,9 +106,10 @@ def qp_reference(X, y, tau, alpha, sw=None):
 
     A = np.hstack([X, np.ones((n, 1)), np.eye(n), -np.eye(n)])
     cons = {"type": "eq", "fun": lambda v: A @ v - y, "jac": lambda v: A}
-    bounds = [(None, None)] * (d + 1) + [(0, None)] * (2 * n)
-    r0 = y - np.median(y)
-    v0 = np.concatenate([np.zeros(d), [np.median(y)], np.maximum(r0, 0), np.maximum(-r0, 0)])
+    bounds = [(None, None)] * d + [(None, None) if fit_intercept else (0, 0)] + [(0, None)] * (2 * n)
+    b0 = np.median(y) if fit_intercept else 0.0
+    r0 = y - b0
+    v0 = np.concatenate([np.zeros(d), [b0], np.maximum(r0, 0), np.maximum(-r0, 0)])
     res = minimize(obj, v0, jac=grad, constraints=[cons], bounds=bounds, method="SLSQP",
                    options={"maxiter": 2000, "ftol": 1e-14})
     return res.fun

@@ -5,15 +5,44 @@ import pytest
 
 from sklipschitz._engine.losses import AbsoluteError, HalfSquaredError, LogCosh, PinballLoss
 
-from exact_refs import data, fit, logcosh, lp_quantile_objective, pinball_objective
+from exact_refs import (data, fit, lbfgs_logcosh, logcosh, lp_quantile_objective,
+                        pinball_objective, qp_reference)
 
 
 ALL_LOSSES = [HalfSquaredError(), AbsoluteError(), PinballLoss(0.8), LogCosh()]
 
 
+def _objective(loss, X, y, coef, intercept, alpha):
+    """The solver's objective, written out: mean loss + alpha/2 ||w||^2."""
+    w = np.asarray(coef, dtype=np.float64).ravel()
+    r = y - X @ w - float(np.asarray(intercept).ravel()[0])
+    values = {"squared_error": 0.5 * r * r, "absolute_error": np.abs(r), "log_cosh": logcosh(r),
+              "quantile": np.maximum(0.8 * r, -0.2 * r)}[loss.name]
+    return float(values.mean()) + 0.5 * alpha * float(w @ w)
+
+
+def _reference_objective(loss, X, y, alpha, fit_intercept):
+    """The optimum from an independent method: lstsq / the normal equations,
+    L-BFGS-B, HiGHS or SLSQP."""
+    n, d = X.shape
+    if loss.name == "squared_error":
+        Xc, yc = (X - X.mean(0), y - y.mean()) if fit_intercept else (X, y)
+        if alpha == 0:
+            w = np.linalg.lstsq(Xc, yc, rcond=None)[0]
+        else:
+            w = np.linalg.solve(Xc.T @ Xc / n + alpha * np.eye(d), Xc.T @ yc / n)
+        return 0.5 * np.mean((yc - Xc @ w) ** 2) + 0.5 * alpha * w @ w
+    if loss.name == "log_cosh":
+        return lbfgs_logcosh(X, y, np.ones(n), alpha, fit_intercept=fit_intercept)
+    tau, factor = (0.8, 1.0) if loss.name == "quantile" else (0.5, 2.0)
+    if alpha == 0:
+        return factor * lp_quantile_objective(X, y, tau, fit_intercept=fit_intercept)
+    return factor * qp_reference(X, y, tau, alpha / factor, fit_intercept=fit_intercept)
+
+
 @pytest.mark.parametrize("loss", ALL_LOSSES, ids=lambda l: l.name)
 @pytest.mark.parametrize("alpha", [0.0, 0.1])
-def test_edge_cases_finite(loss, alpha):
+def test_edge_cases_reach_the_reference_optimum(loss, alpha):
     rng = np.random.default_rng(0)
     cases = {
         "n=1": (rng.standard_normal((1, 3)), rng.standard_normal(1)),
@@ -35,6 +64,9 @@ def test_edge_cases_finite(loss, alpha):
             assert np.all(np.isfinite(sol.intercept)), name
             assert np.all(np.isfinite(sol.loss_curve)), name
             assert sol.coef.shape == (X.shape[1], 1)
+            ours = _objective(loss, X, y, sol.coef, sol.intercept, alpha)
+            ref = _reference_objective(loss, X, y, alpha, fit_intercept)
+            assert ours == pytest.approx(ref, rel=1e-7, abs=1e-10), (name, fit_intercept)
             if loss.name in ("quantile", "absolute_error") and alpha == 0:
                 tau = getattr(loss, "quantile", 0.5)
                 ours = pinball_objective(X, y, sol.coef, sol.intercept, tau)

@@ -38,6 +38,45 @@ def cancer_fit(cancer):
     return LipschitzQuantileClassifier().fit(X, y)
 
 
+def _tau_star_reference(est, X):
+    """``tau*(x)`` computed independently of the estimator's code paths.
+
+    The scores come from ``quantile_coef_`` / ``quantile_intercept_``; each
+    curve ``logit(tau) -> sorted f`` is interpolated linearly and its sign
+    change found by bisection (60 halvings).  A curve without a sign change
+    on the grid takes the documented end rule: the zero of the extended end
+    segment, at a distance ``e`` past the end level, shrunk to ``w e/(w+e)``.
+    Returns shape (n_samples, n_models).
+    """
+    z = logit(est.quantiles_)
+    out = np.empty((X.shape[0], est.quantile_coef_.shape[0]))
+    for k in range(out.shape[1]):
+        F = np.sort(X @ est.quantile_coef_[k].T + est.quantile_intercept_[k], axis=1)
+        for i, f in enumerate(F):
+            if f[0] >= 0 or f[-1] < 0:
+                j0, j1 = (0, 1) if f[0] >= 0 else (-2, -1)
+                w = z[j1] - z[j0]
+                slope = (f[j1] - f[j0]) / w
+                e = f[j0] / slope if f[0] >= 0 else -f[j1] / slope
+                if slope <= 0:
+                    e = np.inf
+                shrunk = w if np.isinf(e) else w * e / (w + e)
+                out[i, k] = z[0] - shrunk if f[0] >= 0 else z[-1] + shrunk
+                continue
+            lo, hi = z[0], z[-1]          # f(lo) < 0 <= f(hi)
+            if np.interp(lo, z, f) >= 0:
+                out[i, k] = lo
+                continue
+            for _ in range(60):
+                mid = 0.5 * (lo + hi)
+                if np.interp(mid, z, f) < 0:
+                    lo = mid
+                else:
+                    hi = mid
+            out[i, k] = 0.5 * (lo + hi)
+    return expit(out)
+
+
 # ----------------------------------------------------------------------------
 # Constants
 # ----------------------------------------------------------------------------
@@ -188,10 +227,12 @@ def test_probabilities_are_valid_and_consistent(cancer, cancer_fit):
     assert np.all((P >= 0) & (P <= 1))
     np.testing.assert_allclose(P.sum(1), 1.0, rtol=0, atol=1e-12)
     np.testing.assert_allclose(est.predict_log_proba(X), np.log(P), atol=1e-12)
-    # p = 1 - tau*, tau* from the decision curves
+    # p = 1 - tau*, tau* by bisection on the curves built from the coefficients
     curves = est.decision_curves(X)
     assert curves.shape == (X.shape[0], est.quantiles_.size)
-    tau_star = expit(crossing_logit(curves, est.quantiles_))
+    tau_star = _tau_star_reference(est, X)[:, 0]
+    inside = (tau_star > 0.05) & (tau_star < 0.95)
+    assert inside.sum() >= 20 and (~inside).sum() >= 20    # both rules are used
     np.testing.assert_allclose(P[:, 1], 1 - tau_star, atol=1e-12)
     # predict at tau = 0.5 agrees with the sign of f at 0.5 and with argmax p
     j = int(np.flatnonzero(est.quantiles_ == 0.5)[0])
@@ -316,16 +357,27 @@ def test_multiclass_confidence():
     X = StandardScaler().fit_transform(X)
     est = LipschitzQuantileClassifier(quantile_grid=9).fit(X, y)
     c = est.confidence_score(X)
-    tau_star = 1 - np.vstack([  # one-vs-rest probabilities before normalising
-        expit(-crossing_logit(est.decision_curves(X)[:, k, :], est.quantiles_))
-        for k in range(3)
-    ]).T
-    pred = est.predict(X)
-    rows = np.arange(len(y))
-    others = np.where(np.arange(3)[None, :] == pred[:, None], np.inf, tau_star)
-    expected = np.maximum(np.minimum(0.5 - tau_star[rows, pred], others.min(1) - 0.5), 0)
-    np.testing.assert_allclose(c, expected, atol=1e-12)
-    assert np.all((c >= 0) & (c < 0.5 + 1e-12))
+    tau_star = _tau_star_reference(est, X)      # one-vs-rest, by bisection
+    # the probabilities are the normalised one-vs-rest 1 - tau*
+    p = 1 - tau_star
+    np.testing.assert_allclose(est.predict_proba(X), p / p.sum(1, keepdims=True), atol=1e-12)
+    pred = np.searchsorted(est.classes_, est.predict(X))
+    np.testing.assert_array_equal(pred, np.argmax(p, axis=1))
+    # the definition of c(x): at every level within c of 0.5 the predicted
+    # class, and only it, claims x (class k claims x at tau >= tau*_k);
+    # just outside the band on one side that fails
+    assert np.all((c >= 0) & (c < 0.5 + 1e-12)) and np.mean(c > 0) > 0.5
+
+    def claims_only_pred(tau):
+        claimed = tau[:, None] >= tau_star
+        own = claimed[np.arange(len(y)), pred]
+        return own & (claimed.sum(1) == 1)
+
+    inside = c > 1e-9
+    for f in np.linspace(-0.999, 0.999, 21):
+        assert np.all(claims_only_pred(0.5 + f * c)[inside])
+    outside = claims_only_pred(0.5 - c - 1e-7) & claims_only_pred(0.5 + c + 1e-7)
+    assert not np.any(outside)
 
 
 # ----------------------------------------------------------------------------

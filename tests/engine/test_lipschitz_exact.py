@@ -1,0 +1,176 @@
+"""``lipschitz_constant_`` of the linear regressor in every mode, exactly,
+against a direct NumPy computation of the documented formula: full batch and
+mini-batch, smooth and non-smooth losses, ``alpha > 0``, Tikhonov, sample
+weights, sparse input, and the dense-Gram and Lanczos eigenvalue paths."""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
+
+from sklipschitz import LipschitzRegressor
+from sklipschitz._engine import lipschitz as lip
+from sklipschitz._engine.losses import AbsoluteError, HalfSquaredError, LogCosh, PinballLoss
+
+# sup loss'' (smooth losses) and sup |loss'| (non-smooth ones)
+CURVATURE = {"squared_error": 1.0, "log_cosh": 1.0}
+GRADIENT_BOUND = {"absolute_error": 1.0, "quantile": max(0.3, 0.7)}
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(11)
+    n, d = 40, 3
+    X = rng.normal(size=(n, d)) * [1.0, 3.0, 0.2] + [0.5, -1.0, 2.0]
+    y = X @ [1.0, -0.5, 2.0] + rng.normal(size=n)
+    sw = rng.uniform(0.2, 3.0, n)
+    return X, y, sw
+
+
+def _design(X, fit_intercept):
+    return np.hstack([X, np.ones((X.shape[0], 1))]) if fit_intercept else X
+
+
+def _expected(loss, X, sw, fit_intercept, alpha, minibatch, G=None):
+    Xt = _design(X, fit_intercept)
+    if loss in CURVATURE:
+        if minibatch:
+            data = np.max(np.sum(Xt**2, axis=1))
+        else:
+            data = np.linalg.eigvalsh(Xt.T @ np.diag(sw) @ Xt / sw.sum())[-1]
+        L = CURVATURE[loss] * data
+    else:
+        if minibatch:
+            data = np.sqrt(np.max(np.sum(Xt**2, axis=1)))
+        else:
+            data = sw @ np.linalg.norm(Xt, axis=1) / sw.sum()
+        L = GRADIENT_BOUND[loss] * data
+    L += alpha
+    if G is not None:
+        L += 2 * np.linalg.eigvalsh(G.T @ G)[-1]
+    return L
+
+
+def _fit(X, y, sw, **params):
+    reg = LipschitzRegressor(max_iter=2, solver="gd", **params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return reg.fit(X, y, sample_weight=sw)
+
+
+@pytest.mark.parametrize("loss", ["squared_error", "log_cosh", "absolute_error", "quantile"])
+@pytest.mark.parametrize("batch_size", [None, 8])
+@pytest.mark.parametrize("alpha", [0.0, 0.7])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_valid_constant_every_mode(data, loss, batch_size, alpha, fit_intercept):
+    X, y, sw = data
+    reg = _fit(X, y, sw, loss=loss, quantile=0.3, alpha=alpha, batch_size=batch_size,
+               fit_intercept=fit_intercept, random_state=0)
+    expected = _expected(loss, X, sw, fit_intercept, alpha, minibatch=batch_size is not None)
+    assert reg.lipschitz_constant_ == pytest.approx(expected, rel=1e-12)
+    # the first epoch's rate is 1/L (the non-smooth schedule divides by sqrt(t) later)
+    assert reg.learning_rate_history_[0] == pytest.approx(1 / expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("batch_size", [None, 8])
+def test_valid_constant_with_tikhonov(data, batch_size):
+    X, y, sw = data
+    G = np.array([[1.0, -1.0, 0.0], [0.0, 2.0, 0.5]])
+    for loss in ["squared_error", "absolute_error"]:
+        reg = _fit(X, y, sw, loss=loss, alpha=0.2, tikhonov=G, batch_size=batch_size)
+        expected = _expected(loss, X, sw, True, 0.2, batch_size is not None, G=G)
+        assert reg.lipschitz_constant_ == pytest.approx(expected, rel=1e-12)
+
+
+def test_exact_solver_reports_the_same_constant(data):
+    X, y, sw = data
+    for loss in ["squared_error", "quantile"]:
+        reg = LipschitzRegressor(loss=loss, quantile=0.3, alpha=0.7).fit(X, y, sample_weight=sw)
+        assert reg.solver_ == "exact"
+        expected = _expected(loss, X, sw, True, 0.7, minibatch=False)
+        assert reg.lipschitz_constant_ == pytest.approx(expected, rel=1e-12)
+
+
+def test_sparse_input_gives_the_dense_constant(data):
+    X, y, sw = data
+    for loss, batch in [("squared_error", None), ("absolute_error", None), ("log_cosh", 8)]:
+        dense = _fit(X, y, sw, loss=loss, batch_size=batch, random_state=0)
+        sparse = _fit(sp.csr_matrix(X), y, sw, loss=loss, batch_size=batch, random_state=0)
+        expected = _expected(loss, X, sw, True, 0.0, minibatch=batch is not None)
+        assert dense.lipschitz_constant_ == pytest.approx(expected, rel=1e-12)
+        assert sparse.lipschitz_constant_ == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_lanczos_path_matches_the_dense_eigenvalue(monkeypatch, fit_intercept, sparse):
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(60, 25)) + 0.3
+    sw = rng.uniform(0.5, 2.0, 60)
+    Xt = _design(X, fit_intercept)
+    exact = np.linalg.eigvalsh(Xt.T @ (Xt * sw[:, None]) / sw.sum())[-1]
+    Xin = sp.csr_matrix(X) if sparse else X
+    dense = lip.gram_top_eigenvalue(Xin, sw, fit_intercept)
+    assert dense == pytest.approx(exact, rel=1e-12)
+    monkeypatch.setattr(lip, "DENSE_GRAM_MAX_FEATURES", 10)   # force the Lanczos path
+    lanczos = lip.gram_top_eigenvalue(Xin, sw, fit_intercept)
+    # a Ritz value to tol 1e-6, then the 0.1% safety margin: on the safe side
+    assert exact <= lanczos <= exact * (1 + 1e-3) * (1 + 1e-5)
+    assert lanczos == pytest.approx(exact * lip._LANCZOS_SAFETY, rel=1e-5)
+
+
+def test_huge_entries_keep_the_eigenvalue_exact():
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(30, 3))
+    sw = np.ones(30)
+    Xt = _design(X, True)
+    base = np.linalg.eigvalsh(Xt.T @ Xt / 30)[-1]
+    scaled = lip.gram_top_eigenvalue(X * 1e120, sw, fit_intercept=False)
+    assert scaled == pytest.approx(np.linalg.eigvalsh(X.T @ X / 30)[-1] * 1e240, rel=1e-12)
+    # with the intercept column the ones column is not scaled
+    G = lip.gram_top_eigenvalue(X, sw, fit_intercept=True)
+    assert G == pytest.approx(base, rel=1e-12)
+
+
+def test_linear_lipschitz_direct(data):
+    X, _, sw = data
+    Xt = _design(X, True)
+    rows = np.sum(Xt**2, axis=1)
+    cases = [
+        (HalfSquaredError(), False, np.linalg.eigvalsh(Xt.T @ (Xt * sw[:, None]) / sw.sum())[-1]),
+        (LogCosh(), True, rows.max()),
+        (AbsoluteError(), False, sw @ np.sqrt(rows) / sw.sum()),
+        (PinballLoss(0.1), True, 0.9 * np.sqrt(rows.max())),
+    ]
+    for loss, mini, expected in cases:
+        got = lip.linear_lipschitz(loss, X, sw, fit_intercept=True, alpha=0.25, minibatch=mini)
+        assert got == pytest.approx(expected + 0.25, rel=1e-12)
+
+
+@pytest.mark.parametrize("batch_size", [None, 16])
+def test_paper_constants_with_alpha(data, batch_size):
+    X, y, sw = data
+    n = X.shape[0]
+    Xt = np.hstack([np.ones((n, 1)), X])          # the published bias column comes first
+    K = (Xt.mean(axis=0).sum() + Xt.max(axis=0).mean()) / 2
+    m = n if batch_size is None else batch_size
+    batches = [slice(i, min(i + m, n)) for i in range(0, n, m)]
+    # LALR: max(tau, 1 - tau) ||[1, X_b]||_F / m, plus alpha K (LipschitzLR 6.3)
+    reg = _fit(X, y, sw, loss="quantile", quantile=0.3, alpha=0.5, learning_rate="paper",
+               batch_size=batch_size, random_state=0)
+    Kz = max(np.linalg.norm(Xt[b]) for b in batches) / m
+    assert reg.lipschitz_constant_ == pytest.approx(0.7 * Kz + 0.5 * K, rel=1e-12)
+    # LipschitzLR 5.1: (K/m)||X~'X~||_F + (1/m)||y'X~||, max over batches, + alpha K
+    reg = _fit(X, y, sw, loss="squared_error", alpha=0.5, learning_rate="paper",
+               batch_size=batch_size, random_state=0)
+    sq = max(K * np.linalg.norm(Xt[b].T @ Xt[b]) / m + np.linalg.norm(y[b] @ Xt[b]) / m
+             for b in batches)
+    assert reg.lipschitz_constant_ == pytest.approx(sq + 0.5 * K, rel=1e-12)
+    # Tikhonov in paper mode adds 2 K ||G'G||_F
+    G = np.array([[1.0, 0.0, -1.0]])
+    reg = _fit(X, y, sw, loss="absolute_error", learning_rate="paper", tikhonov=G,
+               batch_size=batch_size, random_state=0)
+    assert reg.lipschitz_constant_ == pytest.approx(Kz + 2 * K * np.linalg.norm(G.T @ G),
+                                                    rel=1e-12)

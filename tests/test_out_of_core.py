@@ -303,6 +303,18 @@ def test_blocked_fit_without_the_exact_solver_points_to_partial_fit(data, x_memm
         LipschitzRegressor(**params, block_rows=500).fit(x_memmap, y)
 
 
+def test_memmap_without_the_exact_solver_is_fitted_as_an_array(data, x_memmap):
+    """block_rows=None: a memory map the exact solver cannot take is an array."""
+    X, y = data
+    params = dict(solver="gd", max_iter=20, tol=0, learning_rate=0.05)
+    with pytest.warns(ConvergenceWarning):
+        est = LipschitzRegressor(**params).fit(x_memmap, y)
+    with pytest.warns(ConvergenceWarning):
+        ref = LipschitzRegressor(**params).fit(X, y)
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-12)
+    assert est.n_passes_ == 20 and est.certified_ is None
+
+
 def test_blocked_fit_checks_its_inputs(data, memmap_file):
     X, y = data
     bad = X.copy()

@@ -138,8 +138,10 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
         computation per pass, on the active scheduler), with the same
         result and certificate as in memory.  It needs the exact solver
         (the default ``learning_rate``, ``batch_size=None``, no
-        ``tikhonov``); otherwise use ``partial_fit`` over the blocks.  See
-        the documentation page on scaling.
+        ``tikhonov``): otherwise a memory map with ``block_rows=None`` is
+        fitted as an in-memory array, as any array is, and a dask array or
+        an int ``block_rows`` raise a ``ValueError`` (use ``partial_fit``
+        over the blocks).  See the documentation page on scaling.
     batch_size : int or None, default=None
         Mini-batch size; None is full batch.
     max_iter : int >= 1, default=1000
@@ -420,7 +422,8 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
         from .._exact.blocked import as_source
 
         src = as_source(X, self.block_rows)
-        if src is not None:
+        if src is not None and (self.block_rows is not None or not isinstance(X, np.ndarray)
+                                or not self._exact_unavailable()):
             return self._fit_blocked(src, y, sample_weight)
         X, y, Y, sw = self._validate(X, y, sample_weight, reset=True)
         self._rng = check_random_state(self.random_state)
@@ -439,12 +442,8 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
             self.certified_, self.n_passes_ = None, self.n_iter_
         return self
 
-    def _fit_blocked(self, src, y, sample_weight):
-        """``fit`` on ``X`` read by row blocks (a memory map, a dask array)."""
-        from .._exact import solve_linear
-        from .._exact.blocked import check_blocks, gram_top
-
-        kind = type(src.X).__module__.split(".")[0] + "." + type(src.X).__name__
+    def _exact_unavailable(self):
+        """The settings that keep ``fit`` off the exact solver (empty: none)."""
         reasons = []
         if self.solver == "gd":
             reasons.append("solver='gd'")
@@ -454,6 +453,15 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
             reasons.append(f"batch_size={self.batch_size!r}")
         if self.tikhonov is not None:
             reasons.append("tikhonov")
+        return reasons
+
+    def _fit_blocked(self, src, y, sample_weight):
+        """``fit`` on ``X`` read by row blocks (a memory map, a dask array)."""
+        from .._exact import solve_linear
+        from .._exact.blocked import check_blocks, gram_top
+
+        kind = type(src.X).__module__.split(".")[0] + "." + type(src.X).__name__
+        reasons = self._exact_unavailable()
         if reasons:
             raise ValueError(
                 f"X ({kind}) is read in row blocks, which only the exact solver does; it "

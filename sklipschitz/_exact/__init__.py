@@ -150,6 +150,13 @@ def solve_linear(X, Y, loss, sample_weight, *, alpha=0.0, fit_intercept=True,
     else:
         sn = np.full(s.size, 1.0 / s.size) if uniform else s / s.sum()
     del s  # (n floats: a fit out of core holds as few as it can)
+    if blocked:
+        # read-only views: a block source may cache what does not change (a
+        # distributed cluster keeps the pieces of y and the weights)
+        Y = Y.view()
+        Y.flags.writeable = False
+        if sn.flags.writeable:
+            sn.flags.writeable = False
     W = np.zeros((d, k))
     warm = coef_init is not None
     if warm:

@@ -33,6 +33,9 @@ __all__ = ["ArrayBlocks", "BlockSource", "DaskBlocks", "as_source", "check_block
 
 #: target size of a block of a memory-mapped X (bytes, in X's dtype)
 BLOCK_BYTES = 16 << 20
+#: n-vectors of at least this size (bytes) are scattered to a distributed
+#: cluster's workers rather than sent inside the task graph
+SCATTER_BYTES = 1 << 20
 #: rows converted to float64 at a time inside a block (the temporaries stay
 #: in cache and small, whatever the block size)
 SUB_ROWS = 8192
@@ -205,14 +208,50 @@ class DaskBlocks(BlockSource):
         super().__init__(X.shape, X.dtype, [(int(a), int(b)) for a, b in zip(ends[:-1], ends[1:])])
         self.X = X
         self.parts = list(X.to_delayed().ravel())
+        # n-vectors already on the cluster: id -> (vector, bounds, futures)
+        self._scattered = {}
+
+    @staticmethod
+    def _client():
+        """The distributed client that runs the computations, or None."""
+        import dask
+
+        if dask.config.get("scheduler", None) not in (None, "dask.distributed", "distributed"):
+            return None
+        try:
+            from distributed import default_client
+
+            return default_client()
+        except (ImportError, ValueError):
+            return None
+
+    def _pieces(self, client, v, bounds):
+        """The blocks' pieces of an n-vector.  On a distributed cluster they
+        are scattered to the workers (not sent inside the task graph); a
+        read-only vector (the targets, the weights) only once per fit."""
+        pieces = [v[a:b] for a, b in bounds]
+        if client is None or v.nbytes < SCATTER_BYTES:
+            return pieces
+        frozen = not v.flags.writeable
+        if frozen:
+            hit = self._scattered.get(id(v))
+            if hit is not None and hit[0] is v and hit[1] is bounds:
+                return hit[2]
+        futures = client.scatter(pieces, hash=False)
+        if frozen:
+            self._scattered[id(v)] = (v, bounds, futures)
+        return futures
 
     def map(self, fn, *vecs):
         import dask
 
         call = dask.delayed(_call_block, pure=False)
+        bounds = self._vec_bounds()
         local = self.local if self.local is not None else [None] * len(self.parts)
-        tasks = [call(fn, self.dtype, self.scale, loc, part, *(v[a:b] for v in vecs))
-                 for part, loc, (a, b) in zip(self.parts, local, self._vec_bounds())]
+        client = self._client() if vecs else None
+        cols = [self._pieces(client, v, bounds) for v in vecs]
+        tasks = [call(fn, self.dtype, self.scale, loc, part, *(c[k] for c in cols))
+                 for k, (part, loc) in enumerate(zip(self.parts, local))]
         return list(dask.compute(*tasks))
 
     def _take_sorted(self, idx):

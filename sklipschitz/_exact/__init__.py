@@ -144,11 +144,7 @@ def solve_linear(X, Y, loss, sample_weight, *, alpha=0.0, fit_intercept=True,
         X = X.select(keep) if blocked else X[keep]
         Y, s = Y[keep], s[keep]
     uniform = bool(np.all(s == s[0]))
-    if uniform and blocked:
-        # equal weights out of core: one float behind a read-only n-vector
-        sn = np.broadcast_to(np.float64(1.0 / s.size), s.shape)
-    else:
-        sn = np.full(s.size, 1.0 / s.size) if uniform else s / s.sum()
+    sn = np.full(s.size, 1.0 / s.size) if uniform else s / s.sum()
     del s  # (n floats: a fit out of core holds as few as it can)
     if blocked:
         # read-only views: a block source may cache what does not change (a

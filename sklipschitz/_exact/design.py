@@ -259,6 +259,15 @@ class Design:
             A = np.hstack([A, np.ones((A.shape[0], 1))])
         return A
 
+    def raw_rows(self, idx):
+        """The rows ``x_i`` of the points ``idx``, dense, in the working dtype
+        (neither centred nor whitened)."""
+        if self.blocked:
+            self.passes += 1
+            return self.X.take(np.asarray(idx, dtype=np.intp))
+        xr = self.X[idx]
+        return xr.toarray() if self.sparse else np.asarray(xr)
+
     def _blocked_rows(self, idx):
         """:meth:`rows` from a block source, converted ``_BLOCK`` rows at a
         time into the preallocated result (no float64 copy of the gathered

@@ -337,3 +337,27 @@ def test_blocked_fit_checks_its_inputs(data, memmap_file):
         LipschitzRegressor(block_rows=500).fit(X[:0], y[:0])
     with pytest.raises(ValueError, match="block_rows"):
         LipschitzRegressor(block_rows=0).fit(X, y)
+
+
+@pytest.mark.parametrize("loss, penalty", [("squared_error", "l1"),
+                                           ("log_cosh", "elasticnet"),
+                                           ("quantile", "l1")])
+def test_blocked_fit_with_l1_penalties_is_the_in_memory_fit(data, x_memmap, loss, penalty):
+    X, y = data
+    sw = np.random.default_rng(6).uniform(0, 2, N)
+    sw[::13] = 0.0
+    params = dict(loss=loss, penalty=penalty, alpha=0.05, quantile=0.7)
+    ref = LipschitzRegressor(**params).fit(X, y, sample_weight=sw)
+    est = LipschitzRegressor(**params, block_rows=700).fit(x_memmap, y, sample_weight=sw)
+    assert ref.solver_ == est.solver_ == "exact" and est.certified_ and ref.certified_
+    assert est.loss_ == pytest.approx(ref.loss_, rel=1e-9)
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-7, atol=1e-9)
+    np.testing.assert_array_equal(est.coef_ == 0, ref.coef_ == 0)
+
+
+def test_blocked_fit_refuses_the_elastic_net_of_the_quantile_loss(data, x_memmap):
+    _, y = data
+    with pytest.raises(ValueError, match="no elastic net.*penalty='elasticnet' with "
+                                         "loss='quantile'.*partial_fit"):
+        LipschitzRegressor(loss="quantile", penalty="elasticnet", alpha=0.1,
+                           block_rows=500).fit(x_memmap, y)

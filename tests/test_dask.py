@@ -236,6 +236,11 @@ def test_exact_fit_on_dask_checks_every_block(data):
         LipschitzRegressor().fit(da.from_array(X, chunks=(CHUNK, D)), y[:10])
     with pytest.raises(ValueError, match="mini-batch|batch_size.*Use partial_fit"):
         LipschitzRegressor(batch_size=64).fit(da.from_array(X, chunks=(CHUNK, D)), y)
+    import scipy.sparse as sp
+
+    sparse_blocks = da.from_array(X, chunks=(CHUNK, D)).map_blocks(sp.csr_matrix)
+    with pytest.raises(TypeError, match="dask arrays of numpy blocks.*partial_fit"):
+        LipschitzRegressor().fit(sparse_blocks, y)
     est = LipschitzRegressor().fit(da.from_array(X, chunks=(CHUNK, D)), y)
     with pytest.raises(ValueError, match="expecting 4 features"):
         est.predict(da.from_array(X[:, :3], chunks=(CHUNK, 3)))

@@ -198,6 +198,12 @@ class DaskBlocks(BlockSource):
     def __init__(self, X):
         if X.ndim != 2:
             raise ValueError(f"Expected a 2D dask array X, got {X.ndim} dimension(s).")
+        meta = getattr(X, "_meta", None)
+        if meta is not None and not isinstance(meta, np.ndarray):
+            raise TypeError(
+                f"The exact solver reads dask arrays of numpy blocks; X has blocks of type "
+                f"{type(meta).__module__}.{type(meta).__name__} (e.g. sparse). Convert the "
+                "blocks (X.map_blocks(lambda b: b.toarray())) or use partial_fit over them.")
         if any(np.isnan(c) for c in X.chunks[0]):
             raise ValueError("X is a dask array of unknown chunk sizes; call "
                              "X.compute_chunk_sizes() first.")

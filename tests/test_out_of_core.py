@@ -357,7 +357,23 @@ def test_blocked_fit_with_l1_penalties_is_the_in_memory_fit(data, x_memmap, loss
 
 def test_blocked_fit_refuses_the_elastic_net_of_the_quantile_loss(data, x_memmap):
     _, y = data
-    with pytest.raises(ValueError, match="no elastic net.*penalty='elasticnet' with "
-                                         "loss='quantile'.*partial_fit"):
+    with pytest.raises(ValueError, match="read in row blocks.*elastic net is not exact "
+                                         "there.*partial_fit"):
         LipschitzRegressor(loss="quantile", penalty="elasticnet", alpha=0.1,
                            block_rows=500).fit(x_memmap, y)
+
+
+@pytest.mark.parametrize("params", [dict(loss="huber"), dict(loss="log_cosh", scale="auto"),
+                                    dict(loss="quantile", quantile=[0.1, 0.5, 0.9])])
+def test_blocked_fit_of_robust_losses_and_quantile_levels(data, x_memmap, params):
+    """'auto' Huber thresholds and log-cosh scales come from a blockwise pilot
+    fit; several quantile levels are several outputs of one blocked fit."""
+    X, y = data
+    ref = LipschitzRegressor(**params).fit(X, y)
+    est = LipschitzRegressor(**params, block_rows=600).fit(x_memmap, y)
+    assert ref.solver_ == est.solver_ == "exact" and est.certified_ and ref.certified_
+    assert est.loss_ == pytest.approx(ref.loss_, rel=1e-9)
+    for name in ("epsilon_", "scale_"):
+        if hasattr(ref, name):
+            assert getattr(est, name) == pytest.approx(getattr(ref, name), rel=1e-9)
+    np.testing.assert_allclose(est.predict(x_memmap), ref.predict(X), rtol=1e-7, atol=1e-9)

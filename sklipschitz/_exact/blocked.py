@@ -115,6 +115,11 @@ class BlockSource:
     def map(self, fn, *vecs):  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def __matmul__(self, W):
+        """``X @ W`` (one pass), in the dtype numpy gives an in-memory ``X``."""
+        W = np.asarray(W)
+        return self.map_cat(lambda xb: xb @ W)
+
     def map_sum(self, fn, *vecs):
         """Sum over blocks of ``fn``'s result (an array, a float or a tuple of them)."""
         parts = self.map(fn, *vecs)

@@ -119,7 +119,7 @@ import math
 import warnings
 from functools import lru_cache
 from numbers import Integral, Real
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import scipy.sparse as sp
@@ -843,8 +843,7 @@ class SBAFRandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             The fitted transformer.
         """
         _check_finite_params(self.k, self.shift, self.normalize)
-        X = validate_data(self, X, accept_sparse=["csr", "csc"], dtype=np.float64)
-        d = X.shape[1]
+        d = validate_data(self, X, accept_sparse=["csr", "csc"], dtype=np.float64).shape[1]
         s = _default_scale(d) if self.scale is None else float(self.scale)
         rng = check_random_state(self.random_state)
         self.weights_ = s * rng.standard_normal((d + 1, self.n_components))
@@ -871,16 +870,16 @@ class SBAFRandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             sample.
         """
         check_is_fitted(self)
-        X = validate_data(
+        A: Any = validate_data(
             self, X, accept_sparse=["csr", "csc"], dtype=np.float64, reset=False
         )
         W = self.weights_
         # rows divided by m = max(1, max |x_j|) first: no overflow for huge inputs
-        m = np.ones(X.shape[0])
-        if X.shape[0] and X.shape[1]:
-            m = np.maximum(m, np.asarray(abs(X).max(axis=1).todense()).ravel()
-                           if sp.issparse(X) else np.abs(X).max(axis=1))
-        Xs = sp.diags(1.0 / m) @ X if sp.issparse(X) else X / m[:, None]
+        m = np.ones(A.shape[0])
+        if A.shape[0] and A.shape[1]:
+            m = np.maximum(m, np.asarray(abs(A).max(axis=1).todense()).ravel()
+                           if sp.issparse(A) else np.abs(A).max(axis=1))
+        Xs = sp.diags(1.0 / m) @ A if sp.issparse(A) else A / m[:, None]
         Z = safe_sparse_dot(Xs, W[:-1], dense_output=True)
         Z += W[-1] / m[:, None]
         norms = m * np.sqrt(row_norms(Xs, squared=True) + (1.0 / m) ** 2)

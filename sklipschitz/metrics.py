@@ -84,12 +84,12 @@ import tracemalloc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from numbers import Real
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 try:  # not on Windows
     import resource
 except ImportError:  # pragma: no cover - platform dependent
-    resource = None
+    resource = None  # type: ignore[assignment]
 
 __all__ = [
     "DEFAULT_CARBON_INTENSITY",
@@ -291,7 +291,7 @@ def _children_cpu():
 
 # active trackers, outermost first: an inner block that resets a peak first
 # hands the peak seen so far to the blocks around it
-_ACTIVE = []
+_ACTIVE: list[ResourceTracker] = []
 
 
 # ----------------------------------------------------------------------------
@@ -687,13 +687,14 @@ def resource_report(
     ) as tracker:
         estimator.fit(X, y, **fit_params)
         tracker.n_iter = _epochs(estimator)
-    report = tracker.report
+    report = cast(ResourceReport, tracker.report)  # set when the block ends
     if memory is not None:
+        traced = cast(ResourceReport, memory.report)
         report = dataclasses.replace(
             report,
-            peak_memory_mb=memory.report.peak_memory_mb,
-            peak_rss_mb=memory.report.peak_rss_mb,
-            rss_method=memory.report.rss_method,
+            peak_memory_mb=traced.peak_memory_mb,
+            peak_rss_mb=traced.peak_rss_mb,
+            rss_method=traced.rss_method,
         )
     return report
 

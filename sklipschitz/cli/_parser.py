@@ -71,7 +71,7 @@ def _output_options() -> argparse.ArgumentParser:
     return p
 
 
-def _table_options() -> argparse.ArgumentParser:
+def _table_options(predict: bool = False) -> argparse.ArgumentParser:
     """How fit and predict read their table."""
     p = argparse.ArgumentParser(add_help=False)
     g = p.add_argument_group("reading the table")
@@ -83,8 +83,10 @@ def _table_options() -> argparse.ArgumentParser:
                         "recognised by its byte-order mark)")
     g.add_argument("--na-values", action="append", metavar="TOKENS",
                    help="comma-separated cells that count as missing, replacing the default "
-                        "list NA,N/A,NaN,null,None,?,- (any case; an empty cell is always "
-                        "missing); --na-values '' for empty cells only")
+                        + ("the tokens the model was fitted with " if predict else
+                           "list NA,N/A,NaN,null,None,?,- ")
+                        + "(any case; an empty cell is always missing); --na-values '' for "
+                          "empty cells only")
     return p
 
 
@@ -155,7 +157,7 @@ def _add_fit(sub: argparse._SubParsersAction) -> None:
 def _add_predict(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "predict", help="predict a CSV file with a saved model",
-        parents=[_output_options(), _table_options()],
+        parents=[_output_options(), _table_options(predict=True)],
         description="Predict every row of a CSV file with a model saved by 'sklipschitz fit'. "
                     "The file needs the feature columns the model was fitted on (by name; other "
                     "columns, such as the target, are ignored). Writes a CSV with one column "

@@ -185,10 +185,13 @@ def _target(table: _io.Table, target: str, kind: str) -> np.ndarray:
     return np.asarray(table.numeric_column(y_raw, target))
 
 
-def read_args_table(args: argparse.Namespace) -> _io.Table:
-    """The data table of a command, read with its --delimiter, --encoding, --na-values."""
-    return _io.read_table(args.data, args.delimiter, args.encoding,
-                          _io.parse_na_values(args.na_values))
+def read_args_table(args: argparse.Namespace,
+                    na_values: frozenset | None = None) -> _io.Table:
+    """The data table of a command, read with its --delimiter, --encoding and --na-values
+    (``na_values`` when --na-values is not given, if not None)."""
+    tokens = (na_values if args.na_values is None and na_values is not None
+              else _io.parse_na_values(args.na_values))
+    return _io.read_table(args.data, args.delimiter, args.encoding, tokens)
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
@@ -214,6 +217,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
         "pipeline": pipeline, "model": args.model, "kind": kind, "target": args.target,
         "features": features, "categorical": categorical,
         "numeric_target": kind == "regressor",
+        "na_values": sorted(table.na_values),
         "sklipschitz_version": version(),
     }
     _io.atomic_write(args.out, lambda f: modelfile.dump(bundle, f), binary=True)

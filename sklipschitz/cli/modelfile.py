@@ -17,12 +17,15 @@ pipelines), sets the attributes, and reads the arrays with
 ``allow_pickle=False``: nothing in the file is executed, and a file naming any
 other class is refused.
 
-What is not saved: the training state that only continuing a fit needs
-(:data:`TRAINING_STATE`: the random generator, the step rule, the optimizer
-state and power iterations of the last ``fit``/``partial_fit``).  A loaded
-model predicts exactly as the saved one did; ``partial_fit`` on it starts a new
-training run.  SymNet estimators keep their network's layer sizes, from which
-the network used by ``predict`` is rebuilt.
+The training state that continuing a fit needs (:data:`TRAINING_STATE`: the
+random generator, the step rule, the optimizer moments and the power
+iterations of the last ``fit``/``partial_fit``) is saved too, as plain values
+of the engine's state classes (:data:`STATE_CLASSES`, rebuilt without running
+their constructors), so ``partial_fit`` and ``warm_start`` continue a loaded
+model exactly as they would the saved one.  A training state holding anything
+else is left out with a warning (the loaded model then predicts the same, and
+``partial_fit`` starts a new training run).  SymNet estimators keep their
+network's layer sizes, from which the network used by ``predict`` is rebuilt.
 """
 
 from __future__ import annotations
@@ -38,9 +41,10 @@ from collections.abc import Callable
 from typing import IO, Any
 
 import numpy as np
+import scipy.sparse as sp
 
-__all__ = ["ALLOWED_CLASSES", "TRAINING_STATE", "ModelFileError", "dump", "is_model_file",
-           "load"]
+__all__ = ["ALLOWED_CLASSES", "STATE_CLASSES", "TRAINING_STATE", "ModelFileError", "dump",
+           "is_model_file", "load"]
 
 FORMAT = "sklipschitz-model"
 FORMAT_VERSION = 1
@@ -49,6 +53,7 @@ HEADER = "sklipschitz-model.json"
 #: the classes a model file may name -> (module, class name)
 ALLOWED_CLASSES = {
     "sklipschitz.LipschitzRegressor": ("sklipschitz.linear_model", "LipschitzRegressor"),
+    "sklipschitz.LipschitzRegressorCV": ("sklipschitz.linear_model", "LipschitzRegressorCV"),
     "sklipschitz.LipschitzQuantileClassifier": ("sklipschitz.linear_model",
                                                 "LipschitzQuantileClassifier"),
     "sklipschitz.SymNetClassifier": ("sklipschitz.neural_network", "SymNetClassifier"),
@@ -64,9 +69,26 @@ ALLOWED_CLASSES = {
 }
 
 #: private fitted attributes of the package's estimators that only continuing a fit
-#: needs (not saved)
+#: needs (saved when they are plain data, else left out with a warning)
 TRAINING_STATE = frozenset({"_rng", "_train_state", "_step_rule", "_update", "_power",
                             "_penalty"})
+
+#: the engine's training-state classes a model file may name: plain data holders,
+#: rebuilt with ``object.__new__`` and their saved attributes (no constructor runs)
+STATE_CLASSES = (
+    "sklipschitz._engine.loop.TrainState",
+    "sklipschitz._engine.steps.StepState",
+    "sklipschitz._engine.steps.LipschitzStep",
+    "sklipschitz._engine.steps.ConstantStep",
+    "sklipschitz._engine.steps.LocalStep",
+    "sklipschitz._engine.updates.SGD",
+    "sklipschitz._engine.updates.Momentum",
+    "sklipschitz._engine.updates.Adam",
+    "sklipschitz._engine.updates.Nesterov",
+    "sklipschitz._engine.network_lipschitz.PowerIteration",
+    "sklipschitz._engine.network_lipschitz.CentredUpdate",
+    "sklipschitz._engine.penalties.Tikhonov",
+)
 
 _SYMNETS = ("sklipschitz.SymNetClassifier", "sklipschitz.SymNetRegressor")
 _ATTRIBUTE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -76,6 +98,21 @@ _MAX_ARRAYS = 100_000
 
 class ModelFileError(ValueError):
     """A model file that cannot be written or read in the safe format."""
+
+
+def _state_class(name: str) -> type | None:
+    """The class of :data:`STATE_CLASSES` named ``name`` (None if not listed or gone)."""
+    if name not in STATE_CLASSES:
+        return None
+    module, _, attr = name.rpartition(".")
+    cls = getattr(importlib.import_module(module), attr, None)
+    return cls if isinstance(cls, type) else None
+
+
+def _state_name(obj: object) -> str | None:
+    cls = type(obj)
+    name = f"{cls.__module__}.{cls.__qualname__}"
+    return name if _state_class(name) is cls else None
 
 
 def _class_name(obj: object) -> str | None:
@@ -108,6 +145,15 @@ def _safe_dtype(name: str) -> np.dtype:
 class _Encoder:
     def __init__(self) -> None:
         self.arrays: dict[str, bytes] = {}
+        self.refs: dict[int, int] = {}  # id(array or state object) -> reference number
+        self.keep: list = []  # the objects of ``refs``, alive while encoding
+
+    def _shared(self, value: Any, node: dict) -> dict:
+        """``node`` with a reference number, so a second occurrence of ``value``
+        (an array or a state object held twice) is stored as a reference."""
+        node["ref"] = self.refs[id(value)] = len(self.refs)
+        self.keep.append(value)
+        return node
 
     def _array(self, array: np.ndarray, where: str) -> str:
         buf = io.BytesIO()
@@ -124,8 +170,10 @@ class _Encoder:
         if isinstance(value, float) and not isinstance(value, np.floating):
             return value if math.isfinite(value) else {"__type__": "float",
                                                        "value": repr(value)}
+        if id(value) in self.refs:  # an array, list, dict or state object seen before
+            return {"__type__": "ref", "ref": self.refs[id(value)]}
         if isinstance(value, np.ndarray):
-            return self._ndarray(value, where)
+            return self._shared(value, self._ndarray(value, where))
         if isinstance(value, np.generic):
             if value.dtype.kind not in _NUMPY_KINDS + "U":
                 raise ModelFileError(f"{where}: a NumPy {value.dtype} scalar cannot be saved")
@@ -134,22 +182,49 @@ class _Encoder:
             return {"__type__": "dtype_type", "name": np.dtype(value).str}
         if isinstance(value, np.dtype):
             return {"__type__": "dtype", "name": value.str}
-        if isinstance(value, (list, tuple)):
+        if isinstance(value, tuple):
             items = [self.encode(v, f"{where}[{i}]") for i, v in enumerate(value)]
-            return {"__type__": type(value).__name__, "items": items}
+            return {"__type__": "tuple", "items": items}
+        if isinstance(value, list):
+            node = self._shared(value, {"__type__": "list"})
+            node["items"] = [self.encode(v, f"{where}[{i}]") for i, v in enumerate(value)]
+            return node
         if isinstance(value, dict):
-            if not all(isinstance(k, str) for k in value):
-                raise ModelFileError(f"{where}: a dict with non-string keys cannot be saved")
-            return {"__type__": "dict",
-                    "items": {k: self.encode(v, f"{where}[{k!r}]") for k, v in value.items()}}
+            node = self._shared(value, {"__type__": "dict"})
+            if all(isinstance(k, str) for k in value):
+                node["items"] = {k: self.encode(v, f"{where}[{k!r}]") for k, v in value.items()}
+            else:
+                for k in value:
+                    if not isinstance(k, (str, int, float, bool, tuple, type(None))):
+                        raise ModelFileError(f"{where}: a dict key of type "
+                                             f"{type(k).__name__} cannot be saved")
+                node["pairs"] = [[self.encode(k, f"{where} key"),
+                                  self.encode(v, f"{where}[{k!r}]")] for k, v in value.items()]
+            return node
         if isinstance(value, slice):
             parts = (value.start, value.stop, value.step)
             if not all(p is None or isinstance(p, int) for p in parts):
                 raise ModelFileError(f"{where}: a slice of non-integers cannot be saved")
             return {"__type__": "slice", "items": list(parts)}
+        if sp.issparse(value):
+            csr = sp.csr_matrix(value)
+            return {"__type__": "sparse", "format": "csr" if sp.isspmatrix(value) else "csr_array",
+                    "shape": [int(n) for n in csr.shape],
+                    "data": self.encode(csr.data, f"{where}.data"),
+                    "indices": self.encode(csr.indices, f"{where}.indices"),
+                    "indptr": self.encode(csr.indptr, f"{where}.indptr")}
+        if isinstance(value, np.random.RandomState):
+            kind, keys, pos, has_gauss, gauss = value.get_state()
+            return {"__type__": "random_state", "pos": int(pos), "has_gauss": int(has_gauss),
+                    "gauss": float(gauss), "keys": self.encode(np.asarray(keys), where)}
         name = _class_name(value)
         if name is not None:
             return self._estimator(value, name, where)
+        name = _state_name(value)
+        if name is not None:
+            node = self._shared(value, {"__type__": "state", "class": name})
+            node["attrs"] = {k: self.encode(v, f"{where}.{k}") for k, v in vars(value).items()}
+            return node
         raise ModelFileError(f"{where}: a {type(value).__module__}.{type(value).__qualname__} "
                              "cannot be saved in a model file (allowed: numbers, strings, "
                              "arrays, lists, dicts and the estimators of ALLOWED_CLASSES)")
@@ -166,19 +241,37 @@ class _Encoder:
 
     def _estimator(self, est: Any, name: str, where: str) -> dict:
         params = est.get_params(deep=False)
-        attrs, state = {}, {}
+        attrs, state, training = {}, {}, {}
+        encoded_params = {k: self.encode(v, f"{where}.{k}") for k, v in params.items()}
         for key, value in vars(est).items():
             if key in params:
                 continue
-            if name.startswith("sklipschitz.") and key in TRAINING_STATE:
+            if key in TRAINING_STATE and name.startswith("sklipschitz."):
+                training[key] = value
                 continue
             if key == "_network" and name in _SYMNETS:
                 state["layer_sizes"] = [int(s) for s in value.layer_sizes]
                 continue
             attrs[key] = self.encode(value, f"{where}.{key}")
-        return {"__type__": "estimator", "class": name,
-                "params": {k: self.encode(v, f"{where}.{k}") for k, v in params.items()},
+        attrs.update(self._training_state(training, name, where))
+        return {"__type__": "estimator", "class": name, "params": encoded_params,
                 "attrs": attrs, "state": state}
+
+    def _training_state(self, training: dict, name: str, where: str) -> dict:
+        """The training-state attributes encoded, or none of them (with a warning) when one
+        holds a value the format cannot store."""
+        n_arrays, n_refs = len(self.arrays), len(self.refs)
+        try:
+            return {k: self.encode(v, f"{where}.{k}") for k, v in training.items()}
+        except ModelFileError as exc:
+            for path in list(self.arrays)[n_arrays:]:
+                del self.arrays[path]
+            for key in list(self.refs)[n_refs:]:
+                del self.refs[key]
+            warnings.warn(f"the training state of {name.split('.')[-1]} is not saved ({exc}): "
+                          "the loaded model predicts the same, but partial_fit on it starts a "
+                          "new training run", UserWarning, stacklevel=4)
+            return {}
 
 
 def _versions() -> dict:
@@ -243,6 +336,15 @@ class _Decoder:
     def __init__(self, archive: zipfile.ZipFile) -> None:
         self.archive = archive
         self.names = set(archive.namelist())
+        self.refs: dict[int, Any] = {}
+
+    def _register(self, node: dict, value: Any) -> Any:
+        ref = node.get("ref")
+        if ref is not None:
+            if type(ref) is not int or ref in self.refs:
+                raise ModelFileError(f"invalid reference number {ref!r}")
+            self.refs[ref] = value
+        return value
 
     def _array(self, path: Any) -> np.ndarray:
         if not isinstance(path, str) or path not in self.names or not path.startswith("arrays/"):
@@ -266,11 +368,30 @@ class _Decoder:
             if node.get("value") not in ("nan", "inf", "-inf"):
                 raise ModelFileError(f"invalid float {node.get('value')!r}")
             return float(node["value"])
-        if kind in ("list", "tuple"):
-            items = [self.decode(v) for v in _expect(node, "items", list)]
-            return items if kind == "list" else tuple(items)
+        if kind == "ref":
+            if node.get("ref") not in self.refs:
+                raise ModelFileError(f"reference {str(node.get('ref'))[:20]!r} to nothing")
+            return self.refs[node["ref"]]
+        if kind == "tuple":
+            return tuple(self.decode(v) for v in _expect(node, "items", list))
+        if kind == "list":
+            items: list = self._register(node, [])
+            items.extend(self.decode(v) for v in _expect(node, "items", list))
+            return items
         if kind == "dict":
-            return {str(k): self.decode(v) for k, v in _expect(node, "items", dict).items()}
+            out: dict = self._register(node, {})
+            if "pairs" in node:
+                for pair in _expect(node, "pairs", list):
+                    if not isinstance(pair, list) or len(pair) != 2:
+                        raise ModelFileError("malformed dict entry")
+                    key = self.decode(pair[0])
+                    if not isinstance(key, (str, int, float, bool, tuple, type(None))):
+                        raise ModelFileError("invalid dict key")
+                    out[key] = self.decode(pair[1])
+            else:
+                for k, v in _expect(node, "items", dict).items():
+                    out[str(k)] = self.decode(v)
+            return out
         if kind == "slice":
             parts = _expect(node, "items", list)
             if len(parts) != 3 or not all(p is None or type(p) is int for p in parts):
@@ -278,7 +399,29 @@ class _Decoder:
             return slice(*parts)
         if kind == "ndarray":
             array = self._array(node.get("path"))
-            return array.astype(object) if node.get("object") else array
+            return self._register(node, array.astype(object) if node.get("object") else array)
+        if kind == "sparse":
+            shape = _expect(node, "shape", list)
+            parts = [self.decode(node.get(k)) for k in ("data", "indices", "indptr")]
+            if not all(isinstance(p, np.ndarray) for p in parts) or len(shape) != 2 or not all(
+                    type(n) is int for n in shape):
+                raise ModelFileError("malformed sparse matrix")
+            try:
+                matrix = sp.csr_matrix(tuple(parts), shape=tuple(shape))
+            except (ValueError, TypeError) as exc:
+                raise ModelFileError(f"malformed sparse matrix ({exc})") from None
+            return sp.csr_array(matrix) if node.get("format") == "csr_array" else matrix
+        if kind == "random_state":
+            keys = self.decode(node.get("keys"))
+            rng = np.random.RandomState()
+            try:
+                rng.set_state(("MT19937", keys, int(node["pos"]), int(node["has_gauss"]),
+                               float(node["gauss"])))
+            except (KeyError, ValueError, TypeError) as exc:
+                raise ModelFileError(f"malformed random state ({exc})") from None
+            return rng
+        if kind == "state":
+            return self._state(node)
         if kind == "scalar":
             array = self._array(node.get("path"))
             if array.shape != ():
@@ -291,6 +434,18 @@ class _Decoder:
         if kind == "estimator":
             return self._estimator(node)
         raise ModelFileError(f"unknown entry type {str(kind)[:40]!r}")
+
+    def _state(self, node: dict) -> Any:
+        name = node.get("class")
+        cls = _state_class(name) if isinstance(name, str) else None
+        if cls is None:
+            raise ModelFileError(f"state class {str(name)[:80]!r} is not one the format allows")
+        obj = self._register(node, object.__new__(cls))
+        for key, value in _expect(node, "attrs", dict).items():
+            if not _ATTRIBUTE.match(key) or key.startswith("__"):
+                raise ModelFileError(f"{name}: invalid attribute name {key[:40]!r}")
+            obj.__dict__[key] = self.decode(value)
+        return obj
 
     def _estimator(self, node: dict) -> Any:
         name = node.get("class")
@@ -396,8 +551,8 @@ def load(file: str | IO[bytes], *, warn: Callable[[str], None] | None = None) ->
             raise ModelFileError("too many entries in the file")
         try:
             header = json.loads(archive.read(HEADER).decode("utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ModelFileError(f"damaged header ({exc})") from None
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+            raise ModelFileError(f"damaged header ({type(exc).__name__})") from None
         if not isinstance(header, dict) or header.get("format") != FORMAT:
             raise ModelFileError(f"not a model file of format {FORMAT!r}")
         if header.get("format_version") != FORMAT_VERSION:

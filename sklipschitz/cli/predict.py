@@ -97,7 +97,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
                          warn=lambda m: warnings.warn(m, UserWarning, stacklevel=2))
     if args.proba and bundle["kind"] != "classifier":
         raise UsageError("--proba needs a classifier model")
-    table = read_args_table(args)
+    saved = bundle.get("na_values")  # the missing-value tokens of the fit
+    table = read_args_table(args, frozenset(saved) if isinstance(saved, list) and all(
+        isinstance(t, str) for t in saved) else None)
     missing = [f for f in bundle["features"] if f not in table.header]
     if missing:
         raise CLIError(f"{table.source}: missing column(s) the model was fitted on: "

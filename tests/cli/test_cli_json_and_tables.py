@@ -122,6 +122,31 @@ def test_compare_json_is_one_object_with_the_table(capsys):
     assert result["summary"] and result["summary"][0].startswith("score as good")
 
 
+def test_compare_json_with_out_dir_and_a_failing_task(capsys, tmp_path, monkeypatch):
+    from sklipschitz.cli.compare import _run
+
+    real = _run.run_task
+
+    def run_task(task, *args, **kwargs):
+        if task.name == "iris-linear":
+            raise ValueError("broken on purpose")
+        return real(task, *args, **kwargs)
+
+    monkeypatch.setattr(_run, "run_task", run_task)
+    out_dir = tmp_path / "results"
+    code, out, err = run(capsys, "compare", "--quick", "--tasks", "diabetes-linear",
+                         "iris-linear", "--json", "--no-progress", "--out", str(out_dir))
+    assert code == 1
+    result = _one_json_line(out)
+    assert [t["task"] for t in result["tasks"]] == ["diabetes-linear"]
+    assert result["failures"] == [{"task": "iris-linear",
+                                   "error": "ValueError: broken on purpose"}]
+    assert result["outputs"]["csv"] == str(out_dir / "compare.csv")
+    assert (out_dir / "compare.csv").exists()
+    # stderr: the failure and the note on the files written, never the data
+    assert "task iris-linear failed" in err and f"wrote {out_dir / 'compare.csv'}" in err
+
+
 def test_compare_list_json(capsys):
     code, out, _ = run(capsys, "compare", "--list", "--json")
     assert code == 0
@@ -277,9 +302,14 @@ def test_na_values_choose_the_missing_tokens(capsys, tmp_path):
     assert code == 0, err
     encoder = modelfile.load(model)["pipeline"][0].named_transformers_["onehot"]
     assert sorted(encoder.categories_[0]) == ["many", "none", "some"]
-    # predict reads with the same rule
-    code, out, err = run(capsys, "predict", str(model), path, "--na-values", "NA")
+    # predict reads with the tokens of the fit, unless given others
+    assert modelfile.load(model)["na_values"] == ["", "?", "na"]
+    code, out, err = run(capsys, "predict", str(model), path)
     assert code == 0, err
+    assert len(out.split()) == 31
+    code, _, err = run(capsys, "predict", str(model), path, "--na-values", "none")
+    assert code == 1
+    assert_one_line_error(err, "column 'amount'", "missing", "'none'")
     # a chosen token is missing, in any case; an empty cell always is
     code, _, err = run(capsys, "fit", path, "--target", "y", "--one-hot", "--na-values", "SOME",
                        "--out", str(model))

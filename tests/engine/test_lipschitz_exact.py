@@ -174,3 +174,62 @@ def test_paper_constants_with_alpha(data, batch_size):
                batch_size=batch_size, random_state=0)
     assert reg.lipschitz_constant_ == pytest.approx(Kz + 2 * K * np.linalg.norm(G.T @ G),
                                                     rel=1e-12)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_column_moments(data, sparse):
+    X, _, sw = data
+    mean = sw @ X / sw.sum()
+    std = np.sqrt(sw @ (X - mean) ** 2 / sw.sum())
+    m, s = lip.column_moments(sp.csr_matrix(X) if sparse else X, sw)
+    np.testing.assert_allclose(m, mean, rtol=1e-12)
+    np.testing.assert_allclose(s, std, rtol=1e-10)
+    # float32 input far from the origin: the moments are accumulated in
+    # float64 (in float32, E[x^2] - E[x]^2 would lose the variance)
+    X32 = (X + 1000.0).astype(np.float32)
+    ref = X32.astype(np.float64)
+    mean = sw @ ref / sw.sum()
+    std = np.sqrt(sw @ (ref - mean) ** 2 / sw.sum())
+    m, s = lip.column_moments(sp.csr_matrix(X32) if sparse else X32, sw)
+    np.testing.assert_allclose(m, mean, rtol=1e-12)
+    np.testing.assert_allclose(s, std, rtol=1e-6)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("centre", [True, False])
+def test_preconditioned_gram_top_eigenvalue(data, fit_intercept, centre):
+    X, _, sw = data
+    offset = sw @ X / sw.sum() if centre else None
+    scale = np.array([0.5, 3.0, 0.25])
+    Z = (X - (0.0 if offset is None else offset)) / scale
+    Zt = _design(Z, fit_intercept)
+    expected = np.linalg.eigvalsh(Zt.T @ (Zt * sw[:, None]) / sw.sum())[-1]
+    got = lip.preconditioned_gram_top_eigenvalue(X, sw, offset, scale, fit_intercept)
+    assert got == pytest.approx(expected, rel=1e-10)
+
+
+@pytest.mark.parametrize("batch_size", [None, 16])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_paper_log_cosh_constant(data, batch_size, fit_intercept):
+    X, y, _ = data
+    n = X.shape[0]
+    Xt = np.hstack([np.ones((n, 1)), X]) if fit_intercept else X
+    K = (Xt.mean(axis=0).sum() + Xt.max(axis=0).mean()) / 2
+    m = n if batch_size is None else batch_size
+    y = y / 20                                      # |tanh| visibly below 1
+    Y = np.column_stack([y, -2 * y])
+    best = max(np.max(np.abs(np.tanh(0.3 - np.linalg.norm(Y[b], axis=0))))
+               * np.linalg.norm(Xt[b]) / m for b in _batches(n, m))
+    got = lip.paper_log_cosh_lipschitz(X, Y, fit_intercept=fit_intercept, batch_size=batch_size,
+                                       alpha=0.4, output_at_zero=0.3)
+    assert got == pytest.approx(best + 0.4 * K, rel=1e-12)
+    assert best < np.max([np.linalg.norm(Xt[b]) / m for b in _batches(n, m)]) * 0.999
+    with pytest.raises(ValueError, match="X has 40 rows but y has 39"):
+        lip.paper_log_cosh_lipschitz(X, Y[:-1], fit_intercept=fit_intercept)
+    # every target norm equal to g(0): tanh(0) = 0, an infinite rate
+    with pytest.raises(ValueError, match="published log-cosh constant is zero"):
+        lip.paper_log_cosh_lipschitz(X, np.zeros(n), fit_intercept=fit_intercept)
+
+
+def _batches(n, m):
+    return [slice(i, min(i + m, n)) for i in range(0, n, m)]

@@ -139,3 +139,23 @@ def test_pinball_fused_gradient_uses_tau_not_one_minus_tau():
     v, d = loss.value_and_weighted_gradient(y, raw.copy(), np.array([0.75, 0.25]))
     assert v == pytest.approx(0.75 * 0.2 + 0.25 * 0.8, rel=1e-15)
     np.testing.assert_allclose(d, [[-0.15], [0.2]], rtol=1e-15)
+
+
+def test_smooth_binary_quantile_repr_and_float32_columns():
+    assert repr(SmoothBinaryQuantileLoss(0.3)) == "SmoothBinaryQuantileLoss(quantile=0.3)"
+    assert repr(SmoothBinaryQuantileLoss([0.2, 0.6])) == \
+        "SmoothBinaryQuantileLoss(quantile=[0.2 0.6])"
+    # float32 targets: delta stays float32, the values are summed in float64
+    rng = np.random.default_rng(8)
+    loss = SmoothBinaryQuantileLoss(np.array([0.3, 0.7]))
+    y = np.where(rng.random((20000, 2)) < 0.5, -1.0, 1.0).astype(np.float32)
+    raw = (rng.standard_normal((20000, 2)) * 3).astype(np.float32)
+    sw = np.ones(20000)
+    values, delta = loss.bind(y, sw).columns(raw)
+    assert delta.dtype == np.float32
+    ref_value, ref_grad = _reference(loss, y.astype(np.float64), raw.astype(np.float64))
+    per_col = np.stack([_reference(SmoothBinaryQuantileLoss(q), y[:, [j]].astype(np.float64),
+                                   raw[:, [j]].astype(np.float64))[0]
+                        for j, q in enumerate([0.3, 0.7])], axis=1).mean(0)
+    np.testing.assert_allclose(values, per_col, rtol=1e-7)
+    np.testing.assert_allclose(delta, ref_grad / 20000, rtol=1e-5)

@@ -39,18 +39,6 @@ _SC = "sklipschitz.neural_network.SymNetClassifier"
 _SR = "sklipschitz.neural_network.SymNetRegressor"
 
 KNOWN_FAILURES = {
-    f"{_QC}.confidence_score": ["PR01", "RT03"],
-    f"{_QC}.decision_curves": ["RT03"],
-    f"{_QC}.decision_function": ["PR01", "RT03"],
-    f"{_QC}.fit": ["RT03"],
-    f"{_QC}.model_confidence": ["PR01", "RT01"],
-    f"{_QC}.partial_fit": ["PR07", "RT03"],
-    f"{_QC}.predict": ["PR01", "RT03"],
-    f"{_QC}.predict_log_proba": ["PR01", "RT01"],
-    f"{_QC}.predict_proba": ["PR01", "RT03"],
-    f"{_QC}.predict_reliable": ["PR01", "RT03"],
-    f"{_QC}.retained_accuracy": ["PR01", "RT01"],
-    f"{_QC}.retention_rate": ["PR01", "RT01"],
     f"{_LR}.fit": ["PR07", "RT03"],
     f"{_LR}.partial_fit": ["PR07", "RT03"],
     _SC: ["PR07"],

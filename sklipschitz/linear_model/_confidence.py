@@ -49,9 +49,15 @@ class QuantileConfidenceMixin:
         ``min(quantile - tau*_pred, min_{k != pred} tau*_k - quantile)``,
         and 0 when that is negative.
 
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
+
         Returns
         -------
-        ndarray of shape (n_samples,), values in [0, 1)
+        confidence : ndarray of shape (n_samples,)
+            Values in [0, 1).
         """
         tau_star = expit(self._crossing(X))
         tau = float(self.quantile)
@@ -71,14 +77,37 @@ class QuantileConfidenceMixin:
         ``band`` (default ``confidence_band``): the same label is predicted
         at every level in ``[quantile - band, quantile + band]``.
 
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
+        band : float in [0, 1), default=None
+            Half-width of the band of levels around ``quantile``; None uses
+            ``confidence_band``.
+
         Returns
         -------
-        ndarray of bool, shape (n_samples,)
+        reliable : ndarray of bool, shape (n_samples,)
+            True where the prediction is reliable.
         """
         return self.confidence_score(X) >= self._band(band)
 
     def model_confidence(self, X, band=None):
-        """Fraction of the samples of ``X`` whose prediction is reliable (no labels needed)."""
+        """Fraction of the samples of ``X`` whose prediction is reliable (no labels needed).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
+        band : float in [0, 1), default=None
+            Half-width of the band of levels around ``quantile``; None uses
+            ``confidence_band``.
+
+        Returns
+        -------
+        fraction : float
+            The share of samples with a reliable prediction, in [0, 1].
+        """
         return float(np.mean(self.predict_reliable(X, band)))
 
     def retention_rate(self, X, y, band=None):
@@ -86,6 +115,21 @@ class QuantileConfidenceMixin:
 
         The share of right answers kept when unreliable predictions are
         discarded (``nan`` when no sample is classified correctly).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
+        y : array-like of shape (n_samples,)
+            The true labels.
+        band : float in [0, 1), default=None
+            Half-width of the band of levels around ``quantile``; None uses
+            ``confidence_band``.
+
+        Returns
+        -------
+        rate : float
+            The share of correctly classified samples that are reliable.
         """
         correct = self.predict(X) == self._check_labels(X, y)
         if not correct.any():
@@ -93,7 +137,23 @@ class QuantileConfidenceMixin:
         return float(np.mean(self.predict_reliable(X, band)[correct]))
 
     def retained_accuracy(self, X, y, band=None):
-        """Accuracy on the samples whose prediction is reliable (``nan`` if none is)."""
+        """Accuracy on the samples whose prediction is reliable (``nan`` if none is).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
+        y : array-like of shape (n_samples,)
+            The true labels.
+        band : float in [0, 1), default=None
+            Half-width of the band of levels around ``quantile``; None uses
+            ``confidence_band``.
+
+        Returns
+        -------
+        accuracy : float
+            The accuracy over the reliable samples.
+        """
         y = self._check_labels(X, y)
         keep = self.predict_reliable(X, band)
         if not keep.any():

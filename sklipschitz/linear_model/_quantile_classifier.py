@@ -553,7 +553,8 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
 
         Returns
         -------
-        self
+        self : LipschitzQuantileClassifier
+            The fitted estimator.
         """
         X, y = self._validate_Xy(X, y, reset=True)
         classes, y_index = np.unique(y, return_inverse=True)
@@ -611,15 +612,19 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples of this chunk.
         y : array-like of shape (n_samples,)
+            Their class labels.
         classes : array-like of shape (n_classes,), default=None
             All the classes; required on the first call, ignored (but
             checked) afterwards.
         sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples of this chunk.
 
         Returns
         -------
-        self
+        self : LipschitzQuantileClassifier
+            The updated estimator.
 
         Notes
         -----
@@ -672,11 +677,13 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
 
         Returns
         -------
-        ndarray of shape (n_samples, n_levels) for two classes, else
-        (n_samples, n_classes, n_levels); non-decreasing along the last axis.
+        curves : ndarray
+            Of shape (n_samples, n_levels) for two classes, else
+            (n_samples, n_classes, n_levels); non-decreasing along the last axis.
         """
         raw = self._linear_scores(X).astype(np.float64, copy=False)
         n_models, G = self.quantile_intercept_.shape
@@ -706,9 +713,15 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         available from :meth:`decision_curves`; their scale is not
         comparable between levels or classes, this margin is.
 
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
+
         Returns
         -------
-        ndarray of shape (n_samples,) or (n_samples, n_classes)
+        margin : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            ``d(x)``: one column per class with more than two classes.
         """
         return logit(float(self.quantile)) - self._crossing(X)
 
@@ -724,14 +737,31 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         of its class against the rest), so the most likely class is the one
         :meth:`predict` returns.
 
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
+
         Returns
         -------
-        ndarray of shape (n_samples, n_classes)
+        proba : ndarray of shape (n_samples, n_classes)
+            The probability of each class, in the order of ``classes_``.
         """
         return np.exp(self.predict_log_proba(X))
 
     def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`."""
+        """Logarithm of :meth:`predict_proba`, computed in log space.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            The log-probability of each class (finite for finite input).
+        """
         z = self._crossing(X)
         if len(self.classes_) == 2:
             return np.column_stack([log_expit(z), log_expit(-z)])
@@ -744,9 +774,15 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         at ``tau = quantile``, i.e. where ``p(x) > 1 - quantile``.  More
         classes: the class with the largest one-vs-rest ``p(x)``.
 
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
+
         Returns
         -------
-        ndarray of shape (n_samples,)
+        labels : ndarray of shape (n_samples,)
+            The predicted class labels.
         """
         d = self.decision_function(X)
         if d.ndim == 1:

@@ -28,7 +28,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from ._engine import network_lipschitz as _nl
 from ._engine.activations import make_activation  # noqa: F401 (the one registry)
 from ._engine.losses import BinomialLoss, MultinomialLoss, get_regression_loss
-from ._symnet_base import _COMMON_ATTRS_DOC, _COMMON_PARAMS_DOC, _BaseSymNet
+from ._symnet_base import _COMMON_ATTRS_DOC, _COMMON_PARAMS_DOC, _LAYERS_DOC, _BaseSymNet
 
 
 class SymNetClassifier(ClassifierMixin, _BaseSymNet):
@@ -44,6 +44,7 @@ class SymNetClassifier(ClassifierMixin, _BaseSymNet):
 
     Parameters
     ----------"""
+        + _LAYERS_DOC
         + _COMMON_PARAMS_DOC
         + """
     class_weight : dict, 'balanced' or None, default=None
@@ -171,14 +172,17 @@ class SymNetClassifier(ClassifierMixin, _BaseSymNet):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The training samples.
         y : array-like of shape (n_samples,)
+            Their class labels (at least two classes).
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the samples in the mean loss (multiplied by the
             ``class_weight`` of their class).
 
         Returns
         -------
-        self
+        self : SymNetClassifier
+            The fitted estimator.
         """
         X, y = self._validate_X_y(X, y, reset=True)
         y = self._check_y(y)
@@ -244,16 +248,20 @@ class SymNetClassifier(ClassifierMixin, _BaseSymNet):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The chunk's samples.
         y : array-like of shape (n_samples,)
+            Their class labels.
         classes : array-like of shape (n_classes,), default=None
             All the classes; required on the first call.
         sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the chunk's samples.
             ``class_weight='balanced'`` takes the class frequencies of the
             first call and keeps them.
 
         Returns
         -------
-        self
+        self : SymNetClassifier
+            The updated estimator.
         """
         first = getattr(self, "_train_state", None) is None or not hasattr(self, "classes_")
         if first:
@@ -289,12 +297,34 @@ class SymNetClassifier(ClassifierMixin, _BaseSymNet):
         return self._run(X, Y, sw, self._loss(), incremental=True)
 
     def decision_function(self, X):
-        """Raw scores: shape (n_samples,) for two classes, else (n_samples, n_classes)."""
+        """Raw scores of the output layer (before the logistic or softmax).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            One score per sample for two classes, else one per class.
+        """
         raw = self._raw(X)
         return raw[:, 0] if len(self.classes_) == 2 else raw
 
     def predict_proba(self, X):
-        """Class probabilities, shape (n_samples, n_classes)."""
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            The probability of each class, in the order of ``classes_``.
+        """
         raw = self._raw(X)
         if len(self.classes_) == 2:
             p = expit(raw[:, 0])
@@ -307,6 +337,16 @@ class SymNetClassifier(ClassifierMixin, _BaseSymNet):
         ``log_expit`` / ``log_softmax`` of the raw scores: finite for every
         finite score (the logarithm of a probability that rounds to 0 is
         still the exact, large negative number).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            The log-probability of each class, in the order of ``classes_``.
         """
         raw = self._raw(X)
         if len(self.classes_) == 2:
@@ -315,7 +355,18 @@ class SymNetClassifier(ClassifierMixin, _BaseSymNet):
         return log_softmax(raw, axis=1)
 
     def predict(self, X):
-        """Predicted class labels."""
+        """Predicted class labels.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            The most probable class of each sample.
+        """
         raw = self._raw(X)
         if len(self.classes_) == 2:
             return self.classes_[(raw[:, 0] > 0).astype(int)]
@@ -334,8 +385,10 @@ class SymNetRegressor(RegressorMixin, _BaseSymNet):
     :class:`~sklipschitz.LipschitzRegressor` (same engine).
 
     Parameters
-    ----------
-    loss : {'squared_error', 'absolute_error', 'log_cosh', 'quantile'}, default='squared_error'
+    ----------"""
+        + _LAYERS_DOC
+        + """    loss : {'squared_error', 'absolute_error', 'log_cosh', 'quantile'}, \
+default='squared_error'
         ``(y - r)^2 / 2``, ``|y - r|``, ``log cosh(y - r)`` or the pinball
         loss at level ``quantile``.
     quantile : float in (0, 1), default=0.5
@@ -480,12 +533,16 @@ class SymNetRegressor(RegressorMixin, _BaseSymNet):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The training samples.
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            The targets.
         sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples in the mean loss.
 
         Returns
         -------
-        self
+        self : SymNetRegressor
+            The fitted estimator.
         """
         X, y = self._validate_X_y(X, y, reset=True, multi_output=True, y_numeric=True)
         Y = self._validate_y(X, y, reset=True)
@@ -544,7 +601,18 @@ class SymNetRegressor(RegressorMixin, _BaseSymNet):
         return self._run(X, Y, sw, loss, incremental=True)
 
     def predict(self, X):
-        """Predicted targets, shape (n_samples,) or (n_samples, n_targets)."""
+        """Predicted targets, in the units of ``y``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
+            One column per target when ``y`` had several.
+        """
         raw = self._raw(X) * self._y_scale + self._y_mean
         return raw[:, 0] if self._y_ndim == 1 else raw
 

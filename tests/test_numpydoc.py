@@ -33,24 +33,11 @@ import sklipschitz.plotting  # noqa: E402
 
 PUBLIC_MODULES = [sklipschitz, sklipschitz.plotting, sklipschitz.metrics]
 
-_QC = "sklipschitz.linear_model._quantile_classifier.LipschitzQuantileClassifier"
 _LR = "sklipschitz.linear_model._regressor.LipschitzRegressor"
-_SC = "sklipschitz.neural_network.SymNetClassifier"
-_SR = "sklipschitz.neural_network.SymNetRegressor"
 
 KNOWN_FAILURES = {
     f"{_LR}.fit": ["PR07", "RT03"],
     f"{_LR}.partial_fit": ["PR07", "RT03"],
-    _SC: ["PR07"],
-    f"{_SC}.decision_function": ["PR01", "RT01"],
-    f"{_SC}.fit": ["PR07", "RT03"],
-    f"{_SC}.partial_fit": ["PR07", "RT03"],
-    f"{_SC}.predict": ["PR01", "RT01"],
-    f"{_SC}.predict_log_proba": ["PR01", "RT01"],
-    f"{_SC}.predict_proba": ["PR01", "RT01"],
-    _SR: ["PR03", "PR07"],
-    f"{_SR}.fit": ["PR07", "RT03"],
-    f"{_SR}.predict": ["PR01", "RT01"],
 }
 
 ALWAYS_IGNORED = {"RT02", "GL01", "GL02"}

@@ -8,12 +8,13 @@ computed from the data, so no learning rate has to be tuned.
 __version__ = "0.1.0"
 
 from .kernels import SBAFKernel, SBAFRandomFeatures, sbaf_kernel
-from .linear_model import LipschitzQuantileClassifier, LipschitzRegressor
+from .linear_model import LipschitzQuantileClassifier, LipschitzRegressor, LipschitzRegressorCV
 from .neural_network import SymNetClassifier, SymNetRegressor
 
 __all__ = [
     "LipschitzQuantileClassifier",
     "LipschitzRegressor",
+    "LipschitzRegressorCV",
     "SBAFKernel",
     "SBAFRandomFeatures",
     "SymNetClassifier",

@@ -40,6 +40,9 @@ _WARN_HALVINGS = 10
 #: the local curvature of a cross-entropy output never counts for less than
 #: this fraction of its supremum (network_lipschitz.local_curvature)
 _CURV_FLOOR = 0.1
+#: rows whose stored activations start the power iterations of a
+#: mini-batch fit (evenly spaced over the training data)
+_WARM_ROWS = 1024
 
 
 class _ForwardMemoNetwork(DenseNetwork):
@@ -54,6 +57,9 @@ class _ForwardMemoNetwork(DenseNetwork):
     """
 
     _memo = None
+
+    def __init__(self, layer_sizes, activation=None, *, buffers=False):
+        super().__init__(layer_sizes, activation, buffers=buffers)
 
     def remember(self, X, coefs, intercepts, result):
         self._memo = (X, [p.copy() for p in (*coefs, *intercepts)], result)
@@ -198,10 +204,13 @@ class _BaseSymNet(BaseEstimator):
         n, n_features = X.shape
         n_outputs = Y.shape[1]
         dtype = X.dtype
-        network = _ForwardMemoNetwork(
-            (n_features, *hidden, n_outputs), self._activation_object()
-        )
         m = self._batch(n)
+        network = _ForwardMemoNetwork(
+            (n_features, *hidden, n_outputs), self._activation_object(),
+            # mini-batches: training passes write into buffers kept across
+            # batches (full batch: the stored pass is reused instead)
+            buffers=m < n,
+        )
         lr = self.learning_rate
         mode = lr if isinstance(lr, str) else "constant"
         # one rate per layer: the default rule on a network
@@ -222,26 +231,67 @@ class _BaseSymNet(BaseEstimator):
             )
 
         forward_full = _FullPass(network, X, m, hidden, n_outputs, dtype)
+        # mini-batch epochs of the per-layer rule: the guard's pass gathers
+        # the next constants on the fly (PassStatistics) once the power
+        # iterations have their start vectors; the first constants of a fit
+        # iterate on stored activations
+        fused = per_layer and m < n
+        keys = [(("A", k), size + 1) for k, size in enumerate(network.layer_sizes[:-1])]
         cache = {}
+
+        def stats_pass(c, i):
+            return _nl.pass_statistics(
+                network, X, Y, sw, c, i, batch_size=m, weights=weights, power=power,
+                loss=loss, curvature_floor=_CURV_FLOOR,
+            )
+
+        def warm_vectors(c, i):
+            """Start vectors of the power iterations, from evenly spaced rows.
+
+            ``FIRST_ITERATIONS`` on the activations of at most
+            ``_WARM_ROWS`` rows (stored); the full data's matrices then get
+            one iteration per pass from there (PassStatistics).
+            """
+            if all(power.has(key, size) for key, size in keys):
+                return
+            idx = np.unique(np.linspace(0, n - 1, min(n, _WARM_ROWS)).astype(np.intp))
+            raw, _, acts = network.forward(X[idx], c, i)
+            w = sw[idx].astype(np.float64)
+            w = w / w.sum()
+            _nl.layer_constants(
+                acts, c, network.activation, loss, w, alpha=self.alpha, batch_size=m,
+                power=power, means=[_nl.column_means(A, w) for A in acts],
+                curvature=_nl.local_curvature(loss, raw, _CURV_FLOOR),
+            )
 
         def lipschitz_fn(c, i):
             if linear_valid:
                 return L_linear
             hit = cache.pop("end", None)
-            if hit is not None and all(
+            if hit is not None and not all(
                 np.array_equal(p, q) for p, q in zip(hit[0], (*c, *i))
             ):
-                raw, acts = hit[1], hit[2]
+                hit = None
+            if fused:
+                warm_vectors(c, i)
+                stats = hit[1] if hit is not None and hit[1] is not None else stats_pass(c, i)
+                means = stats.means()
+                consts = stats.constants(
+                    c, network.activation, alpha=self.alpha, batch_size=m
+                )
             else:
-                raw, acts = forward_full(c, i)
-            if mode != "lipschitz":
-                return self._paper_constant(acts[-1], raw, Y, m, c[-1])
-            means = [_nl.column_means(A, weights) for A in acts]
-            consts = _nl.layer_constants(
-                acts, c, network.activation, loss, weights, alpha=self.alpha,
-                batch_size=m, power=power, means=means,
-                curvature=_nl.local_curvature(loss, raw, _CURV_FLOOR),
-            )
+                if hit is not None and hit[2] is not None:
+                    raw, acts = hit[2]
+                else:
+                    raw, acts = forward_full(c, i)
+                if mode != "lipschitz":
+                    return self._paper_constant(acts[-1], raw, Y, m, c[-1])
+                means = [_nl.column_means(A, weights) for A in acts]
+                consts = _nl.layer_constants(
+                    acts, c, network.activation, loss, weights, alpha=self.alpha,
+                    batch_size=m, power=power, means=means,
+                    curvature=_nl.local_curvature(loss, raw, _CURV_FLOOR),
+                )
             # one constant per parameter, coefs then intercepts (a layer's
             # weights and intercept share it); a zero or non-finite one
             # stops its layer (rate 0) instead of dividing by zero
@@ -250,11 +300,16 @@ class _BaseSymNet(BaseEstimator):
             return consts + consts
 
         def guard_loss_fn(c, i):
-            raw, acts = forward_full(c, i)
-            value = loss.objective(Y, raw, sw)
+            if fused:
+                warm_vectors(c, i)
+                stats = stats_pass(c, i)
+                value, entry = stats.value, (stats, None)
+            else:
+                raw, acts = forward_full(c, i)
+                value, entry = loss.objective(Y, raw, sw), (None, (raw, acts))
             if self.alpha:
                 value += 0.5 * self.alpha * sum(float(np.vdot(W, W)) for W in c)
-            cache["end"] = ([p.copy() for p in (*c, *i)], raw, acts)
+            cache["end"] = ([p.copy() for p in (*c, *i)], *entry)
             return value
 
         score_fn = None

@@ -119,6 +119,7 @@ import math
 import warnings
 from functools import lru_cache
 from numbers import Integral, Real
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import scipy.sparse as sp
@@ -135,6 +136,10 @@ from sklearn.utils.extmath import row_norms, safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._threads import single_blas_thread
+
+if TYPE_CHECKING:
+    from numpy.random import RandomState
+    from numpy.typing import ArrayLike
 
 __all__ = ["sbaf_kernel", "SBAFKernel", "SBAFRandomFeatures"]
 
@@ -525,19 +530,19 @@ def _sbaf_kernel_impl(X, Y, *, k, alpha, scale, shift, normalize, degree, max_de
     prefer_skip_nested_validation=True,
 )
 def sbaf_kernel(
-    X,
-    Y=None,
+    X: ArrayLike,
+    Y: ArrayLike | None = None,
     *,
-    k=0.91,
-    alpha=0.5,
-    scale=None,
-    shift=1.0,
-    normalize=True,
-    degree="auto",
-    max_degree=400,
-    tol=1e-4,
-    n_quadrature=None,
-):
+    k: float = 0.91,
+    alpha: float = 0.5,
+    scale: float | None = None,
+    shift: float = 1.0,
+    normalize: bool = True,
+    degree: int | Literal["auto"] = "auto",
+    max_degree: int = 400,
+    tol: float = 1e-4,
+    n_quadrature: int | None = None,
+) -> np.ndarray:
     """Gram matrix of the SBAF kernel (infinitely wide SBAF network).
 
     ``K(x, z) = Cov_w[sigma(w.x~), sigma(w.z~)] / c0`` (``normalize=True``)
@@ -667,17 +672,17 @@ class SBAFKernel(BaseEstimator):
 
     def __init__(
         self,
-        k=0.91,
-        alpha=0.5,
+        k: float = 0.91,
+        alpha: float = 0.5,
         *,
-        scale=None,
-        shift=1.0,
-        normalize=True,
-        degree="auto",
-        max_degree=400,
-        tol=1e-4,
-        n_quadrature=None,
-    ):
+        scale: float | None = None,
+        shift: float = 1.0,
+        normalize: bool = True,
+        degree: int | Literal["auto"] = "auto",
+        max_degree: int = 400,
+        tol: float = 1e-4,
+        n_quadrature: int | None = None,
+    ) -> None:
         self.k = k
         self.alpha = alpha
         self.scale = scale
@@ -688,12 +693,12 @@ class SBAFKernel(BaseEstimator):
         self.tol = tol
         self.n_quadrature = n_quadrature
 
-    def __call__(self, X, Y=None):
+    def __call__(self, X: ArrayLike, Y: ArrayLike | None = None) -> np.ndarray:
         """Gram matrix ``K(X, Y)`` of shape (n_samples_X, n_samples_Y)."""
         self._validate_params()
         return _sbaf_kernel(X, Y, stacklevel=4, **self.get_params(deep=False))
 
-    def diag(self, X):
+    def diag(self, X: ArrayLike) -> np.ndarray:
         """``K(x, x)`` for each row of ``X`` (without the full Gram matrix).
 
         Parameters
@@ -803,15 +808,15 @@ class SBAFRandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
 
     def __init__(
         self,
-        n_components=100,
+        n_components: int = 100,
         *,
-        k=0.91,
-        alpha=0.5,
-        scale=None,
-        shift=1.0,
-        normalize=True,
-        random_state=None,
-    ):
+        k: float = 0.91,
+        alpha: float = 0.5,
+        scale: float | None = None,
+        shift: float = 1.0,
+        normalize: bool = True,
+        random_state: int | RandomState | None = None,
+    ) -> None:
         self.n_components = n_components
         self.k = k
         self.alpha = alpha
@@ -821,7 +826,7 @@ class SBAFRandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike, y: None = None) -> SBAFRandomFeatures:
         """Draw the hidden weights; only the number of features of ``X`` is used.
 
         Parameters
@@ -838,8 +843,7 @@ class SBAFRandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             The fitted transformer.
         """
         _check_finite_params(self.k, self.shift, self.normalize)
-        X = validate_data(self, X, accept_sparse=["csr", "csc"], dtype=np.float64)
-        d = X.shape[1]
+        d = validate_data(self, X, accept_sparse=["csr", "csc"], dtype=np.float64).shape[1]
         s = _default_scale(d) if self.scale is None else float(self.scale)
         rng = check_random_state(self.random_state)
         self.weights_ = s * rng.standard_normal((d + 1, self.n_components))
@@ -851,7 +855,7 @@ class SBAFRandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         )
         return self
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """Random features of shape (n_samples, n_components).
 
         Parameters
@@ -866,16 +870,16 @@ class SBAFRandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             sample.
         """
         check_is_fitted(self)
-        X = validate_data(
+        A: Any = validate_data(
             self, X, accept_sparse=["csr", "csc"], dtype=np.float64, reset=False
         )
         W = self.weights_
         # rows divided by m = max(1, max |x_j|) first: no overflow for huge inputs
-        m = np.ones(X.shape[0])
-        if X.shape[0] and X.shape[1]:
-            m = np.maximum(m, np.asarray(abs(X).max(axis=1).todense()).ravel()
-                           if sp.issparse(X) else np.abs(X).max(axis=1))
-        Xs = sp.diags(1.0 / m) @ X if sp.issparse(X) else X / m[:, None]
+        m = np.ones(A.shape[0])
+        if A.shape[0] and A.shape[1]:
+            m = np.maximum(m, np.asarray(abs(A).max(axis=1).todense()).ravel()
+                           if sp.issparse(A) else np.abs(A).max(axis=1))
+        Xs = sp.diags(1.0 / m) @ A if sp.issparse(A) else A / m[:, None]
         Z = safe_sparse_dot(Xs, W[:-1], dense_output=True)
         Z += W[-1] / m[:, None]
         norms = m * np.sqrt(row_norms(Xs, squared=True) + (1.0 / m) ** 2)

@@ -81,13 +81,15 @@ import math
 import os
 import time
 import tracemalloc
+from collections.abc import Iterator
 from contextlib import contextmanager
 from numbers import Real
+from typing import Any, Literal, cast
 
 try:  # not on Windows
     import resource
 except ImportError:  # pragma: no cover - platform dependent
-    resource = None
+    resource = None  # type: ignore[assignment]
 
 __all__ = [
     "DEFAULT_CARBON_INTENSITY",
@@ -120,7 +122,7 @@ _J_PER_KWH = 3.6e6
 _ENERGY_METHODS = ("auto", "codecarbon", "estimate")
 
 
-def codecarbon_available():
+def codecarbon_available() -> bool:
     """Whether codecarbon can be imported (the ``[carbon]`` extra).
 
     Returns
@@ -205,11 +207,11 @@ class ResourceReport:
     country_iso_code: str | None = None
 
     @property
-    def co2_g(self):
+    def co2_g(self) -> float:
         """``co2_kg`` in grams."""
         return self.co2_kg * 1e3
 
-    def as_dict(self):
+    def as_dict(self) -> dict[str, Any]:
         """The fields as a plain dict (JSON-serialisable).
 
         Returns
@@ -219,7 +221,7 @@ class ResourceReport:
         """
         return dataclasses.asdict(self)
 
-    def __str__(self):
+    def __str__(self) -> str:
         def mb(v):
             return "n/a" if v is None else f"{v:.3g} MB"
 
@@ -289,7 +291,7 @@ def _children_cpu():
 
 # active trackers, outermost first: an inner block that resets a peak first
 # hands the peak seen so far to the blocks around it
-_ACTIVE = []
+_ACTIVE: list[ResourceTracker] = []
 
 
 # ----------------------------------------------------------------------------
@@ -421,12 +423,12 @@ class ResourceTracker:
     def __init__(
         self,
         *,
-        energy_method="auto",
-        country_iso_code=None,
-        cpu_watts_per_core=DEFAULT_CPU_WATTS_PER_CORE,
-        carbon_intensity=DEFAULT_CARBON_INTENSITY,
-        trace_memory=True,
-    ):
+        energy_method: Literal["auto", "codecarbon", "estimate"] = "auto",
+        country_iso_code: str | None = None,
+        cpu_watts_per_core: float = DEFAULT_CPU_WATTS_PER_CORE,
+        carbon_intensity: float = DEFAULT_CARBON_INTENSITY,
+        trace_memory: bool = True,
+    ) -> None:
         self.method = _resolve_method(energy_method)
         if country_iso_code is not None and not (
             isinstance(country_iso_code, str) and len(country_iso_code) == 3
@@ -536,12 +538,12 @@ class ResourceTracker:
 @contextmanager
 def track_resources(
     *,
-    energy_method="auto",
-    country_iso_code=None,
-    cpu_watts_per_core=DEFAULT_CPU_WATTS_PER_CORE,
-    carbon_intensity=DEFAULT_CARBON_INTENSITY,
-    trace_memory=True,
-):
+    energy_method: Literal["auto", "codecarbon", "estimate"] = "auto",
+    country_iso_code: str | None = None,
+    cpu_watts_per_core: float = DEFAULT_CPU_WATTS_PER_CORE,
+    carbon_intensity: float = DEFAULT_CARBON_INTENSITY,
+    trace_memory: bool = True,
+) -> Iterator[ResourceTracker]:
     """Measure the resources used by the code in a ``with`` block.
 
     Parameters
@@ -597,17 +599,17 @@ def track_resources(
 
 
 def resource_report(
-    estimator,
-    X,
-    y=None,
+    estimator: Any,
+    X: Any,
+    y: Any = None,
     *,
-    energy_method="auto",
-    country_iso_code=None,
-    cpu_watts_per_core=DEFAULT_CPU_WATTS_PER_CORE,
-    carbon_intensity=DEFAULT_CARBON_INTENSITY,
-    trace_memory="separate",
-    **fit_params,
-):
+    energy_method: Literal["auto", "codecarbon", "estimate"] = "auto",
+    country_iso_code: str | None = None,
+    cpu_watts_per_core: float = DEFAULT_CPU_WATTS_PER_CORE,
+    carbon_intensity: float = DEFAULT_CARBON_INTENSITY,
+    trace_memory: Literal["separate"] | bool = "separate",
+    **fit_params: Any,
+) -> ResourceReport:
     """Fit ``estimator`` on ``X, y`` and report what the fit used.
 
     Only ``estimator.fit(X, y, **fit_params)`` is measured.
@@ -685,13 +687,14 @@ def resource_report(
     ) as tracker:
         estimator.fit(X, y, **fit_params)
         tracker.n_iter = _epochs(estimator)
-    report = tracker.report
+    report = cast(ResourceReport, tracker.report)  # set when the block ends
     if memory is not None:
+        traced = cast(ResourceReport, memory.report)
         report = dataclasses.replace(
             report,
-            peak_memory_mb=memory.report.peak_memory_mb,
-            peak_rss_mb=memory.report.peak_rss_mb,
-            rss_method=memory.report.rss_method,
+            peak_memory_mb=traced.peak_memory_mb,
+            peak_rss_mb=traced.peak_rss_mb,
+            rss_method=traced.rss_method,
         )
     return report
 

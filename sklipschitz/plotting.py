@@ -6,7 +6,13 @@ matplotlib is imported only inside :meth:`LossCurveDisplay.plot` (install the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 __all__ = ["LossCurveDisplay"]
 
@@ -66,13 +72,16 @@ class LossCurveDisplay:
     >>> disp = LossCurveDisplay.from_estimator(reg)  # doctest: +SKIP
     """
 
-    def __init__(self, loss_curve, learning_rate_history=None, *, estimator_name=None):
+    def __init__(self, loss_curve: Sequence[float],
+                 learning_rate_history: Sequence[Any] | None = None, *,
+                 estimator_name: str | None = None) -> None:
         self.loss_curve = loss_curve
         self.learning_rate_history = learning_rate_history
         self.estimator_name = estimator_name
 
-    def plot(self, ax=None, *, name=None, show_learning_rate=True, loss_scale="linear",
-             lr_kw=None, **kwargs):
+    def plot(self, ax: Axes | None = None, *, name: str | None = None,
+             show_learning_rate: bool = True, loss_scale: Literal["linear", "log"] = "linear",
+             lr_kw: dict[str, Any] | None = None, **kwargs: Any) -> LossCurveDisplay:
         """Plot the curves.
 
         Parameters
@@ -123,7 +132,7 @@ class LossCurveDisplay:
             ax.set_xlim(0.5, 1.5)
         self.ax_lr_ = self.lr_line_ = None
         handles = [self.line_]
-        rates = self.learning_rate_history
+        rates: Any = self.learning_rate_history
         if show_learning_rate and rates is not None and len(rates) > 0:
             rates = np.asarray(rates, dtype=float).ravel()
             ax_lr = ax.twinx()
@@ -143,8 +152,11 @@ class LossCurveDisplay:
         return self
 
     @classmethod
-    def from_estimator(cls, estimator, *, ax=None, name=None, show_learning_rate=True,
-                       loss_scale="linear", lr_kw=None, **kwargs):
+    def from_estimator(cls, estimator: Any, *, ax: Axes | None = None, name: str | None = None,
+                       show_learning_rate: bool = True,
+                       loss_scale: Literal["linear", "log"] = "linear",
+                       lr_kw: dict[str, Any] | None = None,
+                       **kwargs: Any) -> LossCurveDisplay:
         """Plot the curves of a fitted estimator.
 
         Parameters

@@ -7,7 +7,7 @@ import warnings
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklipschitz import LipschitzQuantileClassifier, LipschitzRegressor
+from sklipschitz import LipschitzQuantileClassifier, LipschitzRegressor, LipschitzRegressorCV
 
 ADGD_REASON = (
     "AdGD's step is a ratio of differences of consecutive iterates and gradients; "
@@ -38,6 +38,11 @@ ESTIMATORS = [
     LipschitzRegressor(learning_rate="local", max_iter=5000, tol=1e-12),
     LipschitzRegressor(batch_size=16, random_state=0),
     LipschitzRegressor(solver="gd", max_iter=5000, tol=1e-12),
+    LipschitzRegressor(alpha=0.01, penalty="elasticnet", l1_ratio=0.5),
+    LipschitzRegressor(loss="quantile", alpha=0.01, penalty="l1"),
+    LipschitzRegressor(alpha=0.01, penalty="l1", solver="gd", max_iter=2000, tol=1e-10),
+    LipschitzRegressorCV(n_alphas=3, cv=2),
+    LipschitzRegressorCV(loss="quantile", quantile=0.3, n_alphas=3, cv=2),
     LipschitzQuantileClassifier(),
     LipschitzQuantileClassifier(learning_rate="lipschitz", max_iter=100),
     LipschitzQuantileClassifier(quantile=0.3, quantile_grid=[0.1, 0.5, 0.9]),
@@ -47,7 +52,7 @@ ESTIMATORS = [
 
 def _regressor_failures(est):
     failures = {}
-    if est.batch_size is not None:
+    if getattr(est, "batch_size", None) is not None:
         failures["check_sample_weight_equivalence_on_dense_data"] = MINIBATCH_REASON
         failures["check_sample_weight_equivalence_on_sparse_data"] = MINIBATCH_REASON
     return failures

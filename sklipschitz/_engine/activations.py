@@ -99,6 +99,26 @@ class Activation:
         """``g'(z)``; ``a = g(z)`` is passed to avoid recomputation."""
         raise NotImplementedError
 
+    def forward_train(self, z, out, deriv, scratch):
+        """Value and derivative of a training step, into preallocated buffers.
+
+        ``z`` (the pre-activations, overwritten freely), ``out``, ``deriv``
+        and ``scratch`` are arrays of one shape and dtype.  Returns ``(a, d)``:
+        the activations (``out``, or ``z`` itself for units computed in
+        place) and what the back-propagated gradient is multiplied by (an
+        array, or None for slope 1).  The units of this module compute the
+        derivative from the values of the forward pass (no second
+        evaluation, no temporary of the layer's size).
+        """
+        out[...] = self.value(z)
+        deriv[...] = self.derivative(z, out)
+        return out, deriv
+
+    def value_into(self, z, scratch):
+        """The values ``g(z)`` written over ``z`` (``scratch``: a buffer of its shape)."""
+        z[...] = self.value(z)
+        return z
+
     def __repr__(self):
         return f"{type(self).__name__}()"
 
@@ -115,6 +135,12 @@ class Identity(Activation):
     def derivative(self, z, a):
         return np.ones_like(z)
 
+    def forward_train(self, z, out, deriv, scratch):
+        return z, None
+
+    def value_into(self, z, scratch):
+        return z
+
 
 class ReLU(Activation):
     """``max(z, 0)``: slope in {0, 1}, bound 1 (and ``g'' = 0`` off the kink)."""
@@ -130,6 +156,16 @@ class ReLU(Activation):
         # needs no float temporary of the layer's size
         return z > 0
 
+    def forward_train(self, z, out, deriv, scratch):
+        # in place; the slope is 1 where the value is positive
+        np.maximum(z, 0.0, out=z)
+        np.greater(z, 0.0, out=deriv)
+        return z, deriv
+
+    def value_into(self, z, scratch):
+        np.maximum(z, 0.0, out=z)
+        return z
+
 
 class Tanh(Activation):
     """``tanh(z)``: slope ``1 - tanh^2`` in (0, 1], bound 1."""
@@ -143,6 +179,16 @@ class Tanh(Activation):
     def derivative(self, z, a):
         return 1.0 - a * a
 
+    def forward_train(self, z, out, deriv, scratch):
+        np.tanh(z, out=out)
+        np.multiply(out, out, out=deriv)
+        np.subtract(1.0, deriv, out=deriv)
+        return out, deriv
+
+    def value_into(self, z, scratch):
+        np.tanh(z, out=z)
+        return z
+
 
 class Logistic(Activation):
     """``1 / (1 + exp(-z))``: slope ``x (1 - x)``, bound 1/4 (at 0)."""
@@ -155,6 +201,16 @@ class Logistic(Activation):
 
     def derivative(self, z, a):
         return a * (1.0 - a)
+
+    def forward_train(self, z, out, deriv, scratch):
+        expit(z, out=out)
+        np.subtract(1.0, out, out=deriv)
+        deriv *= out
+        return out, deriv
+
+    def value_into(self, z, scratch):
+        expit(z, out=z)
+        return z
 
 
 def sbaf_minimum(k=0.91, alpha=0.5):
@@ -309,6 +365,60 @@ class SBAF(Activation):
             d = d * self._scale
         return d
 
+    def _even_logistic(self):
+        return self.input_map == "logistic" and self.alpha == 0.5
+
+    def _even_q(self, z, scratch):
+        """``q = k s / (1 + s^2 + k s)`` over ``z`` (``s = exp(-|z|/2)``), in place.
+
+        ``y = 1 - q`` (the unit's value, :meth:`_even_value`).  Returns ``q``
+        (in the buffer of ``z``) and ``den = 1 + s^2 + k s`` in ``scratch``.
+        """
+        s = np.abs(z, out=z)
+        s *= -0.5
+        np.exp(s, out=s)
+        np.add(s, self.k, out=scratch)
+        scratch *= s
+        scratch += 1.0
+        s *= self.k
+        s /= scratch
+        return s, scratch
+
+    def forward_train(self, z, out, deriv, scratch):
+        if not self._even_logistic():
+            return super().forward_train(z, out, deriv, scratch)
+        # with s = exp(-|z|/2) and den = 1 + s^2 + k s: y = 1 - k s / den and
+        # y (1 - y) (x - 1/2) = sign(z) k s (1 - s^2) / (2 den^2)
+        # (x - 1/2 = tanh(z/2) / 2 = sign(z) (1 - s^2) / (2 (1 + s^2)))
+        s = np.abs(z, out=out)
+        s *= -0.5
+        np.exp(s, out=s)
+        np.add(s, self.k, out=deriv)
+        deriv *= s
+        deriv += 1.0  # den
+        np.multiply(s, s, out=scratch)
+        np.subtract(1.0, scratch, out=scratch)  # 1 - s^2
+        s *= self.k
+        s /= deriv  # q = k s / den
+        scratch *= s
+        scratch /= deriv  # q (1 - s^2) / den
+        np.copysign(scratch, z, out=deriv)
+        deriv *= 0.5 * self._scale
+        # value: y = 1 - q, rescaled (y - y_min) * scale
+        top = (1.0 - self.y_min) * self._scale if self.output == "rescaled" else 1.0
+        s *= -self._scale
+        s += top
+        return s, deriv
+
+    def value_into(self, z, scratch):
+        if not self._even_logistic():
+            return super().value_into(z, scratch)
+        q, _ = self._even_q(z, scratch)
+        top = (1.0 - self.y_min) * self._scale if self.output == "rescaled" else 1.0
+        q *= -self._scale
+        q += top
+        return q
+
     def __repr__(self):
         extra = ""
         if self.input_map != "logistic":
@@ -334,6 +444,26 @@ class AReLU(Activation):
     def derivative(self, z, a):
         zp = np.maximum(z, 0.0)
         return self.k * self.n * np.power(zp, self.n - 1.0) * (z > 0)
+
+    def forward_train(self, z, out, deriv, scratch):
+        # t = z+^(n-1): slope k n t, value k t z+ (one power)
+        zp = np.maximum(z, 0.0, out=z)
+        if self.n == 1.0:
+            np.greater(zp, 0.0, out=deriv)
+            deriv *= self.k
+            zp *= self.k
+            return zp, deriv
+        np.power(zp, self.n - 1.0, out=deriv)
+        np.multiply(deriv, zp, out=out)
+        out *= self.k
+        deriv *= self.k * self.n
+        return out, deriv
+
+    def value_into(self, z, scratch):
+        zp = np.maximum(z, 0.0, out=z)
+        np.power(zp, self.n, out=zp)
+        zp *= self.k
+        return zp
 
     def max_slope(self, a):
         """``k n z^(n-1)`` at the largest value: ``z = (a / k)^(1/n)``.

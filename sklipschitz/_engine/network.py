@@ -11,6 +11,18 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.linalg import blas as _blas
+
+
+def _axpy(a, x, y):
+    """``y += a * x`` in place without a temporary (BLAS axpy on contiguous arrays)."""
+    if x.dtype == y.dtype and x.flags.c_contiguous and y.flags.c_contiguous and (
+        y.dtype in (np.float32, np.float64)
+    ):
+        fn = _blas.daxpy if y.dtype == np.float64 else _blas.saxpy
+        fn(x.ravel(), y.ravel(), a=a)
+    else:
+        y += a * x
 
 
 class DenseNetwork:
@@ -27,12 +39,17 @@ class DenseNetwork:
         output (``P = 2 G'G`` is Tikhonov's ``||G w||^2``).
     """
 
-    def __init__(self, layer_sizes, activation=None, penalty_matrix=None):
+    def __init__(self, layer_sizes, activation=None, penalty_matrix=None, *, buffers=False):
         self.layer_sizes = tuple(int(s) for s in layer_sizes)
         self.activation = activation
         if penalty_matrix is not None and len(self.layer_sizes) != 2:
             raise ValueError("penalty_matrix applies to linear models only")
         self.penalty_matrix = penalty_matrix
+        # with ``buffers`` the training passes (objective_and_gradient) write
+        # into arrays kept across calls: the gradients returned are only
+        # valid until the next call
+        self.buffers = buffers
+        self._work = None
 
     def _extra_penalty(self, coefs):
         """Value and gradient of ``1/2 W' P W`` (0, None without P)."""
@@ -79,6 +96,105 @@ class DenseNetwork:
                 return z, pre, acts
         raise ValueError("network has no layer")
 
+    def _workspace(self, rows, dtype):
+        """Buffers of ``rows`` rows (views of the largest seen) for one pass."""
+        work = self._work
+        if work is None or work["rows"] < rows or work["dtype"] != dtype:
+            hidden = self.layer_sizes[1:-1]
+            work = self._work = {
+                "rows": rows,
+                "dtype": dtype,
+                # per hidden layer: pre-activations, activations, derivative, scratch
+                "layers": [[np.empty((rows, h), dtype=dtype) for _ in range(4)] for h in hidden],
+                # back-propagated gradient of each hidden layer
+                "deltas": [np.empty((rows, h), dtype=dtype) for h in hidden],
+                "raw": np.empty((rows, self.layer_sizes[-1]), dtype=dtype),
+                "grads": [
+                    np.empty((a, b), dtype=dtype)
+                    for a, b in zip(self.layer_sizes[:-1], self.layer_sizes[1:])
+                ],
+            }
+        return work
+
+    def forward_buffered(self, X, coefs, intercepts, *, derivatives=True):
+        """:meth:`forward` into the workspace: ``(raw, derivatives, activations)``.
+
+        The activations and derivatives (None for slope 1) of every hidden
+        layer are computed in one fused, in-place evaluation of the unit
+        (:meth:`Activation.forward_train`); without ``derivatives`` only the
+        values.  Every array returned is a buffer overwritten by the next
+        call.
+        """
+        rows = X.shape[0]
+        work = self._workspace(rows, coefs[0].dtype)
+        acts, ders = [X], []
+        a = X
+        n_hidden = self.n_layers - 1
+        for i in range(n_hidden):
+            Z, A, D, T = (buf[:rows] for buf in work["layers"][i])
+            if sp.issparse(a):
+                Z[...] = a @ coefs[i]
+            else:
+                np.matmul(a, coefs[i], out=Z)
+            Z += intercepts[i]
+            if derivatives:
+                a, d = self.activation.forward_train(Z, A, D, T)
+                ders.append(d)
+            else:
+                a = self.activation.value_into(Z, T)
+            acts.append(a)
+        raw = work["raw"][:rows]
+        if sp.issparse(a):
+            raw[...] = a @ coefs[-1]
+        else:
+            np.matmul(a, coefs[-1], out=raw)
+        raw += intercepts[-1]
+        return raw, ders, acts
+
+    def _objective_and_gradient_buffered(self, X, Y, loss, alpha, coefs, intercepts, weight):
+        """:meth:`objective_and_gradient` with the workspace (dense hidden layers)."""
+        raw, ders, acts = self.forward_buffered(X, coefs, intercepts)
+        work = self._work
+        rows = X.shape[0]
+        scale = None
+        if isinstance(weight, float):
+            scale, weight = weight, 1.0
+        fused = getattr(loss, "value_and_weighted_gradient", None)
+        if fused is not None:
+            value, delta = fused(Y, raw, weight)
+        elif scale is not None:
+            value = float(loss.loss(Y, raw).sum())
+            delta = loss.gradient(Y, raw)
+        else:
+            value = float(weight @ loss.loss(Y, raw))
+            delta = loss.gradient(Y, raw)
+            delta *= weight.astype(delta.dtype, copy=False)[:, None]
+        if scale is not None:
+            # the gradients are linear in delta: scale it once (n x outputs)
+            value *= scale
+            delta *= delta.dtype.type(scale)  # the loss's own array (raw's buffer)
+        n_layers = self.n_layers
+        coef_grads = [None] * n_layers
+        intercept_grads = [None] * n_layers
+        for i in range(n_layers - 1, -1, -1):
+            a = acts[i]
+            if sp.issparse(a):
+                coef_grads[i] = np.asarray(a.T @ delta)
+            else:
+                coef_grads[i] = np.matmul(a.T, delta, out=work["grads"][i])
+            intercept_grads[i] = delta.sum(axis=0)
+            if i > 0:
+                prev = work["deltas"][i - 1][:rows]
+                np.matmul(delta, coefs[i].T, out=prev)
+                if ders[i - 1] is not None:
+                    prev *= ders[i - 1]
+                delta = prev
+        if alpha:
+            for W, gW in zip(coefs, coef_grads):
+                _axpy(alpha, W, gW)
+                value += 0.5 * alpha * float(np.vdot(W, W))
+        return value, coef_grads, intercept_grads, acts
+
     def predict_raw(self, X, coefs, intercepts):
         return self.forward(X, coefs, intercepts)[0]
 
@@ -114,9 +230,15 @@ class DenseNetwork:
         weights the per-sample scaling is skipped: the gradients, linear in
         the back-propagated ``delta``, are scaled once at the end.
         """
-        raw, pre, acts = self.forward(X, coefs, intercepts)
         if normalized_weight is None:
-            normalized_weight = (sample_weight / sample_weight.sum()).astype(raw.dtype, copy=False)
+            normalized_weight = (sample_weight / sample_weight.sum()).astype(
+                coefs[0].dtype, copy=False
+            )
+        if self.buffers and self.n_layers > 1 and self.penalty_matrix is None:
+            return self._objective_and_gradient_buffered(
+                X, Y, loss, alpha, coefs, intercepts, normalized_weight
+            )
+        raw, pre, acts = self.forward(X, coefs, intercepts)
         scale = None
         if isinstance(normalized_weight, float):
             scale, normalized_weight = normalized_weight, 1.0
@@ -147,8 +269,19 @@ class DenseNetwork:
         return value, coef_grads, intercept_grads, acts
 
     def objective(self, X, Y, sample_weight, loss, alpha, coefs, intercepts):
-        raw = self.predict_raw(X, coefs, intercepts)
-        value = loss.objective(Y, raw, sample_weight)
+        work = self._work
+        if self.buffers and work is not None and X.shape[0] > work["rows"]:
+            # in chunks of the workspace's rows: no temporary of the data's size
+            rows = work["rows"]
+            total = 0.0
+            for start in range(0, X.shape[0], rows):
+                sl = slice(start, start + rows)
+                raw = self.forward_buffered(X[sl], coefs, intercepts, derivatives=False)[0]
+                total += float(sample_weight[sl] @ loss.loss(Y[sl], raw))
+            value = total / float(sample_weight.sum())
+        else:
+            raw = self.predict_raw(X, coefs, intercepts)
+            value = loss.objective(Y, raw, sample_weight)
         if alpha:
             value += 0.5 * alpha * sum(float(np.vdot(W, W)) for W in coefs)
         return value + self._extra_penalty(coefs)[0]

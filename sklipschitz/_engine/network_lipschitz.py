@@ -69,14 +69,18 @@ import math
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.linalg import blas as _blas
 from scipy.special import expit, softmax
 
 from .lipschitz import paper_frobenius_factor
+from .updates import SGD
 
 #: power iterations the first time a matrix is seen, and per later epoch
 #: (started from the previous epoch's vector, which changes little)
 FIRST_ITERATIONS = 10
 WARM_ITERATIONS = 3
+#: values per hidden layer in one chunk of the guard's pass (PassStatistics)
+PASS_CHUNK = 1 << 18
 
 
 def _batches(n, m):
@@ -193,6 +197,17 @@ class PowerIteration:
 
         return self._iterate(key, d + 1, apply)
 
+    def has(self, key, size):
+        """Whether a start vector of ``size`` is kept for ``key``."""
+        v = self._vectors.get(key)
+        return v is not None and v.shape[0] == size
+
+    def vector(self, key):
+        return self._vectors[key]
+
+    def set_vector(self, key, v):
+        self._vectors[key] = v
+
     def spectral_norm(self, key, W):
         """``||W||_2`` (largest singular value)."""
 
@@ -284,6 +299,150 @@ def layer_constants(
     return [float(c) for c in consts]
 
 
+class PassStatistics:
+    """What :func:`layer_constants` needs, accumulated over the chunks of one forward pass.
+
+    The guard evaluates the training loss at the end of every epoch by a
+    forward pass over the training data in chunks of whole batches; the
+    constants of the next epoch need that pass's activations.  Instead of
+    keeping them (``n x h`` per layer) and iterating over them, each chunk
+    adds its share, while it is in cache, to: the weighted column means
+    ``mu_k``, and the products of *one* power iteration of the centred Gram
+    matrix ``G_k = [A_k - mu_k, 1]' Q [A_k - mu_k, 1]`` (``Q`` the sample
+    weights times the local curvature) with the layer's start vector
+    ``[v; t]`` kept by :class:`PowerIteration` from the previous epoch::
+
+        G [v; t] = [U - mu R + (t - mu.v)(M - mu Q),  R + (t - mu.v) Q],
+        U = A' Q A v,  R = 1' Q A v,  M = A' Q 1,  Q = 1' Q 1,
+
+    all sums over rows (``mu`` is only known at the end of the pass: the
+    centring is applied then, exactly).  One warm-started iteration per
+    epoch replaces the ``WARM_ITERATIONS`` iterations over stored
+    activations; like them, ``||G [v; t]||`` is a lower bound of
+    ``lambda_max(G)`` that converges to it while the matrix changes slowly
+    (the first constants of a fit come from :func:`layer_constants` with
+    ``FIRST_ITERATIONS`` on stored activations).  Also kept: the largest
+    activation of every hidden layer (A-ReLU's slope) and the largest
+    Frobenius norm of a batch of each layer (the non-smooth losses' rule).
+    """
+
+    def __init__(self, n_layers, power, loss, curvature_floor, batch_size):
+        self.n_layers = n_layers
+        self.batch_size = batch_size
+        self.power = power
+        self.loss = loss
+        self.floor = curvature_floor
+        self.smooth = loss.curvature is not None
+        self.local = False  # the curvature is per sample (folded into the weights)
+        self.value = 0.0
+        self.sums = [None] * n_layers  # per layer: [U, M, mu] (d x 3) and [R, Q]
+        self.scalars = [np.zeros(2) for _ in range(n_layers)]
+        self.a_max = [-math.inf] * n_layers
+        self.frobenius = [0.0] * n_layers
+
+    def add(self, acts, raw, Y, sw, weights):
+        """Add one chunk: its activations (``acts[0]`` its rows of ``X``), outputs,
+        targets, raw sample weights and normalized weights (array or float)."""
+        loss = self.loss
+        q = weights
+        if self.smooth:
+            c = local_curvature(loss, raw, self.floor)
+            if c is not None:
+                q = np.asarray(weights, dtype=np.float64) * c
+                self.local = True
+        self.value += float(sw @ loss.loss(Y, raw))
+        n_c = raw.shape[0]
+        for k, A in enumerate(acts):
+            dtype = A.dtype if A.dtype in (np.float32, np.float64) else np.float64
+            cols = np.empty((n_c, 3 if self.smooth else 1), dtype=dtype)
+            cols[:, -1] = weights
+            if self.smooth:
+                d = A.shape[1]
+                v = self.power.vector(("A", k))
+                r = np.asarray(A @ v[:d].astype(dtype, copy=False), dtype=np.float64).ravel()
+                qr = r * q
+                cols[:, 0] = qr
+                cols[:, 1] = q
+                self.scalars[k] += (float(qr.sum()), float(np.sum(q)) if np.ndim(q) else q * n_c)
+            else:
+                # the Frobenius norm of every nominal batch of this chunk (the
+                # chunk starts at a multiple of the batch size)
+                if sp.issparse(A):
+                    rowsq = np.asarray(A.multiply(A).sum(axis=1), dtype=np.float64).ravel()
+                else:
+                    rowsq = np.einsum("ij,ij->i", A, A, dtype=np.float64)
+                norms = np.sqrt(np.add.reduceat(rowsq, np.arange(0, n_c, self.batch_size)))
+                self.frobenius[k] = max(self.frobenius[k], float(norms.max()))
+            prod = np.asarray(A.T @ cols, dtype=np.float64)
+            self.sums[k] = prod if self.sums[k] is None else self.sums[k] + prod
+            if k > 0:
+                self.a_max[k] = max(self.a_max[k], float(A.max()) if A.size else 0.0)
+
+    def means(self):
+        return [np.ascontiguousarray(S[:, -1]) for S in self.sums]
+
+    def gram_step(self, k):
+        """One power iteration of ``G_k`` from the kept vector; returns ``||G v||``."""
+        U, M, mu = self.sums[k][:, 0], self.sums[k][:, 1], self.sums[k][:, 2]
+        R, Q = self.scalars[k]
+        key = ("A", k)
+        vt = self.power.vector(key)
+        v, t = vt[:-1], vt[-1]
+        shift = t - float(mu @ v)
+        out = np.empty_like(vt)
+        out[:-1] = U - mu * R + shift * (M - mu * Q)
+        out[-1] = R + shift * Q
+        lam = float(np.linalg.norm(out))
+        if not math.isfinite(lam):
+            return math.inf
+        if lam > 0:
+            self.power.set_vector(key, out / lam)
+        return lam
+
+    def constants(self, coefs, activation, *, alpha, batch_size):
+        """One constant per layer, as :func:`layer_constants` (output layer last)."""
+        loss, power = self.loss, self.power
+        n_layers = self.n_layers
+        consts = [0.0] * n_layers
+        P = 1.0
+        for k in range(n_layers - 1, -1, -1):
+            if self.smooth:
+                # the curvature is folded into the weights when it is local
+                curv = 1.0 if self.local else loss.curvature
+                consts[k] = curv * P * P * self.gram_step(k) + alpha
+            else:
+                consts[k] = consts[-1] if k < n_layers - 1 else (
+                    loss.lipschitz * self.frobenius[k] / batch_size + alpha
+                )
+            if k > 0:
+                s = activation.slope_bound
+                if s is None:
+                    s = activation.max_slope(np.array([self.a_max[k]]))
+                P *= s * power.spectral_norm(("W", k), coefs[k])
+        return [float(c) for c in consts]
+
+
+def pass_statistics(network, X, Y, sw, coefs, intercepts, *, batch_size, weights, power,
+                    loss, curvature_floor):
+    """The guard's forward pass in chunks of ``batch_size`` rows, with its :class:`PassStatistics`.
+
+    ``weights``: the normalized sample weights (a float ``1/n`` when equal).
+    Returns the statistics; ``.value`` is the weighted mean loss (no penalty).
+    """
+    n = X.shape[0]
+    stats = PassStatistics(network.n_layers, power, loss, curvature_floor, batch_size)
+    # chunks of whole batches, of about PASS_CHUNK values per hidden layer
+    # (few Python steps for narrow layers, buffers of bounded size for wide ones)
+    widest = max(network.layer_sizes[1:-1], default=1)
+    chunk = batch_size * max(1, PASS_CHUNK // (widest * batch_size))
+    for sl in _batches(n, chunk):
+        raw, _, acts = network.forward_buffered(X[sl], coefs, intercepts, derivatives=False)
+        w = weights if isinstance(weights, float) else weights[sl]
+        stats.add(acts, raw, Y[sl], sw[sl], w)
+    stats.value /= float(sw.sum())
+    return stats
+
+
 class CentredUpdate:
     """A parameter update taken in the centred coordinates of every layer.
 
@@ -313,6 +472,7 @@ class CentredUpdate:
         n = len(params) // 2
         rates = lr if isinstance(lr, list) else [lr] * len(params)
         means = self.means
+        sgd = type(self.base) is SGD
         for k in range(n):
             W, b, gW, gb = params[k], params[n + k], grads[k], grads[n + k]
             mu = None if means is None else means[k]
@@ -321,6 +481,14 @@ class CentredUpdate:
                 self.base.update([b], [gb], rates[n + k], state[n + k])
                 continue
             mu = mu.astype(W.dtype, copy=False)
+            if sgd and _centre_in_place(gW, mu, gb):
+                # plain steps without temporaries of the weights' size: the
+                # gradient array (the caller's, consumed) becomes the step
+                gW *= W.dtype.type(rates[k])
+                W -= gW
+                b -= W.dtype.type(rates[n + k]) * gb
+                b += mu @ gW
+                continue
             gW = gW - np.outer(mu, gb)
             W_old = W.copy()
             self.base.update([W], [gW], rates[k], state[k])
@@ -328,3 +496,14 @@ class CentredUpdate:
             W_old -= W  # = -dW
             b += mu @ W_old
         return state
+
+
+def _centre_in_place(gW, mu, gb):
+    """``gW -= outer(mu, gb)`` in place (BLAS ger); False when it cannot be done so."""
+    ger = {np.dtype(np.float64): _blas.dger, np.dtype(np.float32): _blas.sger}.get(gW.dtype)
+    if ger is None or not gW.flags.c_contiguous or gW.ndim != 2:
+        return False
+    out = ger(-1.0, gb.astype(gW.dtype, copy=False), mu, a=gW.T, overwrite_a=True)
+    if not np.shares_memory(out, gW):
+        gW[...] = out.T
+    return True

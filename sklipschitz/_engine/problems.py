@@ -19,10 +19,13 @@ import scipy.sparse as sp
 
 
 class NetworkProblem:
-    """The weighted-mean loss of a network plus ``alpha/2 sum ||W||^2``."""
+    """The weighted-mean loss of a network plus ``alpha/2 sum ||W||^2``
+    (plus the value of an optional :class:`~.penalties.L1` penalty ``l1``,
+    whose proximal map the update applies; its gradient is not included)."""
 
-    def __init__(self, network, loss, X, Y, sample_weight, *, alpha=0.0, fit_intercept=True):
-        self.network, self.loss = network, loss
+    def __init__(self, network, loss, X, Y, sample_weight, *, alpha=0.0, fit_intercept=True,
+                 l1=None):
+        self.network, self.loss, self.l1 = network, loss, l1
         self.X, self.Y, self.sample_weight = X, Y, sample_weight
         self.alpha, self.fit_intercept = alpha, fit_intercept
         self.n_samples = X.shape[0]
@@ -56,12 +59,15 @@ class NetworkProblem:
         if not self.fit_intercept:
             for g in ig:
                 g[...] = 0.0
+        if self.l1 is not None:
+            value = value + self.l1.value(coefs)
         return value, cg + ig, wsum
 
     def objective(self, coefs, intercepts):
-        return self.network.objective(
+        value = self.network.objective(
             self.X, self.Y, self.sample_weight, self.loss, self.alpha, coefs, intercepts
         )
+        return value if self.l1 is None else value + self.l1.value(coefs)
 
 
 class ColumnProblem:

@@ -42,6 +42,7 @@ import scipy.sparse as sp
 
 from .._engine.losses import AbsoluteError, HalfSquaredError, LogCosh, PinballLoss
 from .._threads import single_blas_thread
+from . import l1 as l1_module
 from . import logcosh, pinball, squared, wide
 from .design import Design
 from .result import LinearSolution
@@ -88,7 +89,7 @@ def solver_for(loss):
     raise TypeError(f"solve_linear supports the losses {supported}; got {loss!r}")
 
 
-def solve_linear(X, Y, loss, sample_weight, *, alpha=0.0, fit_intercept=True,
+def solve_linear(X, Y, loss, sample_weight, *, alpha=0.0, l1=0.0, fit_intercept=True,
                  coef_init=None, intercept_init=None, max_iter=1000, tol=1e-10, verbose=0):
     """Exact full-batch solver for linear models with a regression loss.
 
@@ -108,6 +109,11 @@ def solve_linear(X, Y, loss, sample_weight, *, alpha=0.0, fit_intercept=True,
     sample_weight : ndarray of shape (n_samples,) or None
         Non-negative; rows of weight 0 are ignored.
     alpha : float >= 0
+    l1 : float >= 0
+        Strength of an L1 penalty ``l1 ||W||_1`` added to the objective
+        (:mod:`.l1`: the squared error and log-cosh with any ``alpha``, the
+        pinball and absolute losses with ``alpha = 0``; dense Gram route
+        only).
     fit_intercept : bool
     coef_init, intercept_init : ndarray, optional
         Starting point (warm start).
@@ -123,6 +129,8 @@ def solve_linear(X, Y, loss, sample_weight, *, alpha=0.0, fit_intercept=True,
     LinearSolution
     """
     module = solver_for(loss)
+    if l1 > 0 and not l1_module.supported(loss, alpha):
+        raise ValueError(f"the exact solver has no L1 penalty for {loss!r} with alpha={alpha}")
     X, Y, s = _arrays(X, Y, sample_weight)
     n, d = X.shape
     k = Y.shape[1]
@@ -151,8 +159,11 @@ def solve_linear(X, Y, loss, sample_weight, *, alpha=0.0, fit_intercept=True,
         if alpha > 0:
             with np.errstate(over="ignore"):
                 alpha = min(float(np.float64(alpha) / c / c), 1e300)
+        if l1 > 0:
+            with np.errstate(over="ignore"):
+                l1 = min(float(np.float64(l1) / c), 1e300)
         W *= c
-    wide_route = sp.issparse(X) and d >= WIDE_SPARSE_MIN_FEATURES
+    wide_route = sp.issparse(X) and d >= WIDE_SPARSE_MIN_FEATURES and not l1 > 0
     with np.errstate(over="ignore", under="ignore"):
         if wide_route:
             result = wide.solve(X, Y, loss, module, sn, float(alpha), bool(fit_intercept), W, B,
@@ -160,8 +171,12 @@ def solve_linear(X, Y, loss, sample_weight, *, alpha=0.0, fit_intercept=True,
         else:
             with single_blas_thread(d < _BLAS_SINGLE_BELOW):
                 des = Design(X, sn, bool(fit_intercept), uniform)
-                result = module.solve(des, Y, loss, float(alpha), W, B, warm or B is not None,
-                                      int(max_iter), tol, verbose)
+                if l1 > 0:
+                    result = l1_module.solve(des, Y, loss, float(alpha), float(l1), W, B,
+                                             warm or B is not None, int(max_iter), tol, verbose)
+                else:
+                    result = module.solve(des, Y, loss, float(alpha), W, B, warm or B is not None,
+                                          int(max_iter), tol, verbose)
     W, B, n_iter, curve, lrs, cert, converged = result
     W = W / c if c != 1.0 else W
     return _solution(W, B, n_iter, curve, lrs, cert, converged, fit_intercept, dtype,
@@ -218,3 +233,21 @@ def _solution(W, B, n_iter, curve, lrs, cert, converged, fit_intercept, dtype, m
         learning_rate_history=[float(v) for v in (lrs or [])],
         converged=bool(converged), certified=bool(cert), method=method,
     )
+
+
+def penalty_alpha_max(X, y, loss, sample_weight=None, *, l1_ratio=1.0, fit_intercept=True):
+    """The smallest ``alpha`` of ``alpha * (l1_ratio ||w||_1 + ...)`` whose
+    fit has every coefficient zero (single output; see
+    :func:`sklipschitz._exact.l1.alpha_max`)."""
+    X, Y, s = _arrays(X, y, sample_weight)
+    if np.any(s == 0):
+        keep = np.flatnonzero(s > 0)
+        X, Y, s = X[keep], Y[keep], s[keep]
+    uniform = bool(np.all(s == s[0]))
+    sn = np.full(s.size, 1.0 / s.size) if uniform else s / s.sum()
+    c = _magnitude(X)
+    if c != 1.0:
+        X = X * (1.0 / c) if not sp.issparse(X) else X.multiply(1.0 / c).tocsr()
+    des = Design(X, sn, bool(fit_intercept), uniform)
+    return l1_module.alpha_max(des, np.asarray(Y[:, 0], dtype=np.float64), loss,
+                               l1_ratio) / c

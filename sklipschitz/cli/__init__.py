@@ -4,7 +4,8 @@ Exit codes: 0 success, 1 runtime error (bad data, unreadable file, failed
 fit), 2 usage error (argparse's convention), 130 interrupted.  Errors are one
 line on stderr, ``sklipschitz COMMAND: error: ...``; warnings one line
 ``warning: ...``.  Set ``SKLIPSCHITZ_TRACEBACK=1`` to see the Python
-traceback of an error instead.  See ``docs/cli.md``.
+traceback of an error instead.  ``--json`` prints a machine-readable summary,
+``-q``/``-v`` set the verbosity; stdout carries only data.  See ``docs/cli.md``.
 
 This package is not imported by ``import sklipschitz``: the estimators do not
 depend on it.
@@ -12,6 +13,7 @@ depend on it.
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import warnings
@@ -32,17 +34,26 @@ __all__ = ["main", "CLIError", "UsageError", "EXIT_OK", "EXIT_ERROR", "EXIT_USAG
            "EXIT_INTERRUPTED"]
 
 
-def _run(args):
-    """Run the command with every warning shown as one ``warning:`` line."""
+def _run(args: argparse.Namespace) -> int:
+    """Run the command with every warning shown as one ``warning:`` line (and kept in
+    ``args.warnings`` for the JSON summaries); ``-qq`` hides them."""
+    args.warnings = []
+    quiet = getattr(args, "quiet", 0)
+
+    def record(message, category, filename, lineno, file=None, line=None):
+        args.warnings.append(" ".join(str(message).split()))
+        if quiet < 2:
+            show_warning(message, category, filename, lineno, file, line)
+
     with warnings.catch_warnings():
         warnings.simplefilter("default")
         for category in (DeprecationWarning, PendingDeprecationWarning):
             warnings.filterwarnings("ignore", category=category)
-        warnings.showwarning = show_warning
+        warnings.showwarning = record
         return args.func(args)
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     from ._parser import build_parser
 

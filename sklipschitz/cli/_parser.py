@@ -6,6 +6,8 @@ A bad value is a usage error (exit 2, argparse's ``parser.error``).
 from __future__ import annotations
 
 import argparse
+import codecs
+from collections.abc import Callable
 
 from ._common import PROG, version
 from .compare.command import cmd_compare
@@ -15,8 +17,11 @@ from .predict import cmd_predict
 _DELIMITER_NAMES = {"\\t": "\t", "tab": "\t"}
 
 
-def delimiter(text):
-    """One character; ``\\t`` (a backslash and a t, as typed in a shell) or ``tab`` is a tab."""
+def delimiter(text: str) -> str | None:
+    """One character; ``\\t`` (a backslash and a t, as typed in a shell) or ``tab`` is a tab;
+    ``auto`` (None) detects it."""
+    if text == "auto":
+        return None
     value = _DELIMITER_NAMES.get(text, text)
     if len(value) != 1:
         raise argparse.ArgumentTypeError(
@@ -26,8 +31,18 @@ def delimiter(text):
     return value
 
 
-def _int_at_least(low):
-    def parse(text):
+def encoding(text: str) -> str:
+    """A text encoding Python knows (e.g. utf-8, latin-1, cp1252, utf-16)."""
+    try:
+        codecs.lookup(text)
+    except LookupError:
+        raise argparse.ArgumentTypeError(f"unknown encoding {text!r} (e.g. utf-8, latin-1, "
+                                         "cp1252, utf-16)") from None
+    return text
+
+
+def _int_at_least(low: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
@@ -40,9 +55,45 @@ def _int_at_least(low):
     return parse
 
 
-def _add_compare(sub):
+def _output_options() -> argparse.ArgumentParser:
+    """--json, -q and -v, shared by every command."""
+    p = argparse.ArgumentParser(add_help=False)
+    g = p.add_argument_group("output")
+    g.add_argument("--json", action="store_true",
+                   help="print the summary as one JSON object (fit, compare: on stdout instead "
+                        "of the text; predict: on stderr, the predictions stay on stdout)")
+    g.add_argument("-q", "--quiet", action="count", default=0,
+                   help="no progress or notes on stderr; -qq: no warnings either (they are "
+                        "still listed in the --json summary)")
+    g.add_argument("-v", "--verbose", action="count", default=0,
+                   help="fit: the estimator's epoch lines on stderr (its verbose parameter; "
+                        "-vv for more)")
+    return p
+
+
+def _table_options(predict: bool = False) -> argparse.ArgumentParser:
+    """How fit and predict read their table."""
+    p = argparse.ArgumentParser(add_help=False)
+    g = p.add_argument_group("reading the table")
+    g.add_argument("--delimiter", type=delimiter, default=None, metavar="CHAR",
+                   help="field delimiter, one character; '\\t' or 'tab' for a tab (default: "
+                        "detected among , ; tab |)")
+    g.add_argument("--encoding", type=encoding, default="utf-8", metavar="NAME",
+                   help="text encoding (default utf-8; a byte-order mark is fine, UTF-16 is "
+                        "recognised by its byte-order mark)")
+    g.add_argument("--na-values", action="append", metavar="TOKENS",
+                   help="comma-separated cells that count as missing, replacing the default "
+                        + ("the tokens the model was fitted with " if predict else
+                           "list NA,N/A,NaN,null,None,?,- ")
+                        + "(any case; an empty cell is always missing); --na-values '' for "
+                          "empty cells only")
+    return p
+
+
+def _add_compare(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "compare", help="defaults vs learning-rate-tuned scikit-learn baselines",
+        parents=[_output_options()],
         description="Run a suite of tabular tasks (data shipped with scikit-learn plus seeded "
                     "synthetic data; no downloads). For each task, our estimator with default "
                     "settings is cross-validated against the scikit-learn estimator tuned by "
@@ -65,17 +116,21 @@ def _add_compare(sub):
                    help="also measure one fit of each side with sklipschitz.metrics (epochs, "
                         "CPU time, peak memory) and estimate the CO2 of each workflow")
     p.add_argument("--list", action="store_true", help="list the tasks and exit")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress bar on stderr (as with -q)")
     p.set_defaults(func=cmd_compare)
 
 
-def _add_fit(sub):
+def _add_fit(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "fit", help="fit a model on a CSV file and save it (joblib)",
-        description="Fit an estimator on a CSV file (header row required) and save it with "
-                    "joblib. All columns except --target (and --drop) are features and must be "
-                    "numeric, unless --one-hot is given; missing values are an error. Features "
-                    "are standardized (StandardScaler) in a Pipeline saved with the model.",
+        "fit", help="fit a model on a CSV file and save it (safe model file)",
+        parents=[_output_options(), _table_options()],
+        description="Fit an estimator on a CSV file (header row required; gzip, bzip2, xz or "
+                    "zip compressed files are read too) and save it as a model file of plain "
+                    "arrays and JSON, which loads without running any code. All columns "
+                    "except --target (and --drop) are features and must be numeric, unless "
+                    "--one-hot is given; missing values are an error. Features are "
+                    "standardized (StandardScaler) in a Pipeline saved with the model.",
     )
     p.add_argument("data", metavar="DATA.csv", help="training data ('-' for stdin)")
     p.add_argument("--target", required=True, metavar="COL", help="name of the target column")
@@ -95,31 +150,34 @@ def _add_fit(sub):
                         "time are all-zero) instead of stopping with an error")
     p.add_argument("--no-scale", action="store_true",
                    help="do not standardize the numeric features")
-    p.add_argument("--delimiter", type=delimiter, default=",", metavar="CHAR",
-                   help="field delimiter, one character; '\\t' for a tab (default ,)")
-    p.add_argument("--out", required=True, metavar="MODEL.joblib", help="where to save the model")
+    p.add_argument("--out", required=True, metavar="MODEL.skm", help="where to save the model")
     p.set_defaults(func=cmd_fit)
 
 
-def _add_predict(sub):
+def _add_predict(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "predict", help="predict a CSV file with a saved model",
+        parents=[_output_options(), _table_options(predict=True)],
         description="Predict every row of a CSV file with a model saved by 'sklipschitz fit'. "
                     "The file needs the feature columns the model was fitted on (by name; other "
                     "columns, such as the target, are ignored). Writes a CSV with one column "
                     "predicted_<target> (and proba_<class> columns with --proba).",
     )
-    p.add_argument("model", metavar="MODEL.joblib", help="model file from 'sklipschitz fit'")
+    p.add_argument("model", metavar="MODEL.skm", help="model file from 'sklipschitz fit'")
     p.add_argument("data", metavar="DATA.csv", help="data to predict ('-' for stdin)")
     p.add_argument("--out", metavar="PREDS.csv", help="output file (default: stdout)")
     p.add_argument("--proba", action="store_true",
                    help="also write class probabilities (classifiers)")
-    p.add_argument("--delimiter", type=delimiter, default=",", metavar="CHAR",
-                   help="field delimiter, one character; '\\t' for a tab (default ,)")
+    p.add_argument("--trust-pickle", action="store_true",
+                   help="also load a pickle/joblib model file (written by earlier versions of "
+                        "this command, or with joblib in Python). Loading a pickle runs "
+                        "any code it contains: a crafted file can do anything your user can. "
+                        "Only for files you trust; without this flag such files are refused "
+                        "unread")
     p.set_defaults(func=cmd_predict)
 
 
-def build_parser():
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="scikit-learn estimators trained at a learning rate computed from the "

@@ -1,15 +1,22 @@
-"""``sklipschitz fit``: fit an estimator on a CSV file and save it (joblib)."""
+"""``sklipschitz fit``: fit an estimator on a table and save it (safe model file)."""
 
 from __future__ import annotations
 
+import argparse
 import ast
+import contextlib
 import importlib
+import sys
+from typing import TYPE_CHECKING, Any
 
-from . import _io
-from ._common import EXIT_OK, CLIError, UsageError, one_line, version
+from . import _io, modelfile
+from ._common import EXIT_OK, CLIError, UsageError, jsonable_params, one_line, print_json, version
+
+if TYPE_CHECKING:
+    import numpy as np
 
 MODEL_FORMAT = "sklipschitz-csv-model"
-MODEL_FORMAT_VERSION = 1
+MODEL_FORMAT_VERSION = 2
 
 _REGRESSION_LOSSES = ("squared_error", "absolute_error", "quantile", "log_cosh")
 
@@ -25,20 +32,20 @@ MODELS = {
 }
 
 
-def model_class(name):
+def model_class(name: str) -> type:
     module, cls, _kind, _losses = MODELS[name]
     return getattr(importlib.import_module(module), cls)
 
 
-def split_names(values):
+def split_names(values: list[str] | None) -> list[str]:
     """Names from repeatable, comma-separated options."""
-    out = []
+    out: list[str] = []
     for v in values or []:
         out.extend(p.strip() for p in v.split(",") if p.strip())
     return out
 
 
-def _parse_params(items):
+def _parse_params(items: list[str] | None) -> dict[str, Any]:
     params = {}
     for item in items or []:
         if "=" not in item:
@@ -52,7 +59,7 @@ def _parse_params(items):
     return params
 
 
-def _check_hidden_layer_sizes(value):
+def _check_hidden_layer_sizes(value: Any) -> None:
     # `_validate_params` accepts any array-like here; the entries are checked in `fit` only
     sizes = [value] if isinstance(value, int) else value
     if not isinstance(sizes, (tuple, list)) or not all(
@@ -61,7 +68,7 @@ def _check_hidden_layer_sizes(value):
                          f"e.g. (50,) or (100, 20); got {value!r}")
 
 
-def _model_params(args):
+def _model_params(args: argparse.Namespace) -> dict[str, Any]:
     """Parameters of the estimator set by --loss and --quantile."""
     losses = MODELS[args.model][3]
     params = {}
@@ -84,7 +91,7 @@ def _model_params(args):
     return params
 
 
-def build_estimator(args):
+def build_estimator(args: argparse.Namespace) -> tuple[Any, str]:
     """The estimator of the command line, its parameters validated (UsageError if not)."""
     from sklearn.utils._param_validation import InvalidParameterError
 
@@ -99,6 +106,8 @@ def build_estimator(args):
     if "hidden_layer_sizes" in extra:
         _check_hidden_layer_sizes(extra["hidden_layer_sizes"])
     params.update(extra)
+    if getattr(args, "verbose", 0) and "verbose" in valid and "verbose" not in extra:
+        params["verbose"] = args.verbose  # -v: the estimator's epoch lines (on stderr)
     estimator = cls(**params)
     try:
         estimator._validate_params()
@@ -107,37 +116,39 @@ def build_estimator(args):
     return estimator, MODELS[args.model][2]
 
 
-def _feature_columns(header, target, drop, source):
+def _feature_columns(table: _io.Table, target: str, drop: list[str]) -> list[str]:
     for name in [target, *drop]:
-        if name not in header:
-            raise CLIError(f"{source}: no column named '{name}' (columns: {', '.join(header)})")
-    features = [h for h in header if h != target and h not in drop]
+        if name not in table.header:
+            raise CLIError(f"{table.source}: no column named '{name}' "
+                           f"(columns: {', '.join(table.header)})")
+    features = [h for h in table.header if h != target and h not in drop]
     if not features:
-        raise CLIError(f"{source}: no feature columns left besides the target '{target}'")
+        raise CLIError(f"{table.source}: no feature columns left besides the target '{target}'")
     return features
 
 
-def design(header, rows, features, categorical, source):
+def design(table: _io.Table, features: list[str], categorical: list[str]) -> np.ndarray:
     """Object/float feature matrix in ``features`` order."""
     import numpy as np
 
     cols = []
     for name in features:
-        values = _io.column(header, rows, name)
-        _io.check_no_missing(values, name, source)
+        values = table.column(name)
+        table.check_no_missing(values, name)
         if name in categorical:
             cols.append(np.asarray(values, dtype=object))
         else:
-            cols.append(np.asarray(_io.numeric_column(values, name, source), dtype=float))
+            cols.append(np.asarray(table.numeric_column(values, name), dtype=float))
     if categorical:
-        X = np.empty((len(rows), len(features)), dtype=object)
+        X = np.empty((table.n_rows, len(features)), dtype=object)
         for j, c in enumerate(cols):
             X[:, j] = c
         return X
     return np.column_stack(cols)
 
 
-def _make_pipeline(estimator, features, categorical, scale):
+def _make_pipeline(estimator: Any, features: list[str], categorical: list[str],
+                   scale: bool) -> Any:
     from sklearn.compose import ColumnTransformer
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
@@ -153,80 +164,108 @@ def _make_pipeline(estimator, features, categorical, scale):
     return Pipeline([("encode", ColumnTransformer(transformers)), ("model", estimator)])
 
 
-def _target(header, rows, target, kind, source):
+def _target(table: _io.Table, target: str, kind: str) -> np.ndarray:
     import numpy as np
 
-    y_raw = _io.column(header, rows, target)
-    _io.check_no_missing(y_raw, target, source)
+    y_raw = table.column(target)
+    table.check_no_missing(y_raw, target)
     if kind == "classifier":
         y = np.asarray(y_raw, dtype=object).astype(str)
         if len(set(y)) < 2:
-            raise CLIError(f"{source}: target column '{target}' has a single class "
+            raise CLIError(f"{table.source}: target column '{target}' has a single class "
                            f"('{y[0]}'); a classifier needs at least two")
         return y
     if not _io.is_numeric(y_raw):
         classifiers = [m for m in MODELS if MODELS[m][2] == "classifier"]
-        err = _io.not_numeric_error(y_raw, target, source, "")
+        err = table.not_numeric_error(y_raw, target, "")
         if "decimal comma" in str(err):
             raise err
-        raise CLIError(f"{source}: target column '{target}' is not numeric; a regressor "
+        raise CLIError(f"{table.source}: target column '{target}' is not numeric; a regressor "
                        f"needs numbers (for class labels use --model {' or '.join(classifiers)})")
-    return np.asarray(_io.numeric_column(y_raw, target, source))
+    return np.asarray(table.numeric_column(y_raw, target))
 
 
-def cmd_fit(args):
-    import joblib
+def read_args_table(args: argparse.Namespace,
+                    na_values: frozenset | None = None) -> _io.Table:
+    """The data table of a command, read with its --delimiter, --encoding and --na-values
+    (``na_values`` when --na-values is not given, if not None)."""
+    tokens = (na_values if args.na_values is None and na_values is not None
+              else _io.parse_na_values(args.na_values))
+    return _io.read_table(args.data, args.delimiter, args.encoding, tokens)
 
+
+def cmd_fit(args: argparse.Namespace) -> int:
     estimator, kind = build_estimator(args)
     _io.check_writable_target(args.out, "model file")
-    source = args.data
-    header, rows = _io.read_csv(args.data, args.delimiter)
+    table = read_args_table(args)
     drop = split_names(args.drop)
-    features = _feature_columns(header, args.target, drop, source)
-    text_cols = [f for f in features
-                 if not _io.is_numeric([v for v in _io.column(header, rows, f)
-                                        if not _io.is_missing(v)])]
+    features = _feature_columns(table, args.target, drop)
+    text_cols = [f for f in features if table.is_text_column(f)]
     if text_cols and not args.one_hot:
         f = text_cols[0]
-        raise _io.not_numeric_error(
-            _io.column(header, rows, f), f, source,
-            f"pass --one-hot to one-hot encode text columns, or --drop {f}")
+        raise table.not_numeric_error(
+            table.column(f), f, f"pass --one-hot to one-hot encode text columns, or --drop {f}")
     categorical = list(text_cols)
-    X = design(header, rows, features, categorical, source)
-    y = _target(header, rows, args.target, kind, source)
+    X = design(table, features, categorical)
+    y = _target(table, args.target, kind)
     pipeline = _make_pipeline(estimator, features, categorical, not args.no_scale)
-    pipeline.fit(X, y)
+    with contextlib.redirect_stdout(sys.stderr):  # epoch lines (verbose) are not data
+        pipeline.fit(X, y)
     model = pipeline.steps[-1][1]
     bundle = {
         "format": MODEL_FORMAT, "format_version": MODEL_FORMAT_VERSION,
         "pipeline": pipeline, "model": args.model, "kind": kind, "target": args.target,
         "features": features, "categorical": categorical,
         "numeric_target": kind == "regressor",
+        "na_values": sorted(table.na_values),
         "sklipschitz_version": version(),
     }
-    _io.atomic_write(args.out, lambda f: joblib.dump(bundle, f), binary=True)
-    encoded = f", one-hot: {', '.join(categorical)}" if categorical else ""
+    _io.atomic_write(args.out, lambda f: modelfile.dump(bundle, f), binary=True)
+    score_name, score, phrase = _training_score(pipeline, model, X, y, kind)
     iters = getattr(model, "n_iter_", None)
-    print(f"fitted {type(model).__name__} on {X.shape[0]} rows x {len(features)} columns "
-          f"(target '{args.target}'{encoded})"
-          + (f" in {iters} iteration{'s' if iters != 1 else ''}" if iters is not None else "")
-          + f"; training {_training_summary(pipeline, model, X, y, kind)}; saved to {args.out}")
+    summary = {
+        "command": "fit", "estimator": type(model).__name__, "model": args.model, "kind": kind,
+        "target": args.target, "n_rows": int(X.shape[0]), "n_features": len(features),
+        "features": features, "categorical": categorical,
+        "n_iter": None if iters is None else int(iters),
+        "training_score": {"name": score_name, "value": score},
+        "lipschitz_constant": getattr(model, "lipschitz_constant_", None),
+        "loss": getattr(model, "loss_", None),
+        "params": jsonable_params(model.get_params()),
+        "data": {"source": table.source, "delimiter": table.delimiter,
+                 "compression": table.compression, "encoding": table.encoding},
+        "out": args.out, "format": modelfile.FORMAT,
+        "sklipschitz_version": version(), "warnings": list(getattr(args, "warnings", [])),
+    }
+    if args.json:
+        print_json(summary)
+    elif args.quiet == 0:
+        encoded = f", one-hot: {', '.join(categorical)}" if categorical else ""
+        print(f"fitted {type(model).__name__} on {X.shape[0]} rows x {len(features)} columns "
+              f"(target '{args.target}'{encoded})"
+              + (f" in {iters} iteration{'s' if iters != 1 else ''}" if iters is not None
+                 else "")
+              + f"; training {phrase}; saved to {args.out}")
     return EXIT_OK
 
 
-def _training_summary(pipeline, model, X, y, kind):
-    """One phrase with the training fit, in the terms of the model's loss."""
+def _training_score(pipeline: Any, model: Any, X: np.ndarray, y: np.ndarray,
+                    kind: str) -> tuple[str, float, str]:
+    """The training fit in the terms of the model's loss: (name, value, phrase)."""
     import numpy as np
 
     if kind == "classifier":
-        return f"accuracy {pipeline.score(X, y):.4f}"
+        acc = float(pipeline.score(X, y))
+        return "accuracy", acc, f"accuracy {acc:.4f}"
     loss = getattr(model, "loss", "squared_error")
     pred = np.asarray(pipeline.predict(X))
     if loss == "quantile":
         q = model.quantile
-        return (f"fraction of targets below the prediction {np.mean(y <= pred):.3f} "
-                f"(quantile {q:g})")
+        below = float(np.mean(y <= pred))
+        return ("fraction_below", below,
+                f"fraction of targets below the prediction {below:.3f} (quantile {q:g})")
     if loss == "absolute_error":
-        return f"mean absolute error {np.mean(np.abs(y - pred)):.6g}"
-    return f"R^2 {pipeline.score(X, y):.4f}"
-
+        mae = float(np.mean(np.abs(y - pred)))
+        return "mean_absolute_error", mae, f"mean absolute error {mae:.6g}"
+    r2 = float(pipeline.score(X, y))
+    return "r2", r2, f"R^2 {r2:.4f}"

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import warnings
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model._base import SparseCoefMixin
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
@@ -23,26 +24,34 @@ from .._engine.loop import TrainState, train
 from .._engine.losses import get_regression_loss
 from .._engine.monitors import Averaging, DivergenceStop, Stopping
 from .._engine.network import DenseNetwork
-from .._engine.penalties import Tikhonov
+from .._engine.penalties import L1, ProximalUpdate, Tikhonov, penalty_strengths
 from .._engine.problems import NetworkProblem
 from .._engine.steps import make_rule
 from .._engine.updates import SGD
 
 
-class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
+class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
     """Linear regression trained by gradient descent at the rate ``1/L``.
 
     ``L`` is computed from the data, so there is no learning rate to tune.
-    The objective is the weighted mean loss plus an L2 penalty,
+    The objective is the weighted mean loss plus a penalty,
 
-    ``F(w, b) = sum_i s_i loss(y_i, x_i w + b) / sum_i s_i + alpha/2 ||w||^2
-    + ||G w||^2``
+    ``F(w, b) = sum_i s_i loss(y_i, x_i w + b) / sum_i s_i + P(w) + ||G w||^2``
 
-    (the intercept is not penalised; ``G`` is the optional ``tikhonov``
-    matrix).  With ``loss='squared_error'`` the
-    loss is ``(y - r)^2 / 2``, so the solution equals
-    ``Ridge(alpha=alpha * sum(sample_weight))`` (``alpha * n_samples`` without
-    weights) and ``LinearRegression`` for ``alpha=0``.
+    with SGDRegressor's convention ``P(w) = alpha * (l1_ratio ||w||_1 +
+    (1 - l1_ratio)/2 ||w||^2)`` for ``penalty='elasticnet'``, ``alpha
+    ||w||_1`` for 'l1', ``alpha/2 ||w||^2`` for 'l2' (the default) and 0 for
+    None (the intercept is not penalised; ``G`` is the optional ``tikhonov``
+    matrix).  With ``loss='squared_error'`` the loss is ``(y - r)^2 / 2``,
+    so the solution equals ``Ridge(alpha=alpha * sum(sample_weight))``
+    (``alpha * n_samples`` without weights) and ``LinearRegression`` for
+    ``alpha=0``; with ``penalty='l1'`` or ``'elasticnet'`` the objective is
+    exactly that of ``Lasso(alpha)`` / ``ElasticNet(alpha, l1_ratio)``
+    (which also minimise ``||y - Xw - b||^2 / (2 n) + P(w)``), so the same
+    ``alpha`` gives the same model.  With ``loss='quantile'`` and
+    ``penalty='l1'`` the objective is exactly ``QuantileRegressor``'s
+    (mean pinball loss plus ``alpha ||w||_1``): the same ``alpha`` gives the
+    same model.
 
     Parameters
     ----------
@@ -52,7 +61,18 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
     quantile : float in (0, 1), default=0.5
         Level of the pinball loss (used with ``loss='quantile'``).
     alpha : float >= 0, default=0.0
-        Strength of the L2 penalty ``alpha/2 ||w||^2``.
+        Strength of the penalty (see ``penalty``).
+    penalty : {'l2', 'l1', 'elasticnet'} or None, default='l2'
+        The penalty ``P(w)`` above.  The L1 part is handled by proximal
+        (soft-threshold) steps: the exact solver supports 'l1' and
+        'elasticnet' for the squared error and log-cosh and 'l1' for the
+        absolute and pinball losses (an exact, certified LP finish); other
+        combinations, and 'l1'/'elasticnet' with ``tikhonov``, run the
+        general loop, whose gradient step at ``1/L`` on the smooth part is
+        followed by the soft-threshold at ``rate * alpha * l1_ratio``.
+    l1_ratio : float in [0, 1], default=0.15
+        The elastic-net mixing parameter (used with
+        ``penalty='elasticnet'``): 1 is the L1 penalty, 0 the L2 penalty.
     fit_intercept : bool, default=True
         Whether to fit an intercept (not penalised).
     tikhonov : array-like of shape (n_rows, n_features) or None, default=None
@@ -142,6 +162,7 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
         The training loop the last fit ran.
     lipschitz_constant_ : float
         The constant ``L`` (valid bound, or published formula for 'paper').
+        The L1 part of the penalty adds nothing to it (proximal steps).
     n_features_in_ : int
     feature_names_in_ : ndarray of str
 
@@ -162,6 +183,8 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
         quantile=QUANTILE_CONSTRAINT,
         tikhonov=["array-like", "sparse matrix", None],
         solver=[StrOptions({"auto", "exact", "gd"})],
+        penalty=[StrOptions({"l2", "l1", "elasticnet"}), None],
+        l1_ratio=[Interval(Real, 0, 1, closed="both")],
         average=["boolean", Interval(Integral, 1, None, closed="left")],
     )
 
@@ -171,6 +194,8 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
         *,
         quantile=0.5,
         alpha=0.0,
+        penalty="l2",
+        l1_ratio=0.15,
         fit_intercept=True,
         tikhonov=None,
         learning_rate="lipschitz",
@@ -188,6 +213,8 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
         self.loss = loss
         self.quantile = quantile
         self.alpha = alpha
+        self.penalty = penalty
+        self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
         self.tikhonov = tikhonov
         self.learning_rate = learning_rate
@@ -212,15 +239,31 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
         return X, y, Y, self._check_weights(sample_weight, X)
 
-    def _choose_solver(self, root):
+    def _l1_exact_reasons(self, X):
+        """Why the exact solver cannot take this L1 / elastic-net problem."""
+        from .._exact import WIDE_SPARSE_MIN_FEATURES
+
+        out = []
+        if self._penalty is not None:
+            out.append("no tikhonov matrix with an L1 penalty")
+        if self.loss in ("quantile", "absolute_error") and self._l2 > 0:
+            out.append(f"penalty='l1' with loss={self.loss!r} (elastic net is not exact there)")
+        if X is not None and hasattr(X, "tocsr") and X.shape[1] >= WIDE_SPARSE_MIN_FEATURES:
+            out.append(f"a sparse X with fewer than {WIDE_SPARSE_MIN_FEATURES} columns "
+                       "for an L1 penalty")
+        return out
+
+    def _choose_solver(self, root, X=None):
         """'exact' or 'gd' for ``fit``; ``root`` is Tikhonov's whitening root."""
         reasons = []
         if not (isinstance(self.learning_rate, str) and self.learning_rate == "lipschitz"):
             reasons.append(f"learning_rate='lipschitz' (got {self.learning_rate!r})")
         if self.batch_size is not None:
             reasons.append(f"batch_size=None (got {self.batch_size!r})")
-        if self._penalty is not None and root is None:
+        if self._penalty is not None and root is None and self._l1 == 0:
             reasons.append("a positive definite alpha*I + 2*tikhonov'tikhonov")
+        if self._l1 > 0:
+            reasons.extend(self._l1_exact_reasons(X))
         if self.solver == "auto":
             return "gd" if reasons else "exact"
         if self.solver == "exact" and reasons:
@@ -254,16 +297,17 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
     def _constant(self, loss, X, Y, sw):
         mode = self.learning_rate if isinstance(self.learning_rate, str) else "lipschitz"
         return linear_constant(
-            loss, X, Y, sw, mode=mode, fit_intercept=self.fit_intercept, alpha=self.alpha,
+            loss, X, Y, sw, mode=mode, fit_intercept=self.fit_intercept, alpha=self._l2,
             batch_size=self.batch_size, penalty=self._penalty,
         )
 
     # -- problem -> solver -------------------------------------------------------
 
     def _fit_gd(self, X, Y, sw, loss, *, incremental):
+        l1 = L1(self._l1) if self._l1 > 0 else None
         problem = NetworkProblem(
             self._network(X.shape[1], Y.shape[1]), loss, X, Y, sw,
-            alpha=self.alpha, fit_intercept=self.fit_intercept,
+            alpha=self._l2, fit_intercept=self.fit_intercept, l1=l1,
         )
         L = self._constant(loss, X, Y, sw)
         if not np.isfinite(L):
@@ -288,7 +332,8 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
         full = self.batch_size is None or self.batch_size >= X.shape[0]
         descent = self.learning_rate == "lipschitz" and loss.smooth and full
         return train(
-            problem, state, rule=self._step_rule, update=SGD(), lipschitz_fn=lipschitz_fn,
+            problem, state, rule=self._step_rule,
+            update=SGD() if l1 is None else ProximalUpdate(SGD(), l1), lipschitz_fn=lipschitz_fn,
             monotone=not descent,
             stopping=Stopping(self.tol, self.n_iter_no_change),
             guard=DivergenceStop(hint=divergence_hint(self.learning_rate)),
@@ -303,14 +348,14 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
         W0, b0 = self._init_params(X.shape[1], loss, Y, sw, X.dtype)
         coef_init = W0 if self.warm_start else None
         if root is None:
-            design, alpha, back = X, self.alpha, None
+            design, alpha, back = X, self._l2, None
         else:  # Tikhonov: solve for v = R w with a plain L2 penalty, exactly
             back = root.astype(X.dtype)
             design, alpha = np.asarray(X @ back), 1.0
             if coef_init is not None:
                 coef_init = np.linalg.solve(back, coef_init)
         sol = solve_linear(
-            design, Y, loss, sw, alpha=alpha, fit_intercept=self.fit_intercept,
+            design, Y, loss, sw, alpha=alpha, l1=self._l1, fit_intercept=self.fit_intercept,
             coef_init=coef_init, intercept_init=b0 if self.warm_start else None,
             max_iter=self.max_iter, verbose=self.verbose,
         )
@@ -340,7 +385,10 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
         self.coef_ = W[:, 0].copy() if self._y_ndim == 1 else W.T.copy()
         self.intercept_ = float(b[0]) if self._y_ndim == 1 else b.copy()
         network = self._network(X.shape[1], Y.shape[1])
-        self._set_fitted(state, network.objective(X, Y, sw, loss, self.alpha, [W], [b]))
+        value = network.objective(X, Y, sw, loss, self._l2, [W], [b])
+        if self._l1 > 0:
+            value += L1(self._l1).value([W])
+        self._set_fitted(state, value)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -363,9 +411,12 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
         self._reset_training(keep_weights=self.warm_start)
         self._y_ndim = y.ndim
         loss = get_regression_loss(self.loss, self.quantile)
+        self._l2, self._l1 = penalty_strengths(self.penalty, self.alpha, self.l1_ratio)
         self._penalty = None if self.tikhonov is None else Tikhonov(self.tikhonov, X.shape[1])
-        root = None if self._penalty is None else self._penalty.whitening_root(self.alpha)
-        self.solver_ = self._choose_solver(root)
+        root = None if self._penalty is None else self._penalty.whitening_root(self._l2)
+        if self._l1 > 0 and self._penalty is not None:
+            root = None
+        self.solver_ = self._choose_solver(root, X)
         if self.solver_ == "exact":
             state = self._fit_exact(X, Y, sw, loss, root)
         else:
@@ -394,6 +445,7 @@ class LipschitzRegressor(RegressorMixin, LipschitzEstimator):
         if first:
             self._rng = check_random_state(self.random_state)
             self._y_ndim = y.ndim
+            self._l2, self._l1 = penalty_strengths(self.penalty, self.alpha, self.l1_ratio)
             self._penalty = None if self.tikhonov is None else Tikhonov(self.tikhonov, X.shape[1])
         elif Y.shape[1] != self._coef_matrix.shape[1]:
             raise ValueError(

@@ -5,13 +5,13 @@ import os
 import subprocess
 import sys
 
-import joblib
 import numpy as np
 import pytest
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sklipschitz import LipschitzRegressor
+from sklipschitz.cli import modelfile
 
 from ._util import assert_one_line_error, num, read_csv, run, write_csv
 
@@ -39,7 +39,7 @@ def test_version(capsys):
 
 
 @pytest.mark.parametrize("argv", [[], ["frobnicate"], ["compare", "--bogus"], ["fit", "x.csv"],
-                                  ["compare", "--folds", "three"], ["predict", "model.joblib"]])
+                                  ["compare", "--folds", "three"], ["predict", "model.skm"]])
 def test_usage_errors_exit_2(capsys, argv):
     code, _, err = run(capsys, *argv)
     assert code == 2
@@ -50,7 +50,7 @@ def test_console_entry_point_and_module_run_as_users_call_them(diabetes_csv, tmp
     path, _, _ = diabetes_csv
     env = {**os.environ, "SKLIPSCHITZ_TRACEBACK": ""}
     bad = subprocess.run([sys.executable, "-m", "sklipschitz", "fit", path, "--target", "nope",
-                          "--out", str(tmp_path / "m.joblib")],
+                          "--out", str(tmp_path / "m.skm")],
                          capture_output=True, text=True, env=env)
     assert bad.returncode == 1
     assert_one_line_error(bad.stderr, "no column named 'nope'")
@@ -67,11 +67,11 @@ def test_console_entry_point_and_module_run_as_users_call_them(diabetes_csv, tmp
 
 def test_fit_predict_roundtrip_matches_the_python_pipeline(capsys, diabetes_csv, tmp_path):
     path, X, y = diabetes_csv
-    model = tmp_path / "model.joblib"
+    model = tmp_path / "model.skm"
     code, out, err = run(capsys, "fit", path, "--target", "target", "--out", str(model))
     assert code == 0, err
     assert "LipschitzRegressor" in out and "442 rows x 10 columns" in out
-    bundle = joblib.load(model)
+    bundle = modelfile.load(model)
     assert bundle["features"] == [f"x{j}" for j in range(10)]
     assert bundle["target"] == "target" and bundle["categorical"] == []
     assert [name for name, _ in bundle["pipeline"].steps] == ["scale", "model"]
@@ -98,20 +98,20 @@ def test_fit_predict_roundtrip_matches_the_python_pipeline(capsys, diabetes_csv,
 
 def test_fit_quantile_regressor_options(capsys, diabetes_csv, tmp_path):
     path, X, y = diabetes_csv
-    model = tmp_path / "q.joblib"
+    model = tmp_path / "q.skm"
     code, out, err = run(capsys, "fit", path, "--target", "target", "--quantile", "0.9",
                          "--param", "alpha=0.0", "--out", str(model))
     assert code == 0, err
-    est = joblib.load(model)["pipeline"][-1]
+    est = modelfile.load(model)["pipeline"][-1]
     assert est.loss == "quantile" and est.quantile == 0.9
-    pred = joblib.load(model)["pipeline"].predict(X)
+    pred = modelfile.load(model)["pipeline"].predict(X)
     assert abs(np.mean(y <= pred) - 0.9) < 0.02
     assert "below the prediction" in out
 
 
 def test_classifier_with_one_hot_and_probabilities(capsys, iris_csv, tmp_path):
     path, X, species = iris_csv
-    model = tmp_path / "clf.joblib"
+    model = tmp_path / "clf.skm"
     code, _, err = run(capsys, "fit", path, "--target", "species", "--model",
                        "quantile-classifier", "--out", str(model))
     assert code == 1
@@ -138,13 +138,13 @@ def test_classifier_with_one_hot_and_probabilities(capsys, iris_csv, tmp_path):
 def test_drop_column_and_regressor_needs_numeric_target(capsys, iris_csv, tmp_path):
     path, _, _ = iris_csv
     code, _, err = run(capsys, "fit", path, "--target", "species", "--drop", "color",
-                       "--out", str(tmp_path / "m.joblib"))
+                       "--out", str(tmp_path / "m.skm"))
     assert code == 1
     assert_one_line_error(err, "target column 'species' is not numeric", "--model")
     code, _, err = run(capsys, "fit", path, "--target", "pw", "--drop", "color,species",
-                       "--out", str(tmp_path / "m.joblib"))
+                       "--out", str(tmp_path / "m.skm"))
     assert code == 0, err
-    assert joblib.load(tmp_path / "m.joblib")["features"] == ["sl", "sw", "pl"]
+    assert modelfile.load(tmp_path / "m.skm")["features"] == ["sl", "sw", "pl"]
 
 
 @pytest.mark.parametrize(
@@ -162,14 +162,14 @@ def test_drop_column_and_regressor_needs_numeric_target(capsys, iris_csv, tmp_pa
 )
 def test_bad_data_is_a_one_line_runtime_error(capsys, tmp_path, header, rows, fragments):
     path = write_csv(tmp_path / "bad.csv", header, rows)
-    code, _, err = run(capsys, "fit", path, "--target", "y", "--out", str(tmp_path / "m.joblib"))
+    code, _, err = run(capsys, "fit", path, "--target", "y", "--out", str(tmp_path / "m.skm"))
     assert code == 1
     assert_one_line_error(err, *fragments)
 
 
 def test_fit_file_and_parameter_errors(capsys, diabetes_csv, tmp_path):
     path, _, _ = diabetes_csv
-    out = str(tmp_path / "m.joblib")
+    out = str(tmp_path / "m.skm")
     code, _, err = run(capsys, "fit", str(tmp_path / "absent.csv"), "--target", "y", "--out", out)
     assert code == 1 and "no such file" in err
     empty = tmp_path / "empty.csv"
@@ -188,21 +188,31 @@ def test_fit_file_and_parameter_errors(capsys, diabetes_csv, tmp_path):
         assert code == 2, argv
         assert_one_line_error(err, frag)
     code, _, err = run(capsys, "fit", path, "--target", "target",
-                       "--out", str(tmp_path / "no" / "dir" / "m.joblib"))
+                       "--out", str(tmp_path / "no" / "dir" / "m.skm"))
     assert code == 1 and "does not exist" in err
 
 
 def test_predict_errors(capsys, diabetes_csv, iris_csv, tmp_path):
+    import joblib
+
     path, _, _ = diabetes_csv
     iris, _, _ = iris_csv
-    model = str(tmp_path / "m.joblib")
+    model = str(tmp_path / "m.skm")
     assert run(capsys, "fit", path, "--target", "target", "--out", model)[0] == 0
     code, _, err = run(capsys, "predict", path, path)
     assert code == 1
     assert_one_line_error(err, "not a model file")
     joblib.dump({"something": "else"}, tmp_path / "other.joblib")
     code, _, err = run(capsys, "predict", str(tmp_path / "other.joblib"), path)
-    assert code == 1 and "not a model file" in err
+    assert code == 1
+    assert_one_line_error(err, "not a model file", "--trust-pickle")
+    code, _, err = run(capsys, "predict", str(tmp_path / "other.joblib"), path, "--trust-pickle")
+    assert code == 1
+    assert_one_line_error(err, "not a model file written by 'sklipschitz fit'")
+    modelfile.dump({"something": "else"}, tmp_path / "other.skm")
+    code, _, err = run(capsys, "predict", str(tmp_path / "other.skm"), path)
+    assert code == 1
+    assert_one_line_error(err, "not a model file written by 'sklipschitz fit'")
     code, _, err = run(capsys, "predict", model, iris)
     assert code == 1
     assert_one_line_error(err, "missing column(s)", "x0")
@@ -215,12 +225,12 @@ def test_symnet_models(capsys, iris_csv, tmp_path, model):
     path, X, species = iris_csv
     target = "species" if model == "symnet-classifier" else "pw"
     drop = "color" if target == "species" else "color,species"
-    out = str(tmp_path / "m.joblib")
+    out = str(tmp_path / "m.skm")
     code, _, err = run(capsys, "fit", path, "--target", target, "--model", model, "--drop", drop,
                        "--param", "hidden_layer_sizes=(10,)", "--param", "random_state=0",
                        "--out", out)
     assert code == 0, err
-    est = joblib.load(out)["pipeline"][-1]
+    est = modelfile.load(out)["pipeline"][-1]
     assert est.hidden_layer_sizes == (10,)
     code, out_csv, err = run(capsys, "predict", out, path)
     assert code == 0, err

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from sklipschitz import LipschitzRegressor
-from sklipschitz.cli import _io, predict
+from sklipschitz.cli import _io, modelfile, predict
 from sklipschitz.cli.compare import _report
 
 from ._util import assert_one_line_error, read_csv, run, write_csv
@@ -32,29 +32,27 @@ def _leftovers(directory, keep):
 def test_fit_out_failing_midway_keeps_the_old_model(capsys, diabetes_csv, tmp_path,
                                                     monkeypatch):
     path, _, _ = diabetes_csv
-    model = tmp_path / "model.joblib"
+    model = tmp_path / "model.skm"
     assert run(capsys, "fit", path, "--target", "target", "--out", str(model))[0] == 0
     good = model.read_bytes()
 
     def full_disk(value, target, *args, **kwargs):
-        if isinstance(target, (str, os.PathLike)):
-            target = open(target, "wb")
-        target.write(b"\x80\x04 truncated pickle")
+        target.write(b"PK\x03\x04 truncated zip")
         raise ENOSPC
 
-    monkeypatch.setattr(joblib, "dump", full_disk)
+    monkeypatch.setattr(modelfile, "dump", full_disk)
     code, _, err = run(capsys, "fit", path, "--target", "target", "--quantile", "0.5",
                        "--out", str(model))
     assert code == 1
     assert_one_line_error(err, str(model), "No space left on device")
     assert model.read_bytes() == good
-    assert _leftovers(tmp_path, ["model.joblib"]) == []
+    assert _leftovers(tmp_path, ["model.skm"]) == []
 
 
 def test_predict_out_failing_midway_keeps_the_old_file(capsys, diabetes_csv, tmp_path,
-                                                      monkeypatch):
+                                                       monkeypatch):
     path, X, _ = diabetes_csv
-    model, preds = tmp_path / "m.joblib", tmp_path / "preds.csv"
+    model, preds = tmp_path / "m.skm", tmp_path / "preds.csv"
     assert run(capsys, "fit", path, "--target", "target", "--out", str(model))[0] == 0
     preds.write_text("predicted_target\n1.0\n")
     old = preds.read_bytes()
@@ -71,7 +69,7 @@ def test_predict_out_failing_midway_keeps_the_old_file(capsys, diabetes_csv, tmp
     assert code == 1 and len(calls) > 100  # the failure came midway through the rows
     assert_one_line_error(err, str(preds), "No space left on device")
     assert preds.read_bytes() == old
-    assert _leftovers(tmp_path, ["m.joblib", "preds.csv"]) == []
+    assert _leftovers(tmp_path, ["m.skm", "preds.csv"]) == []
 
     monkeypatch.setattr(predict, "_fmt", fmt)
     assert run(capsys, "predict", str(model), path, "--out", str(preds))[0] == 0
@@ -129,11 +127,11 @@ def test_delimiter_backslash_t_means_tab(capsys, tmp_path, tab):
     tsv = tmp_path / "d.tsv"
     lines = [f"{a!r}\t{b!r}\t{t!r}\n" for (a, b), t in zip(X.tolist(), y.tolist())]
     tsv.write_text("a\tb\ty\n" + "".join(lines))
-    model = tmp_path / "m.joblib"
+    model = tmp_path / "m.skm"
     code, _, err = run(capsys, "fit", str(tsv), "--target", "y", "--delimiter", tab,
                        "--out", str(model))
     assert code == 0, err
-    np.testing.assert_allclose(joblib.load(model)["pipeline"].predict(X), y, atol=1e-6)
+    np.testing.assert_allclose(modelfile.load(model)["pipeline"].predict(X), y, atol=1e-6)
     code, out, err = run(capsys, "predict", str(model), str(tsv), "--delimiter", tab)
     assert code == 0, err
     assert len(out.strip().splitlines()) == 51
@@ -142,8 +140,8 @@ def test_delimiter_backslash_t_means_tab(capsys, tmp_path, tab):
 @pytest.mark.parametrize("command", ["fit", "predict"])
 @pytest.mark.parametrize("value", ["", ";;", '"'])
 def test_bad_delimiter_is_a_usage_error(capsys, tmp_path, command, value):
-    argv = (["fit", "x.csv", "--target", "y", "--out", str(tmp_path / "m.joblib")]
-            if command == "fit" else ["predict", "m.joblib", "x.csv"])
+    argv = (["fit", "x.csv", "--target", "y", "--out", str(tmp_path / "m.skm")]
+            if command == "fit" else ["predict", "m.skm", "x.csv"])
     code, _, err = run(capsys, *argv, "--delimiter", value)
     assert code == 2
     assert "--delimiter" in err and "Traceback" not in err and "TypeError" not in err
@@ -156,11 +154,11 @@ def test_bad_delimiter_is_a_usage_error(capsys, tmp_path, command, value):
     ("max_iter=0", "'max_iter' parameter"),
 ])
 def test_invalid_parameter_is_a_usage_error_before_reading_data(capsys, tmp_path, param,
-                                                                 fragment):
+                                                                fragment):
     # the data file does not exist: the parameter is checked first
     code, _, err = run(capsys, "fit", str(tmp_path / "absent.csv"), "--target", "y",
                        "--model", "symnet-regressor", "--param", param,
-                       "--out", str(tmp_path / "m.joblib"))
+                       "--out", str(tmp_path / "m.skm"))
     assert code == 2
     assert_one_line_error(err, fragment)
 
@@ -181,18 +179,18 @@ def test_compare_bad_numbers_fail_at_parse_time(capsys, monkeypatch, argv, fragm
 
 
 def test_missing_out_directory_is_reported_before_the_fit(capsys, diabetes_csv, tmp_path,
-                                                         monkeypatch):
+                                                          monkeypatch):
     path, _, _ = diabetes_csv
 
     def no_fit(self, *args, **kwargs):
         raise AssertionError("fit ran")
 
     monkeypatch.setattr(LipschitzRegressor, "fit", no_fit)
-    out = tmp_path / "no" / "dir" / "m.joblib"
+    out = tmp_path / "no" / "dir" / "m.skm"
     code, _, err = run(capsys, "fit", path, "--target", "target", "--out", str(out))
     assert code == 1
     assert_one_line_error(err, str(out), "does not exist")
-    code, _, err = run(capsys, "predict", str(tmp_path / "absent.joblib"), path,
+    code, _, err = run(capsys, "predict", str(tmp_path / "absent.skm"), path,
                        "--out", str(tmp_path / "no" / "p.csv"))
     assert code == 1
     assert_one_line_error(err, "does not exist")
@@ -208,11 +206,16 @@ def test_missing_out_directory_is_reported_before_the_fit(capsys, diabetes_csv, 
     ({"format": "sklipschitz-csv-model", "pipeline": LipschitzRegressor(), "kind": "other",
       "target": "y", "features": ["x0"], "categorical": []}, "'kind' is 'other'"),
 ])
+@pytest.mark.parametrize("pickled", [False, True])
 def test_malformed_model_bundle_is_a_clear_error(capsys, diabetes_csv, tmp_path, bundle,
-                                                 fragment):
+                                                 fragment, pickled):
     path, _, _ = diabetes_csv
-    joblib.dump(bundle, tmp_path / "bad.joblib")
-    code, _, err = run(capsys, "predict", str(tmp_path / "bad.joblib"), path)
+    if pickled:
+        joblib.dump(bundle, tmp_path / "bad.joblib")
+    else:
+        modelfile.dump(bundle, tmp_path / "bad.joblib")
+    code, _, err = run(capsys, "predict", str(tmp_path / "bad.joblib"), path,
+                       *(["--trust-pickle"] if pickled else []))
     assert code == 1
     assert_one_line_error(err, "malformed model file", fragment)
 
@@ -225,7 +228,7 @@ def test_malformed_model_bundle_is_a_clear_error(capsys, diabetes_csv, tmp_path,
 def test_one_row_fit_warns_in_one_line_and_succeeds(capsys, tmp_path):
     path = write_csv(tmp_path / "one.csv", ["a", "y"], [["1.0", "2.0"]])
     code, out, err = run(capsys, "fit", path, "--target", "y",
-                         "--out", str(tmp_path / "m.joblib"))
+                         "--out", str(tmp_path / "m.skm"))
     assert code == 0
     assert "saved to" in out
     lines = err.strip().splitlines()
@@ -239,7 +242,7 @@ def test_every_warning_of_a_fit_is_one_line(capsys, diabetes_csv, tmp_path):
     code, _, err = run(capsys, "fit", path, "--target", "target", "--model",
                        "symnet-regressor", "--param", "max_iter=2",
                        "--param", "hidden_layer_sizes=(5,)", "--param", "random_state=0",
-                       "--out", str(tmp_path / "m.joblib"))
+                       "--out", str(tmp_path / "m.skm"))
     assert code == 0
     lines = err.strip().splitlines()
     assert lines and all(line.startswith("warning: ") for line in lines), err
@@ -248,7 +251,7 @@ def test_every_warning_of_a_fit_is_one_line(capsys, diabetes_csv, tmp_path):
 def test_decimal_comma_is_named(capsys, tmp_path):
     path = tmp_path / "dc.csv"
     path.write_text("a;b;y\n1,5;2;3\n2,5;3;4,5\n3,5;1;2\n")
-    model = str(tmp_path / "m.joblib")
+    model = str(tmp_path / "m.skm")
     code, _, err = run(capsys, "fit", str(path), "--target", "y", "--delimiter", ";",
                        "--out", model)
     assert code == 1

@@ -7,11 +7,12 @@ import io
 import math
 import os
 import sys
+from typing import IO
 
 import numpy as np
 
 from .._io import atomic_write
-from ._run import Settings
+from ._run import Record, Settings
 
 # ----------------------------------------------------------------------------
 # Output: table (stdout / Markdown), CSV, plot
@@ -40,7 +41,7 @@ def _short(label):
 METRIC_LABELS = {"neg_mean_absolute_error": "-MAE"}
 
 
-def table_rows(records):
+def table_rows(records: list[Record]) -> list[list[str]]:
     rows = []
     for r in records:
         base = _short(r["baseline"])
@@ -56,7 +57,7 @@ def table_rows(records):
     return rows
 
 
-def format_text_table(records):
+def format_text_table(records: list[Record]) -> str:
     return _text_table(TABLE_HEADER, table_rows(records), {4, 6, 7, 8, 9, 10, 11})
 
 
@@ -69,7 +70,7 @@ def _pair(r, key, fmt):
     return " / ".join("n/a" if v is None or v == "" else format(v, fmt) for v in vals)
 
 
-def resource_rows(records):
+def resource_rows(records: list[Record]) -> list[list[str]]:
     return [[r["task"], _pair(r, "fit_epochs", "d"), _pair(r, "fit_cpu_s", ".3g"),
              _pair(r, "fit_peak_mb", ".3g"), _pair(r, "workflow_co2_mg", ".3g")]
             for r in records if "ours_fit_cpu_s" in r]
@@ -88,7 +89,7 @@ def _text_table(header, rows, right):
     return "\n".join(lines)
 
 
-def format_resource_table(records):
+def format_resource_table(records: list[Record]) -> str:
     rows = resource_rows(records)
     return _text_table(RESOURCE_HEADER, rows, {1, 2, 3, 4}) if rows else ""
 
@@ -100,13 +101,13 @@ def _markdown_table(header, rows, right):
     return "\n".join([head, align, *body]) + "\n"
 
 
-def format_markdown(records, settings=None):
+def format_markdown(records: list[Record], settings: Settings | None = None) -> str:
     return _markdown_table(TABLE_HEADER, table_rows(records), {4, 6, 7, 8, 9, 10, 11})
 
 
-def summary_lines(records):
+def summary_lines(records: list[Record]) -> list[str]:
     """The targets: score within 0.01 and the speed-ups against each baseline family."""
-    lines = []
+    lines: list[str] = []
     if not records:
         return lines
     close = [r.get("score_close", r["score_diff"] >= -0.01) for r in records]
@@ -114,7 +115,7 @@ def summary_lines(records):
     lines.append(f"score as good as the tuned baseline (within 0.01, or 1% for errors in data "
                  f"units) or better: {sum(close)}/{len(records)} tasks"
                  + (f"; behind: {', '.join(behind)}" if behind else ""))
-    families = {}
+    families: dict[str, list[Record]] = {}
     for r in records:
         fam = r["baseline"].replace("MultiOutputRegressor(", "").rstrip(")")
         families.setdefault(fam, []).append(r)
@@ -131,7 +132,7 @@ def summary_lines(records):
     return lines
 
 
-def _write_csv_rows(records, stream):
+def _write_csv_rows(records: list[Record], stream: IO[str]) -> None:
     extra = [k for r in records for k in r if k not in CSV_COLUMNS]
     columns = CSV_COLUMNS + list(dict.fromkeys(extra))
     writer = csv.DictWriter(stream, fieldnames=columns, extrasaction="ignore")
@@ -140,12 +141,12 @@ def _write_csv_rows(records, stream):
         writer.writerow({k: r.get(k, "") for k in columns})
 
 
-def write_csv(records, path):
+def write_csv(records: list[Record], path: str) -> None:
     """One row per record, the known columns first (written atomically)."""
     atomic_write(path, lambda f: _write_csv_rows(records, f))
 
 
-def plot_results(records, path):
+def plot_results(records: list[Record], path: str) -> None:
     """Score against total time (log scale), one panel per task; saves a PNG
     (written atomically)."""
     import matplotlib
@@ -197,26 +198,27 @@ def plot_results(records, path):
         plt.close(fig)
 
 
-def write_outputs(records, out_dir, settings=None):
+def write_outputs(records: list[Record], out_dir: str,
+                  settings: Settings | None = None) -> dict[str, str | None]:
     """CSV, Markdown and PNG into ``out_dir``; returns the paths written."""
     os.makedirs(out_dir, exist_ok=True)
-    paths = {}
-    paths["csv"] = os.path.join(out_dir, "compare.csv")
-    write_csv(records, paths["csv"])
-    paths["markdown"] = os.path.join(out_dir, "compare.md")
+    paths: dict[str, str | None] = {}
+    paths["csv"] = csv_path = os.path.join(out_dir, "compare.csv")
+    write_csv(records, csv_path)
+    paths["markdown"] = md_path = os.path.join(out_dir, "compare.md")
     report = markdown_report(records, settings)
-    atomic_write(paths["markdown"], lambda f: f.write(report))
+    atomic_write(md_path, lambda f: f.write(report))
     try:
         import matplotlib  # noqa: F401
     except ImportError:
         paths["png"] = None
     else:
-        paths["png"] = os.path.join(out_dir, "compare.png")
-        plot_results(records, paths["png"])
+        paths["png"] = png_path = os.path.join(out_dir, "compare.png")
+        plot_results(records, png_path)
     return paths
 
 
-def markdown_report(records, settings=None):
+def markdown_report(records: list[Record], settings: Settings | None = None) -> str:
     settings = settings or Settings()
     buf = io.StringIO()
     buf.write(f"Command: `{settings.command}`; {settings.folds}-fold CV, seed "

@@ -6,11 +6,16 @@ import math
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import IO, Any
 
 import numpy as np
 
-from ._tasks import DATASETS
+from ._tasks import DATASETS, Task
+
+#: one result row of ``compare``
+Record = dict[str, Any]
 
 # ----------------------------------------------------------------------------
 # Running
@@ -18,7 +23,7 @@ from ._tasks import DATASETS
 
 # Functions ``hook(record, context) -> dict`` adding columns to each record;
 # ``context`` has the task, the data, the folds and both fitted final models.
-RECORD_HOOKS: list = []
+RECORD_HOOKS: list[Callable[[Record, dict[str, Any]], dict[str, Any]]] = []
 
 
 @dataclass
@@ -30,7 +35,7 @@ class Settings:
     command: str = "sklipschitz compare"  # shown in the Markdown report
 
     @property
-    def folds(self):
+    def folds(self) -> int:
         return self.n_splits or (3 if self.quick else 5)
 
 
@@ -130,7 +135,8 @@ def _final_estimator(model):
     return model.steps[-1][1] if hasattr(model, "steps") else model
 
 
-def run_task(task, settings=None, progress=None):
+def run_task(task: Task, settings: Settings | None = None,
+             progress: Progress | None = None) -> Record:
     """Run one task; returns its record dict (one flat row of the results)."""
     from threadpoolctl import threadpool_limits
 
@@ -179,8 +185,7 @@ def run_task(task, settings=None, progress=None):
     return record
 
 
-
-def resource_hook(record, context):
+def resource_hook(record: Record, context: dict[str, Any]) -> dict[str, Any]:
     """Resource columns from :mod:`sklipschitz.metrics`.
 
     Per fit: our default model and the tuned baseline (at its chosen learning
@@ -214,7 +219,7 @@ def resource_hook(record, context):
 NORMALIZED_METRICS = ("r2", "accuracy", "balanced_accuracy", "roc_auc", "d2_")
 
 
-def score_tolerance(metric, baseline_score):
+def score_tolerance(metric: str, baseline_score: float) -> float:
     """0.01 for scores on a fixed scale (R^2, accuracy, AUC, D^2); 1% of the
     baseline's score for error metrics in the data's units (e.g. MAE)."""
     if metric.startswith(NORMALIZED_METRICS):
@@ -222,14 +227,16 @@ def score_tolerance(metric, baseline_score):
     return 0.01 * abs(baseline_score)
 
 
-def expected_fits(task, settings):
+def expected_fits(task: Task, settings: Settings) -> int:
     k = settings.folds
     if task.grid:
         return k + 1 + int(np.prod([len(v) for v in task.grid.values()])) * k + 1
     return 2 * (k + 1)
 
 
-def run_suite(tasks, settings=None, progress=None, failures=None):
+def run_suite(tasks: list[Task], settings: Settings | None = None,
+              progress: Progress | None = None,
+              failures: list[tuple[str, BaseException]] | None = None) -> list[Record]:
     """Run the tasks in order; returns the list of record dicts.
 
     A task that raises is left out of the records; with a ``failures`` list
@@ -260,7 +267,7 @@ def run_suite(tasks, settings=None, progress=None, failures=None):
 
 
 class Progress:
-    def __init__(self, stream=None, width=28):
+    def __init__(self, stream: IO[str] | None = None, width: int = 28) -> None:
         self.stream = stream if stream is not None else sys.stderr
         self.width = width
         self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
@@ -268,10 +275,10 @@ class Progress:
         self.t0 = time.perf_counter()
         self._last_len = 0
 
-    def start(self, total):
+    def start(self, total: int) -> None:
         self.total, self.done, self.t0 = max(total, 1), 0, time.perf_counter()
 
-    def step(self, message, advance):
+    def step(self, message: str, advance: int) -> None:
         self.done = min(self.total, self.done + advance)
         frac = self.done / self.total
         bar = "#" * int(round(frac * self.width))
@@ -285,9 +292,7 @@ class Progress:
             self.stream.write(line + "\n")
         self.stream.flush()
 
-    def finish(self):
+    def finish(self) -> None:
         if self.tty:
             self.stream.write("\n")
             self.stream.flush()
-
-

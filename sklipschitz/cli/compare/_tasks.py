@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import fnmatch
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any
 
 import numpy as np
+
+#: a function building a fresh estimator, with ``label`` and ``module`` attributes
+Factory = Callable[[], Any]
 
 # ----------------------------------------------------------------------------
 # Data sets (bundled with scikit-learn, or seeded synthetic): no downloads
@@ -92,66 +96,66 @@ DATASETS = {
 LR_GRID = [1e-4, 1e-3, 1e-2, 1e-1, 1.0]
 
 
-def _make(path, **params):
+def _make(path: str, **params: Any) -> Factory:
     """A factory ``() -> estimator`` for the class at ``'module:Class'``."""
     module, cls = path.split(":")
 
-    def factory():
+    def factory() -> Any:
         return getattr(importlib.import_module(module), cls)(**params)
 
-    factory.module = module
-    factory.label = cls
+    factory.module = module  # type: ignore[attr-defined]
+    factory.label = cls  # type: ignore[attr-defined]
     return factory
 
 
-def sgd_regressor():
+def sgd_regressor() -> Factory:
     return _make("sklearn.linear_model:SGDRegressor", random_state=0)
 
 
-def sgd_classifier():
+def sgd_classifier() -> Factory:
     return _make("sklearn.linear_model:SGDClassifier", learning_rate="invscaling",
                  random_state=0)
 
 
-def mlp_regressor():
+def mlp_regressor() -> Factory:
     return _make("sklearn.neural_network:MLPRegressor", random_state=0)
 
 
-def mlp_classifier():
+def mlp_classifier() -> Factory:
     return _make("sklearn.neural_network:MLPClassifier", random_state=0)
 
 
-def quantile_regressor(q):
+def quantile_regressor(q: float) -> Factory:
     return _make("sklearn.linear_model:QuantileRegressor", quantile=q, alpha=0.0,
                  solver="highs")
 
 
-def multi_output(factory):
+def multi_output(factory: Factory) -> Factory:
     """``MultiOutputRegressor`` around a single-output baseline."""
 
-    def wrapped():
+    def wrapped() -> Any:
         from sklearn.multioutput import MultiOutputRegressor
 
         return MultiOutputRegressor(factory())
 
-    wrapped.module = factory.module
-    wrapped.label = f"MultiOutputRegressor({factory.label})"
+    wrapped.module = factory.module  # type: ignore[attr-defined]
+    wrapped.label = f"MultiOutputRegressor({factory.label})"  # type: ignore[attr-defined]
     return wrapped
 
 
-def lipschitz_regressor(**params):
+def lipschitz_regressor(**params: Any) -> Factory:
     return _make("sklipschitz.linear_model:LipschitzRegressor", **params)
 
 
-def quantile_classifier(**params):
+def quantile_classifier(**params: Any) -> Factory:
     return _make("sklipschitz.linear_model:LipschitzQuantileClassifier", **params)
 
 
-def symnet_classifier(**params):
+def symnet_classifier(**params: Any) -> Factory:
     return _make("sklipschitz.neural_network:SymNetClassifier", **params)
 
 
-def symnet_regressor(**params):
+def symnet_regressor(**params: Any) -> Factory:
     return _make("sklipschitz.neural_network:SymNetRegressor", **params)
 
 
@@ -172,20 +176,20 @@ class Task:
 
     name: str
     dataset: str
-    ours: Callable
-    baseline: Callable
+    ours: Any  # a Factory
+    baseline: Any  # a Factory
     grid: dict | None
-    scoring: object
+    scoring: Any  # str or (label, scorer factory)
     quick: bool = False
     note: str = ""
 
     @property
-    def metric(self):
+    def metric(self) -> str:
         return self.scoring if isinstance(self.scoring, str) else self.scoring[0]
 
 
-def d2_pinball(q):
-    def scorer_factory():
+def d2_pinball(q: float) -> tuple[str, Callable[[], Any]]:
+    def scorer_factory() -> Any:
         from sklearn.metrics import d2_pinball_score, make_scorer
 
         return make_scorer(d2_pinball_score, alpha=q)
@@ -235,8 +239,8 @@ TASKS = [
 ]
 
 
-
-def select_tasks(patterns=None, quick=False, tasks=None):
+def select_tasks(patterns: list[str] | None = None, quick: bool = False,
+                 tasks: list[Task] | None = None) -> list[Task]:
     """Tasks matching any of the shell-style ``patterns`` (all, or the quick set).
 
     Raises ``KeyError`` naming a pattern that matches nothing.
@@ -244,7 +248,7 @@ def select_tasks(patterns=None, quick=False, tasks=None):
     tasks = list(TASKS if tasks is None else tasks)
     if not patterns:
         return [t for t in tasks if t.quick] if quick else list(tasks)
-    chosen = []
+    chosen: list[Task] = []
     for pat in patterns:
         hits = [t for t in tasks if fnmatch.fnmatchcase(t.name, pat)
                 or fnmatch.fnmatchcase(t.dataset, pat)]
@@ -252,4 +256,3 @@ def select_tasks(patterns=None, quick=False, tasks=None):
             raise KeyError(pat)
         chosen.extend(t for t in hits if t not in chosen)
     return [t for t in tasks if t in chosen]
-

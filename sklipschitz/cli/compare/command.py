@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import os
 import sys
+from types import ModuleType
 
-from .._common import EXIT_ERROR, EXIT_OK, PROG, CLIError, UsageError, one_line
+from .._common import EXIT_ERROR, EXIT_OK, PROG, CLIError, UsageError, one_line, print_json
 from ..fit import split_names
 
 
-def _list_tasks(cmp):
+def _list_tasks(cmp: ModuleType, as_json: bool = False) -> int:
+    if as_json:
+        print_json({"command": "compare", "tasks": [
+            {"name": t.name, "dataset": t.dataset, "ours": t.ours.label,
+             "baseline": t.baseline.label, "grid": t.grid, "metric": t.metric,
+             "quick": t.quick} for t in cmp.select_tasks()]})
+        return EXIT_OK
     for t in cmp.select_tasks():
         flag = " (quick)" if t.quick else ""
         tuned = "GridSearchCV over " + ", ".join(t.grid) if t.grid else "no learning rate"
@@ -17,7 +26,7 @@ def _list_tasks(cmp):
     return EXIT_OK
 
 
-def _prepare_out_dir(path):
+def _prepare_out_dir(path: str) -> None:
     """Create ``--out DIR`` before any task runs; CLIError if it cannot be."""
     if os.path.exists(path) and not os.path.isdir(path):
         raise CLIError(f"{path}: exists and is not a directory")
@@ -29,11 +38,11 @@ def _prepare_out_dir(path):
         raise CLIError(f"{path}: directory is not writable")
 
 
-def cmd_compare(args):
+def cmd_compare(args: argparse.Namespace) -> int:
     from sklipschitz.cli import compare as cmp
 
     if args.list:
-        return _list_tasks(cmp)
+        return _list_tasks(cmp, args.json)
     patterns = split_names(args.tasks)
     try:
         tasks = cmp.select_tasks(patterns, quick=args.quick)
@@ -45,26 +54,37 @@ def cmd_compare(args):
                             command=" ".join([PROG, *(args.argv or ["compare"])]))
     if args.out:
         _prepare_out_dir(args.out)
-    progress = None if args.no_progress else cmp.Progress(sys.stderr)
-    failures = []
-    records = cmp.run_suite(tasks, settings, progress, failures=failures)
-    for name, exc in failures:
-        print(f"{PROG} compare: error: task {name} failed: {type(exc).__name__}: "
-              f"{one_line(exc)}", file=sys.stderr)
-    if not records:
-        return EXIT_ERROR
-    print(cmp.format_text_table(records))
-    print()
-    if args.resources:
-        print(cmp.format_resource_table(records))
+    show_progress = not (args.no_progress or args.quiet)
+    progress = cmp.Progress(sys.stderr) if show_progress else None
+    failures: list[tuple[str, BaseException]] = []
+    with contextlib.redirect_stdout(sys.stderr):  # anything a fit prints is not data
+        records = cmp.run_suite(tasks, settings, progress, failures=failures)
+    for name, err in failures:
+        print(f"{PROG} compare: error: task {name} failed: {type(err).__name__}: "
+              f"{one_line(err)}", file=sys.stderr)
+    paths = cmp.write_outputs(records, args.out, settings) if args.out and records else {}
+    if args.json:
+        print_json({
+            "command": "compare",
+            "settings": {"quick": settings.quick, "seed": settings.seed,
+                         "folds": settings.folds, "resources": settings.resources},
+            "tasks": records, "summary": cmp.summary_lines(records),
+            "failures": [{"task": name, "error": f"{type(err).__name__}: {one_line(err)}"}
+                         for name, err in failures],
+            "outputs": paths, "warnings": list(getattr(args, "warnings", [])),
+        })
+    elif records:
+        print(cmp.format_text_table(records))
         print()
-    for line in cmp.summary_lines(records):
-        print(line)
-    if args.out:
-        paths = cmp.write_outputs(records, args.out, settings)
+        if args.resources:
+            print(cmp.format_resource_table(records))
+            print()
+        for line in cmp.summary_lines(records):
+            print(line)
+    if paths and args.quiet == 0:
         written = [p for p in paths.values() if p]
-        print("wrote " + ", ".join(written))
+        print("wrote " + ", ".join(written), file=sys.stderr)
         if paths.get("png") is None:
             print(f"{PROG}: note: matplotlib is not installed, no plot written "
                   "(pip install 'sklipschitz[plot]')", file=sys.stderr)
-    return EXIT_ERROR if failures else EXIT_OK
+    return EXIT_ERROR if failures or not records else EXIT_OK

@@ -1,0 +1,339 @@
+"""The regularisation path of the L1 / elastic-net penalty and its
+cross-validation: :func:`lipschitz_path` and :class:`LipschitzRegressorCV`."""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import RegressorMixin, _fit_context, clone
+from sklearn.model_selection import check_cv
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from .._base import QUANTILE_CONSTRAINT, REGRESSION_LOSS_CONSTRAINT, LipschitzEstimator
+from .._engine.losses import get_regression_loss
+from .._exact import _BLAS_SINGLE_BELOW
+from .._threads import single_blas_thread
+from ._regressor import LipschitzRegressor
+
+__all__ = ["LipschitzRegressorCV", "lipschitz_path"]
+
+
+def _l1_ratio(penalty, l1_ratio):
+    r = 1.0 if penalty == "l1" else float(l1_ratio)
+    if not 0.0 < r <= 1.0:
+        raise ValueError(
+            f"l1_ratio must be in (0, 1] for an alpha grid (got {l1_ratio!r}): with "
+            "l1_ratio=0 no alpha zeroes every coefficient."
+        )
+    return r
+
+
+def _alpha_grid(X, y, loss, sample_weight, l1_ratio, fit_intercept, n_alphas, eps):
+    """``n_alphas`` values from ``alpha_max`` down to ``eps * alpha_max``, log-spaced."""
+    from .._exact import penalty_alpha_max
+
+    amax = penalty_alpha_max(X, y, loss, sample_weight, l1_ratio=l1_ratio,
+                             fit_intercept=fit_intercept)
+    if not amax > np.finfo(float).resolution:
+        # constant target or features: every alpha gives the constant model
+        return np.full(n_alphas, np.finfo(float).resolution)
+    return np.geomspace(amax, amax * eps, num=n_alphas)
+
+
+def _path(X, y, sample_weight, alphas, params):
+    """Warm-started fits along ``alphas`` (decreasing); returns the fitted
+    ``(coefs (n_features, n_alphas), intercepts (n_alphas,), n_iter)``."""
+    reg = LipschitzRegressor(warm_start=True, **params)
+    coefs = np.zeros((X.shape[1], len(alphas)))
+    intercepts = np.zeros(len(alphas))
+    n_iter = np.zeros(len(alphas), dtype=int)
+    # the BLAS limit of the exact solver's narrow passes is set once for the
+    # whole path (each fit would otherwise look the BLAS libraries up again)
+    with single_blas_thread(X.shape[1] < _BLAS_SINGLE_BELOW):
+        for i, a in enumerate(alphas):
+            reg.set_params(alpha=float(a))
+            reg.fit(X, y, sample_weight=sample_weight)
+            coefs[:, i] = reg.coef_
+            intercepts[i] = reg.intercept_
+            n_iter[i] = reg.n_iter_
+    return coefs, intercepts, n_iter
+
+
+def lipschitz_path(X, y, *, loss="squared_error", quantile=0.5, penalty="l1", l1_ratio=0.15,
+                   alphas=None, n_alphas=100, eps=1e-3, fit_intercept=True,
+                   sample_weight=None, max_iter=1000):
+    """The L1 / elastic-net regularisation path of :class:`LipschitzRegressor`.
+
+    Fits ``LipschitzRegressor(loss, penalty, l1_ratio, alpha)`` for every
+    ``alpha`` of a decreasing grid, each fit warm-started at the previous
+    solution.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Training data.
+    y : array-like of shape (n_samples,)
+        Target values.
+    loss : {'squared_error', 'absolute_error', 'quantile', 'log_cosh'}, default='squared_error'
+        The loss of :class:`LipschitzRegressor`.
+    quantile : float in (0, 1), default=0.5
+        Level of the pinball loss (``loss='quantile'``).
+    penalty : {'l1', 'elasticnet'}, default='l1'
+        The penalty ``alpha * (l1_ratio ||w||_1 + (1 - l1_ratio)/2 ||w||^2)``
+        (``l1_ratio = 1`` for 'l1').
+    l1_ratio : float in (0, 1], default=0.15
+        The mixing parameter of 'elasticnet'.
+    alphas : array-like or None, default=None
+        The grid (sorted decreasing here); None builds ``n_alphas`` values
+        log-spaced from ``alpha_max`` to ``eps * alpha_max``, where
+        ``alpha_max`` is the smallest alpha whose fit has every coefficient
+        zero, computed exactly from the optimality (KKT) condition at the
+        intercept-only fit (for the pinball loss with ties at the
+        ``quantile``-quantile, by a small LP over their multipliers).
+    n_alphas : int, default=100
+        Size of the generated grid.
+    eps : float, default=1e-3
+        ``alpha_min / alpha_max`` of the generated grid.
+    fit_intercept : bool, default=True
+        Whether to fit an intercept (not penalised).
+    sample_weight : array-like of shape (n_samples,), default=None
+        Sample weights.
+    max_iter : int, default=1000
+        ``max_iter`` of every fit.
+
+    Returns
+    -------
+    alphas : ndarray of shape (n_alphas,)
+        The grid, decreasing.
+    coefs : ndarray of shape (n_features, n_alphas)
+        The coefficients along the path.
+    intercepts : ndarray of shape (n_alphas,)
+        The intercepts along the path.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklipschitz.linear_model import lipschitz_path
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> alphas, coefs, _ = lipschitz_path(X, y, loss="quantile", n_alphas=5)
+    >>> [int((coefs[:, i] != 0).sum()) for i in range(5)]
+    [0, 2, 6, 9, 10]
+    """
+    params = dict(loss=loss, quantile=quantile, penalty=penalty, l1_ratio=l1_ratio,
+                  fit_intercept=fit_intercept, max_iter=max_iter)
+    est = LipschitzRegressor(**params)
+    est._validate_params()
+    X, y = est._validate_X_y(X, y, reset=True, y_numeric=True)
+    sw = None if sample_weight is None else est._check_weights(sample_weight, X)
+    if alphas is None:
+        r = _l1_ratio(penalty, l1_ratio)
+        alphas = _alpha_grid(X, y, get_regression_loss(loss, quantile), sw, r, fit_intercept,
+                             int(n_alphas), float(eps))
+    else:
+        alphas = np.sort(np.asarray(alphas, dtype=np.float64).ravel())[::-1]
+        if alphas.size == 0 or np.any(alphas < 0) or not np.all(np.isfinite(alphas)):
+            raise ValueError("alphas must be a non-empty list of finite values >= 0.")
+    coefs, intercepts, _ = _path(X, y, sw, alphas, params)
+    return alphas, coefs, intercepts
+
+
+def _fold_losses(X, y, sw, train, test, alphas, params, loss):
+    """The held-out mean loss of every alpha of the path fitted on ``train``."""
+    sw_train = None if sw is None else sw[train]
+    coefs, intercepts, _ = _path(X[train], y[train], sw_train, alphas, params)
+    raw = np.asarray(X[test] @ coefs) + intercepts
+    w = np.ones(len(test)) if sw is None else np.asarray(sw[test], dtype=np.float64)
+    if w.sum() <= 0:
+        w = np.ones(len(test))
+    yt = y[test].astype(np.float64)[:, None]
+    return (w @ loss.pointwise(yt, raw)) / w.sum()
+
+
+class LipschitzRegressorCV(RegressorMixin, LipschitzEstimator):
+    """:class:`LipschitzRegressor` with an L1 / elastic-net penalty, its
+    ``alpha`` chosen by cross-validation along the regularisation path.
+
+    Like ``LassoCV`` / ``ElasticNetCV``: a decreasing grid of ``alpha``
+    from ``alpha_max`` (the smallest alpha whose fit has every coefficient
+    zero, computed exactly), every fold fitted along it with warm starts
+    (folds in parallel with joblib), each alpha scored by the held-out mean
+    of the model's own loss (the mean pinball loss at ``quantile`` for
+    ``loss='quantile'``, half the mean squared error for
+    ``'squared_error'``), and a final fit on all the data at the best alpha.
+    With ``loss='quantile'`` and ``penalty='l1'`` every fit is
+    ``QuantileRegressor(alpha)``'s model, solved exactly.
+
+    Parameters
+    ----------
+    loss : {'squared_error', 'absolute_error', 'quantile', 'log_cosh'}, default='squared_error'
+        The loss of :class:`LipschitzRegressor`.
+    quantile : float in (0, 1), default=0.5
+        Level of the pinball loss (``loss='quantile'``).
+    penalty : {'l1', 'elasticnet'}, default='l1'
+        The penalty ``alpha * (l1_ratio ||w||_1 + (1 - l1_ratio)/2 ||w||^2)``
+        (``l1_ratio = 1`` for 'l1').
+    l1_ratio : float in (0, 1], default=0.15
+        The mixing parameter of 'elasticnet'.
+    eps : float > 0, default=1e-3
+        ``alpha_min / alpha_max`` of the generated grid.
+    n_alphas : int >= 1, default=100
+        Size of the generated grid.
+    alphas : array-like or None, default=None
+        The grid to use instead (sorted decreasing).
+    fit_intercept : bool, default=True
+        Whether to fit an intercept (not penalised).
+    max_iter : int >= 1, default=1000
+        ``max_iter`` of every fit.
+    cv : int, cross-validation generator or iterable, default=None
+        The folds (``sklearn.model_selection.check_cv``: None is 5-fold
+        ``KFold``).
+    n_jobs : int or None, default=None
+        Folds fitted in parallel (joblib).
+    verbose : int, default=0
+        Verbosity of joblib.
+
+    Attributes
+    ----------
+    alpha_ : float
+        The chosen alpha.
+    l1_ratio_ : float
+        The l1_ratio used (1.0 for ``penalty='l1'``).
+    alphas_ : ndarray of shape (n_alphas,)
+        The grid, decreasing.
+    loss_path_ : ndarray of shape (n_alphas, n_folds)
+        Held-out mean loss of every alpha on every fold.
+    coef_ : ndarray of shape (n_features,)
+        Coefficients of the final fit.
+    intercept_ : float
+        Intercept of the final fit.
+    estimator_ : LipschitzRegressor
+        The final fit on all the data at ``alpha_``.
+    n_iter_ : int
+        Iterations of the final fit.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of str
+        Names of the features seen during fit (when they are strings).
+
+    See Also
+    --------
+    LipschitzRegressor : The model fitted at one alpha.
+    lipschitz_path : The regularisation path.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklipschitz import LipschitzRegressorCV
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> reg = LipschitzRegressorCV(loss="quantile", n_alphas=10).fit(X, y)
+    >>> bool(reg.alpha_ < reg.alphas_[0])
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "loss": REGRESSION_LOSS_CONSTRAINT,
+        "quantile": QUANTILE_CONSTRAINT,
+        "penalty": [StrOptions({"l1", "elasticnet"})],
+        "l1_ratio": [Interval(Real, 0, 1, closed="right")],
+        "eps": [Interval(Real, 0, None, closed="neither")],
+        "n_alphas": [Interval(Integral, 1, None, closed="left")],
+        "alphas": ["array-like", None],
+        "fit_intercept": ["boolean"],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "cv": ["cv_object"],
+        "n_jobs": [Integral, None],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(self, loss="squared_error", *, quantile=0.5, penalty="l1", l1_ratio=0.15,
+                 eps=1e-3, n_alphas=100, alphas=None, fit_intercept=True, max_iter=1000,
+                 cv=None, n_jobs=None, verbose=0):
+        self.loss = loss
+        self.quantile = quantile
+        self.penalty = penalty
+        self.l1_ratio = l1_ratio
+        self.eps = eps
+        self.n_alphas = n_alphas
+        self.alphas = alphas
+        self.fit_intercept = fit_intercept
+        self.max_iter = max_iter
+        self.cv = cv
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    def _params(self):
+        return dict(loss=self.loss, quantile=self.quantile, penalty=self.penalty,
+                    l1_ratio=self.l1_ratio, fit_intercept=self.fit_intercept,
+                    max_iter=self.max_iter)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Choose alpha by cross-validation, then fit on all the data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights, used in the fits and in the held-out scores.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        X, y = self._validate_X_y(X, y, reset=True, y_numeric=True)
+        y = np.asarray(y, dtype=X.dtype)
+        if not np.all(np.isfinite(y)):
+            raise ValueError("y contains NaN or infinity.")
+        sw = None if sample_weight is None else self._check_weights(sample_weight, X)
+        loss = get_regression_loss(self.loss, self.quantile)
+        params = self._params()
+        if self.alphas is None:
+            r = _l1_ratio(self.penalty, self.l1_ratio)
+            alphas = _alpha_grid(X, y, loss, sw, r, self.fit_intercept, self.n_alphas, self.eps)
+        else:
+            alphas = np.sort(np.asarray(self.alphas, dtype=np.float64).ravel())[::-1]
+            if alphas.size == 0 or np.any(alphas < 0) or not np.all(np.isfinite(alphas)):
+                raise ValueError("alphas must be a non-empty list of finite values >= 0.")
+        folds = list(check_cv(self.cv).split(X, y))
+        paths = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
+            delayed(_fold_losses)(X, y, sw, train, test, alphas, params, loss)
+            for train, test in folds
+        )
+        self.loss_path_ = np.column_stack(paths)
+        mean = self.loss_path_.mean(axis=1)
+        best = int(np.argmin(mean))          # ties: the largest alpha
+        self.alphas_ = alphas
+        self.alpha_ = float(alphas[best])
+        self.l1_ratio_ = 1.0 if self.penalty == "l1" else float(self.l1_ratio)
+        est = clone(LipschitzRegressor(alpha=self.alpha_, **params))
+        est.fit(X, y, sample_weight=sw)
+        self.estimator_ = est
+        self.coef_ = est.coef_
+        self.intercept_ = est.intercept_
+        self.n_iter_ = est.n_iter_
+        return self
+
+    def predict(self, X):
+        """Predict with the final fit.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Predictions.
+        """
+        check_is_fitted(self, "estimator_")
+        X = self._validate_X(X, reset=False)
+        return np.asarray(X @ self.estimator_._coef_matrix
+                          + self.estimator_._intercept_vector)[:, 0]

@@ -114,10 +114,13 @@ def test_bound_columns_match_the_loss_per_column(loss):
     values, delta = bound.columns(raw.copy())
     # per column: the weighted mean of the per-entry value, s_i * derivative
     _, ref_grad = _reference(loss, y, raw)
-    per_entry = np.stack([_reference(loss, y[:, [j]], raw[:, [j]])[0] if not
-                          isinstance(loss, SmoothBinaryQuantileLoss) else
-                          _reference(SmoothBinaryQuantileLoss(loss.quantile[j % loss.quantile.size]),
-                                     y[:, [j]], raw[:, [j]])[0] for j in range(k)], axis=1)
+    def column_loss(j):
+        if isinstance(loss, SmoothBinaryQuantileLoss):
+            return SmoothBinaryQuantileLoss(loss.quantile[j % loss.quantile.size])
+        return loss
+
+    per_entry = np.stack([_reference(column_loss(j), y[:, [j]], raw[:, [j]])[0]
+                          for j in range(k)], axis=1)
     np.testing.assert_allclose(values, s @ per_entry, rtol=1e-12)
     np.testing.assert_allclose(delta, ref_grad * s[:, None], rtol=1e-12, atol=1e-15)
     # a subset of the columns gives the same numbers for those columns

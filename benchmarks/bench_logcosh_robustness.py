@@ -27,7 +27,17 @@ Models:
 * ``logcosh resid``: log-cosh on y scaled by the normalized MAD of the
   *residuals* of a pilot absolute-error fit, so that the quadratic zone
   |r| < 1 covers the noise and the outliers fall in the linear zone (the
-  role of the scale in Huber regression).
+  role of the scale in Huber regression);
+* ``logcosh auto``, ``logcosh auto std``: ``scale='auto'`` (the estimator
+  does what ``logcosh resid`` does by hand: the scale is the normalized MAD
+  of the residuals of its absolute-error fit) on raw y and on standardized y;
+* ``huber``: ``loss='huber'`` with ``epsilon='auto'`` (1.35 times that scale).
+
+After the MAE tables, the targets of ``scale='auto'``: its test MAE over the
+absolute-error fit's (raw and standardized y, every outlier fraction), and
+its test MSE over the squared-error fit's without outliers (the synthetic
+noise is Gaussian: there the squared error is the efficient fit, and a good
+scale must not turn log-cosh into the absolute error).
 
 Data: diabetes (442 x 10, sd(y) = 77) and a synthetic linear problem
 (n = 2000, d = 20, Gaussian noise of sd 0.5, sd(y) = 8.05).
@@ -56,16 +66,20 @@ from sklipschitz import LipschitzRegressor
 FRACTIONS = (0.0, 0.05, 0.10, 0.20, 0.30)
 MODELS = (
     "squared", "absolute", "quantile(0.5)", "logcosh raw", "logcosh std", "logcosh robust",
-    "logcosh resid",
+    "logcosh resid", "logcosh auto", "logcosh auto std", "huber",
 )
+# model -> (loss, target scaling, extra parameters)
 _LOSS = {
-    "squared": ("squared_error", None),
-    "absolute": ("absolute_error", None),
-    "quantile(0.5)": ("quantile", None),
-    "logcosh raw": ("log_cosh", "raw"),
-    "logcosh std": ("log_cosh", "std"),
-    "logcosh robust": ("log_cosh", "robust"),
-    "logcosh resid": ("log_cosh", "resid"),
+    "squared": ("squared_error", None, {}),
+    "absolute": ("absolute_error", None, {}),
+    "quantile(0.5)": ("quantile", None, {}),
+    "logcosh raw": ("log_cosh", "raw", {}),
+    "logcosh std": ("log_cosh", "std", {}),
+    "logcosh robust": ("log_cosh", "robust", {}),
+    "logcosh resid": ("log_cosh", "resid", {}),
+    "logcosh auto": ("log_cosh", "raw", {"scale": "auto"}),
+    "logcosh auto std": ("log_cosh", "std", {"scale": "auto"}),
+    "huber": ("huber", "raw", {}),
 }
 
 
@@ -112,10 +126,10 @@ def target_scaling(X, y, how, learning_rate):
 
 
 def fit_predict(model, X_train, y_train, X_test, learning_rate, seed):
-    loss, scaling = _LOSS[model]
+    loss, scaling, extra = _LOSS[model]
     shift, scale = target_scaling(X_train, y_train, scaling, learning_rate)
     reg = LipschitzRegressor(loss=loss, learning_rate=learning_rate, random_state=seed,
-                             max_iter=2000)
+                             max_iter=2000, **extra)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         reg.fit(X_train, (y_train - shift) / scale)
@@ -124,8 +138,9 @@ def fit_predict(model, X_train, y_train, X_test, learning_rate, seed):
 
 def run(n_seeds, mode, learning_rate):
     data = load_datasets()
-    # results[dataset][model] -> array (n_fractions, n_seeds)
+    # results[dataset][model] -> array (n_fractions, n_seeds) of test MAE; mse: of test MSE
     results = {name: {m: np.empty((len(FRACTIONS), n_seeds)) for m in MODELS} for name in data}
+    mse = {name: {m: np.empty((len(FRACTIONS), n_seeds)) for m in MODELS} for name in data}
     for name, (X, y) in data.items():
         for seed in range(n_seeds):
             X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.3, random_state=seed)
@@ -137,12 +152,13 @@ def run(n_seeds, mode, learning_rate):
                 for model in MODELS:
                     pred = fit_predict(model, X_tr, y_bad, X_te, learning_rate, seed)
                     results[name][model][i, seed] = np.mean(np.abs(pred - y_te))
-    return data, results
+                    mse[name][model][i, seed] = np.mean((pred - y_te) ** 2)
+    return data, results, mse
 
 
 def print_table(name, res, y):
     print(f"\n{name}: test MAE (sd over seeds), sd(y) = {y.std():.3g}")
-    width = 16
+    width = 18
     print("outliers".ljust(9) + "".join(m.rjust(width) for m in MODELS))
     for i, frac in enumerate(FRACTIONS):
         cells = []
@@ -150,6 +166,20 @@ def print_table(name, res, y):
             v = res[model][i]
             cells.append(f"{v.mean():.3f} ({v.std():.3f})".rjust(width))
         print(f"{frac:>7.0%}  " + "".join(cells))
+
+
+def print_targets(results, mse):
+    """scale='auto' against the absolute-error (MAE) and squared-error (MSE) fits."""
+    print("\nlog-cosh scale='auto': test MAE / absolute-error MAE (target <= 1.10), "
+          "and without outliers test MSE / squared-error MSE (target <= 1.05)")
+    print("data".ljust(11) + "y".ljust(6) + "".join(f"{f:>8.0%}" for f in FRACTIONS)
+          + "   MSE ratio at 0%")
+    for name, res in results.items():
+        for model, label in (("logcosh auto", "raw"), ("logcosh auto std", "std")):
+            ratios = res[model].mean(axis=1) / res["absolute"].mean(axis=1)
+            m = mse[name][model][0].mean() / mse[name]["squared"][0].mean()
+            print(name.ljust(11) + label.ljust(6) + "".join(f"{r:8.3f}" for r in ratios)
+                  + f"   {m:8.3f}")
 
 
 def plot(results, path, mode):
@@ -195,11 +225,12 @@ def main(argv=None):
             parser.error(f"--learning-rate: not a rule or a number: {lr!r}")
 
     t0 = time.perf_counter()
-    data, results = run(args.seeds, args.outliers, lr)
+    data, results, mse = run(args.seeds, args.outliers, lr)
     print(f"LipschitzRegressor(learning_rate={lr!r}), {args.outliers} outliers, "
           f"{args.seeds} seeds, {time.perf_counter() - t0:.1f} s")
     for name, res in results.items():
         print_table(name, res, data[name][1])
+    print_targets(results, mse)
     plot(results, args.out, args.outliers)
     print(f"\nplot: {args.out}")
 

@@ -11,17 +11,20 @@
 3. Plots (benchmarks/results/): calibration curves, and p(x) against the
    tau-curves of a few samples.
 4. Cost per fit (``cost``): CPU seconds (``time.process_time``) and epochs
-   of one fit, with out-of-fold accuracy, ROC AUC and Brier score, on
-   digits, the imbalanced make_classification task of ``sklipschitz
-   compare`` and breast cancer (standardized within folds, stratified
-   5-fold, seed 0), for the defaults and for variants: the generic solver
-   loop instead of the fused one, the former tol=1e-5, fewer levels.
+   of one fit, with out-of-fold accuracy, ROC AUC, log-loss, Brier score
+   and the size of the pickled model, on digits, the imbalanced
+   make_classification task of ``sklipschitz compare``, breast cancer,
+   iris and wine (standardized within folds, stratified 5-fold, seed 0),
+   for LogisticRegression with its defaults, the defaults and variants.
+5. ``partial_fit`` (``partial``): training accuracy after passes of
+   100-row chunks, against ``fit``, on breast cancer and digits.
 
-Run:  python benchmarks/bench_quantile_classifier.py [convergence] [quality] [cost]
+Run:  python benchmarks/bench_quantile_classifier.py [convergence] [quality] [cost] [partial]
 """
 
 from __future__ import annotations
 
+import pickle
 import time
 import warnings
 from pathlib import Path
@@ -31,12 +34,12 @@ from sklearn.calibration import calibration_curve
 from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine, make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
+from sklearn.metrics import log_loss, roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import StandardScaler
 
 from sklipschitz import LipschitzQuantileClassifier
-from sklipschitz.linear_model._quantile_levels import crossing_logit
+from sklipschitz.linear_model._quantile_levels import crossing_logit, level_distances, level_norms
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CONSTANT_GRID = [0.03, 0.3, 3.0, 30.0, 300.0]
@@ -218,7 +221,9 @@ def plots(out, y):
     # samples spread over the probability range
     picks = [test[np.argmin(np.abs(p - q))] for q in (0.1, 0.35, 0.6, 0.85)]
     curves = est.decision_curves(X[picks])
-    z = crossing_logit(curves, est.quantiles_)
+    raw = X[picks] @ est.quantile_coef_[0].T + est.quantile_intercept_[0]
+    dist = level_distances(raw[:, None, :], level_norms(est.quantile_coef_))[:, 0, :]
+    z = crossing_logit(np.sort(dist, axis=1), est.quantiles_)
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for c, zi, i in zip(curves, z, picks):
         tau_star = 1 / (1 + np.exp(-zi))
@@ -246,52 +251,84 @@ def _cost_data():
         "digits": load_digits(return_X_y=True),
         "imbalanced": imbalanced,
         "breast cancer": load_breast_cancer(return_X_y=True),
+        "iris": load_iris(return_X_y=True),
+        "wine": load_wine(return_X_y=True),
     }
 
 
-def _cost_run(X, y, params, repeats=1):
-    """Mean CPU seconds and epochs per fit, and out-of-fold scores."""
-    cpu, epochs, acc, auc, brier = [], [], [], [], []
+def _cost_run(X, y, make, repeats=1):
+    """Mean CPU seconds and epochs per fit, out-of-fold scores, pickle size."""
+    cpu, epochs, acc, auc, nll, brier, size = [], [], [], [], [], [], []
     folds = StratifiedKFold(5, shuffle=True, random_state=0).split(X, y)
     for train, test in folds:
         scaler = StandardScaler().fit(X[train])
         Xtr, Xte = scaler.transform(X[train]), scaler.transform(X[test])
         times = []
         for _ in range(repeats):
-            est = LipschitzQuantileClassifier(**params)
+            est = make()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 t0 = time.process_time()
                 est.fit(Xtr, y[train])
                 times.append(time.process_time() - t0)
         cpu.append(min(times))
-        epochs.append(est.n_iter_)
+        epochs.append(np.max(est.n_iter_))
         P = est.predict_proba(Xte)
-        acc.append(np.mean(est.classes_[P.argmax(1)] == y[test]))
+        acc.append(np.mean(est.predict(Xte) == y[test]))
+        nll.append(log_loss(y[test], P, labels=est.classes_))
         onehot = (y[test][:, None] == est.classes_[None, :]).astype(float)
         brier.append(np.mean(np.sum((P - onehot) ** 2, axis=1)))
+        size.append(len(pickle.dumps(est)))
         if len(est.classes_) == 2:
             auc.append(roc_auc_score(y[test], P[:, 1]))
     return (np.mean(cpu), np.mean(epochs), np.mean(acc),
-            np.mean(auc) if auc else float("nan"), np.mean(brier))
+            np.mean(auc) if auc else float("nan"), np.mean(nll), np.mean(brier),
+            np.mean(size) / 1e3)
 
 
 def cost_table(repeats=2):
-    print("=" * 100)
+    print("=" * 110)
     print("Cost per fit (standardized within folds, stratified 5-fold, seed 0; CPU seconds =")
-    print(f"time.process_time of one fit, best of {repeats}, mean over folds; Brier summed over classes)")
-    print("=" * 100)
+    print(f"time.process_time of one fit, best of {repeats}, mean over folds; Brier summed over")
+    print("classes; pickle = size of the pickled fitted model)")
+    print("=" * 110)
     variants = [
-        ("defaults (AdGD per column, tol=1e-4)", {}),
-        ("tol=1e-5 (former default)", {"tol": 1e-5}),
-        ("quantile_grid=11", {"quantile_grid": 11}),
-        ("quantile_grid=9", {"quantile_grid": 9}),
+        ("LogisticRegression()", LogisticRegression),
+        ("sBQC defaults", LipschitzQuantileClassifier),
+        ("sBQC learning_rate='lipschitz'",
+         lambda: LipschitzQuantileClassifier(learning_rate="lipschitz")),
+        ("sBQC quantile_grid=39", lambda: LipschitzQuantileClassifier(quantile_grid=39)),
     ]
-    print(f"{'data':<14}{'variant':<40}{'CPU s':>8}{'epochs':>8}{'acc':>8}{'AUC':>8}{'Brier':>8}")
+    print(f"{'data':<14}{'model':<32}{'CPU s':>8}{'epochs':>8}{'acc':>8}{'AUC':>8}"
+          f"{'logloss':>9}{'Brier':>8}{'pickle kB':>10}")
     for name, (X, y) in _cost_data().items():
-        for label, params in variants:
-            c, e, a, u, b = _cost_run(X, y, params, repeats)
-            print(f"{name:<14}{label:<40}{c:8.3f}{e:8.0f}{a:8.4f}{u:8.4f}{b:8.4f}", flush=True)
+        for label, make in variants:
+            c, e, a, u, ll, b, kb = _cost_run(X, y, make, repeats)
+            print(f"{name:<14}{label:<32}{c:8.3f}{e:8.0f}{a:8.4f}{u:8.4f}{ll:9.4f}{b:8.4f}"
+                  f"{kb:10.1f}", flush=True)
+
+
+def partial_table(passes=(1, 3, 5, 10, 20, 30), chunk=100):
+    print("=" * 100)
+    print(f"partial_fit: training accuracy after passes of {chunk}-row chunks (standardized,")
+    print("chunks of a fixed random permutation, seed 0) against fit")
+    print("=" * 100)
+    print(f"{'data':<14}{'optimizer':<11}{'fit':>8}" + "".join(f"{p:>8d}" for p in passes))
+    for name, loader in (("breast cancer", load_breast_cancer), ("digits", load_digits)):
+        X, y = loader(return_X_y=True)
+        X = StandardScaler().fit_transform(X)
+        target = LipschitzQuantileClassifier().fit(X, y).score(X, y)
+        order = np.random.default_rng(0).permutation(len(y))
+        chunks = np.array_split(order, int(np.ceil(len(y) / chunk)))
+        for optimizer in ("nesterov", "sgd"):
+            est = LipschitzQuantileClassifier(optimizer=optimizer)
+            scores = []
+            for _ in range(max(passes)):
+                for c in chunks:
+                    est.partial_fit(X[c], y[c], classes=np.unique(y))
+                scores.append(est.score(X, y))
+            print(f"{name:<14}{optimizer:<11}{target:8.4f}"
+                  + "".join(f"{scores[p - 1]:8.4f}" for p in passes), flush=True)
 
 
 if __name__ == "__main__":
@@ -305,3 +342,5 @@ if __name__ == "__main__":
         plots(out, y)
     if "cost" in parts:
         cost_table()
+    if "partial" in parts:
+        partial_table()

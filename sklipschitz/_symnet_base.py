@@ -16,15 +16,13 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
-from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ._engine import lipschitz as _lipschitz
 from ._engine import network_lipschitz as _nl
-from ._base import divergence_hint
+from ._base import LipschitzEstimator, divergence_hint
 from ._engine.activations import make_activation
 from ._engine.loop import TrainState, train
 from ._engine.network import DenseNetwork
@@ -118,8 +116,10 @@ class _FullPass:
         return self.raw, [X, *self.buffers]
 
 
-class _BaseSymNet(BaseEstimator):
-    """Everything the classifier and the regressor share."""
+class _BaseSymNet(LipschitzEstimator):
+    """Everything the classifier and the regressor share (input and weight
+    checks, the first-call rule of ``partial_fit`` and the sparse tag come
+    from :class:`~sklipschitz._base.LipschitzEstimator`)."""
 
     _parameter_constraints: dict = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
@@ -429,26 +429,8 @@ class _BaseSymNet(BaseEstimator):
 
     def _raw(self, X):
         check_is_fitted(self, "coefs_")
-        X = validate_data(
-            self, X, reset=False, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32]
-        )
-        if sp.issparse(X):
-            X = X.tocsr()
+        X = self._validate_X(X, reset=False)
         return np.asarray(self._network.predict_raw(X, self.coefs_, self.intercepts_))
-
-    def _validate_X_y(self, X, y, reset, **kw):
-        X, y = validate_data(
-            self, X, y, reset=reset, accept_sparse=["csr", "csc"],
-            dtype=[np.float64, np.float32], **kw,
-        )
-        if sp.issparse(X):
-            X = X.tocsr()
-        return X, y
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        return tags
 
 
 _COMMON_PARAMS_DOC = """

@@ -28,7 +28,6 @@ from sklearn.utils.multiclass import check_classification_targets
 from ._engine import network_lipschitz as _nl
 from ._engine.activations import make_activation  # noqa: F401 (the one registry)
 from ._engine.losses import BinomialLoss, MultinomialLoss, get_regression_loss
-from ._base import LipschitzEstimator
 from ._symnet_base import _COMMON_ATTRS_DOC, _COMMON_PARAMS_DOC, _BaseSymNet
 
 
@@ -163,7 +162,7 @@ class SymNetClassifier(ClassifierMixin, _BaseSymNet):
         """
         X, y = self._validate_X_y(X, y, reset=True)
         y = self._check_y(y)
-        sw = LipschitzEstimator._check_weights(sample_weight, X)
+        sw = self._check_weights(sample_weight, X)
         classes = np.unique(y)
         if len(classes) < 2:
             raise ValueError(
@@ -253,7 +252,7 @@ class SymNetClassifier(ClassifierMixin, _BaseSymNet):
             )
         X, y = self._validate_X_y(X, y, reset=first)
         y = self._check_y(y)
-        sw = LipschitzEstimator._check_weights(sample_weight, X)
+        sw = self._check_weights(sample_weight, X)
         if first:
             self._rng = check_random_state(self.random_state)
             self.classes_ = classes
@@ -449,7 +448,7 @@ class SymNetRegressor(RegressorMixin, _BaseSymNet):
         """
         X, y = self._validate_X_y(X, y, reset=True, multi_output=True, y_numeric=True)
         Y = self._validate_y(X, y, reset=True)
-        sw = LipschitzEstimator._check_weights(sample_weight, X)
+        sw = self._check_weights(sample_weight, X)
         self._rng = check_random_state(self.random_state)
         if not self.warm_start:
             self.coefs_ = None
@@ -486,12 +485,10 @@ class SymNetRegressor(RegressorMixin, _BaseSymNet):
         self : SymNetRegressor
             The updated estimator.
         """
-        first = getattr(self, "_train_state", None) is None
-        if first:
-            self._validate_params()
+        first = self._is_first_partial_call()
         X, y = self._validate_X_y(X, y, reset=first, multi_output=True, y_numeric=True)
         Y = self._validate_y(X, y, reset=first)
-        sw = LipschitzEstimator._check_weights(sample_weight, X)
+        sw = self._check_weights(sample_weight, X)
         if first:
             self._rng = check_random_state(self.random_state)
             self.coefs_ = None

@@ -9,12 +9,6 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklipschitz import LipschitzQuantileClassifier, LipschitzRegressor, LipschitzRegressorCV
 
-ADGD_REASON = (
-    "AdGD's step is a ratio of differences of consecutive iterates and gradients; "
-    "on this non-convex objective the 1e-16 rounding differences between a weighted "
-    "and a repeated sum grow to ~1e-5 over a few hundred epochs, above the check's "
-    "rtol=1e-7 (the deterministic 1/L rule passes the check)"
-)
 MINIBATCH_REASON = (
     "mini-batch training shuffles the rows: weighting a sample is not the same random "
     "sequence of steps as repeating it"
@@ -61,11 +55,9 @@ def _regressor_failures(est):
 def _classifier_failures(est):
     failures = {}
     minibatch = est.batch_size is not None
-    if est.learning_rate == "local" or minibatch:
-        reason = MINIBATCH_REASON if minibatch else ADGD_REASON
-        failures["check_sample_weight_equivalence_on_dense_data"] = reason
-        failures["check_sample_weight_equivalence_on_sparse_data"] = reason
     if minibatch:
+        failures["check_sample_weight_equivalence_on_dense_data"] = MINIBATCH_REASON
+        failures["check_sample_weight_equivalence_on_sparse_data"] = MINIBATCH_REASON
         failures["check_class_weight_classifiers"] = UNSCALED_REASON
     if est.quantile != 0.5:
         failures["check_classifiers_train"] = LEVEL_REASON

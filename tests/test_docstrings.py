@@ -7,6 +7,7 @@ import pytest
 
 MODULES = [
     "sklipschitz.linear_model._regressor",
+    "sklipschitz.linear_model._cv",
     "sklipschitz.linear_model._quantile_classifier",
     "sklipschitz.neural_network",
     "sklipschitz.kernels",

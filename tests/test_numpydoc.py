@@ -55,7 +55,6 @@ KNOWN_FAILURES = {
     _LR: ["SA01"],
     f"{_LR}.fit": ["PR07", "RT03"],
     f"{_LR}.partial_fit": ["PR07", "RT03"],
-    f"{_LR}.predict": ["RT03"],
     _SC: ["PR07", "SA01"],
     f"{_SC}.decision_function": ["PR01", "RT01"],
     f"{_SC}.fit": ["PR07", "RT03"],

@@ -279,7 +279,9 @@ def paper_linear_lipschitz(loss, X, y, *, fit_intercept, alpha=0.0, batch_size=N
 
     squared error: :func:`paper_squared_lipschitz`; absolute error and
     log-cosh: ``K_z / m``; quantile: ``max(tau, 1 - tau) K_z / m``
-    (LALR); an L2 term adds ``alpha * K`` (LipschitzLR 6.3).
+    (LALR); an L2 term adds ``alpha * K`` (LipschitzLR 6.3).  Losses
+    without a published rule (Huber) get the LALR form with their own
+    Lipschitz constant (``epsilon K_z / m`` for Huber).
     """
     if loss.name == "squared_error":
         return paper_squared_lipschitz(
@@ -294,7 +296,7 @@ def paper_linear_lipschitz(loss, X, y, *, fit_intercept, alpha=0.0, batch_size=N
 
 
 def paper_log_cosh_lipschitz(
-    X, y, *, fit_intercept, batch_size=None, alpha=0.0, output_at_zero=0.0
+    X, y, *, fit_intercept, batch_size=None, alpha=0.0, output_at_zero=0.0, scale=1.0
 ):
     """The published "tighter" log-cosh constant (LipGene / the LALR talk).
 
@@ -332,6 +334,11 @@ def paper_log_cosh_lipschitz(
     ``1 - tanh(||y||) ~ 2 exp(-2 ||y||)``: e.g. 4.5e-5 smaller for ``||y|| = 5``.
     So it is "tighter" only for batches whose targets are nearly zero.
 
+    With a ``scale`` ``s`` (the loss ``s^2 log cosh(r / s)``, whose
+    derivative is ``s tanh(r / s)``) the factor becomes
+    ``s |tanh((g(0) - ||y||) / s)|``, the same reading of the rule; ``s = 1``
+    is the published constant.  ``scale`` may hold one value per output.
+
     Raises
     ------
     ValueError
@@ -349,7 +356,8 @@ def paper_log_cosh_lipschitz(
     best = 0.0
     for b in _batches(n, batch_size):
         y_norm = np.linalg.norm(Y[b], axis=0)
-        factor = float(np.max(np.abs(np.tanh(output_at_zero - y_norm))))
+        s = np.asarray(scale, dtype=np.float64)
+        factor = float(np.max(s * np.abs(np.tanh((output_at_zero - y_norm) / s))))
         best = max(best, factor * _frobenius(Xt[b]) / m)
     if best == 0.0:
         raise ValueError(
@@ -376,7 +384,8 @@ def linear_constant(loss, X, Y, sample_weight, *, mode, fit_intercept, alpha=0.0
     if mode == "paper":
         if loss.name == "log_cosh":  # the published "tighter" log-cosh rule
             L = paper_log_cosh_lipschitz(
-                X, Y, fit_intercept=fit_intercept, alpha=alpha, batch_size=batch_size
+                X, Y, fit_intercept=fit_intercept, alpha=alpha, batch_size=batch_size,
+                scale=getattr(loss, "scale", 1.0),
             )
         else:
             L = paper_linear_lipschitz(

@@ -222,13 +222,23 @@ class PinballLoss(Loss):
 
     ``rho_tau(u) = max(tau * u, (tau - 1) * u)``; Lipschitz constant
     ``max(tau, 1 - tau)``; its minimiser over constants is the tau-quantile.
+    ``quantile`` may be an array with one level per output column (the
+    constant is then the largest of the columns').
     """
 
     name = "quantile"
 
     def __init__(self, quantile=0.5):
-        self.quantile = float(quantile)
-        self.lipschitz = max(self.quantile, 1.0 - self.quantile)
+        q = np.asarray(quantile, dtype=np.float64)
+        self.quantile = float(q) if q.ndim == 0 else q
+        self.lipschitz = float(np.max(np.maximum(q, 1.0 - q)))
+
+    def column(self, j):
+        """The loss of output column ``j`` (one level)."""
+        return self if isinstance(self.quantile, float) else PinballLoss(self.quantile[j])
+
+    def take(self, keep):
+        return self if isinstance(self.quantile, float) else PinballLoss(self.quantile[keep])
 
     def pointwise(self, y, raw):
         u = y - raw
@@ -256,41 +266,159 @@ class PinballLoss(Loss):
         return float(np.vdot(g, r)), g
 
     def constant_raw(self, y, sample_weight):
-        return weighted_quantile(y, sample_weight, self.quantile)
+        if isinstance(self.quantile, float):
+            return weighted_quantile(y, sample_weight, self.quantile)
+        y = np.asarray(y)
+        return np.concatenate([weighted_quantile(y[:, [j]], sample_weight, float(q))
+                               for j, q in enumerate(self.quantile)])
 
     def __repr__(self):
         return f"PinballLoss(quantile={self.quantile})"
 
 
+def _loss_parameter(value, name):
+    """A float, or a float64 array with one value per output column."""
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.ndim > 1 or arr.size == 0 or not np.all(np.isfinite(arr)) or np.any(arr <= 0):
+        raise ValueError(f"{name} must be a positive finite float or one per output; got {value!r}")
+    return float(arr) if arr.ndim == 0 else arr
+
+
+def _robust_location(y, sample_weight, psi, dpsi):
+    """The constant ``c`` (per column of ``y``) solving ``sum_i s_i psi(c - y_i) = 0``.
+
+    ``psi`` is non-decreasing and bounded (the derivative of a convex robust
+    loss), so the root lies in ``[min y, max y]``: Newton steps from the
+    weighted median, kept inside a bisection bracket, reach it to round-off.
+    """
+    yy = np.asarray(y, dtype=np.float64)
+    s = np.asarray(sample_weight, dtype=np.float64)
+    s = s / s.sum()
+    c = weighted_quantile(yy, s, 0.5).astype(np.float64)
+    lo, hi = yy.min(axis=0), yy.max(axis=0)
+    for _ in range(200):
+        g = s @ psi(c[None, :] - yy)
+        h = s @ dpsi(c[None, :] - yy)
+        lo = np.where(g < 0, c, lo)
+        hi = np.where(g > 0, c, hi)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            newton = c - g / h
+        inside = np.isfinite(newton) & (newton > lo) & (newton < hi)
+        c_new = np.where(g == 0, c, np.where(inside, newton, 0.5 * (lo + hi)))
+        done = np.abs(c_new - c) <= 1e-13 * (1.0 + np.abs(c))
+        c = c_new
+        if np.all(done):
+            break
+    return c.astype(np.asarray(y).dtype)
+
+
 class LogCosh(Loss):
-    """``log(cosh(raw - y))``: gradient ``tanh`` (bound 1), curvature 1."""
+    """``s^2 log(cosh((raw - y) / s))``: gradient ``s tanh`` (bound ``s``), curvature 1.
+
+    ``scale`` (``s``, default 1: the plain ``log cosh(raw - y)``) sets where
+    the loss turns from quadratic (``r^2 / 2`` for ``|r| << s``) to linear
+    (``s |r| - s^2 log 2`` for ``|r| >> s``), in the units of ``y``.  The
+    second derivative ``sech^2(r / s)`` is at most 1 whatever the scale.
+    ``scale`` may be an array with one value per output column.
+    """
 
     name = "log_cosh"
-    lipschitz = 1.0
     curvature = 1.0
 
+    def __init__(self, scale=1.0):
+        self.scale = _loss_parameter(scale, "scale")
+        self.lipschitz = float(np.max(self.scale))
+
     def pointwise(self, y, raw):
-        return log_cosh(raw - y)
+        s = self.scale
+        return (s * s) * log_cosh((raw - y) / s)
 
     def gradient(self, y, raw):
-        return np.tanh(raw - y)
+        s = self.scale
+        return (s * np.tanh((raw - y) / s)).astype(raw.dtype, copy=False)
+
+    # residual-space functions of r = y - raw (the exact solver's view)
+    def rho(self, r):
+        """The loss at residual ``r`` (one column: scalar ``scale``)."""
+        s = self.scale
+        return (s * s) * log_cosh(r / s)
+
+    def psi(self, r):
+        """``d rho / d r``."""
+        s = self.scale
+        return s * np.tanh(r / s)
+
+    def dpsi(self, r):
+        """``d^2 rho / d r^2`` (in ``(0, 1]``)."""
+        t = np.tanh(r / self.scale)
+        return 1.0 - t * t
+
+    def column(self, j):
+        """The loss of output column ``j`` (scalar scale)."""
+        return self if isinstance(self.scale, float) else LogCosh(self.scale[j])
+
+    def take(self, keep):
+        return self if isinstance(self.scale, float) else LogCosh(self.scale[keep])
 
     def constant_raw(self, y, sample_weight):
-        # Newton's method from the weighted median; the objective is convex
-        # and smooth, a few guarded steps reach machine precision.
-        c = weighted_quantile(y, sample_weight, 0.5).astype(np.float64)
-        s = sample_weight / sample_weight.sum()
-        yy = np.asarray(y, dtype=np.float64)
-        for _ in range(50):
-            t = np.tanh(c - yy)
-            g = s @ t
-            h = s @ (1.0 - t * t)
-            step = g / np.maximum(h, 1e-12)
-            step = np.clip(step, -1.0, 1.0)
-            c = c - step
-            if np.all(np.abs(step) < 1e-12 * (1.0 + np.abs(c))):
-                break
-        return c.astype(np.asarray(y).dtype)
+        # the root of sum_i s_i psi(c - y_i), from the weighted median
+        return _robust_location(y, sample_weight, self.psi, self.dpsi)
+
+    def __repr__(self):
+        return "LogCosh()" if np.all(self.scale == 1.0) else f"LogCosh(scale={self.scale!r})"
+
+
+class Huber(Loss):
+    """Huber's loss of the residual ``r = y - raw`` at threshold ``epsilon``.
+
+    ``r^2 / 2`` for ``|r| <= epsilon`` and ``epsilon |r| - epsilon^2 / 2``
+    beyond (the loss of ``SGDRegressor(loss='huber')``; ``HuberRegressor``
+    fits a scale too).  The derivative ``clip(r, -epsilon, epsilon)`` is
+    bounded by ``epsilon`` (``lipschitz``) and is itself 1-Lipschitz
+    (``curvature = 1``).  ``epsilon`` may be an array with one value per
+    output column.
+    """
+
+    name = "huber"
+    curvature = 1.0
+
+    def __init__(self, epsilon=1.35):
+        self.epsilon = _loss_parameter(epsilon, "epsilon")
+        self.lipschitz = float(np.max(self.epsilon))
+
+    def pointwise(self, y, raw):
+        return self.rho(y - raw)
+
+    def gradient(self, y, raw):
+        e = self.epsilon
+        return np.clip(raw - y, -e, e).astype(raw.dtype, copy=False)
+
+    def rho(self, r):
+        """The loss at residual ``r``."""
+        e = self.epsilon
+        a = np.abs(r)
+        return np.where(a <= e, 0.5 * a * a, e * a - 0.5 * e * e)
+
+    def psi(self, r):
+        """``d rho / d r = clip(r, -epsilon, epsilon)``."""
+        return np.clip(r, -self.epsilon, self.epsilon)
+
+    def dpsi(self, r):
+        """``d^2 rho / d r^2``: 1 on the quadratic set ``|r| <= epsilon``, else 0."""
+        return (np.abs(r) <= self.epsilon).astype(np.float64)
+
+    def column(self, j):
+        """The loss of output column ``j`` (scalar epsilon)."""
+        return self if isinstance(self.epsilon, float) else Huber(self.epsilon[j])
+
+    def take(self, keep):
+        return self if isinstance(self.epsilon, float) else Huber(self.epsilon[keep])
+
+    def constant_raw(self, y, sample_weight):
+        return _robust_location(y, sample_weight, self.psi, self.dpsi)
+
+    def __repr__(self):
+        return f"Huber(epsilon={self.epsilon!r})"
 
 
 class BinomialLoss(Loss):
@@ -499,11 +627,17 @@ REGRESSION_LOSSES = {
     "absolute_error": AbsoluteError,
     "quantile": PinballLoss,
     "log_cosh": LogCosh,
+    "huber": Huber,
 }
 
 
-def get_regression_loss(name, quantile=0.5):
-    """Loss object for a regression loss name."""
+def get_regression_loss(name, quantile=0.5, *, epsilon=1.35, scale=1.0):
+    """Loss object for a regression loss name (``quantile``, ``epsilon`` and
+    ``scale`` are the parameters of the pinball, Huber and log-cosh losses)."""
     if name == "quantile":
         return PinballLoss(quantile)
+    if name == "huber":
+        return Huber(epsilon)
+    if name == "log_cosh":
+        return LogCosh(scale)
     return REGRESSION_LOSSES[name]()

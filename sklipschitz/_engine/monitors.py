@@ -154,13 +154,17 @@ class ColumnFreezing:
     ``n_iter_no_change`` epochs -- or, with ``stable_signs``, when no row has
     changed the sign of its score in that column for ``n_iter_no_change``
     epochs (a classifier's columns are done when their decisions are: on
-    separable data the loss keeps creeping down long after that).
+    separable data the loss keeps creeping down long after that).  ``rows``
+    (a boolean mask) restricts the sign test to the rows that count, such as
+    those of positive weight: a row of weight zero must not keep a column
+    running, or weighting it zero would differ from removing it.
     """
 
-    def __init__(self, tol, n_iter_no_change, stable_signs=False):
+    def __init__(self, tol, n_iter_no_change, stable_signs=False, rows=None):
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
         self.stable_signs = stable_signs
+        self.rows = rows
 
     def start(self, n_columns):
         self.best = np.full(n_columns, np.inf)
@@ -172,7 +176,7 @@ class ColumnFreezing:
 
     def _sign_streak(self, scores, active):
         """Epochs in a row without a sign change, per active column."""
-        signs = scores > 0
+        signs = (scores if self.rows is None else scores[self.rows]) > 0
         if self.signs is not None:
             changed = (signs != self.signs).any(axis=0)
             self.unchanged[active] = np.where(changed, 0, self.unchanged[active] + 1)

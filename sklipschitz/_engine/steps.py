@@ -25,7 +25,10 @@ Rules
 ``LocalStep``
     adaptive gradient descent without descent (Malitsky & Mishchenko, 2020):
     ``lr_k = min(sqrt(1 + theta) lr_{k-1}, ||x_k - x_{k-1}|| / (2 ||g_k - g_{k-1}||))``,
-    started at ``1 / L``; with ``per_column`` every column runs its own copy.
+    started at ``1 / L``; with ``per_column`` every column runs its own copy;
+    with ``octave_steps`` every rate is rounded down to the grid
+    ``2**(k / octave_steps)`` (both conditions of the rule still hold, and
+    rounding differences of the data no longer reach the rate).
 """
 
 from __future__ import annotations
@@ -155,14 +158,36 @@ class LocalStep(StepRule):
     With ``per_column`` the parameters are ``[W, b]`` of a linear model whose
     columns are independent problems, and every column runs its own AdGD
     (its distances and gradient differences involve only its own entries).
+
+    With ``octave_steps`` (an integer) every rate is rounded down to the
+    nearest ``2**(k / octave_steps)``, k an integer: the rule's two bounds
+    (growth by at most ``sqrt(1 + theta)`` and at most the local estimate
+    ``||dx|| / (2 ||dg||)``) still hold, since the rate only gets smaller
+    and ``theta`` is the ratio of the rounded rates.  AdGD's rate is a ratio
+    of differences, so rounding errors of the data (a weighted sum against
+    a repeated one) change it in the last bits, and on a non-convex
+    objective such changes grow over hundreds of steps; on the grid they
+    change the rate only when it lies within rounding of a grid point.
     """
 
-    def __init__(self, per_column=False):
+    def __init__(self, per_column=False, octave_steps=None):
         self.per_column = per_column
+        self.octave_steps = octave_steps
+
+    def _round(self, lr):
+        if self.octave_steps is None:
+            return lr
+        k = self.octave_steps
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rounded = np.exp2(np.floor(np.log2(lr) * k) / k)
+        return np.where(np.isfinite(rounded) & (rounded > 0), rounded, lr)
 
     def rate(self, state, params, grads):
         if not state.prev_params:
             lr = invert(state.lipschitz)
+            if self.octave_steps is not None:
+                lr = self._round(lr)
+                lr = lr if self.per_column else float(lr)
             if self.per_column:
                 state.theta = np.full(np.shape(lr), np.inf)
             state.prev_params = [np.array(p, copy=True) for p in params]
@@ -174,7 +199,7 @@ class LocalStep(StepRule):
             with np.errstate(divide="ignore", invalid="ignore"):
                 local = np.where(dg > 0, dx / (2.0 * dg), np.inf)
             lr = np.minimum(growth, local)
-            lr = np.where(~np.isfinite(lr) | (lr <= 0), state.rate, lr)
+            lr = np.where(~np.isfinite(lr) | (lr <= 0), state.rate, self._round(lr))
             state.theta = lr / state.rate
             if not self.per_column:
                 lr, state.theta = float(lr), float(state.theta)

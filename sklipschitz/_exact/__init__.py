@@ -5,7 +5,7 @@ Minimises, separately for every output column ``k``,
 ``F(W, b) = sum_i s_i loss(y_ik, x_i W_k + b_k) / sum_i s_i + alpha/2 ||W||_F^2``
 
 (the intercept is not penalised) for the squared, absolute, pinball
-(quantile) and log-cosh losses, and certifies the optimum.  One module per
+(quantile), log-cosh and Huber losses, and certifies the optimum.  One module per
 phase:
 
 * :mod:`.design` -- one pass over the data gives the weighted Gram matrix of
@@ -18,6 +18,8 @@ phase:
   (reduced problems, the path to the LP vertex, the active set) and
   :mod:`.certificate` (KKT check of the full problem).
 * :mod:`.logcosh` -- log-cosh: whitened FISTA, then Newton.
+* :mod:`.huber` -- Huber: whitened FISTA, then Newton on the quadratic set
+  (the column solver of :mod:`.logcosh`).
 * :mod:`.wide` -- sparse designs with many columns, where a dense ``d x d``
   Gram matrix is out of the question: an iterative least-squares solve, or
   smoothed FISTA and an exact LP finish.
@@ -40,12 +42,12 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 
-from .._engine.losses import AbsoluteError, HalfSquaredError, LogCosh, PinballLoss
+from .._engine.losses import AbsoluteError, HalfSquaredError, Huber, LogCosh, PinballLoss
 from .._threads import single_blas_thread
+from . import huber, logcosh, pinball, squared, wide
 from . import l1 as l1_module
-from . import logcosh, pinball, squared, wide
 from .design import Design
-from .result import LinearSolution
+from .result import LinearSolution, sum_curves
 
 __all__ = ["LinearSolution", "solve_linear", "WIDE_SPARSE_MIN_FEATURES"]
 
@@ -55,6 +57,7 @@ _SOLVERS = (
     (AbsoluteError, pinball),
     (PinballLoss, pinball),
     (LogCosh, logcosh),
+    (Huber, huber),
 )
 
 #: sparse designs with at least this many columns take the route of
@@ -104,7 +107,7 @@ def solve_linear(X, Y, loss, sample_weight, *, alpha=0.0, l1=0.0, fit_intercept=
     X : ndarray or scipy.sparse matrix of shape (n_samples, n_features)
         float32 or float64 (other dtypes are converted to float64).
     Y : ndarray of shape (n_samples, n_outputs) or (n_samples,)
-    loss : HalfSquaredError, AbsoluteError, PinballLoss or LogCosh
+    loss : HalfSquaredError, AbsoluteError, PinballLoss, LogCosh or Huber
         From :mod:`sklipschitz._engine.losses`.
     sample_weight : ndarray of shape (n_samples,) or None
         Non-negative; rows of weight 0 are ignored.
@@ -164,23 +167,54 @@ def solve_linear(X, Y, loss, sample_weight, *, alpha=0.0, l1=0.0, fit_intercept=
                 l1 = min(float(np.float64(l1) / c), 1e300)
         W *= c
     wide_route = sp.issparse(X) and d >= WIDE_SPARSE_MIN_FEATURES and not l1 > 0
+    column_losses = _column_losses(loss, k)
     with np.errstate(over="ignore", under="ignore"):
         if wide_route:
-            result = wide.solve(X, Y, loss, module, sn, float(alpha), bool(fit_intercept), W, B,
-                                int(max_iter), verbose)
+            def run(Yc, lc, Wc, Bc):
+                return wide.solve(X, Yc, lc, module, sn, float(alpha), bool(fit_intercept), Wc,
+                                  Bc, int(max_iter), verbose)
         else:
-            with single_blas_thread(d < _BLAS_SINGLE_BELOW):
-                des = Design(X, sn, bool(fit_intercept), uniform)
+            des = None
+
+            def run(Yc, lc, Wc, Bc):
+                nonlocal des
+                if des is None:
+                    des = Design(X, sn, bool(fit_intercept), uniform)
                 if l1 > 0:
-                    result = l1_module.solve(des, Y, loss, float(alpha), float(l1), W, B,
-                                             warm or B is not None, int(max_iter), tol, verbose)
-                else:
-                    result = module.solve(des, Y, loss, float(alpha), W, B, warm or B is not None,
-                                          int(max_iter), tol, verbose)
+                    return l1_module.solve(des, Yc, lc, float(alpha), float(l1), Wc, Bc,
+                                           warm or B is not None, int(max_iter), tol, verbose)
+                return module.solve(des, Yc, lc, float(alpha), Wc, Bc, warm or B is not None,
+                                    int(max_iter), tol, verbose)
+        with single_blas_thread(not wide_route and d < _BLAS_SINGLE_BELOW):
+            if column_losses is None:
+                result = run(Y, loss, W, B)
+            else:  # one solve per output on the same design (its Gram matrix and whitening)
+                result = _join_columns([
+                    run(Y[:, [j]], lc, W[:, [j]], None if B is None else B[[j]])
+                    for j, lc in enumerate(column_losses)])
     W, B, n_iter, curve, lrs, cert, converged = result
     W = W / c if c != 1.0 else W
     return _solution(W, B, n_iter, curve, lrs, cert, converged, fit_intercept, dtype,
                      method="wide" if wide_route else "whitened")
+
+
+def _column_losses(loss, k):
+    """One loss per output when the loss's parameter differs between outputs
+    and its solver takes one parameter for all of them (a pinball loss with
+    one level per output); else None."""
+    if isinstance(loss, PinballLoss) and not isinstance(loss.quantile, float):
+        assert loss.quantile.shape == (k,)
+        return [loss.column(j) for j in range(k)]
+    return None
+
+
+def _join_columns(results):
+    """The results of single-output solves as the result of one solve."""
+    W = np.hstack([r[0] for r in results])
+    B = np.concatenate([np.asarray(r[1], dtype=np.float64).reshape(-1) for r in results])
+    curves = [list(r[3]) for r in results]
+    return (W, B, max(int(r[2]) for r in results), sum_curves(curves), results[0][4],
+            all(r[5] for r in results), all(r[6] for r in results))
 
 
 def _arrays(X, Y, sample_weight):

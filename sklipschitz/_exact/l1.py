@@ -58,12 +58,20 @@ __all__ = ["solve", "quad_l1", "alpha_max", "supported", "pinball_certificate",
 
 #: relative KKT violation accepted as optimal for the smooth losses
 KKT_TOL = 1e-9
+# accepted when no step decreases the objective any more (round-off level)
+_KKT_FLOOR = 1e-7
 #: relative tolerance of the dual box and the L1 bound of the pinball certificate
 BOX_TOL = 1e-9
 # proximal steps before the exact phases
 _FISTA_SQUARED = 200
 # the squared error's proximal steps stop when the signs were stable this long
 _STABLE_SIGNS = 10
+# rounds of proximal steps + feature-sign search of the squared error
+_SQUARED_ATTEMPTS = 4
+# relative proximal-point term of the feature-sign systems
+_PROX_EPS = 1e-10
+# damping of the proximal Newton model of log-cosh when its step fails
+_DAMPING = (0.0, 1e-3, 1e-1, 1.0)
 _FISTA_SMOOTH = 30
 _PINBALL_MU = (1.0, 0.3, 0.1, 0.03)
 _PINBALL_STEPS = 15
@@ -128,6 +136,8 @@ def quad_l1(H, c, lam, x0, max_outer=None):
     """
     x = np.asarray(x0, dtype=np.float64).copy()
     n = x.size
+    if n == 0:
+        return x
     free = lam == 0
     if max_outer is None:
         max_outer = 4 * n + 20
@@ -149,13 +159,21 @@ def quad_l1(H, c, lam, x0, max_outer=None):
             active[j] = True
         elif _active_ok(grad, x, lam, free, tol):
             return x
+        F_now = objective(x)
         for _inner in range(4 * n + 10):
             S = np.flatnonzero(active)
             if S.size == 0:
                 break
             rhs = c[S] - lam[S] * theta[S]
-            xs_new = psd_solve(H[np.ix_(S, S)], rhs)
             xs_old = x[S]
+            HS = H[np.ix_(S, S)]
+            # a proximal-point term eps |x - x_old|^2 / 2 keeps the system
+            # solvable when H_SS is singular (more active coefficients than
+            # the data determine): the step then runs along the flat
+            # directions to the next sign change; repeated steps converge to
+            # the exact solution of a regular block
+            eps = _PROX_EPS * max(float(np.max(np.diag(HS), initial=0.0)), 1e-300)
+            xs_new = psd_solve(HS + eps * np.eye(S.size), rhs + eps * xs_old)
             dxs = xs_new - xs_old
             # candidate steps: the full step and every sign change on the way
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -172,7 +190,10 @@ def quad_l1(H, c, lam, x0, max_outer=None):
                 F = objective(v)
                 if F < best_F - 1e-15 * abs(best_F) or best_t is None:
                     best_t, best_F, best_v = t, F, v
+            if best_F >= F_now:
+                return x                     # no decrease left
             x = best_v
+            F_now = best_F
             if best_t == 1.0:
                 break
             active = (x != 0) | free
@@ -245,22 +266,36 @@ class _Squared(_Column):
         def value(v):
             return yy + 0.5 * float(v @ (G @ v)) - float(c @ v) + self.penalty(v)
 
-        w = self._fista(H, c, L, w, min(_FISTA_SQUARED, max(max_iter - 1, 0)), value)
-        w = quad_l1(H, c, lam, w)
-        r = des.residual(self.y, w, bc)
-        F = 0.5 * float(sn @ (r * r)) + self.penalty(w)
-        self.curve.append(F)
-        self.lrs.append(1.0)
-        gw = -des.rmatvec(sn * r, exact=True) + self.l2 * w
-        gb = -float(sn @ r)
+        budget = max(max_iter - 1, 0)
         ref = float(np.abs(c).max(initial=0.0)) + self.l1 + 1e-300
-        viol = kkt_violation(gw, gb, w, self.l1, ref, des.fit_intercept)
-        if self.verbose:
-            print(f"[solve_linear] L1 squared: KKT violation {viol:.2e}")
+        best = None
+        for attempt in range(_SQUARED_ATTEMPTS):
+            # (a singular active block, e.g. more features than samples, can
+            # leave the search short of the optimum: more proximal steps from
+            # the best point, then the search again)
+            steps = min(_FISTA_SQUARED * (4 ** attempt), budget)
+            budget -= steps
+            w = self._fista(H, c, L, w, steps, value, stop_on_signs=attempt == 0)
+            w = quad_l1(H, c, lam, w)
+            r = des.residual(self.y, w, bc)
+            F = 0.5 * float(sn @ (r * r)) + self.penalty(w)
+            self.curve.append(F)
+            self.lrs.append(1.0)
+            gw = -des.rmatvec(sn * r, exact=True) + self.l2 * w
+            gb = -float(sn @ r)
+            viol = kkt_violation(gw, gb, w, self.l1, ref, des.fit_intercept)
+            if self.verbose:
+                print(f"[solve_linear] L1 squared: KKT violation {viol:.2e}")
+            if best is None or F < best[0]:
+                best = (F, w, viol)
+            if viol <= KKT_TOL or budget <= 0:
+                break
+            w = best[1]
+        F, w, viol = best
         ok = viol <= KKT_TOL
         return w, bc, ok, ok
 
-    def _fista(self, H, c, L, w, steps, value):
+    def _fista(self, H, c, L, w, steps, value, stop_on_signs=True):
         if L <= 0 or steps <= 0:
             return w
         t, w_prev = 1.0, w.copy()
@@ -281,7 +316,7 @@ class _Squared(_Column):
             w_prev, w = w, w_new
             self.curve.append(value(v))
             self.lrs.append(step)
-            if same >= _STABLE_SIGNS:
+            if stop_on_signs and same >= _STABLE_SIGNS:
                 break
         return w
 
@@ -372,22 +407,35 @@ class _LogCosh(_Column):
             if viol <= KKT_TOL:
                 ok = True
                 break
-            H = _aug_hessian(des, des.sn * (1.0 - th * th), self.l2)
+            H0 = _aug_hessian(des, des.sn * (1.0 - th * th), self.l2)
             x0 = np.append(w, b) if des.fit_intercept else w.copy()
             g = np.append(gw, gb) if des.fit_intercept else gw
-            x = quad_l1(H, H @ x0 - g, lam, x0)
-            d = x - x0
-            s = 1.0
-            while True:
-                xt = x0 + s * d
-                wt = xt[:des.d]
-                bt = float(xt[-1]) if des.fit_intercept else 0.0
-                rt = des.residual(self.y, wt, bt)
-                Ft = float(des.sn @ log_cosh(rt)) + self.penalty(wt)
-                if Ft <= F or s < 1e-10:
+            # the majorant of the Hessian: with damping 1 the model lies
+            # above the objective, so its minimiser decreases it (a
+            # proximal gradient step with per-coordinate constants)
+            M = np.append(self.diag + self.l2, 1.0) if des.fit_intercept else self.diag + self.l2
+            Ft = np.inf
+            for gamma in _DAMPING:
+                H = H0 + np.diag(gamma * M) if gamma else H0
+                x = quad_l1(H, H @ x0 - g, lam, x0)
+                d = x - x0
+                s = 1.0
+                while True:
+                    xt = x0 + s * d
+                    wt = xt[:des.d]
+                    bt = float(xt[-1]) if des.fit_intercept else 0.0
+                    rt = des.residual(self.y, wt, bt)
+                    Ft = float(des.sn @ log_cosh(rt)) + self.penalty(wt)
+                    if Ft < F or s < 1e-3:
+                        break
+                    s *= 0.5
+                if Ft < F:
                     break
-                s *= 0.5
-            if not Ft <= F:
+            if not Ft < F:
+                # no decrease left at round-off level: final check below
+                r, F, th, gw, gb = self.state(w, b)
+                viol = kkt_violation(gw, gb, w, self.l1, ref, des.fit_intercept)
+                ok = viol <= _KKT_FLOOR
                 break
             w, b = wt, bt
             self.curve.append(Ft)

@@ -1,12 +1,18 @@
 """Log-cosh: whitened FISTA at step ``1/L = 1``, then Newton.
 
-``F = sum sn logcosh(r) + alpha/2 |w|^2`` with ``r = y - X_c w - b'``.  The
-loss has curvature at most 1, so in whitened coordinates (``z = diag(g +
+``F = sum sn rho(r) + alpha/2 |w|^2`` with ``r = y - X_c w - b'`` and
+``rho(r) = s^2 log cosh(r / s)`` (``s`` the loss's ``scale``).  The loss has
+curvature at most 1, so in whitened coordinates (``z = diag(g +
 alpha)^(1/2) V' w``) the smoothness constant is exactly ``L = 1``.  FISTA
 (with gradient restarts) runs on the working dtype until the whitened
 gradient has dropped a hundredfold (the Newton region of this loss); Newton
-(float64, Hessian ``[X_c, 1]' diag(sn sech^2 r) [X_c, 1] + alpha``, exact
-line search) then reaches a whitened gradient norm of ``1e-12``.
+(float64, Hessian ``[X_c, 1]' diag(sn rho''(r)) [X_c, 1] + alpha``, exact
+line search) then reaches a whitened gradient norm of ``1e-12`` (times the
+scale when it is above 1: the gradient has the units of ``y``).
+
+The column solver only uses the loss through ``rho``, ``psi = rho'`` and
+``dpsi = rho''`` of the residual, so it also serves the Huber loss
+(:mod:`.huber`), whose curvature is 1 as well.
 """
 
 from __future__ import annotations
@@ -15,38 +21,47 @@ import math
 
 import numpy as np
 
-from .._engine.losses import log_cosh
 from .design import psd_solve
 from .result import sum_curves
 
 __all__ = ["REQUIRED_ATTRS", "solve"]
 
 #: what this solver uses of the loss: its best constant (the starting
-#: intercept) and curvature 1 (the step ``1/L = 1``)
-REQUIRED_ATTRS = ("constant_raw", "curvature")
+#: intercept), curvature 1 (the step ``1/L = 1``), the residual-space
+#: functions ``rho``, ``psi``, ``dpsi`` and ``column(j)`` (the loss of one output)
+REQUIRED_ATTRS = ("constant_raw", "curvature", "rho", "psi", "dpsi", "column")
 
 # FISTA iterations before Newton at the latest
 _FISTA_MAX = 50
 # whitened gradient norm accepted as the optimum
 _GTOL = 1e-12
+# FISTA-then-Newton rounds at most
+_ROUNDS = 20
 
 
 def solve(des, Y, loss, alpha, W, B_init, warm, max_iter, tol, verbose):
     """All outputs; returns ``(W, B, n_iter, curve, lrs, certified, converged)``."""
+    return solve_columns(des, Y, loss, alpha, W, B_init, warm, max_iter, verbose)
+
+
+def solve_columns(des, Y, loss, alpha, W, B_init, warm, max_iter, verbose, column=None):
+    """:func:`solve` with the column solver class ``column`` (default :class:`_Column`)."""
+    column = _Column if column is None else column
     k = Y.shape[1]
     B = np.zeros(k)
     curves, lrs0, cert_all = [], None, True
+    assert loss.curvature == 1.0
     for j in range(k):
-        col = _Column(des, Y[:, j], alpha, verbose)
+        col = column(des, Y[:, j], loss.column(j), alpha, verbose)
         w = des.project(W[:, j])
         if B_init is not None:
             b = des.centred_intercept(w, B_init[j])
         elif des.fit_intercept:
             r = des.residual(col.y64, w, 0.0)
-            b = float(np.asarray(loss.constant_raw(r[:, None], des.sn)).ravel()[0])
+            b = float(np.asarray(col.loss.constant_raw(r[:, None], des.sn)).ravel()[0])
         else:
             b = 0.0
-        if warm and col.state(w, b, exact=True)[5] <= _GTOL:
+        if warm and col.state(w, b, exact=True)[5] <= col.gtol:
             # a warm start at the optimum returns at once
             cert = True
         else:
@@ -61,11 +76,14 @@ def solve(des, Y, loss, alpha, W, B_init, warm, max_iter, tol, verbose):
 
 
 class _Column:
-    """One output column of the log-cosh problem and its history."""
+    """One output column of the problem (log-cosh or Huber) and its history."""
 
-    def __init__(self, des, y, alpha, verbose):
+    def __init__(self, des, y, loss, alpha, verbose):
         self.des = des
+        self.loss = loss
         self.alpha = alpha
+        # the gradient has the units of psi (of y for a scale above 1)
+        self.gtol = _GTOL * max(1.0, float(loss.lipschitz))
         self.verbose = verbose
         self.y64 = np.asarray(y, dtype=np.float64)
         self.y_dt = np.asarray(y, dtype=des.dtype)
@@ -73,11 +91,11 @@ class _Column:
         self.curve, self.lrs = [], []
 
     def state(self, w, b, exact):
-        """Residuals, objective, tanh, gradient and whitened gradient norm."""
+        """Residuals, objective, psi(r), gradient and whitened gradient norm."""
         des, sn, alpha = self.des, self.des.sn, self.alpha
         r = des.residual(self.y64 if exact else self.y_dt, w, b, exact=exact)
-        F = float(sn @ log_cosh(r)) + 0.5 * alpha * float(w @ w)
-        th = np.tanh(r)
+        F = float(sn @ self.loss.rho(r)) + 0.5 * alpha * float(w @ w)
+        th = self.loss.psi(r)
         v = sn * th
         gw = -des.rmatvec(v, exact=exact) + alpha * w
         gb = -float(v.sum()) if des.fit_intercept else 0.0
@@ -85,8 +103,16 @@ class _Column:
         return r, F, th, gw, gb, math.sqrt(float(gz @ gz) + gb * gb)
 
     def solve(self, w, b, max_iter):
-        w, b, budget = self.fista(w, b, max_iter)
-        return self.newton(w, b, budget)
+        """FISTA, then Newton; where Newton stalls short of the tolerance (a
+        singular Hessian: few residuals on the Huber loss's quadratic set),
+        gradient steps at ``1/L`` resume, and Newton again."""
+        budget, cert = max_iter, False
+        for _ in range(_ROUNDS):
+            w, b, budget = self.fista(w, b, budget)
+            w, b, cert, budget = self.newton(w, b, budget)
+            if cert or budget <= 0:
+                break
+        return w, b, cert
 
     def fista(self, w, b, budget):
         """FISTA at step 1 until the whitened gradient dropped a hundredfold."""
@@ -101,7 +127,7 @@ class _Column:
             r, F, th, gw, gb, gnorm = self.state(wy, by, exact=False)
             if g0 is None:
                 g0 = gnorm
-            if gnorm <= 1e-2 * g0 or gnorm <= _GTOL:
+            if gnorm <= 1e-2 * g0 or gnorm <= self.gtol:
                 w, b = wy, by
                 break
             w_new = wy - des.V @ (self.inv * (des.V.T @ gw))
@@ -117,10 +143,10 @@ class _Column:
             k += 1
         return w, b, budget
 
-    def direction(self, th, gw, gb):
+    def direction(self, r, gw, gb):
         """Newton direction ``(dw, db)`` in the coordinates ``(u, b')``, ``w = V u``."""
         des, alpha = self.des, self.alpha
-        H = des.aug_gram(des.sn * (1.0 - th * th))
+        H = des.aug_gram(des.sn * self.loss.dpsi(r))
         pen = np.full(des.rank, alpha)
         if des.fit_intercept:
             pen = np.append(pen, 0.0)
@@ -130,33 +156,51 @@ class _Column:
         return des.V @ delta[:des.rank], (float(delta[-1]) if des.fit_intercept else 0.0)
 
     def line_search(self, r, q, w, dw):
-        """Exact line search: Newton on the smooth convex ``phi(s) = F(x + s d)``."""
-        sn, alpha = self.des.sn, self.alpha
+        """Exact line search on the convex ``phi(s) = F(x + s d)``.
+
+        ``phi'`` is non-decreasing (piecewise linear for the Huber loss):
+        Newton steps on it, kept inside a bisection bracket.
+        """
+        sn, alpha, loss = self.des.sn, self.alpha, self.loss
         ww, wd = float(w @ dw), float(dw @ dw)
-        s = 1.0
-        for _ in range(30):
-            tt = np.tanh(r - s * q)
-            d1 = -float(sn @ (tt * q)) + alpha * (ww + s * wd)
-            d2 = float(sn @ ((1.0 - tt * tt) * (q * q))) + alpha * wd
-            if not d2 > 0:
+
+        def d1(s):
+            return -float(sn @ (loss.psi(r - s * q) * q)) + alpha * (ww + s * wd)
+
+        lo, hi = 0.0, 1.0
+        if not d1(0.0) < 0:
+            return 1.0
+        while d1(hi) < 0 and hi < 1e6:
+            lo, hi = hi, 2.0 * hi
+        s = min(1.0, hi)
+        for _ in range(60):
+            g1 = d1(s)
+            if g1 == 0:
                 break
-            s_new = min(max(s - d1 / d2, 0.0), 4.0 * max(s, 1.0))
+            if g1 < 0:
+                lo = s
+            else:
+                hi = s
+            d2 = float(sn @ (loss.dpsi(r - s * q) * (q * q))) + alpha * wd
+            s_new = s - g1 / d2 if d2 > 0 else math.nan
+            if not (lo < s_new < hi):
+                s_new = 0.5 * (lo + hi)
             done = abs(s_new - s) <= 1e-12 * max(1.0, s)
             s = s_new
-            if done:
+            if done or hi - lo <= 1e-14 * max(1.0, hi):
                 break
         return s if (np.isfinite(s) and s > 0) else 1.0
 
     def newton(self, w, b, budget):
-        """Newton steps (float64) to a whitened gradient norm of ``1e-12``."""
+        """Newton steps (float64) to a whitened gradient norm of ``gtol``."""
         des = self.des
         r, F, th, gw, gb, gnorm = self.state(w, b, exact=True)
-        certified = gnorm <= _GTOL
+        certified = gnorm <= self.gtol
         if not self.curve:
             self.curve.append(F)
             self.lrs.append(1.0)
         while not certified and budget > 0:
-            dw, db = self.direction(th, gw, gb)
+            dw, db = self.direction(r, gw, gb)
             q = des.matvec(dw, exact=True) - float(des.xbar @ dw) + db
             s = self.line_search(r, q, w, dw)
             new = self.state(w + s * dw, b + s * db, exact=True)
@@ -177,10 +221,11 @@ class _Column:
             self.curve.append(F)
             self.lrs.append(float(s))
             if self.verbose > 1:
-                print(f"[solve_linear] log_cosh Newton: F={F:.15g} |g|={gnorm:.3e} step={s:.3g}")
-            certified = gnorm <= _GTOL
+                print(f"[solve_linear] {self.loss.name} Newton: F={F:.15g} |g|={gnorm:.3e} "
+                      f"step={s:.3g}")
+            certified = gnorm <= self.gtol
             if stalled and not certified:
                 # round-off floor: no further decrease possible
-                certified = gnorm <= 1e-9
+                certified = gnorm <= 1e3 * self.gtol
                 break
-        return w, b, certified
+        return w, b, certified, budget

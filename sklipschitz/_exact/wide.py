@@ -36,8 +36,8 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, lsqr
 
 from .._engine.lipschitz import gram_top_eigenvalue
-from .._engine.losses import log_cosh, weighted_quantile
-from . import logcosh, pinball, squared
+from .._engine.losses import weighted_quantile
+from . import huber, logcosh, pinball, squared
 from .result import sum_curves
 from .vertex import lp_vertex
 
@@ -68,9 +68,10 @@ def solve(X, Y, loss, module, sn, alpha, fit_intercept, W, B, max_iter, verbose)
         elif module is pinball:
             w, b, curve, lrs, cert, conv = _pinball(prob, y, loss, alpha, W[:, j], b0, max_iter,
                                                     verbose)
-        else:
-            assert module is logcosh
-            w, b, curve, lrs, cert, conv = _logcosh(prob, y, loss, alpha, W[:, j], b0, max_iter)
+        else:  # log-cosh or Huber: smooth, curvature 1
+            assert module is logcosh or module is huber
+            w, b, curve, lrs, cert, conv = _logcosh(prob, y, loss.column(j), alpha, W[:, j], b0,
+                                                    max_iter)
         W[:, j], B_out[j] = w, b
         curves.append(curve)
         lrs0 = lrs if j == 0 else lrs0
@@ -177,13 +178,14 @@ def _logcosh(prob, y, loss, alpha, w, b0, max_iter):
             r = y - prob.predict(w, 0.0)
             b0 = float(np.asarray(loss.constant_raw(r[:, None], sn)).ravel()[0])
     L = prob.lipschitz() + alpha
-    gscale = math.sqrt(L) + 1e-300
+    # (the gradient has the units of psi: of y for a scale above 1)
+    gscale = (math.sqrt(L) + 1e-300) * max(1.0, float(loss.lipschitz))
 
     def grad(p):
-        return sn * np.tanh(p - y)
+        return -sn * loss.psi(y - p)
 
     def value(p, ww):
-        return float(sn @ log_cosh(p - y)) + 0.5 * alpha * float(ww @ ww)
+        return float(sn @ loss.rho(y - p)) + 0.5 * alpha * float(ww @ ww)
 
     def stop(gw, gb):
         return math.sqrt(float(gw @ gw) + gb * gb) <= 1e-10 * gscale

@@ -126,18 +126,50 @@ def rearrange(curves):
     return np.sort(curves, axis=-1)
 
 
-def crossing_logit(curves, quantiles):
+#: how far beyond the outermost level, in logit units, tau* may be
+#: extrapolated (with the default grid: p in (0.0028, 0.9972))
+TAIL_WIDTH = 3.0
+
+
+def level_norms(coef):
+    """``||w_tau||`` per model and level (``coef`` of shape (n_models, n_levels,
+    n_features)); 1 for a level without a slope."""
+    coef = np.ascontiguousarray(coef, dtype=np.float64)
+    norms = np.sqrt(np.sum(coef * coef, axis=-1))
+    return np.where(norms > 0, norms, 1.0)
+
+
+def level_distances(raw, norms):
+    """Signed distances of the rows to every level's decision hyperplane.
+
+    ``raw`` holds the scores ``f_tau(x) = x w_tau + b_tau`` (shape
+    ``(n_samples, n_models, n_levels)``), ``norms`` the norms ``||w_tau||``
+    (shape ``(n_models, n_levels)``, :func:`level_norms`): the result is
+    ``f_tau(x) / ||w_tau||``.  The scale of ``f_tau`` is arbitrary (it is set
+    by the penalty and by how far the fit went) and differs from level to
+    level; the distance is what the levels share: for a logistic model the
+    level-``tau`` hyperplanes are parallel, ``logit(tau)`` apart in
+    ``beta``-units, so the distance is affine in ``logit(tau)``.  A positive
+    scale per level leaves every sign, and so every prediction, unchanged.
+    """
+    return raw / norms[None, :, :]
+
+
+def crossing_logit(curves, quantiles, tail=TAIL_WIDTH):
     """``logit(tau*)``: where the rearranged curves change sign.
 
     Between levels, ``tau*`` is the zero of the piecewise-linear interpolant
     of the points ``(logit(tau_j), f_j)``.  When the curve does not change
     sign on the grid (``f >= 0`` at every level, or ``f < 0`` at every
     level), the end segment is extended to its zero, at a distance ``e``
-    beyond the end level in ``logit`` units, and that distance is shrunk to
-    ``w e / (w + e)`` with ``w`` the width of the end cell: ``tau*`` moves
-    continuously and monotonically with ``f`` but stays within one more cell
-    of the grid, since the grid cannot resolve levels beyond it (with the
-    default grid 0.05, ..., 0.95 every ``p`` lies in (0.024, 0.976)).
+    beyond the end level in ``logit`` units (the linear extrapolation of the
+    interpolant), and that distance is shrunk to ``tail e / (tail + e)``:
+    ``tau*`` moves continuously and strictly monotonically with ``f`` and
+    approaches, without reaching, ``tail`` logit units beyond the end level
+    (with the default grid 0.05, ..., 0.95 and ``tail = 3`` every ``p``
+    lies in (0.0028, 0.9972)).  Where the extrapolation is short the shrink
+    hardly matters (``e = 1`` becomes 0.75); it bounds the few rows whose end
+    segment is nearly flat.
 
     Parameters
     ----------
@@ -145,6 +177,8 @@ def crossing_logit(curves, quantiles):
         Rearranged (non-decreasing) curves.
     quantiles : ndarray of shape (n_levels,)
         Increasing levels, at least two.
+    tail : float > 0, default=TAIL_WIDTH
+        The bound, in logit units, on the extrapolation beyond the end levels.
 
     Returns
     -------
@@ -161,14 +195,13 @@ def crossing_logit(curves, quantiles):
     den = f_hi - f_lo
     with np.errstate(divide="ignore", invalid="ignore"):
         zero = z_lo + (z_hi - z_lo) * (-f_lo) / den
-        # beyond the grid: distance past the end level, shrunk into one cell
+        # beyond the grid: distance past the end level, shrunk below ``tail``
         below = n_neg == 0
         above = n_neg == G
         e_below = np.where(den > 0, z[0] - zero, np.inf)
         e_above = np.where(den > 0, zero - z[-1], np.inf)
-        w_lo, w_hi = z[1] - z[0], z[-1] - z[-2]
-        shrink_lo = np.where(np.isinf(e_below), w_lo, w_lo * e_below / (w_lo + e_below))
-        shrink_hi = np.where(np.isinf(e_above), w_hi, w_hi * e_above / (w_hi + e_above))
+        shrink_lo = np.where(np.isinf(e_below), tail, tail * e_below / (tail + e_below))
+        shrink_hi = np.where(np.isinf(e_above), tail, tail * e_above / (tail + e_above))
     zero = np.where(below, z[0] - shrink_lo, zero)
     zero = np.where(above, z[-1] + shrink_hi, zero)
     return zero

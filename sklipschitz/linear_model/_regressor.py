@@ -9,6 +9,7 @@ import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model._base import SparseCoefMixin
+from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
@@ -22,12 +23,13 @@ from .._base import (
 from .._engine.lipschitz import linear_constant
 from .._engine.loop import TrainState, train
 from .._engine.losses import get_regression_loss
-from .._engine.monitors import Averaging, DivergenceStop, Stopping
+from .._engine.monitors import Averaging, DivergenceStop, Stopping, Validation
 from .._engine.network import DenseNetwork
 from .._engine.penalties import L1, ProximalUpdate, Tikhonov, penalty_strengths
 from .._engine.problems import NetworkProblem
 from .._engine.steps import make_rule
 from .._engine.updates import SGD
+from ._robust import build_loss
 
 
 class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
@@ -55,17 +57,51 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
 
     Parameters
     ----------
-    loss : {'squared_error', 'absolute_error', 'quantile', 'log_cosh'}, default='squared_error'
+    loss : {'squared_error', 'absolute_error', 'quantile', 'log_cosh', 'huber'}, \
+            default='squared_error'
         Pointwise loss. 'quantile' is the pinball loss at level ``quantile``;
-        'absolute_error' its median case (up to a factor 2).
-    quantile : float in (0, 1), default=0.5
-        Level of the pinball loss (used with ``loss='quantile'``).
+        'absolute_error' its median case (up to a factor 2); 'log_cosh' is
+        ``scale^2 log cosh(r / scale)``; 'huber' is ``r^2 / 2`` for
+        ``|r| <= epsilon`` and ``epsilon |r| - epsilon^2 / 2`` beyond
+        (``r = y - prediction``; the loss of ``SGDRegressor(loss='huber')``).
+    quantile : float in (0, 1) or array-like of such floats, default=0.5
+        Level of the pinball loss (used with ``loss='quantile'``).  Several
+        distinct levels fit one model per level in one call (single-output
+        ``y`` only; the exact solver builds the design's Gram matrix and
+        whitening once for all of them): ``coef_`` has one row per level and
+        ``predict`` returns one column per level, in the order given,
+        rearranged so that the predicted quantiles never cross (each row of
+        predictions is sorted along the sorted levels: the rearrangement of
+        Chernozhukov, Fernandez-Val & Galichon 2010, after which the curve
+        over the levels is at least as close to the true conditional
+        quantile curve in every L^p norm).
+    epsilon : 'auto' or float > 0, default='auto'
+        Threshold of the Huber loss (``loss='huber'`` only), in the units of
+        ``y`` (``SGDRegressor``'s meaning).  'auto' is ``1.35 * sigma``, the
+        choice of ``HuberRegressor``, with ``sigma`` a robust scale of the
+        residuals: ``1.4826 * median|r - median(r)|`` (weighted), ``r`` the
+        residuals of the absolute-error fit with the same L2 penalty and
+        intercept (solved exactly), one value per output, reweighted
+        once the gross outliers are known (the residuals beyond 2.5
+        ``sigma`` are left out and the MAD of the others made consistent at
+        Gaussian noise; see the user guide).  The value used is stored in
+        ``epsilon_``.
+    scale : 'auto' or float > 0, default=1.0
+        Scale ``s`` of the log-cosh loss ``s^2 log cosh(r / s)``
+        (``loss='log_cosh'`` only), in the units of ``y``: quadratic for
+        residuals well below ``s``, linear well above.  1.0 is the plain
+        ``log cosh(r)`` (and the published 'paper' constant); 'auto' is
+        ``sigma / 2``, with ``sigma`` the robust residual scale described
+        under ``epsilon``, so that the fit does not depend on the units of
+        ``y`` and gross outliers fall in the linear zone (at Gaussian noise
+        this scale keeps 84% efficiency, the absolute error 64%).  The
+        value used is stored in ``scale_``.
     alpha : float >= 0, default=0.0
         Strength of the penalty (see ``penalty``).
     penalty : {'l2', 'l1', 'elasticnet'} or None, default='l2'
         The penalty ``P(w)`` above.  The L1 part is handled by proximal
         (soft-threshold) steps: the exact solver supports 'l1' and
-        'elasticnet' for the squared error and log-cosh and 'l1' for the
+        'elasticnet' for the squared error and log-cosh at ``scale=1`` and 'l1' for the
         absolute and pinball losses (an exact, certified LP finish); other
         combinations, and 'l1'/'elasticnet' with ``tikhonov``, run the
         general loop, whose gradient step at ``1/L`` on the smooth part is
@@ -128,7 +164,20 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         Relative improvement of the training loss below which an epoch counts
         as not improving.
     n_iter_no_change : int >= 1, default=10
-        Number of epochs without improvement that stops training.
+        Number of epochs without improvement that stops training (of the
+        training loss, or of the validation score with ``early_stopping``).
+    early_stopping : bool, default=False
+        ``fit`` only (MLP's semantics): hold out ``validation_fraction`` of
+        the training data, score the model on it after every epoch (the
+        score is minus the weighted mean loss on the held-out part, the
+        loss of ``loss``, so higher is better), stop when the score has not
+        improved by at least ``tol`` for ``n_iter_no_change`` epochs, and
+        keep the weights of the best score.  It needs the gradient loop:
+        ``solver='auto'`` then runs 'gd', and ``solver='exact'`` is an
+        error (the exact solver returns the optimum of the training
+        objective, it has no epochs to stop early).
+    validation_fraction : float in (0, 1), default=0.1
+        Fraction of the training data held out with ``early_stopping``.
     shuffle : bool, default=True
         Shuffle the samples every epoch (mini-batch only).
     random_state : int, RandomState instance or None, default=None
@@ -148,7 +197,10 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
     Attributes
     ----------
     coef_ : ndarray of shape (n_features,) or (n_outputs, n_features)
-    intercept_ : float or ndarray of shape (n_outputs,)
+        With several quantile levels: shape (n_levels, n_features), one row
+        per level (the fitted models, before the rearrangement of
+        ``predict``).
+    intercept_ : float or ndarray of shape (n_outputs,) or (n_levels,)
     n_iter_ : int
         Epochs (or full-batch iterations) run.
     loss_ : float
@@ -160,6 +212,15 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         Learning rate used per epoch.
     solver_ : {'exact', 'gd'}
         The training loop the last fit ran.
+    epsilon_ : float or ndarray of shape (n_outputs,)
+        The Huber threshold used (``loss='huber'`` only).
+    scale_ : float or ndarray of shape (n_outputs,)
+        The log-cosh scale used (``loss='log_cosh'`` only).
+    validation_scores_ : list of float or None
+        The validation score after every epoch (``early_stopping=True``),
+        else None.
+    best_validation_score_ : float or None
+        The best validation score (``early_stopping=True``), else None.
     lipschitz_constant_ : float
         The constant ``L`` (valid bound, or published formula for 'paper').
         The L1 part of the penalty adds nothing to it (proximal steps).
@@ -174,13 +235,23 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
     >>> reg = LipschitzRegressor(loss="quantile", quantile=0.9).fit(X, y)
     >>> round(float((y <= reg.predict(X)).mean()), 1)
     0.9
+
+    ``penalty='l1'`` with the quantile loss is ``QuantileRegressor``'s model:
+
+    >>> sparse = LipschitzRegressor(loss="quantile", alpha=0.005, penalty="l1").fit(X, y)
+    >>> int((sparse.coef_ != 0).sum())
+    4
     """
 
     _parameter_constraints: dict = constraints(
         "alpha", "fit_intercept", "learning_rate", "batch_size", "max_iter", "tol",
         "n_iter_no_change", "shuffle", "random_state", "warm_start", "verbose",
         loss=REGRESSION_LOSS_CONSTRAINT,
-        quantile=QUANTILE_CONSTRAINT,
+        quantile=QUANTILE_CONSTRAINT + ["array-like"],
+        epsilon=[StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
+        scale=[StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
+        early_stopping=["boolean"],
+        validation_fraction=[Interval(Real, 0, 1, closed="neither")],
         tikhonov=["array-like", "sparse matrix", None],
         solver=[StrOptions({"auto", "exact", "gd"})],
         penalty=[StrOptions({"l2", "l1", "elasticnet"}), None],
@@ -193,6 +264,8 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         loss="squared_error",
         *,
         quantile=0.5,
+        epsilon="auto",
+        scale=1.0,
         alpha=0.0,
         penalty="l2",
         l1_ratio=0.15,
@@ -204,6 +277,8 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         max_iter=1000,
         tol=1e-6,
         n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
         shuffle=True,
         random_state=None,
         warm_start=False,
@@ -212,6 +287,8 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
     ):
         self.loss = loss
         self.quantile = quantile
+        self.epsilon = epsilon
+        self.scale = scale
         self.alpha = alpha
         self.penalty = penalty
         self.l1_ratio = l1_ratio
@@ -223,6 +300,8 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         self.max_iter = max_iter
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
         self.shuffle = shuffle
         self.random_state = random_state
         self.warm_start = warm_start
@@ -237,7 +316,35 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         if not np.all(np.isfinite(y)):
             raise ValueError("y contains NaN or infinity.")
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
+        levels = self._quantile_levels()
+        if levels is not None:
+            if y.ndim != 1:
+                raise ValueError(
+                    f"quantile with several levels ({levels.size}) needs a single-output y "
+                    f"of shape (n_samples,); got y of shape {y.shape}. Fit one model per "
+                    "output, or pass one level."
+                )
+            Y = np.repeat(Y, levels.size, axis=1)
         return X, y, Y, self._check_weights(sample_weight, X)
+
+    def _quantile_levels(self):
+        """The array of levels when ``quantile`` is a list, else None (checked)."""
+        if np.ndim(self.quantile) == 0:
+            return None
+        levels = np.asarray(self.quantile, dtype=np.float64)
+        if self.loss != "quantile":
+            raise ValueError(
+                f"quantile={self.quantile!r} holds several levels, which only "
+                f"loss='quantile' uses; got loss={self.loss!r}."
+            )
+        if levels.ndim != 1 or levels.size == 0:
+            raise ValueError(
+                f"quantile must be a float or a 1-d list of levels; got shape {levels.shape}.")
+        if not np.all((levels > 0) & (levels < 1)):
+            raise ValueError(f"quantile levels must lie in (0, 1); got {self.quantile!r}.")
+        if np.unique(levels).size != levels.size:
+            raise ValueError(f"quantile levels must be distinct; got {self.quantile!r}.")
+        return levels
 
     def _l1_exact_reasons(self, X):
         """Why the exact solver cannot take this L1 / elastic-net problem."""
@@ -264,6 +371,16 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
             reasons.append("a positive definite alpha*I + 2*tikhonov'tikhonov")
         if self._l1 > 0:
             reasons.extend(self._l1_exact_reasons(X))
+        if self._l1 > 0 and (self.loss == "huber" or (
+                self.loss == "log_cosh" and not (isinstance(self.scale, Real)
+                                                 and self.scale == 1.0))):
+            reasons.append(f"penalty='l2' or None with loss={self.loss!r}"
+                           + (" at a scale other than 1" if self.loss == "log_cosh" else "")
+                           + " (the exact L1 solver does not take it)")
+        if self.early_stopping:
+            reasons.append(
+                "early_stopping=False (the exact solver returns the optimum of the training "
+                "objective: it has no epochs to stop early)")
         if self.solver == "auto":
             return "gd" if reasons else "exact"
         if self.solver == "exact" and reasons:
@@ -303,7 +420,7 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
 
     # -- problem -> solver -------------------------------------------------------
 
-    def _fit_gd(self, X, Y, sw, loss, *, incremental):
+    def _fit_gd(self, X, Y, sw, loss, *, incremental, validation=None):
         l1 = L1(self._l1) if self._l1 > 0 else None
         problem = NetworkProblem(
             self._network(X.shape[1], Y.shape[1]), loss, X, Y, sw,
@@ -338,6 +455,7 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
             stopping=Stopping(self.tol, self.n_iter_no_change),
             guard=DivergenceStop(hint=divergence_hint(self.learning_rate)),
             averaging=Averaging(int(self.average)) if self.average else None,
+            validation=validation,
             max_iter=self.max_iter, batch_size=self.batch_size, shuffle=self.shuffle,
             rng=self._rng, incremental=incremental, verbose=self.verbose,
         )
@@ -382,6 +500,7 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         if self.average and state.average_params is not None:
             W, b = state.average_params
         self._coef_matrix, self._intercept_vector = W, b
+        self._levels = self._quantile_levels()
         self.coef_ = W[:, 0].copy() if self._y_ndim == 1 else W.T.copy()
         self.intercept_ = float(b[0]) if self._y_ndim == 1 else b.copy()
         network = self._network(X.shape[1], Y.shape[1])
@@ -409,20 +528,85 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         X, y, Y, sw = self._validate(X, y, sample_weight, reset=True)
         self._rng = check_random_state(self.random_state)
         self._reset_training(keep_weights=self.warm_start)
-        self._y_ndim = y.ndim
-        loss = get_regression_loss(self.loss, self.quantile)
+        self._y_ndim = y.ndim if np.ndim(self.quantile) == 0 else 2
         self._l2, self._l1 = penalty_strengths(self.penalty, self.alpha, self.l1_ratio)
         self._penalty = None if self.tikhonov is None else Tikhonov(self.tikhonov, X.shape[1])
         root = None if self._penalty is None else self._penalty.whitening_root(self._l2)
         if self._l1 > 0 and self._penalty is not None:
             root = None
         self.solver_ = self._choose_solver(root, X)
+        validation = None
+        if self.early_stopping:
+            X, Y, sw, validation = self._hold_out(X, Y, sw)
+        loss = self._set_loss(X, Y, sw)
+        if validation is not None:
+            validation = self._validation_monitor(loss, *validation)
         if self.solver_ == "exact":
             state = self._fit_exact(X, Y, sw, loss, root)
         else:
-            state = self._fit_gd(X, Y, sw, loss, incremental=False)
+            state = self._fit_gd(X, Y, sw, loss, incremental=False, validation=validation)
         self._finish(X, Y, sw, loss, state)
+        self._set_validation(state, validation is not None)
         return self
+
+    # -- robust losses and early stopping ----------------------------------------
+
+    def _set_loss(self, X, Y, sw):
+        """The loss on this data; sets ``epsilon_`` / ``scale_`` (estimated
+        for 'auto'), which later ``partial_fit`` calls keep."""
+        loss, value = build_loss(self, X, Y, sw)
+        for name in ("epsilon_", "scale_"):
+            if hasattr(self, name):
+                delattr(self, name)
+        if self.loss == "huber":
+            self.epsilon_ = value
+        elif self.loss == "log_cosh":
+            self.scale_ = value
+        return loss
+
+    def _fitted_loss(self):
+        """The loss of the fitted model, with its fitted ``epsilon_`` / ``scale_``."""
+        kw = {}
+        if self.loss == "huber":
+            kw["epsilon"] = self.epsilon_
+        elif self.loss == "log_cosh":
+            kw["scale"] = self.scale_
+        return get_regression_loss(self.loss, self.quantile, **kw)
+
+    def _hold_out(self, X, Y, sw):
+        """The training part and ``(X_val, Y_val, sw_val)``, the held-out part."""
+        n_val = int(np.ceil(self.validation_fraction * X.shape[0]))
+        if n_val < 1 or X.shape[0] - n_val < 2:
+            raise ValueError(
+                f"early_stopping needs at least 2 training samples and 1 validation sample; "
+                f"{X.shape[0]} samples with validation_fraction={self.validation_fraction} "
+                "leave too few. Use more data or early_stopping=False."
+            )
+        X, X_val, Y, Y_val, sw, sw_val = train_test_split(
+            X, Y, sw, test_size=self.validation_fraction, random_state=self._rng)
+        if sw.sum() <= 0 or sw_val.sum() <= 0:
+            raise ValueError(
+                "early_stopping: the training or the validation part has zero total "
+                "sample_weight; use more samples with positive weight."
+            )
+        return X, Y, sw, (X_val, Y_val, sw_val)
+
+    @staticmethod
+    def _validation_monitor(loss, X_val, Y_val, sw_val):
+        """Minus the weighted mean loss on the held-out part (higher is better)."""
+        def score(coefs, intercepts):
+            raw = np.asarray(X_val @ coefs[0] + intercepts[0])
+            return -loss.objective(Y_val, raw, sw_val)
+
+        return Validation(score)
+
+    def _set_validation(self, state, used):
+        if used:
+            self.validation_scores_ = [float(v) for v in state.validation_scores]
+            self.best_validation_score_ = float(state.best_score)
+        else:
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
 
     def partial_fit(self, X, y, sample_weight=None):
         """Run one epoch on the given chunk (mini-batches of ``batch_size``).
@@ -444,7 +628,7 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         X, y, Y, sw = self._validate(X, y, sample_weight, reset=first)
         if first:
             self._rng = check_random_state(self.random_state)
-            self._y_ndim = y.ndim
+            self._y_ndim = y.ndim if np.ndim(self.quantile) == 0 else 2
             self._l2, self._l1 = penalty_strengths(self.penalty, self.alpha, self.l1_ratio)
             self._penalty = None if self.tikhonov is None else Tikhonov(self.tikhonov, X.shape[1])
         elif Y.shape[1] != self._coef_matrix.shape[1]:
@@ -452,10 +636,12 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
                 f"y has {Y.shape[1]} outputs, but the model was fitted with "
                 f"{self._coef_matrix.shape[1]}."
             )
-        loss = get_regression_loss(self.loss, self.quantile)
+        # 'auto' parameters are estimated on the first chunk and kept
+        loss = self._set_loss(X, Y, sw) if first else self._fitted_loss()
         state = self._fit_gd(X, Y, sw, loss, incremental=True)
         self.solver_ = "gd"
         self._finish(X, Y, sw, loss, state)
+        self._set_validation(state, False)
         return self
 
     def predict(self, X):
@@ -467,9 +653,18 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
 
         Returns
         -------
-        ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        ndarray of shape (n_samples,), (n_samples, n_outputs) or (n_samples, n_levels)
+            With several quantile levels, one column per level (in the
+            order of ``quantile``), sorted along the levels in every row.
         """
         raw = self._linear_scores(X)
+        levels = getattr(self, "_levels", None)
+        if levels is not None:
+            # rearrangement: the k-th smallest prediction goes to the k-th smallest level
+            order = np.argsort(levels, kind="stable")
+            out = np.empty_like(raw)
+            out[:, order] = np.sort(raw, axis=1)
+            return out
         return raw[:, 0] if self._y_ndim == 1 else raw
 
     def __sklearn_tags__(self):

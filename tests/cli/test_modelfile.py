@@ -40,6 +40,7 @@ CASES = {
         (sklipschitz.LipschitzRegressor(loss="quantile", quantile=0.8, solver="gd",
                                         max_iter=20), "reg", ["predict"]),
         (sklipschitz.LipschitzRegressor(loss="log_cosh"), "multi", ["predict"]),
+        (sklipschitz.LipschitzRegressor(alpha=0.01, penalty="l1"), "reg", ["predict"]),
     ],
     "LipschitzRegressorCV": [
         (sklipschitz.LipschitzRegressorCV(loss="quantile", quantile=0.7, penalty="l1",

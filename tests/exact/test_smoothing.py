@@ -20,8 +20,9 @@ def test_fista_converges_to_the_smoothed_minimiser(alpha):
     f_ref = smoothed(A, y, des.sn, pen, ref, mu, 0.3)
     w, b = fista(pb, np.zeros(3), 0.0, [mu], 300, 300)
     f = smoothed(A, y, des.sn, pen, des.join(w, b), mu, 0.3)
-    # the Newton reference is itself exact only to rounding (a few ulps)
-    assert f_ref * (1 - 1e-14) <= f <= f_ref + 1e-9 * abs(f_ref)
+    # the Newton reference is itself exact only to rounding, which depends on
+    # the BLAS threads of the run (seen: a few 1e-14 relative below it)
+    assert f_ref * (1 - 1e-12) <= f <= f_ref + 1e-9 * abs(f_ref)
     # one entry per step, each at the step 1/L = mu of the smoothed problem
     assert pb.lrs == [mu] * 300 and len(pb.curve) == 300
     # the history holds the exact (not smoothed) objective

@@ -406,6 +406,7 @@ class _BaseSymNet(LipschitzEstimator):
             self.validation_scores_ = None
             self.best_validation_score_ = None
         network.forget()
+        network.release()  # the training buffers are not part of the fitted model
         self._network = network
 
     def _warn_on_failure(self, state, const_loss):

@@ -56,6 +56,26 @@ class SymNetClassifier(ClassifierMixin, _BaseSymNet):
     classes_ : ndarray of shape (n_classes,)"""
         + _COMMON_ATTRS_DOC
         + """
+    See Also
+    --------
+    sklearn.neural_network.MLPClassifier : The network this one replaces;
+        its ``learning_rate_init`` (and ``learning_rate`` schedule) is
+        computed here (``learning_rate='lipschitz'``; a float is its
+        ``learning_rate='constant', learning_rate_init=float``).
+        ``optimizer`` is its ``solver`` ('sgd', 'adam'; 'momentum' is its
+        'sgd' with ``momentum``). ``alpha`` here is the L2 penalty on the mean
+        loss of a batch, while MLPClassifier divides its penalty by the batch's
+        sample count (the sum of its sample weights):
+        ``alpha_MLP = alpha * batch_size`` (``n_samples`` for full batches)
+        gives the same objective. ``hidden_layer_sizes``,
+        ``activation`` (plus 'sbaf' and 'arelu'), ``batch_size``,
+        ``max_iter``, ``tol``, ``n_iter_no_change``, ``early_stopping``,
+        ``validation_fraction``, ``shuffle``, ``random_state``,
+        ``warm_start`` and ``verbose`` have its meaning.
+    LipschitzQuantileClassifier : A linear classifier with
+        quantile-based probabilities and confidence.
+    SymNetRegressor : The regressor of the same engine.
+
     Examples
     --------
     >>> from sklearn.datasets import load_iris
@@ -335,6 +355,27 @@ class SymNetRegressor(RegressorMixin, _BaseSymNet):
     ----------"""
         + _COMMON_ATTRS_DOC
         + """
+    See Also
+    --------
+    sklearn.neural_network.MLPRegressor : The network this one replaces;
+        its ``learning_rate_init`` (and ``learning_rate`` schedule) is
+        computed here (``learning_rate='lipschitz'``; a float is its
+        ``learning_rate='constant', learning_rate_init=float``).
+        ``optimizer`` is its ``solver`` ('sgd', 'adam'; 'momentum' is its
+        'sgd' with ``momentum``). ``alpha`` here is the L2 penalty on the mean
+        loss of a batch, while MLPRegressor divides its penalty by the batch's
+        sample count (the sum of its sample weights):
+        ``alpha_MLP = alpha * batch_size`` (``n_samples`` for full batches)
+        gives the same objective. ``loss='squared_error'`` is
+        its loss; ``normalize_y=True`` is
+        ``TransformedTargetRegressor(MLPRegressor(), transformer=StandardScaler())``.
+        The other shared parameters (``hidden_layer_sizes``, ``activation``,
+        ``batch_size``, ``max_iter``, ``tol``, ``n_iter_no_change``,
+        ``early_stopping``, ``validation_fraction``, ``shuffle``,
+        ``random_state``, ``warm_start``, ``verbose``) have its meaning.
+    LipschitzRegressor : The linear model, with an exact full-batch solver.
+    SymNetClassifier : The classifier of the same engine.
+
     Examples
     --------
     >>> from sklearn.datasets import load_linnerud

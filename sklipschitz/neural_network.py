@@ -15,6 +15,7 @@ heuristic).
 from __future__ import annotations
 
 from numbers import Real
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.special import expit, log_expit, log_softmax, softmax
@@ -29,6 +30,9 @@ from ._engine import network_lipschitz as _nl
 from ._engine.activations import make_activation  # noqa: F401 (the one registry)
 from ._engine.losses import BinomialLoss, MultinomialLoss, get_regression_loss
 from ._symnet_base import _COMMON_ATTRS_DOC, _COMMON_PARAMS_DOC, _LAYERS_DOC, _BaseSymNet
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 
 class SymNetClassifier(ClassifierMixin, _BaseSymNet):
@@ -166,7 +170,9 @@ class SymNetClassifier(ClassifierMixin, _BaseSymNet):
         return y
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> SymNetClassifier:
         """Fit the network to ``X`` and the class labels ``y``.
 
         Parameters
@@ -242,7 +248,13 @@ class SymNetClassifier(ClassifierMixin, _BaseSymNet):
             raise ValueError(f"class_weight must be finite and >= 0, got {cw!r}.")
         return weights
 
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
+    def partial_fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        classes: ArrayLike | None = None,
+        sample_weight: ArrayLike | None = None,
+    ) -> SymNetClassifier:
         """Run one epoch on the given data (mini-batches of ``batch_size``).
 
         Parameters
@@ -296,7 +308,7 @@ class SymNetClassifier(ClassifierMixin, _BaseSymNet):
         Y = self._encode(y, X.dtype)
         return self._run(X, Y, sw, self._loss(), incremental=True)
 
-    def decision_function(self, X):
+    def decision_function(self, X: ArrayLike) -> np.ndarray:
         """Raw scores of the output layer (before the logistic or softmax).
 
         Parameters
@@ -312,7 +324,7 @@ class SymNetClassifier(ClassifierMixin, _BaseSymNet):
         raw = self._raw(X)
         return raw[:, 0] if len(self.classes_) == 2 else raw
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Class probabilities.
 
         Parameters
@@ -331,7 +343,7 @@ class SymNetClassifier(ClassifierMixin, _BaseSymNet):
             return np.column_stack([1.0 - p, p])
         return softmax(raw, axis=1)
 
-    def predict_log_proba(self, X):
+    def predict_log_proba(self, X: ArrayLike) -> np.ndarray:
         """Logarithm of :meth:`predict_proba`, computed in log space.
 
         ``log_expit`` / ``log_softmax`` of the raw scores: finite for every
@@ -354,7 +366,7 @@ class SymNetClassifier(ClassifierMixin, _BaseSymNet):
             return np.column_stack([log_expit(-r), log_expit(r)])
         return log_softmax(raw, axis=1)
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Predicted class labels.
 
         Parameters
@@ -527,7 +539,9 @@ default='squared_error'
         return mean.astype(Y.dtype), std.astype(Y.dtype)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> SymNetRegressor:
         """Fit the network.
 
         Parameters
@@ -562,7 +576,9 @@ default='squared_error'
         loss = get_regression_loss(self.loss, self.quantile)
         return self._run(X, Y, sw, loss, incremental=False, X_val=X_val, Y_val=Y_val)
 
-    def partial_fit(self, X, y, sample_weight=None):
+    def partial_fit(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> SymNetRegressor:
         """Run one epoch on the given data (mini-batches of ``batch_size``).
 
         With ``normalize_y`` the first call's target mean and standard
@@ -600,7 +616,7 @@ default='squared_error'
         loss = get_regression_loss(self.loss, self.quantile)
         return self._run(X, Y, sw, loss, incremental=True)
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Predicted targets, in the units of ``y``.
 
         Parameters

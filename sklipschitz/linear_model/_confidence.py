@@ -4,10 +4,14 @@ levels around ``quantile`` keeps each prediction unchanged."""
 from __future__ import annotations
 
 from numbers import Real
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.special import expit
 from sklearn.utils.validation import _num_samples, column_or_1d
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 
 class QuantileConfidenceMixin:
@@ -37,7 +41,7 @@ class QuantileConfidenceMixin:
             raise ValueError(f"band must be a number in [0, 1); got {band!r}.")
         return float(band)
 
-    def confidence_score(self, X):
+    def confidence_score(self, X: ArrayLike) -> np.ndarray:
         """Half-width of the widest band of levels around ``quantile`` with an unchanged prediction.
 
         Two classes: ``c(x) = |quantile - tau*(x)|`` -- the label predicted
@@ -70,7 +74,7 @@ class QuantileConfidenceMixin:
         others[rows, pred] = np.inf
         return np.maximum(np.minimum(own, others.min(axis=1) - tau), 0.0)
 
-    def predict_reliable(self, X, band=None):
+    def predict_reliable(self, X: ArrayLike, band: float | None = None) -> np.ndarray:
         """Whether each prediction is reliable: unchanged over the band of levels.
 
         A prediction is reliable when :meth:`confidence_score` is at least
@@ -92,7 +96,7 @@ class QuantileConfidenceMixin:
         """
         return self.confidence_score(X) >= self._band(band)
 
-    def model_confidence(self, X, band=None):
+    def model_confidence(self, X: ArrayLike, band: float | None = None) -> float:
         """Fraction of the samples of ``X`` whose prediction is reliable (no labels needed).
 
         Parameters
@@ -110,7 +114,7 @@ class QuantileConfidenceMixin:
         """
         return float(np.mean(self.predict_reliable(X, band)))
 
-    def retention_rate(self, X, y, band=None):
+    def retention_rate(self, X: ArrayLike, y: ArrayLike, band: float | None = None) -> float:
         """Fraction of the correctly classified samples whose prediction is reliable.
 
         The share of right answers kept when unreliable predictions are
@@ -136,7 +140,7 @@ class QuantileConfidenceMixin:
             return float("nan")
         return float(np.mean(self.predict_reliable(X, band)[correct]))
 
-    def retained_accuracy(self, X, y, band=None):
+    def retained_accuracy(self, X: ArrayLike, y: ArrayLike, band: float | None = None) -> float:
         """Accuracy on the samples whose prediction is reliable (``nan`` if none is).
 
         Parameters

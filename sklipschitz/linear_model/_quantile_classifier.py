@@ -23,6 +23,7 @@ from __future__ import annotations
 import copy
 import warnings
 from numbers import Integral, Real
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.special import log_expit, logit, logsumexp
@@ -51,6 +52,9 @@ from ._quantile_levels import (
     rearrange,
     sbqc_curvature,
 )
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 #: AdGD's rates are rounded down to the grid 2**(k / OCTAVE_STEPS): fits with
 #: integer weights and with repeated rows then take the same steps
@@ -539,7 +543,9 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
             train_state.learning_rate_history = list(self.learning_rate_history_)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> LipschitzQuantileClassifier:
         """Fit the quantile curves of every class.
 
         Parameters
@@ -606,7 +612,13 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
             )
         return X, y_index, sw, (X_val, y_val, sw_val)
 
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
+    def partial_fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        classes: ArrayLike | None = None,
+        sample_weight: ArrayLike | None = None,
+    ) -> LipschitzQuantileClassifier:
         """Run one epoch (mini-batches of ``batch_size``) on the given chunk.
 
         Parameters
@@ -671,7 +683,7 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
 
     # -- prediction -----------------------------------------------------------
 
-    def decision_curves(self, X):
+    def decision_curves(self, X: ArrayLike) -> np.ndarray:
         """The rearranged curves ``tau -> f_tau(x)`` at the levels ``quantiles_``.
 
         Parameters
@@ -702,7 +714,7 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         z = crossing_logit(rearrange(dist), self.quantiles_)
         return z[:, 0] if len(self.classes_) == 2 else z
 
-    def decision_function(self, X):
+    def decision_function(self, X: ArrayLike) -> np.ndarray:
         """Signed distance, in log-odds of ``tau``, from ``quantile`` to ``tau*(x)``.
 
         ``d(x) = logit(quantile) - logit(tau*(x)) = logit(p(x)) - logit(1 - quantile)``.
@@ -725,7 +737,7 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         """
         return logit(float(self.quantile)) - self._crossing(X)
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Class probabilities from the crossing levels ``tau*(x)``.
 
         ``tau*(x)`` is where the curve ``tau -> f_tau(x) / ||w_tau||`` (the
@@ -749,7 +761,7 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         """
         return np.exp(self.predict_log_proba(X))
 
-    def predict_log_proba(self, X):
+    def predict_log_proba(self, X: ArrayLike) -> np.ndarray:
         """Logarithm of :meth:`predict_proba`, computed in log space.
 
         Parameters
@@ -767,7 +779,7 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
             return np.column_stack([log_expit(z), log_expit(-z)])
         return -z - logsumexp(-z, axis=1, keepdims=True)
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Predicted labels at the level ``quantile``.
 
         Two classes: the positive class where the rearranged ``f_tau(x) > 0``

@@ -406,6 +406,7 @@ class _BaseSymNet(LipschitzEstimator):
             self.validation_scores_ = None
             self.best_validation_score_ = None
         network.forget()
+        network.release()  # the training buffers are not part of the fitted model
         self._network = network
 
     def _warn_on_failure(self, state, const_loss):
@@ -433,7 +434,7 @@ class _BaseSymNet(LipschitzEstimator):
         return np.asarray(self._network.predict_raw(X, self.coefs_, self.intercepts_))
 
 
-_COMMON_PARAMS_DOC = """
+_LAYERS_DOC = """
     hidden_layer_sizes : tuple of int, default=(100,)
         Sizes of the hidden layers; ``()`` is the linear model.
     activation : {'sbaf', 'arelu', 'relu', 'tanh', 'logistic', 'identity'}, default='sbaf'
@@ -446,10 +447,17 @@ _COMMON_PARAMS_DOC = """
           ``y_min = sbaf(alpha)`` its minimum.  Derivative
           ``y (1 - y) (x - alpha) / (1 - y_min)``.
         - 'arelu': ``arelu_k * z^arelu_n`` for ``z > 0``, else 0.
+"""
+
+_COMMON_PARAMS_DOC = """
     sbaf_k : float > 0, default=0.91
+        The SBAF's ``k`` (the depth of its dip; the published value).
     sbaf_alpha : float in [0, 1], default=0.5
+        The SBAF's ``alpha`` (the position of its minimum in ``x``).
     arelu_k : float > 0, default=0.54
+        The A-ReLU's scale ``k`` (the published value).
     arelu_n : float >= 1, default=1.30
+        The A-ReLU's power ``n`` (the published value).
     optimizer : {'sgd', 'momentum', 'adam'}, default='sgd'
         Update using the computed rate: plain gradient steps, momentum
         (AdaMo: moving average of gradients, bias-corrected) or Adam with
@@ -500,10 +508,13 @@ _COMMON_PARAMS_DOC = """
         early stopping) has not improved by at least ``tol`` for
         ``n_iter_no_change`` epochs.
     n_iter_no_change : int >= 1, default=10
+        Epochs without an improvement of at least ``tol`` before training stops.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training data and stop (and
         keep the weights) on its score.
     validation_fraction : float in (0, 1), default=0.1
+        Fraction of the training data held out with ``early_stopping``
+        (stratified by class for the classifier).
     shuffle : bool, default=True
         Shuffle the samples every epoch.
     random_state : int, RandomState instance or None, default=None

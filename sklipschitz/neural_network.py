@@ -15,6 +15,7 @@ heuristic).
 from __future__ import annotations
 
 from numbers import Real
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.special import expit, log_expit, log_softmax, softmax
@@ -28,7 +29,10 @@ from sklearn.utils.multiclass import check_classification_targets
 from ._engine import network_lipschitz as _nl
 from ._engine.activations import make_activation  # noqa: F401 (the one registry)
 from ._engine.losses import BinomialLoss, MultinomialLoss, get_regression_loss
-from ._symnet_base import _COMMON_ATTRS_DOC, _COMMON_PARAMS_DOC, _BaseSymNet
+from ._symnet_base import _COMMON_ATTRS_DOC, _COMMON_PARAMS_DOC, _LAYERS_DOC, _BaseSymNet
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 
 class SymNetClassifier(ClassifierMixin, _BaseSymNet):
@@ -44,6 +48,7 @@ class SymNetClassifier(ClassifierMixin, _BaseSymNet):
 
     Parameters
     ----------"""
+        + _LAYERS_DOC
         + _COMMON_PARAMS_DOC
         + """
     class_weight : dict, 'balanced' or None, default=None
@@ -56,6 +61,26 @@ class SymNetClassifier(ClassifierMixin, _BaseSymNet):
     classes_ : ndarray of shape (n_classes,)"""
         + _COMMON_ATTRS_DOC
         + """
+    See Also
+    --------
+    sklearn.neural_network.MLPClassifier : The network this one replaces;
+        its ``learning_rate_init`` (and ``learning_rate`` schedule) is
+        computed here (``learning_rate='lipschitz'``; a float is its
+        ``learning_rate='constant', learning_rate_init=float``).
+        ``optimizer`` is its ``solver`` ('sgd', 'adam'; 'momentum' is its
+        'sgd' with ``momentum``). ``alpha`` here is the L2 penalty on the mean
+        loss of a batch, while MLPClassifier divides its penalty by the batch's
+        sample count (the sum of its sample weights):
+        ``alpha_MLP = alpha * batch_size`` (``n_samples`` for full batches)
+        gives the same objective. ``hidden_layer_sizes``,
+        ``activation`` (plus 'sbaf' and 'arelu'), ``batch_size``,
+        ``max_iter``, ``tol``, ``n_iter_no_change``, ``early_stopping``,
+        ``validation_fraction``, ``shuffle``, ``random_state``,
+        ``warm_start`` and ``verbose`` have its meaning.
+    LipschitzQuantileClassifier : A linear classifier with
+        quantile-based probabilities and confidence.
+    SymNetRegressor : The regressor of the same engine.
+
     Examples
     --------
     >>> from sklearn.datasets import load_iris
@@ -145,20 +170,25 @@ class SymNetClassifier(ClassifierMixin, _BaseSymNet):
         return y
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> SymNetClassifier:
         """Fit the network to ``X`` and the class labels ``y``.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The training samples.
         y : array-like of shape (n_samples,)
+            Their class labels (at least two classes).
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the samples in the mean loss (multiplied by the
             ``class_weight`` of their class).
 
         Returns
         -------
-        self
+        self : SymNetClassifier
+            The fitted estimator.
         """
         X, y = self._validate_X_y(X, y, reset=True)
         y = self._check_y(y)
@@ -218,22 +248,32 @@ class SymNetClassifier(ClassifierMixin, _BaseSymNet):
             raise ValueError(f"class_weight must be finite and >= 0, got {cw!r}.")
         return weights
 
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
+    def partial_fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        classes: ArrayLike | None = None,
+        sample_weight: ArrayLike | None = None,
+    ) -> SymNetClassifier:
         """Run one epoch on the given data (mini-batches of ``batch_size``).
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The chunk's samples.
         y : array-like of shape (n_samples,)
+            Their class labels.
         classes : array-like of shape (n_classes,), default=None
             All the classes; required on the first call.
         sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the chunk's samples.
             ``class_weight='balanced'`` takes the class frequencies of the
             first call and keeps them.
 
         Returns
         -------
-        self
+        self : SymNetClassifier
+            The updated estimator.
         """
         first = getattr(self, "_train_state", None) is None or not hasattr(self, "classes_")
         if first:
@@ -268,25 +308,57 @@ class SymNetClassifier(ClassifierMixin, _BaseSymNet):
         Y = self._encode(y, X.dtype)
         return self._run(X, Y, sw, self._loss(), incremental=True)
 
-    def decision_function(self, X):
-        """Raw scores: shape (n_samples,) for two classes, else (n_samples, n_classes)."""
+    def decision_function(self, X: ArrayLike) -> np.ndarray:
+        """Raw scores of the output layer (before the logistic or softmax).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            One score per sample for two classes, else one per class.
+        """
         raw = self._raw(X)
         return raw[:, 0] if len(self.classes_) == 2 else raw
 
-    def predict_proba(self, X):
-        """Class probabilities, shape (n_samples, n_classes)."""
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            The probability of each class, in the order of ``classes_``.
+        """
         raw = self._raw(X)
         if len(self.classes_) == 2:
             p = expit(raw[:, 0])
             return np.column_stack([1.0 - p, p])
         return softmax(raw, axis=1)
 
-    def predict_log_proba(self, X):
+    def predict_log_proba(self, X: ArrayLike) -> np.ndarray:
         """Logarithm of :meth:`predict_proba`, computed in log space.
 
         ``log_expit`` / ``log_softmax`` of the raw scores: finite for every
         finite score (the logarithm of a probability that rounds to 0 is
         still the exact, large negative number).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            The log-probability of each class, in the order of ``classes_``.
         """
         raw = self._raw(X)
         if len(self.classes_) == 2:
@@ -294,8 +366,19 @@ class SymNetClassifier(ClassifierMixin, _BaseSymNet):
             return np.column_stack([log_expit(-r), log_expit(r)])
         return log_softmax(raw, axis=1)
 
-    def predict(self, X):
-        """Predicted class labels."""
+    def predict(self, X: ArrayLike) -> np.ndarray:
+        """Predicted class labels.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            The most probable class of each sample.
+        """
         raw = self._raw(X)
         if len(self.classes_) == 2:
             return self.classes_[(raw[:, 0] > 0).astype(int)]
@@ -314,8 +397,10 @@ class SymNetRegressor(RegressorMixin, _BaseSymNet):
     :class:`~sklipschitz.LipschitzRegressor` (same engine).
 
     Parameters
-    ----------
-    loss : {'squared_error', 'absolute_error', 'log_cosh', 'quantile'}, default='squared_error'
+    ----------"""
+        + _LAYERS_DOC
+        + """    loss : {'squared_error', 'absolute_error', 'log_cosh', 'quantile'}, \
+default='squared_error'
         ``(y - r)^2 / 2``, ``|y - r|``, ``log cosh(y - r)`` or the pinball
         loss at level ``quantile``.
     quantile : float in (0, 1), default=0.5
@@ -335,6 +420,27 @@ class SymNetRegressor(RegressorMixin, _BaseSymNet):
     ----------"""
         + _COMMON_ATTRS_DOC
         + """
+    See Also
+    --------
+    sklearn.neural_network.MLPRegressor : The network this one replaces;
+        its ``learning_rate_init`` (and ``learning_rate`` schedule) is
+        computed here (``learning_rate='lipschitz'``; a float is its
+        ``learning_rate='constant', learning_rate_init=float``).
+        ``optimizer`` is its ``solver`` ('sgd', 'adam'; 'momentum' is its
+        'sgd' with ``momentum``). ``alpha`` here is the L2 penalty on the mean
+        loss of a batch, while MLPRegressor divides its penalty by the batch's
+        sample count (the sum of its sample weights):
+        ``alpha_MLP = alpha * batch_size`` (``n_samples`` for full batches)
+        gives the same objective. ``loss='squared_error'`` is
+        its loss; ``normalize_y=True`` is
+        ``TransformedTargetRegressor(MLPRegressor(), transformer=StandardScaler())``.
+        The other shared parameters (``hidden_layer_sizes``, ``activation``,
+        ``batch_size``, ``max_iter``, ``tol``, ``n_iter_no_change``,
+        ``early_stopping``, ``validation_fraction``, ``shuffle``,
+        ``random_state``, ``warm_start``, ``verbose``) have its meaning.
+    LipschitzRegressor : The linear model, with an exact full-batch solver.
+    SymNetClassifier : The classifier of the same engine.
+
     Examples
     --------
     >>> from sklearn.datasets import load_linnerud
@@ -433,18 +539,24 @@ class SymNetRegressor(RegressorMixin, _BaseSymNet):
         return mean.astype(Y.dtype), std.astype(Y.dtype)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> SymNetRegressor:
         """Fit the network.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The training samples.
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            The targets.
         sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples in the mean loss.
 
         Returns
         -------
-        self
+        self : SymNetRegressor
+            The fitted estimator.
         """
         X, y = self._validate_X_y(X, y, reset=True, multi_output=True, y_numeric=True)
         Y = self._validate_y(X, y, reset=True)
@@ -464,7 +576,9 @@ class SymNetRegressor(RegressorMixin, _BaseSymNet):
         loss = get_regression_loss(self.loss, self.quantile)
         return self._run(X, Y, sw, loss, incremental=False, X_val=X_val, Y_val=Y_val)
 
-    def partial_fit(self, X, y, sample_weight=None):
+    def partial_fit(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> SymNetRegressor:
         """Run one epoch on the given data (mini-batches of ``batch_size``).
 
         With ``normalize_y`` the first call's target mean and standard
@@ -502,8 +616,19 @@ class SymNetRegressor(RegressorMixin, _BaseSymNet):
         loss = get_regression_loss(self.loss, self.quantile)
         return self._run(X, Y, sw, loss, incremental=True)
 
-    def predict(self, X):
-        """Predicted targets, shape (n_samples,) or (n_samples, n_targets)."""
+    def predict(self, X: ArrayLike) -> np.ndarray:
+        """Predicted targets, in the units of ``y``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
+            One column per target when ``y`` had several.
+        """
         raw = self._raw(X) * self._y_scale + self._y_mean
         return raw[:, 0] if self._y_ndim == 1 else raw
 

@@ -1,8 +1,9 @@
-"""Scale-out on dask: dask-ml's Incremental, joblib's dask backend, a distributed constant.
+"""Scale-out on dask: the exact solver on dask arrays, dask-ml's Incremental,
+joblib's dask backend, a distributed constant.
 
 Needs the optional ``[dask]`` extra (dask, distributed, dask-ml); skipped
 without it.  Runs on an in-process ``LocalCluster(n_workers=2,
-processes=False)``.
+processes=False)``, and the exact fit also on dask's local schedulers.
 
 Note: dask-ml 2025.1.0's ``r2_score`` fails with dask >= 2025.2
 (dask/dask-ml#1012, fixed upstream but not released), and it is the default
@@ -147,3 +148,124 @@ def test_distributed_constant_equals_single_machine_constant(client, data):
     lam = np.linalg.eigvalsh(gram / total)[-1]
     assert lam == pytest.approx(gram_top_eigenvalue(X, sw, True), rel=1e-12)
     assert norms / total == pytest.approx(mean_row_norm(X, sw, True), rel=1e-12)
+
+
+# -- the exact solver on dask arrays ------------------------------------------
+
+LOSSES = ["squared_error", "absolute_error", "quantile", "log_cosh"]
+
+
+def _dask_inputs(X, y, sw):
+    """Uneven chunks of X, one of a single row; y and the weights chunked otherwise."""
+    dX = da.from_array(X, chunks=((600, 1, 700, 699), (2, 2)))
+    return dX, da.from_array(y, chunks=500), da.from_array(sw, chunks=300)
+
+
+def _assert_same_fit(est, ref, X, dX):
+    assert est.solver_ == "exact" and est.certified_ is True and ref.certified_ is True
+    assert est.loss_ == pytest.approx(ref.loss_, rel=1e-9)
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-7, atol=1e-9)
+    assert est.intercept_ == pytest.approx(ref.intercept_, rel=1e-7, abs=1e-9)
+    assert est.lipschitz_constant_ == pytest.approx(ref.lipschitz_constant_, rel=1e-12)
+    assert isinstance(est.coef_, np.ndarray) and est.n_features_in_ == D
+    pred = est.predict(dX)
+    assert isinstance(pred, da.Array)
+    np.testing.assert_allclose(pred.compute(), ref.predict(X), rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+def test_exact_fit_on_dask_arrays_is_the_in_memory_fit(client, data, loss):
+    import dask
+
+    X, y = data
+    sw = np.random.default_rng(4).uniform(0, 2, N)
+    sw[::11] = 0.0
+    params = dict(loss=loss, quantile=0.2, alpha=0.01)
+    ref = LipschitzRegressor(**params).fit(X, y, sample_weight=sw)
+    dX, dy, dsw = _dask_inputs(X, y, sw)
+    # dask's own scheduler in this process (fast), not the cluster's
+    with distributed.get_task_stream(client) as stream, \
+            dask.config.set(scheduler="synchronous"):
+        est = LipschitzRegressor(**params).fit(dX, dy, sample_weight=dsw)
+        _assert_same_fit(est, ref, X, dX)
+    assert not stream.data
+
+
+def test_exact_fit_on_dask_arrays_runs_on_the_cluster(client, data):
+    X, y = data
+    sw = np.random.default_rng(5).uniform(0, 2, N)
+    params = dict(loss="quantile", quantile=0.9)
+    ref = LipschitzRegressor(**params).fit(X, y, sample_weight=sw)
+    dX, dy, dsw = _dask_inputs(X, y, sw)
+    with distributed.get_task_stream(client) as stream:
+        est = LipschitzRegressor(**params).fit(dX, dy, sample_weight=dsw)
+    _assert_same_fit(est, ref, X, dX)
+    # every pass ran as tasks (one per block) on the cluster's workers
+    assert len(stream.data) >= 4 * est.n_passes_
+    assert {t["worker"] for t in stream.data} <= set(client.scheduler_info()["workers"])
+
+
+@pytest.mark.parametrize("scheduler", ["threads", "synchronous"])
+def test_exact_fit_on_dask_runs_on_the_active_scheduler(data, scheduler):
+    import dask
+
+    X, y = data
+    Y = np.column_stack([y, X[:, 0] - y]).astype(np.float32)
+    ref = LipschitzRegressor(loss="quantile", quantile=0.7).fit(X.astype(np.float32), Y)
+    with dask.config.set(scheduler=scheduler):
+        est = LipschitzRegressor(loss="quantile", quantile=0.7, block_rows=450).fit(
+            da.from_array(X.astype(np.float32), chunks=(CHUNK, D)), Y)
+        pred = est.predict(da.from_array(X, chunks=(CHUNK, D))).compute()
+    assert est.coef_.dtype == np.float32 and est.certified_
+    assert est.loss_ == pytest.approx(ref.loss_, rel=1e-6)
+    assert pred.shape == (N, 2)
+    np.testing.assert_allclose(pred, ref.predict(X.astype(np.float32)), rtol=1e-5, atol=1e-5)
+
+
+def test_exact_fit_on_dask_checks_every_block(data):
+    X, y = data
+    bad = X.copy()
+    bad[1700, 3] = np.inf
+    dX = da.from_array(bad, chunks=(CHUNK, D))
+    with pytest.raises(ValueError, match=r"NaN or infinity .*row block 1500:2000"):
+        LipschitzRegressor().fit(dX, y)
+    with pytest.raises(ValueError, match="Input y contains NaN"):
+        LipschitzRegressor().fit(da.from_array(X, chunks=(CHUNK, D)),
+                                 da.from_array(np.where(np.arange(N) == 3, np.nan, y), chunks=CHUNK))
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        LipschitzRegressor().fit(da.from_array(X, chunks=(CHUNK, D)), y[:10])
+    with pytest.raises(ValueError, match="mini-batch|batch_size.*Use partial_fit"):
+        LipschitzRegressor(batch_size=64).fit(da.from_array(X, chunks=(CHUNK, D)), y)
+    import scipy.sparse as sp
+
+    sparse_blocks = da.from_array(X, chunks=(CHUNK, D)).map_blocks(sp.csr_matrix)
+    with pytest.raises(TypeError, match="dask arrays of numpy blocks.*partial_fit"):
+        LipschitzRegressor().fit(sparse_blocks, y)
+    est = LipschitzRegressor().fit(da.from_array(X, chunks=(CHUNK, D)), y)
+    with pytest.raises(ValueError, match="expecting 4 features"):
+        est.predict(da.from_array(X[:, :3], chunks=(CHUNK, 3)))
+
+
+def _readme_dask_snippets():
+    """The python blocks of the README's dask section."""
+    import pathlib
+    import re
+
+    text = (pathlib.Path(__file__).parents[1] / "README.md").read_text()
+    start = text.index("<!-- dask example -->")
+    end = text.index("<!-- end dask example -->")
+    return re.findall(r"```python\n(.*?)```", text[start:end], flags=re.S)
+
+
+def test_readme_dask_example_runs_as_written(client):
+    snippets = _readme_dask_snippets()
+    assert len(snippets) == 2
+    scope = {}
+    for code in snippets:
+        exec(compile(code, "README.md", "exec"), scope)
+    reg = scope["reg"]
+    assert reg.certified_ and reg.solver_ == "exact"
+    # the score printed is the in-memory score of the same model
+    X, y = scope["X"].compute(), scope["y"].compute()
+    assert scope["score"] == pytest.approx(reg.score(X, y), rel=1e-12)
+    assert np.isfinite(scope["inc_score"])

@@ -272,9 +272,9 @@ def test_lipschitz_rate_is_recomputed_from_the_network(monkeypatch):
 
 
 def test_lipschitz_rate_from_chunked_full_pass_matches_direct_computation(monkeypatch):
-    """The per-epoch constant (activations computed in batch-size chunks into
-    reused buffers) equals the direct computation at the weights an epoch
-    starts from."""
+    """The per-epoch constant (gathered over the chunks of the guard's pass:
+    means and one warm power iteration, no stored activations) equals the
+    direct computation at the weights an epoch starts from."""
     from sklipschitz._engine import network_lipschitz as nl
 
     monkeypatch.setattr(nl, "FIRST_ITERATIONS", 3000)

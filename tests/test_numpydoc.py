@@ -33,38 +33,11 @@ import sklipschitz.plotting  # noqa: E402
 
 PUBLIC_MODULES = [sklipschitz, sklipschitz.plotting, sklipschitz.metrics]
 
-_QC = "sklipschitz.linear_model._quantile_classifier.LipschitzQuantileClassifier"
 _LR = "sklipschitz.linear_model._regressor.LipschitzRegressor"
-_SC = "sklipschitz.neural_network.SymNetClassifier"
-_SR = "sklipschitz.neural_network.SymNetRegressor"
 
 KNOWN_FAILURES = {
-    _QC: ["SA01"],
-    f"{_QC}.confidence_score": ["PR01", "RT03"],
-    f"{_QC}.decision_curves": ["RT03"],
-    f"{_QC}.decision_function": ["PR01", "RT03"],
-    f"{_QC}.fit": ["RT03"],
-    f"{_QC}.model_confidence": ["PR01", "RT01"],
-    f"{_QC}.partial_fit": ["PR07", "RT03"],
-    f"{_QC}.predict": ["PR01", "RT03"],
-    f"{_QC}.predict_log_proba": ["PR01", "RT01"],
-    f"{_QC}.predict_proba": ["PR01", "RT03"],
-    f"{_QC}.predict_reliable": ["PR01", "RT03"],
-    f"{_QC}.retained_accuracy": ["PR01", "RT01"],
-    f"{_QC}.retention_rate": ["PR01", "RT01"],
-    _LR: ["SA01"],
     f"{_LR}.fit": ["PR07", "RT03"],
     f"{_LR}.partial_fit": ["PR07", "RT03"],
-    _SC: ["PR07", "SA01"],
-    f"{_SC}.decision_function": ["PR01", "RT01"],
-    f"{_SC}.fit": ["PR07", "RT03"],
-    f"{_SC}.partial_fit": ["PR07", "RT03"],
-    f"{_SC}.predict": ["PR01", "RT01"],
-    f"{_SC}.predict_log_proba": ["PR01", "RT01"],
-    f"{_SC}.predict_proba": ["PR01", "RT01"],
-    _SR: ["PR03", "PR07", "SA01"],
-    f"{_SR}.fit": ["PR07", "RT03"],
-    f"{_SR}.predict": ["PR01", "RT01"],
 }
 
 ALWAYS_IGNORED = {"RT02", "GL01", "GL02"}

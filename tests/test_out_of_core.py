@@ -24,6 +24,7 @@ import csv
 import numpy as np
 import pytest
 
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
 from sklipschitz import LipschitzRegressor
@@ -218,3 +219,161 @@ def test_per_partition_reductions_equal_the_whole_array_constants(data):
     lam = np.linalg.eigvalsh(sum(grams) / sum(sums))[-1]
     assert lam == pytest.approx(gram_top_eigenvalue(X, sw, True), rel=1e-12)
     assert sum(norms) / sum(sums) == pytest.approx(mean_row_norm(X, sw, True), rel=1e-12)
+
+
+# -- the exact solver on a memory map (read by row blocks) ---------------------
+
+LOSSES = ["squared_error", "absolute_error", "quantile", "log_cosh"]
+
+
+@pytest.fixture(scope="module")
+def x_memmap(memmap_file):
+    """The X columns of the file as one read-only memory map (a strided view)."""
+    return np.load(memmap_file, mmap_mode="r")[:, :D]
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_memmap_fit_is_the_in_memory_fit(data, memmap_file, loss, weighted):
+    X, y = data
+    Xm = np.load(memmap_file, mmap_mode="r")
+    assert isinstance(Xm, np.memmap)
+    sw = np.random.default_rng(3).uniform(0, 2, N) if weighted else None
+    params = dict(loss=loss, quantile=0.8, alpha=0.01)
+    ref = LipschitzRegressor(**params).fit(X, y, sample_weight=sw)
+    # blocks of 333 rows: uneven, the last one of 2 rows
+    est = LipschitzRegressor(**params, block_rows=333).fit(Xm[:, :D], y, sample_weight=sw)
+    assert est.solver_ == ref.solver_ == "exact"
+    assert est.certified_ is True and ref.certified_ is True
+    assert est.loss_ == pytest.approx(ref.loss_, rel=1e-9)
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-7, atol=1e-9)
+    assert est.intercept_ == pytest.approx(ref.intercept_, rel=1e-7, abs=1e-9)
+    assert est.lipschitz_constant_ == pytest.approx(ref.lipschitz_constant_, rel=1e-12)
+    assert est.n_features_in_ == D and not hasattr(est, "feature_names_in_")
+    # the blocked route: the check, the solver's passes, the objective
+    assert 3 <= est.n_passes_ <= 100
+    np.testing.assert_allclose(est.predict(Xm[:, :D]), ref.predict(X), rtol=1e-7, atol=1e-9)
+
+
+def test_memmap_subclass_is_blocked_by_default(data, memmap_file, monkeypatch):
+    """A plain ``numpy.memmap`` X takes the blocked route without block_rows."""
+    import sklipschitz._exact.blocked as blocked
+
+    X, y = data
+    path = memmap_file.parent / "x32.dat"
+    xm = np.memmap(path, dtype=np.float32, mode="w+", shape=(N, D))
+    xm[:] = X
+    xm.flush()
+    xm = np.memmap(path, dtype=np.float32, mode="r", shape=(N, D))
+    # 64-row blocks: the default picks rows from BLOCK_BYTES and the row size
+    monkeypatch.setattr(blocked, "BLOCK_BYTES", 64 * D * 4)
+    seen = []
+    original = blocked.ArrayBlocks.map
+
+    def spy(self, fn, *vecs):
+        seen.append(len(self.bounds))
+        return original(self, fn, *vecs)
+
+    monkeypatch.setattr(blocked.ArrayBlocks, "map", spy)
+    est = LipschitzRegressor(loss="quantile", quantile=0.3).fit(xm, y)
+    assert seen and set(seen) == {-(-N // 64)}
+    ref = LipschitzRegressor(loss="quantile", quantile=0.3).fit(X.astype(np.float32), y)
+    assert est.coef_.dtype == np.float32 and est.certified_
+    assert est.loss_ == pytest.approx(ref.loss_, rel=1e-6)
+
+
+def test_gd_fits_report_no_certificate_and_epochs(data):
+    X, y = data
+    with pytest.warns(ConvergenceWarning):
+        est = LipschitzRegressor(solver="gd", max_iter=5, tol=0).fit(X, y)
+    assert est.solver_ == "gd" and est.certified_ is None and est.n_passes_ == est.n_iter_ == 5
+    est = LipschitzRegressor().partial_fit(X[:100], y[:100])
+    assert est.certified_ is None and est.n_passes_ == est.n_iter_
+    # an exact fit in memory counts its passes too
+    est = LipschitzRegressor(loss="quantile").fit(X, y)
+    assert est.certified_ is True and est.n_passes_ > 3
+
+
+@pytest.mark.parametrize("params", [dict(solver="gd"), dict(batch_size=100),
+                                    dict(learning_rate="paper"),
+                                    dict(tikhonov=np.eye(D))])
+def test_blocked_fit_without_the_exact_solver_points_to_partial_fit(data, x_memmap, params):
+    _, y = data
+    with pytest.raises(ValueError, match="read in row blocks.*Use partial_fit over the blocks"):
+        LipschitzRegressor(**params, block_rows=500).fit(x_memmap, y)
+
+
+def test_memmap_without_the_exact_solver_is_fitted_as_an_array(data, x_memmap):
+    """block_rows=None: a memory map the exact solver cannot take is an array."""
+    X, y = data
+    params = dict(solver="gd", max_iter=20, tol=0, learning_rate=0.05)
+    with pytest.warns(ConvergenceWarning):
+        est = LipschitzRegressor(**params).fit(x_memmap, y)
+    with pytest.warns(ConvergenceWarning):
+        ref = LipschitzRegressor(**params).fit(X, y)
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-12)
+    assert est.n_passes_ == 20 and est.certified_ is None
+
+
+def test_blocked_fit_checks_its_inputs(data, memmap_file):
+    X, y = data
+    bad = X.copy()
+    bad[1234, 1] = np.nan
+    with pytest.raises(ValueError, match=r"X contains NaN or infinity .*row block 1000:1500"):
+        LipschitzRegressor(block_rows=500).fit(bad, y)
+    with pytest.raises(ValueError, match="Input y contains NaN"):
+        LipschitzRegressor(block_rows=500).fit(X, np.where(np.arange(N) == 7, np.nan, y))
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        LipschitzRegressor(block_rows=500).fit(X, y[:-1])
+    with pytest.raises(ValueError, match="Negative values in data passed to `sample_weight`"):
+        LipschitzRegressor(block_rows=500).fit(X, y, sample_weight=-np.ones(N))
+    with pytest.raises(ValueError, match="Complex data not supported"):
+        LipschitzRegressor(block_rows=500).fit(X.astype(complex), y)
+    with pytest.raises(TypeError, match="must hold numbers"):
+        LipschitzRegressor(block_rows=500).fit(X.astype(object), y)
+    with pytest.raises(ValueError, match="Expected a 2D array X"):
+        LipschitzRegressor(block_rows=500).fit(X[:, 0], y)
+    with pytest.raises(ValueError, match="0 sample"):
+        LipschitzRegressor(block_rows=500).fit(X[:0], y[:0])
+    with pytest.raises(ValueError, match="block_rows"):
+        LipschitzRegressor(block_rows=0).fit(X, y)
+
+
+@pytest.mark.parametrize("loss, penalty", [("squared_error", "l1"),
+                                           ("log_cosh", "elasticnet"),
+                                           ("quantile", "l1")])
+def test_blocked_fit_with_l1_penalties_is_the_in_memory_fit(data, x_memmap, loss, penalty):
+    X, y = data
+    sw = np.random.default_rng(6).uniform(0, 2, N)
+    sw[::13] = 0.0
+    params = dict(loss=loss, penalty=penalty, alpha=0.05, quantile=0.7)
+    ref = LipschitzRegressor(**params).fit(X, y, sample_weight=sw)
+    est = LipschitzRegressor(**params, block_rows=700).fit(x_memmap, y, sample_weight=sw)
+    assert ref.solver_ == est.solver_ == "exact" and est.certified_ and ref.certified_
+    assert est.loss_ == pytest.approx(ref.loss_, rel=1e-9)
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-7, atol=1e-9)
+    np.testing.assert_array_equal(est.coef_ == 0, ref.coef_ == 0)
+
+
+def test_blocked_fit_refuses_the_elastic_net_of_the_quantile_loss(data, x_memmap):
+    _, y = data
+    with pytest.raises(ValueError, match="read in row blocks.*elastic net is not exact "
+                                         "there.*partial_fit"):
+        LipschitzRegressor(loss="quantile", penalty="elasticnet", alpha=0.1,
+                           block_rows=500).fit(x_memmap, y)
+
+
+@pytest.mark.parametrize("params", [dict(loss="huber"), dict(loss="log_cosh", scale="auto"),
+                                    dict(loss="quantile", quantile=[0.1, 0.5, 0.9])])
+def test_blocked_fit_of_robust_losses_and_quantile_levels(data, x_memmap, params):
+    """'auto' Huber thresholds and log-cosh scales come from a blockwise pilot
+    fit; several quantile levels are several outputs of one blocked fit."""
+    X, y = data
+    ref = LipschitzRegressor(**params).fit(X, y)
+    est = LipschitzRegressor(**params, block_rows=600).fit(x_memmap, y)
+    assert ref.solver_ == est.solver_ == "exact" and est.certified_ and ref.certified_
+    assert est.loss_ == pytest.approx(ref.loss_, rel=1e-9)
+    for name in ("epsilon_", "scale_"):
+        if hasattr(ref, name):
+            assert getattr(est, name) == pytest.approx(getattr(ref, name), rel=1e-9)
+    np.testing.assert_allclose(est.predict(x_memmap), ref.predict(X), rtol=1e-7, atol=1e-9)

@@ -96,6 +96,10 @@ class DenseNetwork:
                 return z, pre, acts
         raise ValueError("network has no layer")
 
+    def release(self):
+        """Drop the training buffers (they are reallocated when needed)."""
+        self._work = None
+
     def _workspace(self, rows, dtype):
         """Buffers of ``rows`` rows (views of the largest seen) for one pass."""
         work = self._work

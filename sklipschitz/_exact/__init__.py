@@ -24,6 +24,8 @@ phase:
   Gram matrix is out of the question: an iterative least-squares solve, or
   smoothed FISTA and an exact LP finish.
 * :mod:`.result` -- the :class:`LinearSolution` returned.
+* :mod:`.blocked` -- ``X`` out of core (a memory map, a dask array): the
+  passes of :class:`~.design.Design` run block by block, the same solver.
 
 Which solver runs is decided by the loss object (``_SOLVERS``); each solver
 module lists the attributes of the loss it uses (``REQUIRED_ATTRS``), which
@@ -46,6 +48,7 @@ from .._engine.losses import AbsoluteError, HalfSquaredError, Huber, LogCosh, Pi
 from .._threads import single_blas_thread
 from . import huber, logcosh, pinball, squared, wide
 from . import l1 as l1_module
+from .blocked import BlockSource
 from .design import Design
 from .result import LinearSolution, sum_curves
 
@@ -93,7 +96,8 @@ def solver_for(loss):
 
 
 def solve_linear(X, Y, loss, sample_weight, *, alpha=0.0, l1=0.0, fit_intercept=True,
-                 coef_init=None, intercept_init=None, max_iter=1000, tol=1e-10, verbose=0):
+                 coef_init=None, intercept_init=None, max_iter=1000, tol=1e-10, verbose=0,
+                 x_range=None):
     """Exact full-batch solver for linear models with a regression loss.
 
     Minimises ``sum_i s_i sum_k loss(y_ik, x_i W_k + b_k) / sum_i s_i
@@ -104,8 +108,10 @@ def solve_linear(X, Y, loss, sample_weight, *, alpha=0.0, l1=0.0, fit_intercept=
 
     Parameters
     ----------
-    X : ndarray or scipy.sparse matrix of shape (n_samples, n_features)
-        float32 or float64 (other dtypes are converted to float64).
+    X : ndarray, scipy.sparse matrix or BlockSource of shape (n_samples, n_features)
+        float32 or float64 (other dtypes are converted to float64).  A
+        :class:`~sklipschitz._exact.blocked.BlockSource` (a memory map or a
+        dask array) is read block by block, never copied whole.
     Y : ndarray of shape (n_samples, n_outputs) or (n_samples,)
     loss : HalfSquaredError, AbsoluteError, PinballLoss, LogCosh or Huber
         From :mod:`sklipschitz._engine.losses`.
@@ -126,6 +132,9 @@ def solve_linear(X, Y, loss, sample_weight, *, alpha=0.0, l1=0.0, fit_intercept=
     tol : float
         Relative objective gap of the squared loss accepted as converged.
     verbose : int
+    x_range : (float, float), optional
+        The smallest and largest entries of ``X`` when the caller knows
+        them (saves the pass that finds them).
 
     Returns
     -------
@@ -135,6 +144,7 @@ def solve_linear(X, Y, loss, sample_weight, *, alpha=0.0, l1=0.0, fit_intercept=
     if l1 > 0 and not l1_module.supported(loss, alpha):
         raise ValueError(f"the exact solver has no L1 penalty for {loss!r} with alpha={alpha}")
     X, Y, s = _arrays(X, Y, sample_weight)
+    blocked = isinstance(X, BlockSource)
     n, d = X.shape
     k = Y.shape[1]
     dtype = X.dtype
@@ -142,9 +152,18 @@ def solve_linear(X, Y, loss, sample_weight, *, alpha=0.0, l1=0.0, fit_intercept=
     # rows of weight zero are absent
     if np.any(s == 0):
         keep = np.flatnonzero(s > 0)
-        X, Y, s = X[keep], Y[keep], s[keep]
+        X = X.select(keep) if blocked else X[keep]
+        Y, s = Y[keep], s[keep]
     uniform = bool(np.all(s == s[0]))
     sn = np.full(s.size, 1.0 / s.size) if uniform else s / s.sum()
+    del s  # (n floats: a fit out of core holds as few as it can)
+    if blocked:
+        # read-only views: a block source may cache what does not change (a
+        # distributed cluster keeps the pieces of y and the weights)
+        Y = Y.view()
+        Y.flags.writeable = False
+        if sn.flags.writeable:
+            sn.flags.writeable = False
     W = np.zeros((d, k))
     warm = coef_init is not None
     if warm:
@@ -154,10 +173,18 @@ def solve_linear(X, Y, loss, sample_weight, *, alpha=0.0, l1=0.0, fit_intercept=
         B = np.broadcast_to(np.asarray(intercept_init, dtype=np.float64).reshape(-1), (k,)).copy()
     # an X of extreme magnitude is solved as X / c (c a power of two, exact)
     # with alpha / c^2 for the coefficients c w, then scaled back
-    c = _magnitude(X)
+    passes = 0
+    if x_range is None:
+        passes += 1
+        c = _magnitude(X)
+    else:
+        c = _scale_of(*x_range)
     if c != 1.0:
-        X = X * (1.0 / c) if not sp.issparse(X) else X.multiply(1.0 / c).tocsr()
-        X = X.astype(dtype, copy=False)
+        if blocked:
+            X.rescale(1.0 / c)
+        else:
+            X = X * (1.0 / c) if not sp.issparse(X) else X.multiply(1.0 / c).tocsr()
+            X = X.astype(dtype, copy=False)
         # (capped: a penalty that large gives zero coefficients either way)
         if alpha > 0:
             with np.errstate(over="ignore"):
@@ -168,6 +195,7 @@ def solve_linear(X, Y, loss, sample_weight, *, alpha=0.0, l1=0.0, fit_intercept=
         W *= c
     wide_route = sp.issparse(X) and d >= WIDE_SPARSE_MIN_FEATURES and not l1 > 0
     column_losses = _column_losses(loss, k)
+    des = None
     with np.errstate(over="ignore", under="ignore"):
         if wide_route:
             def run(Yc, lc, Wc, Bc):
@@ -192,10 +220,15 @@ def solve_linear(X, Y, loss, sample_weight, *, alpha=0.0, l1=0.0, fit_intercept=
                 result = _join_columns([
                     run(Y[:, [j]], lc, W[:, [j]], None if B is None else B[[j]])
                     for j, lc in enumerate(column_losses)])
+    passes = None if wide_route else passes + (des.passes if des is not None else 0)
+    if blocked:
+        X.rescale(1.0)
     W, B, n_iter, curve, lrs, cert, converged = result
     W = W / c if c != 1.0 else W
-    return _solution(W, B, n_iter, curve, lrs, cert, converged, fit_intercept, dtype,
-                     method="wide" if wide_route else "whitened")
+    sol = _solution(W, B, n_iter, curve, lrs, cert, converged, fit_intercept, dtype,
+                    method="wide" if wide_route else "whitened")
+    sol.n_passes = passes
+    return sol
 
 
 def _column_losses(loss, k):
@@ -219,7 +252,9 @@ def _join_columns(results):
 
 def _arrays(X, Y, sample_weight):
     """The working forms of the (validated) inputs."""
-    if sp.issparse(X):
+    if isinstance(X, BlockSource):
+        pass
+    elif sp.issparse(X):
         if X.format not in ("csr", "csc"):
             X = X.tocsr()
     else:
@@ -239,10 +274,20 @@ def _arrays(X, Y, sample_weight):
 
 def _magnitude(X):
     """A power of two ``c`` such that ``X / c`` has entries of moderate size."""
+    if isinstance(X, BlockSource):
+        parts = X.map(lambda xb: (float(xb.min(initial=np.inf)), float(xb.max(initial=-np.inf))))
+        return _scale_of(min(p[0] for p in parts), max(p[1] for p in parts))
     data = X.data if sp.issparse(X) else X
     if data.size == 0:
         return 1.0
-    top = max(float(data.max()), -float(data.min()))
+    return _scale_of(float(data.min()), float(data.max()))
+
+
+def _scale_of(lo, hi):
+    """The power of two of :func:`_magnitude` from the extreme entries."""
+    if lo == np.inf and hi == -np.inf:  # no entries
+        return 1.0
+    top = max(hi, -lo)
     if top == 0.0 or (1.0 / _SAFE_MAGNITUDE <= top <= _SAFE_MAGNITUDE):
         return 1.0
     if not np.isfinite(top):

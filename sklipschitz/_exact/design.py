@@ -5,6 +5,14 @@
 restricted to the eigenvalues that are not round-off (see
 :meth:`Design._rank_threshold`).  Dropping the other directions gives the
 minimum-norm solution, as ``LinearRegression`` / ``lstsq`` do.
+
+Every read of ``X`` goes through the methods of :class:`Design` (the Gram
+matrix, ``X w``, ``X_c' v``, the rows of a kept set, and
+:meth:`Design.reduce_rows` for fused passes); ``passes`` counts them.  ``X``
+is an in-memory array (dense or sparse) or a
+:class:`~sklipschitz._exact.blocked.BlockSource` (a memory map or a dask
+array read by row blocks): the same passes, block by block, so the solver
+modules are the same for both.
 """
 
 from __future__ import annotations
@@ -13,12 +21,18 @@ import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
 
+from .blocked import BlockSource, gram_part, matvec_part, rmatvec_part
+
 __all__ = ["Design", "psd_solve"]
 
 # largest X (in elements) copied to column-major order for the passes
 _MAX_COPY = 100_000_000
 # rows per block when a dense pass is done in float64 blocks
 _BLOCK = 8192
+# X larger than this (bytes) is read in row blocks by the fused passes
+# (:meth:`Design.reduce_rows`), each block used for both products of an
+# iteration while it is in cache
+_FUSE_BYTES = 16 << 20
 _EPS = np.finfo(np.float64).eps
 
 
@@ -27,8 +41,11 @@ class Design:
 
     def __init__(self, X, sn, fit_intercept, uniform):
         self.X = X
+        self.blocked = isinstance(X, BlockSource)
         self.sparse = sp.issparse(X)
         self.dtype = X.dtype
+        #: passes over X made so far (each method reading X counts one)
+        self.passes = 0
         self.n, self.d = X.shape
         self.sn = sn
         self.uniform = uniform
@@ -36,8 +53,11 @@ class Design:
         self.xbar = np.zeros(self.d)
         if fit_intercept:
             # float64 accumulation, without a float64 copy of a float32 X
-            self.xbar = self.rmatvec(sn, exact=True) if self.dtype != np.float64 else \
-                np.asarray(X.T @ sn, dtype=np.float64).ravel()
+            if self.dtype != np.float64 or self.blocked:
+                self.xbar = self.rmatvec(sn, exact=True)
+            else:
+                self.passes += 1
+                self.xbar = np.asarray(X.T @ sn, dtype=np.float64).ravel()
         G = self._gram(sn)
         self.g_max = float(np.max(np.diag(G))) if self.d else 0.0
         if self.d and self.g_max > 0:
@@ -85,14 +105,59 @@ class Design:
         passes follow.
         """
         X = self.X
-        if (not self.sparse and self.d > 1 and X.dtype == np.float32 and X.flags.c_contiguous
+        if (not self.sparse and not self.blocked and self.d > 1 and X.dtype == np.float32 and X.flags.c_contiguous
                 and not X.flags.f_contiguous and X.size <= _MAX_COPY):
             self.X = np.asfortranarray(X)
 
     # -- passes over the data -------------------------------------------------
+    def reduce_rows(self, fn, *vecs):
+        """One fused pass: the sum over row blocks of ``fn(X[i:j], v1[i:j], ...)``.
+
+        ``fn`` returns an array, a float or a tuple of them (partial sums of
+        the block).  In memory, one block when ``X`` fits in cache, else
+        blocks of about 4 MB (``X`` is then read from memory once per pass,
+        not once per product); a block source uses its own blocks.
+        """
+        self.passes += 1
+        if self.blocked:
+            return self.X.map_sum(fn, *vecs)
+        X = self.X
+        if self.sparse or X.nbytes <= _FUSE_BYTES:
+            bounds = [(0, self.n)]
+        else:
+            B = max(1024, (1 << 22) // max(self.d * X.itemsize, 1))
+            bounds = [(i, min(i + B, self.n)) for i in range(0, self.n, B)]
+        total = None
+        for i, j in bounds:
+            part = fn(X[i:j], *(v[i:j] for v in vecs))
+            if total is None:
+                total = tuple(np.array(t, dtype=np.float64, copy=True) for t in part) \
+                    if isinstance(part, tuple) else np.array(part, dtype=np.float64, copy=True)
+            elif isinstance(part, tuple):
+                for t, q in zip(total, part):
+                    t += q
+            else:
+                total += part
+        return total
+
+    def _gram_parts(self, v, with_sum=False):
+        """Blocked ``(X_c' diag(v) X_c, X' v)`` in float64, one pass."""
+        xbar, center = self.xbar, self.fit_intercept
+        const = v.size > 0 and bool(np.all(v == v[0]))
+        sq = v if const else np.sqrt(v)
+        self.passes += 1
+        G, m = self.X.map_sum(
+            lambda xb, sb, qb: gram_part(xb, sb, qb, xbar, center, const, with_sum), v, sq)
+        if const:
+            G *= float(v[0])
+        return 0.5 * (G + G.T), m
+
     def _gram(self, v):
         """``X_c' diag(v) X_c`` in float64 (``v >= 0``)."""
         X, d = self.X, self.d
+        if self.blocked:
+            return self._gram_parts(v)[0]
+        self.passes += 1
         if self.sparse:
             X64 = X.astype(np.float64)
             G = np.asarray((X64.T @ X64.multiply(v[:, None]).tocsc()).toarray())
@@ -122,10 +187,17 @@ class Design:
 
     def aug_gram(self, v):
         """``[X_c, 1]' diag(v) [X_c, 1]`` restricted to span(V) (float64)."""
-        G = self.V.T @ self._gram(v) @ self.V
+        if self.blocked:
+            G, Xv = self._gram_parts(v, with_sum=self.fit_intercept)
+        else:
+            G = self._gram(v)
+            if self.fit_intercept:
+                self.passes += 1
+                Xv = np.asarray(self.X.T @ v, dtype=np.float64).ravel()
+        G = self.V.T @ G @ self.V
         if not self.fit_intercept:
             return G
-        m = self.V.T @ (np.asarray(self.X.T @ v, dtype=np.float64).ravel() - self.xbar * v.sum())
+        m = self.V.T @ (Xv - self.xbar * v.sum())
         p = self.rank + 1
         H = np.empty((p, p))
         H[:-1, :-1] = G
@@ -137,6 +209,11 @@ class Design:
     def matvec(self, w, exact=False):
         """``X w`` (without the centring) in the working dtype, or float64."""
         X = self.X
+        self.passes += 1
+        if self.blocked:
+            dt = np.float64 if exact else self.dtype
+            wd = np.asarray(w, dtype=dt)
+            return X.map_cat(lambda xb: matvec_part(xb, wd, dt))
         if exact and self.dtype != np.float64:
             if self.sparse:
                 return np.asarray(X.astype(np.float64) @ w)
@@ -150,7 +227,11 @@ class Design:
     def rmatvec(self, v, exact=False):
         """``X_c' v`` in float64 (``v`` of shape (n,) or (n, k))."""
         X = self.X
-        if exact and self.dtype != np.float64:
+        self.passes += 1
+        if self.blocked:
+            v = np.asarray(v, dtype=np.float64 if exact else self.dtype)
+            out = X.map_sum(lambda xb, vb: rmatvec_part(xb, vb, exact), v)
+        elif exact and self.dtype != np.float64:
             v = np.asarray(v, dtype=np.float64)
             if self.sparse:
                 out = np.asarray(X.T.astype(np.float64) @ v)
@@ -166,11 +247,39 @@ class Design:
 
     def rows(self, idx):
         """Whitened rows ``[(x_i - xbar) T, 1]`` of the points ``idx`` (float64)."""
-        xr = self.X[idx]
-        xr = xr.toarray() if self.sparse else np.asarray(xr)
+        if self.blocked:
+            # a gather from every block: a pass for a source out of core
+            self.passes += 1
+            return self._blocked_rows(np.asarray(idx, dtype=np.intp))
+        else:
+            xr = self.X[idx]
+            xr = xr.toarray() if self.sparse else np.asarray(xr)
         A = (xr.astype(np.float64) - self.xbar) @ self.T
         if self.fit_intercept:
             A = np.hstack([A, np.ones((A.shape[0], 1))])
+        return A
+
+    def raw_rows(self, idx):
+        """The rows ``x_i`` of the points ``idx``, dense, in the working dtype
+        (neither centred nor whitened)."""
+        if self.blocked:
+            self.passes += 1
+            return self.X.take(np.asarray(idx, dtype=np.intp))
+        xr = self.X[idx]
+        return xr.toarray() if self.sparse else np.asarray(xr)
+
+    def _blocked_rows(self, idx):
+        """:meth:`rows` from a block source, converted ``_BLOCK`` rows at a
+        time into the preallocated result (no float64 copy of the gathered
+        rows; a memory map is also gathered piecewise)."""
+        src, r = self.X, self.rank
+        A = np.empty((idx.size, self.p))
+        if self.fit_intercept:
+            A[:, -1] = 1.0
+        xr = src.take(idx) if src.gather_all else None
+        for i in range(0, idx.size, _BLOCK):
+            xb = xr[i:i + _BLOCK] if xr is not None else src.take(idx[i:i + _BLOCK])
+            A[i:i + _BLOCK, :r] = (xb - self.xbar) @ self.T
         return A
 
     # -- whitened <-> original coordinates -------------------------------------

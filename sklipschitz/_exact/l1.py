@@ -51,7 +51,7 @@ import numpy as np
 from .._engine.losses import HalfSquaredError, LogCosh, log_cosh, weighted_quantile
 from .design import psd_solve
 from .result import sum_curves
-from .smoothing import fused_blocks, fused_pass
+from .smoothing import fused_pass
 
 __all__ = ["solve", "quad_l1", "alpha_max", "supported", "pinball_certificate",
            "kkt_violation"]
@@ -509,10 +509,6 @@ class _Pinball(_Column):
         """Proximal FISTA on the smoothed pinball loss at ``1/L = mu / lambda_max``."""
         des, tau = self.des, self.tau
         view = SimpleNamespace(des=des, y=self.y_dt, tau=tau)
-        blocks = fused_blocks(view)
-        m = max(j - i for i, j in blocks)
-        rbuf = np.empty(m, dtype=des.dtype)
-        pbuf = np.empty(m, dtype=des.dtype)
         sn_dt = None if des.uniform else des.sn.astype(des.dtype)
         xbar = des.xbar
         for mu in mus:
@@ -526,7 +522,7 @@ class _Pinball(_Column):
                 mom = (t - 1.0) / t_next
                 wy, by = w + mom * (w - w_prev), b + mom * (b - b_prev)
                 off = by - float(xbar @ wy)
-                tot, neg, gsum, gx = fused_pass(view, wy, off, mu, blocks, rbuf, pbuf, sn_dt)
+                tot, neg, gsum, gx = fused_pass(view, wy, off, mu, sn_dt)
                 self.curve.append(self.scale * (tau * tot - neg + self.l1 * float(np.abs(wy).sum())))
                 self.lrs.append(float(step.min(initial=mu)))
                 gw = -(gx - xbar * gsum)
@@ -590,8 +586,7 @@ def _reduced(des, y, r, K):
     merged by the sign of ``r`` (original coordinates, float64): exact for
     the whole problem while every merged point keeps its sign."""
     n = des.n
-    xr = des.X[K]
-    xr = xr.toarray() if des.sparse else np.asarray(xr)
+    xr = des.raw_rows(K)
     A = xr.astype(np.float64) - des.xbar
     if des.fit_intercept:
         A = np.hstack([A, np.ones((A.shape[0], 1))])
@@ -696,8 +691,7 @@ def pinball_certificate(des, y, w, b, tau, lam):
     v = des.sn * a
     g = des.rmatvec(v, exact=True)
     idx = np.flatnonzero(Z)
-    xr = des.X[idx]
-    xr = xr.toarray() if des.sparse else np.asarray(xr)
+    xr = des.raw_rows(idx)
     XZ = xr.astype(np.float64) - des.xbar            # |Z| x d
     snZ = des.sn[idx]
     lo, hi = snZ * (tau - 1.0), snZ * tau
@@ -816,8 +810,7 @@ def alpha_max(des, y, loss, l1_ratio=1.0):
 
 
 def _rows(des, idx):
-    xr = des.X[idx]
-    xr = xr.toarray() if des.sparse else np.asarray(xr)
+    xr = des.raw_rows(idx)
     return xr.astype(np.float64) - des.xbar
 
 

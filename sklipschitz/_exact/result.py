@@ -54,6 +54,11 @@ class LinearSolution:
     method : str
         Which route solved the problem: ``'whitened'`` (the dense-Gram
         solver) or ``'wide'`` (the sparse route of wide designs).
+    n_passes : int or None
+        Passes over ``X`` (each product with ``X`` or ``X'``, Gram matrix,
+        fused product, or gather of rows from a block source counts one;
+        see :class:`~sklipschitz._exact.design.Design`); None for the
+        sparse route of wide designs, which does not count them.
     """
 
     coef: np.ndarray
@@ -64,6 +69,7 @@ class LinearSolution:
     converged: bool = False
     certified: bool = False
     method: str = "whitened"
+    n_passes: int | None = None
 
 
 def sum_curves(curves):

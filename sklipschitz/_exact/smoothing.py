@@ -23,59 +23,40 @@ import numpy as np
 
 __all__ = ["fista"]
 
-# X larger than this (bytes) is read in row blocks, each block used for both
-# products of an iteration while it is in cache
-_FUSE_BYTES = 16 << 20
-
-
-def fused_blocks(pb):
-    """Row blocks of the fused passes: one block when X fits in cache,
-    else about 4 MB each (X is then read from memory once per iteration,
-    not twice: the block is still in the last-level cache)."""
-    des = pb.des
-    X = des.X
-    if des.sparse or X.nbytes <= _FUSE_BYTES:
-        return [(0, des.n)]
-    B = max(1024, (1 << 22) // max(des.d * X.itemsize, 1))
-    return [(i, min(i + B, des.n)) for i in range(0, des.n, B)]
-
-
-def fused_pass(pb, w, off, mu, blocks, rbuf, pbuf, sn_dt):
+def fused_pass(pb, w, off, mu, sn_dt):
     """One fused pass at the residual ``r = y - X w - off``.
 
     Returns ``(sum sn r, sum sn min(r, 0), sum sn psi, X' (sn psi))`` with
-    ``psi = clip(r/mu + tau - 1/2, tau - 1, tau)``.
+    ``psi = clip(r/mu + tau - 1/2, tau - 1, tau)``; each row block is used
+    for both products while it is in cache
+    (:meth:`~sklipschitz._exact.design.Design.reduce_rows`).
     """
-    des, y, tau = pb.des, pb.y, pb.tau
-    X, uniform = des.X, des.uniform
-    dt = des.dtype
-    wd = w.astype(dt)
+    des, tau = pb.des, pb.tau
+    # (the block function is shipped to dask workers: it captures no Design)
+    uniform, sparse = des.uniform, des.sparse
+    wd = w.astype(des.dtype)
     a, cc = 1.0 / mu, (tau - 0.5) - off / mu
-    tot = neg = gs = 0.0
-    g = np.zeros(des.d)
-    for i, j in blocks:
-        Xb = X[i:j]
-        rb, ps = rbuf[:j - i], pbuf[:j - i]
-        if des.sparse:
-            rb[:] = Xb @ wd
-        else:
-            np.matmul(Xb, wd, out=rb)
-        np.subtract(y[i:j], rb, out=rb)
-        np.minimum(rb, off, out=ps)
+
+    def block(Xb, yb, *sb):
+        rb = Xb @ wd
+        if sparse:
+            rb = np.asarray(rb).ravel()
+        np.subtract(yb, rb, out=rb)
+        ps = np.minimum(rb, off)
         if uniform:
-            tot += float(rb.sum())
-            neg += float(ps.sum())
+            tot, neg = float(rb.sum()), float(ps.sum())
         else:
-            sb = des.sn[i:j]
-            tot += float(sb @ rb)
-            neg += float(sb @ ps)
+            tot, neg = float(sb[0] @ rb), float(sb[0] @ ps)
         np.multiply(rb, a, out=ps)
         ps += cc
         np.clip(ps, tau - 1.0, tau, out=ps)
         if not uniform:
-            ps *= sn_dt[i:j]
-        gs += float(ps.sum(dtype=np.float64))
-        g += np.asarray(Xb.T @ ps, dtype=np.float64)
+            ps *= sb[1]
+        return tot, neg, float(ps.sum(dtype=np.float64)), np.asarray(Xb.T @ ps, dtype=np.float64)
+
+    vecs = (pb.y,) if uniform else (pb.y, des.sn, sn_dt)
+    tot, neg, gs, g = des.reduce_rows(block, *vecs)
+    tot, neg, gs = float(tot), float(neg), float(gs)
     if uniform:
         s = float(des.sn[0]) if des.n else 0.0
         tot, neg, gs, g = tot * s, neg * s, gs * s, g * s
@@ -90,10 +71,6 @@ def fista(pb, w, b, mus, steps, budget):
     des, tau = pb.des, pb.tau
     dt = des.dtype
     sn_dt = None if des.uniform else des.sn.astype(dt)
-    blocks = fused_blocks(pb)
-    m = max(j - i for i, j in blocks) if blocks else 0
-    rbuf = np.empty(m, dtype=dt)
-    pbuf = np.empty(m, dtype=dt)
     xbar = des.xbar
     for mu in mus:
         if budget <= 0:
@@ -110,7 +87,7 @@ def fista(pb, w, b, mus, steps, budget):
             wy = w + mom * (w - w_prev)
             by = b + mom * (b - b_prev)
             off = by - float(xbar @ wy)
-            tot, neg, gsum, gx = fused_pass(pb, wy, off, mu, blocks, rbuf, pbuf, sn_dt)
+            tot, neg, gsum, gx = fused_pass(pb, wy, off, mu, sn_dt)
             pb.curve.append(pb.objective(tau * tot - neg, wy))
             pb.lrs.append(mu)
             # gradient of the smoothed objective in (w, b')

@@ -138,7 +138,7 @@ def _add_fit(sub: argparse._SubParsersAction) -> None:
                    help="estimator (default: regressor = LipschitzRegressor)")
     p.add_argument("--loss", metavar="LOSS",
                    help="loss of the regressors: squared_error (default), absolute_error, "
-                        "quantile, log_cosh")
+                        "quantile, log_cosh; also huber for --model regressor")
     p.add_argument("--quantile", type=float, metavar="Q",
                    help="quantile level in (0, 1); implies --loss quantile for the regressors")
     p.add_argument("--param", action="append", metavar="NAME=VALUE",

@@ -9,7 +9,7 @@ import importlib
 import sys
 from typing import TYPE_CHECKING, Any
 
-from . import _io, modelfile
+from . import _io
 from ._common import EXIT_OK, CLIError, UsageError, jsonable_params, one_line, print_json, version
 
 if TYPE_CHECKING:
@@ -19,11 +19,12 @@ MODEL_FORMAT = "sklipschitz-csv-model"
 MODEL_FORMAT_VERSION = 2
 
 _REGRESSION_LOSSES = ("squared_error", "absolute_error", "quantile", "log_cosh")
+_LINEAR_LOSSES = _REGRESSION_LOSSES + ("huber",)
 
 # name -> (public module, class, kind, losses accepted by --loss (None: no --loss))
 MODELS = {
     "regressor": ("sklipschitz.linear_model", "LipschitzRegressor", "regressor",
-                  _REGRESSION_LOSSES),
+                  _LINEAR_LOSSES),
     "quantile-classifier": ("sklipschitz.linear_model", "LipschitzQuantileClassifier",
                             "classifier", None),
     "symnet-classifier": ("sklipschitz.neural_network", "SymNetClassifier", "classifier", None),
@@ -195,6 +196,8 @@ def read_args_table(args: argparse.Namespace,
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
+    from . import modelfile
+
     estimator, kind = build_estimator(args)
     _io.check_writable_target(args.out, "model file")
     table = read_args_table(args)
@@ -250,7 +253,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
 
 
 def _training_score(pipeline: Any, model: Any, X: np.ndarray, y: np.ndarray,
-                    kind: str) -> tuple[str, float, str]:
+                    kind: str) -> tuple[str, float | list[float], str]:
     """The training fit in the terms of the model's loss: (name, value, phrase)."""
     import numpy as np
 
@@ -260,10 +263,17 @@ def _training_score(pipeline: Any, model: Any, X: np.ndarray, y: np.ndarray,
     loss = getattr(model, "loss", "squared_error")
     pred = np.asarray(pipeline.predict(X))
     if loss == "quantile":
-        q = model.quantile
-        below = float(np.mean(y <= pred))
-        return ("fraction_below", below,
-                f"fraction of targets below the prediction {below:.3f} (quantile {q:g})")
+        levels = np.atleast_1d(np.asarray(model.quantile, dtype=float))
+        if pred.ndim == 1:
+            below = float(np.mean(y <= pred))
+            return ("fraction_below", below, f"fraction of targets below the prediction "
+                    f"{below:.3f} (quantile {levels[0]:g})")
+        # several levels: one prediction column per level
+        fractions = [float(f) for f in np.mean(y[:, None] <= pred, axis=0)]
+        return ("fraction_below", fractions,
+                "fractions of targets below the predictions "
+                + ", ".join(f"{f:.3f}" for f in fractions)
+                + " (quantiles " + ", ".join(f"{q:g}" for q in levels) + ")")
     if loss == "absolute_error":
         mae = float(np.mean(np.abs(y - pred)))
         return "mean_absolute_error", mae, f"mean absolute error {mae:.6g}"

@@ -43,6 +43,8 @@ from typing import IO, Any
 import numpy as np
 import scipy.sparse as sp
 
+from ._common import one_line
+
 __all__ = ["ALLOWED_CLASSES", "STATE_CLASSES", "TRAINING_STATE", "ModelFileError", "dump",
            "is_model_file", "load"]
 
@@ -369,7 +371,7 @@ class _Decoder:
                 raise ModelFileError(f"invalid float {node.get('value')!r}")
             return float(node["value"])
         if kind == "ref":
-            if node.get("ref") not in self.refs:
+            if type(node.get("ref")) is not int or node["ref"] not in self.refs:
                 raise ModelFileError(f"reference {str(node.get('ref'))[:20]!r} to nothing")
             return self.refs[node["ref"]]
         if kind == "tuple":
@@ -417,7 +419,7 @@ class _Decoder:
             try:
                 rng.set_state(("MT19937", keys, int(node["pos"]), int(node["has_gauss"]),
                                float(node["gauss"])))
-            except (KeyError, ValueError, TypeError) as exc:
+            except (KeyError, ValueError, TypeError, OverflowError) as exc:
                 raise ModelFileError(f"malformed random state ({exc})") from None
             return rng
         if kind == "state":
@@ -457,8 +459,9 @@ class _Decoder:
         params = {k: self.decode(v) for k, v in _expect(node, "params", dict).items()}
         try:
             est = cls(**params)
-        except TypeError as exc:
-            raise ModelFileError(f"{name}: {exc}") from None
+            est._validate_params()  # the parameters' constraints, before any use
+        except (TypeError, ValueError) as exc:
+            raise ModelFileError(f"{name}: {one_line(exc)}") from None
         for key, value in _expect(node, "attrs", dict).items():
             if not _ATTRIBUTE.match(key) or key.startswith("__") or key in params:
                 raise ModelFileError(f"{name}: invalid attribute name {key[:40]!r}")
@@ -569,5 +572,11 @@ def load(file: str | IO[bytes], *, warn: Callable[[str], None] | None = None) ->
                 "differ; fit it again with this version")
         try:
             return _Decoder(archive).decode(header.get("object"))
+        except ModelFileError:
+            raise
         except RecursionError:
             raise ModelFileError("the file's object tree is nested too deeply") from None
+        except (TypeError, ValueError, OverflowError, KeyError, IndexError,
+                AttributeError) as exc:
+            # a value of the right kind in the wrong place: the file is damaged or crafted
+            raise ModelFileError(f"malformed entry ({type(exc).__name__}: {exc})") from None

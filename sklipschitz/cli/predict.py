@@ -11,7 +11,7 @@ import warnings
 from collections.abc import Callable
 from typing import IO, Any
 
-from . import _io, modelfile
+from . import _io
 from ._common import EXIT_OK, PROG, CLIError, UsageError, one_line, print_json
 from .fit import MODEL_FORMAT, design, read_args_table
 
@@ -49,6 +49,8 @@ def load_bundle(path: str, trust_pickle: bool = False,
         raise CLIError(f"{path}: no such file")
     if os.path.isdir(path):
         raise CLIError(f"{path}: is a directory, expected a model file")
+    from . import modelfile
+
     if modelfile.is_model_file(path):
         try:
             bundle = modelfile.load(path, warn=warn)
@@ -88,6 +90,22 @@ def _write_rows(stream: IO[str], header: list[str], columns: list[Any], n_rows: 
         writer.writerow([_fmt(c[i]) for c in columns])
 
 
+def _prediction_columns(pred: Any, target: str, model: Any) -> tuple[list[str], list[Any]]:
+    """Names and columns of the predictions: one column, or one per quantile level of a
+    regressor fitted at several levels (``predicted_<target>_q<level>``)."""
+    import numpy as np
+
+    if pred.ndim == 1:
+        return [f"predicted_{target}"], [pred]
+    levels: Any = getattr(model, "quantile", None)
+    if getattr(model, "loss", None) == "quantile" and np.ndim(levels) == 1 and \
+            len(levels) == pred.shape[1]:
+        names = [f"predicted_{target}_q{float(q):g}" for q in levels]
+    else:
+        names = [f"predicted_{target}_{j}" for j in range(pred.shape[1])]
+    return names, [pred[:, j] for j in range(pred.shape[1])]
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
     import numpy as np
 
@@ -108,8 +126,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     pipeline = bundle["pipeline"]
     with contextlib.redirect_stdout(sys.stderr):
         pred = np.asarray(pipeline.predict(X))
-        out_header = [f"predicted_{bundle['target']}"]
-        columns = [pred]
+        out_header, columns = _prediction_columns(pred, bundle["target"],
+                                                  pipeline.steps[-1][1])
         if args.proba:
             proba = np.asarray(pipeline.predict_proba(X))
             classes = pipeline.steps[-1][1].classes_

@@ -23,10 +23,12 @@ from __future__ import annotations
 import copy
 import warnings
 from numbers import Integral, Real
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.special import log_expit, logit, logsumexp
 from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state, compute_class_weight
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
@@ -35,7 +37,7 @@ from .._base import QUANTILE_CONSTRAINT, LipschitzEstimator, constraints, diverg
 from .._engine import lipschitz as _lipschitz
 from .._engine.loop import TrainState, train
 from .._engine.losses import SmoothBinaryQuantileLoss
-from .._engine.monitors import ColumnFreezing, DivergenceStop, Stopping
+from .._engine.monitors import ColumnFreezing, DivergenceStop, Stopping, Validation
 from .._engine.network import DenseNetwork
 from .._engine.problems import ColumnProblem, NetworkProblem
 from .._engine.steps import LocalStep, make_rule
@@ -50,6 +52,9 @@ from ._quantile_levels import (
     rearrange,
     sbqc_curvature,
 )
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 #: AdGD's rates are rounded down to the grid 2**(k / OCTAVE_STEPS): fits with
 #: integer weights and with repeated rows then take the same steps
@@ -208,6 +213,17 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         tasks).
     n_iter_no_change : int >= 1, default=10
         Number of epochs without improvement that stops training.
+    early_stopping : bool, default=False
+        ``fit`` only (MLP's semantics): hold out a stratified
+        ``validation_fraction`` of the training data, score the model on it
+        after every epoch (minus the weighted mean loss, summed over levels
+        and classes: higher is better), stop when the score has not
+        improved by at least ``tol`` for ``n_iter_no_change`` epochs, and
+        keep the weights of the best score.  The fit then runs the general
+        loop on ``X`` as given (plain ``1/L`` steps per level, no level
+        freezing).
+    validation_fraction : float in (0, 1), default=0.1
+        Fraction of the training data held out with ``early_stopping``.
     shuffle : bool, default=True
         Shuffle the samples every epoch (mini-batch only).
     random_state : int, RandomState instance or None, default=None
@@ -251,8 +267,30 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         Learning rate of the ``quantile`` level per epoch.
     lipschitz_constant_ : float
         The constant ``L`` of the ``quantile`` level.
+    validation_scores_ : list of float or None
+        The validation score after every epoch (``early_stopping=True``),
+        else None.
+    best_validation_score_ : float or None
+        The best validation score (``early_stopping=True``), else None.
     n_features_in_ : int
     feature_names_in_ : ndarray of str
+
+    See Also
+    --------
+    sklearn.linear_model.SGDClassifier : The stochastic-gradient linear
+        classifier this one replaces; its ``learning_rate``/``eta0`` are
+        computed here (``learning_rate='local'`` or ``'lipschitz'``; a float is
+        its ``learning_rate='constant', eta0=float``). ``alpha`` is the same
+        L2 penalty (``alpha/2 ||w||^2`` on the mean loss, default 1e-4 in
+        both); ``class_weight``, ``max_iter``, ``n_iter_no_change``,
+        ``shuffle``, ``warm_start`` and ``verbose`` have its meaning, ``tol``
+        is relative here.
+    sklearn.linear_model.LogisticRegression : A linear classifier with
+        probabilities; its ``C`` corresponds to ``alpha = 1 / (C * n_samples)``
+        (the L2 penalty on the mean loss). ``quantile`` plays the role of a
+        decision threshold on its ``predict_proba``: positive where
+        ``P(y = +1 | x) >= 1 - quantile``.
+    SymNetClassifier : A network classifier trained by the same engine.
 
     Examples
     --------
@@ -281,6 +319,8 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         quantile_grid=[Interval(Integral, 2, None, closed="left"), "array-like"],
         class_weight=[dict, StrOptions({"balanced"}), None],
         confidence_band=[Interval(Real, 0, 1, closed="left")],
+        early_stopping=["boolean"],
+        validation_fraction=[Interval(Real, 0, 1, closed="neither")],
     )
 
     def __init__(
@@ -296,6 +336,8 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         max_iter=1000,
         tol=1e-4,
         n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
         shuffle=True,
         random_state=None,
         warm_start=False,
@@ -314,6 +356,8 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         self.max_iter = max_iter
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
         self.shuffle = shuffle
         self.random_state = random_state
         self.warm_start = warm_start
@@ -383,7 +427,7 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
 
     # -- problem -> solver -------------------------------------------------------
 
-    def _run(self, X, y_index, sw, *, incremental):
+    def _run(self, X, y_index, sw, *, incremental, held_out=None):
         G = self.quantiles_.shape[0]
         n_models = 1 if len(self.classes_) == 2 else len(self.classes_)
         column_levels = np.tile(self.quantiles_, n_models)
@@ -391,7 +435,7 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         loss = SmoothBinaryQuantileLoss(quantile=column_levels)
         full_batch = self.batch_size is None or self.batch_size >= X.shape[0]
         update, freezing, lipschitz_fn = SGD(), None, None
-        if full_batch and not incremental:
+        if full_batch and not incremental and held_out is None:
             problem, L = _full_batch_problem(self, loss, X, Y, sw, column_levels)
             state = self._start_state(X.shape[1], Y.shape[1], X.dtype, L, stochastic=False)
             V, c = problem.variables(state.coefs[0], state.intercepts[0])
@@ -417,11 +461,20 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
                 # a running maximum keeps every column's constant valid for all chunks
                 L_run = np.maximum(state.step_state.lipschitz, L)
                 lipschitz_fn = lambda c, i: L_run  # noqa: E731
+        validation = None
+        if held_out is not None:
+            X_val, Y_val, sw_val = held_out[0], self._targets(held_out[1], G), held_out[2]
+
+            def score(coefs, intercepts):
+                raw = np.asarray(X_val @ coefs[0] + intercepts[0])
+                return -loss.objective(Y_val, raw, sw_val)
+
+            validation = Validation(score)
         state = train(
             problem, state, rule=self._step_rule, update=update, lipschitz_fn=lipschitz_fn,
             stopping=Stopping(self.tol, self.n_iter_no_change),
             guard=DivergenceStop(hint=divergence_hint(self.learning_rate)),
-            freezing=freezing, max_iter=self.max_iter, batch_size=self.batch_size,
+            validation=validation, freezing=freezing, max_iter=self.max_iter, batch_size=self.batch_size,
             monotone=not (full_batch and self.learning_rate == "lipschitz"),
             shuffle=self.shuffle, rng=self._rng, incremental=incremental,
             verbose=self.verbose, report=self._level_index,
@@ -431,6 +484,9 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
             state.coefs, state.intercepts = [W], [b]
             state.opt_state = None  # momentum and AdGD memory belong to this fit's variables
         self._finish(X, Y, sw, loss, state, n_models, G)
+        used = validation is not None
+        self.validation_scores_ = [float(v) for v in state.validation_scores] if used else None
+        self.best_validation_score_ = float(state.best_score) if used else None
 
     # -- solver -> attributes ----------------------------------------------------
 
@@ -487,7 +543,9 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
             train_state.learning_rate_history = list(self.learning_rate_history_)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> LipschitzQuantileClassifier:
         """Fit the quantile curves of every class.
 
         Parameters
@@ -501,7 +559,8 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
 
         Returns
         -------
-        self
+        self : LipschitzQuantileClassifier
+            The fitted estimator.
         """
         X, y = self._validate_Xy(X, y, reset=True)
         classes, y_index = np.unique(y, return_inverse=True)
@@ -527,24 +586,57 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         self._update = self._update_name()
         self.quantiles_, self._level_index = levels, level_index
         self._rng = check_random_state(self.random_state)
-        self._run(X, y_index, sw, incremental=False)
+        held_out = None
+        if self.early_stopping:
+            X, y_index, sw, held_out = self._hold_out(X, y_index, sw)
+        self._run(X, y_index, sw, incremental=False, held_out=held_out)
         return self
 
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
+    def _hold_out(self, X, y_index, sw):
+        """A stratified split: the training part and ``(X, y_index, sw)`` held out."""
+        counts = np.bincount(y_index)
+        stratify = y_index if counts[counts > 0].min() >= 2 else None
+        try:
+            X, X_val, y_index, y_val, sw, sw_val = train_test_split(
+                X, y_index, sw, test_size=self.validation_fraction, random_state=self._rng,
+                stratify=stratify)
+        except ValueError as exc:
+            raise ValueError(
+                f"early_stopping cannot hold out validation_fraction="
+                f"{self.validation_fraction} of {len(y_index)} samples: {exc}") from exc
+        if np.unique(y_index[sw > 0]).shape[0] < 2 or sw_val.sum() <= 0:
+            raise ValueError(
+                "early_stopping: the training part needs 2 classes with positive "
+                "sample_weight and the validation part a positive total weight; use more "
+                "samples or early_stopping=False."
+            )
+        return X, y_index, sw, (X_val, y_val, sw_val)
+
+    def partial_fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        classes: ArrayLike | None = None,
+        sample_weight: ArrayLike | None = None,
+    ) -> LipschitzQuantileClassifier:
         """Run one epoch (mini-batches of ``batch_size``) on the given chunk.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples of this chunk.
         y : array-like of shape (n_samples,)
+            Their class labels.
         classes : array-like of shape (n_classes,), default=None
             All the classes; required on the first call, ignored (but
             checked) afterwards.
         sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples of this chunk.
 
         Returns
         -------
-        self
+        self : LipschitzQuantileClassifier
+            The updated estimator.
 
         Notes
         -----
@@ -591,17 +683,19 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
 
     # -- prediction -----------------------------------------------------------
 
-    def decision_curves(self, X):
+    def decision_curves(self, X: ArrayLike) -> np.ndarray:
         """The rearranged curves ``tau -> f_tau(x)`` at the levels ``quantiles_``.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
 
         Returns
         -------
-        ndarray of shape (n_samples, n_levels) for two classes, else
-        (n_samples, n_classes, n_levels); non-decreasing along the last axis.
+        curves : ndarray
+            Of shape (n_samples, n_levels) for two classes, else
+            (n_samples, n_classes, n_levels); non-decreasing along the last axis.
         """
         raw = self._linear_scores(X).astype(np.float64, copy=False)
         n_models, G = self.quantile_intercept_.shape
@@ -620,7 +714,7 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         z = crossing_logit(rearrange(dist), self.quantiles_)
         return z[:, 0] if len(self.classes_) == 2 else z
 
-    def decision_function(self, X):
+    def decision_function(self, X: ArrayLike) -> np.ndarray:
         """Signed distance, in log-odds of ``tau``, from ``quantile`` to ``tau*(x)``.
 
         ``d(x) = logit(quantile) - logit(tau*(x)) = logit(p(x)) - logit(1 - quantile)``.
@@ -631,13 +725,19 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         available from :meth:`decision_curves`; their scale is not
         comparable between levels or classes, this margin is.
 
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
+
         Returns
         -------
-        ndarray of shape (n_samples,) or (n_samples, n_classes)
+        margin : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            ``d(x)``: one column per class with more than two classes.
         """
         return logit(float(self.quantile)) - self._crossing(X)
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Class probabilities from the crossing levels ``tau*(x)``.
 
         ``tau*(x)`` is where the curve ``tau -> f_tau(x) / ||w_tau||`` (the
@@ -649,29 +749,52 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         of its class against the rest), so the most likely class is the one
         :meth:`predict` returns.
 
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
+
         Returns
         -------
-        ndarray of shape (n_samples, n_classes)
+        proba : ndarray of shape (n_samples, n_classes)
+            The probability of each class, in the order of ``classes_``.
         """
         return np.exp(self.predict_log_proba(X))
 
-    def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`."""
+    def predict_log_proba(self, X: ArrayLike) -> np.ndarray:
+        """Logarithm of :meth:`predict_proba`, computed in log space.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            The log-probability of each class (finite for finite input).
+        """
         z = self._crossing(X)
         if len(self.classes_) == 2:
             return np.column_stack([log_expit(z), log_expit(-z)])
         return -z - logsumexp(-z, axis=1, keepdims=True)
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Predicted labels at the level ``quantile``.
 
         Two classes: the positive class where the rearranged ``f_tau(x) > 0``
         at ``tau = quantile``, i.e. where ``p(x) > 1 - quantile``.  More
         classes: the class with the largest one-vs-rest ``p(x)``.
 
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
+
         Returns
         -------
-        ndarray of shape (n_samples,)
+        labels : ndarray of shape (n_samples,)
+            The predicted class labels.
         """
         d = self.decision_function(X)
         if d.ndim == 1:

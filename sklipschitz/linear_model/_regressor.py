@@ -12,6 +12,7 @@ from sklearn.linear_model._base import SparseCoefMixin
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _check_y, check_consistent_length, check_is_fitted
 
 from .._base import (
     QUANTILE_CONSTRAINT,
@@ -22,7 +23,7 @@ from .._base import (
 )
 from .._engine.lipschitz import linear_constant
 from .._engine.loop import TrainState, train
-from .._engine.losses import get_regression_loss
+from .._engine.losses import REGRESSION_LOSSES, get_regression_loss
 from .._engine.monitors import Averaging, DivergenceStop, Stopping, Validation
 from .._engine.network import DenseNetwork
 from .._engine.penalties import L1, ProximalUpdate, Tikhonov, penalty_strengths
@@ -30,6 +31,27 @@ from .._engine.problems import NetworkProblem
 from .._engine.steps import make_rule
 from .._engine.updates import SGD
 from ._robust import build_loss
+
+
+def _predict_block(xb, est):
+    """``est.predict`` of one block of a dask array."""
+    return est.predict(np.asarray(xb))
+
+
+def _in_memory(*arrays):
+    """dask arrays among ``arrays`` computed (together: one dask computation)."""
+    from .._exact.blocked import is_dask_array
+
+    lazy = [i for i, a in enumerate(arrays) if is_dask_array(a)]
+    if not lazy:
+        return arrays
+    import dask
+
+    done = dask.compute(*(arrays[i] for i in lazy))
+    out = list(arrays)
+    for i, a in zip(lazy, done):
+        out[i] = a
+    return tuple(out)
 
 
 class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
@@ -156,6 +178,20 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
 
         ``partial_fit`` always runs the general loop.  The choice made is
         stored in ``solver_``.
+    block_rows : int >= 1 or None, default=None
+        Read ``X`` in blocks of this many rows (the exact solver only).
+        None: a ``numpy.memmap`` is read in blocks of about 64 MB and a
+        ``dask.array`` by its own chunks; other arrays are fitted in
+        memory.  An int blocks any array (a dask array is rechunked to it).
+        A blocked fit never copies ``X`` whole: every pass of the exact
+        solver reads it block by block (on a dask array, one dask
+        computation per pass, on the active scheduler), with the same
+        result and certificate as in memory.  It needs the exact solver
+        (the default ``learning_rate``, ``batch_size=None``, no
+        ``tikhonov``): otherwise a memory map with ``block_rows=None`` is
+        fitted as an in-memory array, as any array is, and a dask array or
+        an int ``block_rows`` raise a ``ValueError`` (use ``partial_fit``
+        over the blocks).  See the documentation page on scaling.
     batch_size : int or None, default=None
         Mini-batch size; None is full batch.
     max_iter : int >= 1, default=1000
@@ -212,6 +248,16 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         Learning rate used per epoch.
     solver_ : {'exact', 'gd'}
         The training loop the last fit ran.
+    certified_ : bool or None
+        Whether the exact solver certified the optimum (the KKT conditions
+        of the full problem checked in float64, see the documentation of
+        the exact solver); None after a 'gd' fit.
+    n_passes_ : int or None
+        Passes over ``X`` the last fit made: for 'exact', the input check,
+        the Gram matrix, every product with ``X`` or ``X'`` (a fused
+        product counts once), every gather of the kept rows from a blocked
+        ``X``, the constant and the final objective; for 'gd', the epochs
+        run.  None for the sparse route of wide designs (not counted).
     epsilon_ : float or ndarray of shape (n_outputs,)
         The Huber threshold used (``loss='huber'`` only).
     scale_ : float or ndarray of shape (n_outputs,)
@@ -226,6 +272,38 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         The L1 part of the penalty adds nothing to it (proximal steps).
     n_features_in_ : int
     feature_names_in_ : ndarray of str
+
+    See Also
+    --------
+    sklearn.linear_model.SGDRegressor : The stochastic-gradient estimator this
+        one replaces; its ``learning_rate``/``eta0`` schedule is computed here
+        (``learning_rate='lipschitz'``; a float is its
+        ``learning_rate='constant', eta0=float``). ``alpha``, ``penalty`` and
+        ``l1_ratio`` follow its convention (its default ``alpha`` is 1e-4,
+        here 0); ``loss='squared_error'`` and ``loss='huber'`` with
+        ``epsilon`` are the same losses; ``max_iter``, ``n_iter_no_change``,
+        ``shuffle``, ``warm_start``, ``average`` and ``verbose`` have its
+        meaning, ``tol`` is relative here.
+    sklearn.linear_model.Ridge : The same solution as
+        ``loss='squared_error'`` with ``alpha_Ridge = alpha * sum(sample_weight)``
+        (``alpha * n_samples`` without weights); ``LinearRegression`` for
+        ``alpha=0``.
+    sklearn.linear_model.Lasso : The same model for the same ``alpha`` with
+        ``penalty='l1'`` and the squared error (``ElasticNet`` with
+        ``penalty='elasticnet'`` and the same ``l1_ratio``).
+    sklearn.linear_model.QuantileRegressor : The same model for the same
+        ``alpha`` with ``loss='quantile'`` and ``penalty='l1'`` (its ``alpha``
+        is an L1 penalty; with the default ``penalty='l2'`` the ``alpha`` here
+        is an L2 penalty instead). ``loss='absolute_error'`` is its
+        ``quantile=0.5``.
+    sklearn.linear_model.HuberRegressor : The Huber loss of ``loss='huber'``;
+        ``epsilon='auto'`` takes its threshold ``1.35 sigma`` with a robust
+        scale ``sigma`` fixed before the fit, where HuberRegressor estimates
+        the scale jointly, so the models differ slightly. ``'log_cosh'`` is a
+        smooth loss of the same shape.
+    LipschitzRegressorCV : The same model with ``alpha`` chosen by
+        cross-validation.
+    SymNetRegressor : The same engine with hidden layers.
 
     Examples
     --------
@@ -254,6 +332,7 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         validation_fraction=[Interval(Real, 0, 1, closed="neither")],
         tikhonov=["array-like", "sparse matrix", None],
         solver=[StrOptions({"auto", "exact", "gd"})],
+        block_rows=[Interval(Integral, 1, None, closed="left"), None],
         penalty=[StrOptions({"l2", "l1", "elasticnet"}), None],
         l1_ratio=[Interval(Real, 0, 1, closed="both")],
         average=["boolean", Interval(Integral, 1, None, closed="left")],
@@ -273,6 +352,7 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         tikhonov=None,
         learning_rate="lipschitz",
         solver="auto",
+        block_rows=None,
         batch_size=None,
         max_iter=1000,
         tol=1e-6,
@@ -296,6 +376,7 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         self.tikhonov = tikhonov
         self.learning_rate = learning_rate
         self.solver = solver
+        self.block_rows = block_rows
         self.batch_size = batch_size
         self.max_iter = max_iter
         self.tol = tol
@@ -477,6 +558,10 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
             coef_init=coef_init, intercept_init=b0 if self.warm_start else None,
             max_iter=self.max_iter, verbose=self.verbose,
         )
+        self.certified_ = bool(sol.certified)
+        # + the input check, the constant and the final objective (+ X R^-1)
+        self.n_passes_ = None if sol.n_passes is None else \
+            int(sol.n_passes) + 3 + int(root is not None)
         if not sol.converged:
             warnings.warn(
                 f"The full-batch solver did not converge in {self.max_iter} iterations; "
@@ -495,7 +580,7 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
 
     # -- solver -> attributes ----------------------------------------------------
 
-    def _finish(self, X, Y, sw, loss, state):
+    def _finish(self, X, Y, sw, loss, state, objective=None):
         W, b = state.coefs[0], state.intercepts[0]
         if self.average and state.average_params is not None:
             W, b = state.average_params
@@ -503,11 +588,12 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         self._levels = self._quantile_levels()
         self.coef_ = W[:, 0].copy() if self._y_ndim == 1 else W.T.copy()
         self.intercept_ = float(b[0]) if self._y_ndim == 1 else b.copy()
-        network = self._network(X.shape[1], Y.shape[1])
-        value = network.objective(X, Y, sw, loss, self._l2, [W], [b])
-        if self._l1 > 0:
-            value += L1(self._l1).value([W])
-        self._set_fitted(state, value)
+        if objective is None:
+            network = self._network(X.shape[1], Y.shape[1])
+            objective = network.objective(X, Y, sw, loss, self._l2, [W], [b])
+            if self._l1 > 0:
+                objective += L1(self._l1).value([W])
+        self._set_fitted(state, objective)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -525,6 +611,12 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         -------
         self
         """
+        from .._exact.blocked import as_source
+
+        src = as_source(X, self.block_rows)
+        if src is not None and (self.block_rows is not None or not isinstance(X, np.ndarray)
+                                or not self._exact_unavailable()):
+            return self._fit_blocked(src, y, sample_weight)
         X, y, Y, sw = self._validate(X, y, sample_weight, reset=True)
         self._rng = check_random_state(self.random_state)
         self._reset_training(keep_weights=self.warm_start)
@@ -547,6 +639,115 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
             state = self._fit_gd(X, Y, sw, loss, incremental=False, validation=validation)
         self._finish(X, Y, sw, loss, state)
         self._set_validation(state, validation is not None)
+        if self.solver_ == "gd":
+            self.certified_, self.n_passes_ = None, self.n_iter_
+        return self
+
+    def _exact_unavailable(self):
+        """The settings that keep ``fit`` off the exact solver (empty: none)."""
+        reasons = []
+        if self.solver == "gd":
+            reasons.append("solver='gd'")
+        if not (isinstance(self.learning_rate, str) and self.learning_rate == "lipschitz"):
+            reasons.append(f"learning_rate={self.learning_rate!r}")
+        if self.batch_size is not None:
+            reasons.append(f"batch_size={self.batch_size!r}")
+        if self.tikhonov is not None:
+            reasons.append("tikhonov")
+        if self.early_stopping:
+            reasons.append("early_stopping=True")
+        self._l2, self._l1 = penalty_strengths(self.penalty, self.alpha, self.l1_ratio)
+        self._penalty = None
+        if self._l1 > 0:
+            reasons.extend(r for r in self._l1_exact_reasons(None))
+            if self.loss == "huber" or (self.loss == "log_cosh" and not (
+                    isinstance(self.scale, Real) and self.scale == 1.0)):
+                reasons.append(f"penalty={self.penalty!r} with loss={self.loss!r}")
+        return reasons
+
+    def _fit_blocked(self, src, y, sample_weight):
+        """``fit`` on ``X`` read by row blocks (a memory map, a dask array)."""
+        from .._exact import solve_linear
+        from .._exact.blocked import check_blocks, gram_top
+
+        kind = type(src.X).__module__.split(".")[0] + "." + type(src.X).__name__
+        reasons = self._exact_unavailable()
+        if reasons:
+            raise ValueError(
+                f"X ({kind}) is read in row blocks, which only the exact solver does; it "
+                "needs the default learning_rate='lipschitz', batch_size=None, no "
+                "tikhonov and a penalty the exact solver takes with this loss, but got "
+                f"{', '.join(reasons)}. Use partial_fit over the blocks "
+                "(e.g. dask_ml.wrappers.Incremental), or fit an in-memory array."
+            )
+        n, d = src.shape
+        y, sample_weight = _in_memory(y, sample_weight)
+        y = _check_y(y, multi_output=True, y_numeric=True, estimator=self)
+        # a (n, 0) stand-in for X: the sample count and dtype of the checks
+        stand_in = np.empty((n, 0), dtype=src.dtype)
+        check_consistent_length(stand_in, y)
+        y = np.asarray(y, dtype=src.dtype)
+        Y = y.reshape(-1, 1) if y.ndim == 1 else y
+        levels = self._quantile_levels()
+        if levels is not None:
+            if y.ndim != 1:
+                raise ValueError(
+                    f"quantile with several levels ({levels.size}) needs a single-output y "
+                    f"of shape (n_samples,); got y of shape {y.shape}.")
+            Y = np.repeat(Y, levels.size, axis=1)
+        sw = self._check_weights(sample_weight, stand_in)
+        self._rng = check_random_state(self.random_state)
+        self._reset_training(keep_weights=self.warm_start)
+        self._y_ndim = y.ndim if np.ndim(self.quantile) == 0 else 2
+        self._penalty = None
+        self._l2, self._l1 = penalty_strengths(self.penalty, self.alpha, self.l1_ratio)
+        smooth = REGRESSION_LOSSES[self.loss]().smooth if self.loss != "quantile" else False
+        lo, hi, norm, top = check_blocks(src, sw, self.fit_intercept, gram=smooth)
+        # (an 'auto' Huber threshold or log-cosh scale: a pilot fit, blockwise too)
+        loss = self._set_loss(src, Y, sw)
+        # features are known once the check passed: the model is in memory
+        self.n_features_in_ = d
+        if hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        passes = 1
+        if loss.smooth and (not np.isfinite(top) or max(hi, -lo) > 1e100):
+            top = gram_top(src, sw, self.fit_intercept,
+                           c=float(2.0 ** np.round(np.log2(max(hi, -lo)))))
+            passes += 1
+        L = loss.curvature * top if loss.smooth else loss.lipschitz * norm
+        L = float(L + self._l2)
+        W0, b0 = self._init_params(d, loss, Y, sw, src.dtype)
+        sol = solve_linear(
+            src, Y, loss, sw, alpha=self._l2, l1=self._l1, fit_intercept=self.fit_intercept,
+            coef_init=W0 if self.warm_start else None,
+            intercept_init=b0 if self.warm_start else None,
+            max_iter=self.max_iter, verbose=self.verbose, x_range=(lo, hi),
+        )
+        if not sol.converged:
+            warnings.warn(
+                f"The full-batch solver did not converge in {self.max_iter} iterations; "
+                "increase max_iter.",
+                ConvergenceWarning,
+            )
+        W = np.asarray(sol.coef, dtype=src.dtype)
+        b = np.asarray(sol.intercept, dtype=src.dtype).reshape(-1)
+        self._step_rule = make_rule("lipschitz", smooth=loss.smooth)
+        state = TrainState(coefs=[W], intercepts=[b], n_iter=int(sol.n_iter), lipschitz=L)
+        state.step_state = self._step_rule.init(L)
+        state.loss_curve = list(sol.loss_curve)
+        state.learning_rate_history = list(sol.learning_rate_history)
+        # the final objective: one more pass
+        raw = src.map_cat(lambda xb: xb @ W) + b
+        value = loss.objective(Y, raw, sw)
+        if self._l2:
+            value += 0.5 * self._l2 * float(np.vdot(W, W))
+        if self._l1 > 0:
+            value += L1(self._l1).value([W])
+        self.solver_ = "exact"
+        self.certified_ = bool(sol.certified)
+        self.n_passes_ = passes + int(sol.n_passes) + 1
+        self._finish(None, Y, sw, loss, state, objective=value)
+        self._set_validation(state, False)
         return self
 
     # -- robust losses and early stopping ----------------------------------------
@@ -642,6 +843,7 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         self.solver_ = "gd"
         self._finish(X, Y, sw, loss, state)
         self._set_validation(state, False)
+        self.certified_, self.n_passes_ = None, self.n_iter_
         return self
 
     def predict(self, X):
@@ -656,7 +858,12 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         ndarray of shape (n_samples,), (n_samples, n_outputs) or (n_samples, n_levels)
             With several quantile levels, one column per level (in the
             order of ``quantile``), sorted along the levels in every row.
+            A dask array (computed block by block) when ``X`` is one.
         """
+        from .._exact.blocked import is_dask_array
+
+        if is_dask_array(X):
+            return self._predict_dask(X)
         raw = self._linear_scores(X)
         levels = getattr(self, "_levels", None)
         if levels is not None:
@@ -666,6 +873,23 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
             out[:, order] = np.sort(raw, axis=1)
             return out
         return raw[:, 0] if self._y_ndim == 1 else raw
+
+    def _predict_dask(self, X):
+        """``predict`` of a dask array, lazily and block by block."""
+        check_is_fitted(self, "_coef_matrix")
+        if X.ndim != 2 or X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has shape {X.shape}, but LipschitzRegressor is expecting "
+                f"{self.n_features_in_} features as input."
+            )
+        if len(X.chunks[1]) > 1:
+            X = X.rechunk({1: -1})
+        W = self._coef_matrix
+        dtype = np.result_type(X.dtype, W.dtype) if X.dtype.kind == "f" else np.float64
+        if self._y_ndim == 1:
+            return X.map_blocks(_predict_block, self, drop_axis=1, dtype=dtype)
+        return X.map_blocks(_predict_block, self, chunks=(X.chunks[0], (W.shape[1],)),
+                            dtype=dtype)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -1,6 +1,7 @@
 """Tests of ``sklipschitz fit`` / ``predict``, help and exit codes."""
 
 import csv
+import json
 import os
 import subprocess
 import sys
@@ -239,3 +240,38 @@ def test_symnet_models(capsys, iris_csv, tmp_path, model):
         assert np.mean(np.array(pred) == species) > 0.8
     else:
         assert np.corrcoef([float(p) for p in pred], X[:, 3])[0, 1] > 0.8
+
+
+def test_several_quantile_levels_give_one_column_each(capsys, diabetes_csv, tmp_path):
+    path, X, y = diabetes_csv
+    model = str(tmp_path / "q.skm")
+    code, out, err = run(capsys, "fit", path, "--target", "target", "--loss", "quantile",
+                         "--param", "quantile=(0.1, 0.9)", "--json", "--out", model)
+    assert code == 0, err
+    score = json.loads(out)["training_score"]
+    assert score["name"] == "fraction_below" and len(score["value"]) == 2
+    assert abs(score["value"][0] - 0.1) < 0.03 and abs(score["value"][1] - 0.9) < 0.03
+    code, out, err = run(capsys, "predict", model, path)
+    assert code == 0, err
+    header, *rows = list(csv.reader(out.strip().splitlines()))
+    assert header == ["predicted_target_q0.1", "predicted_target_q0.9"]
+    expected = modelfile.load(model)["pipeline"].predict(X)
+    np.testing.assert_allclose(np.array(rows, dtype=float), expected, rtol=1e-12)
+    below = np.mean(y[:, None] <= np.array(rows, dtype=float), axis=0)
+    np.testing.assert_allclose(below, score["value"], rtol=1e-12)
+
+
+def test_huber_loss_of_the_linear_regressor(capsys, diabetes_csv, tmp_path):
+    path, X, y = diabetes_csv
+    model = str(tmp_path / "h.skm")
+    code, _, err = run(capsys, "fit", path, "--target", "target", "--loss", "huber",
+                       "-q", "--out", model)
+    assert code == 0, err
+    est = modelfile.load(model)["pipeline"][-1]
+    reference = make_pipeline(StandardScaler(), LipschitzRegressor(loss="huber")).fit(X, y)
+    assert est.loss == "huber"
+    np.testing.assert_array_equal(est.epsilon_, reference[-1].epsilon_)
+    code, _, err = run(capsys, "fit", path, "--target", "target", "--model",
+                       "symnet-regressor", "--loss", "huber", "--out", model)
+    assert code == 2
+    assert_one_line_error(err, "--loss must be one of", "for --model symnet-regressor")

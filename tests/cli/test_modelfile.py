@@ -273,6 +273,13 @@ def _pickle_array():
      "state class 'os.system' is not one"),
     (lambda h: h["object"]["attrs"].update({"_rng": {"__type__": "ref", "ref": 999}}), None,
      "reference .999. to nothing"),
+    (lambda h: h["object"]["attrs"].update({"_rng": {"__type__": "ref", "ref": {}}}), None,
+     "reference .{}. to nothing"),
+    # parameters are validated before any use (a huge value could make a rebuild hang)
+    (lambda h: h["object"]["params"].update({"alpha": -1.0}), None,
+     "LipschitzRegressor: The 'alpha' parameter"),
+    (lambda h: h["object"]["attrs"]["_rng"].update({"pos": 10 ** 30}), None,
+     "malformed random state"),
 ])
 def test_tampered_files_are_refused(tmp_path, edit, extra, message):
     path = _tampered(tmp_path, edit, extra)

@@ -58,3 +58,8 @@ def test_reprs_name_the_non_default_settings():
     assert repr(SBAF(output="rescaled")) == "SBAF(k=0.91, alpha=0.5, output='rescaled')"
     assert repr(SBAF(input_map="clip", output="rescaled")) == \
         "SBAF(k=0.91, alpha=0.5, input_map='clip', output='rescaled')"
+
+
+def test_sbaf_clips_its_input_to_the_unit_interval():
+    np.testing.assert_array_equal(sbaf(np.array([-0.5, -3.0, 1.5, 7.0]), 1.2, 0.3),
+                                  sbaf(np.array([0.0, 0.0, 1.0, 1.0]), 1.2, 0.3))

@@ -227,7 +227,9 @@ def test_paper_log_cosh_constant(data, batch_size, fit_intercept):
     with pytest.raises(ValueError, match="X has 40 rows but y has 39"):
         lip.paper_log_cosh_lipschitz(X, Y[:-1], fit_intercept=fit_intercept)
     # every target norm equal to g(0): tanh(0) = 0, an infinite rate
-    with pytest.raises(ValueError, match="published log-cosh constant is zero"):
+    with pytest.raises(ValueError, match=r"^The published log-cosh constant is zero: every "
+                       r"batch's target norm equals g\(0\), so tanh\(g\(0\) - \|\|y\|\|\) = 0\. "
+                       r"Use learning_rate='lipschitz'\.$"):
         lip.paper_log_cosh_lipschitz(X, np.zeros(n), fit_intercept=fit_intercept)
 
 

@@ -114,10 +114,13 @@ def test_bound_columns_match_the_loss_per_column(loss):
     values, delta = bound.columns(raw.copy())
     # per column: the weighted mean of the per-entry value, s_i * derivative
     _, ref_grad = _reference(loss, y, raw)
-    per_entry = np.stack([_reference(loss, y[:, [j]], raw[:, [j]])[0] if not
-                          isinstance(loss, SmoothBinaryQuantileLoss) else
-                          _reference(SmoothBinaryQuantileLoss(loss.quantile[j % loss.quantile.size]),
-                                     y[:, [j]], raw[:, [j]])[0] for j in range(k)], axis=1)
+    def column_loss(j):
+        if isinstance(loss, SmoothBinaryQuantileLoss):
+            return SmoothBinaryQuantileLoss(loss.quantile[j % loss.quantile.size])
+        return loss
+
+    per_entry = np.stack([_reference(column_loss(j), y[:, [j]], raw[:, [j]])[0]
+                          for j in range(k)], axis=1)
     np.testing.assert_allclose(values, s @ per_entry, rtol=1e-12)
     np.testing.assert_allclose(delta, ref_grad * s[:, None], rtol=1e-12, atol=1e-15)
     # a subset of the columns gives the same numbers for those columns
@@ -159,3 +162,14 @@ def test_smooth_binary_quantile_repr_and_float32_columns():
                         for j, q in enumerate([0.3, 0.7])], axis=1).mean(0)
     np.testing.assert_allclose(values, per_col, rtol=1e-7)
     np.testing.assert_allclose(delta, ref_grad / 20000, rtol=1e-5)
+
+
+def test_smooth_binary_quantile_constants_per_output():
+    # (2/pi) max(1, (1 - tau)/tau) and (2/pi)(3 sqrt(3)/8) max(1, (1 - tau)/tau)
+    tau = np.array([0.2, 0.5, 0.8])
+    factor = np.array([4.0, 1.0, 1.0])
+    loss = SmoothBinaryQuantileLoss(tau)
+    np.testing.assert_allclose(loss.lipschitz_per_output, 2 / math.pi * factor, rtol=1e-15)
+    np.testing.assert_allclose(loss.curvature_per_output,
+                               2 / math.pi * 3 * math.sqrt(3) / 8 * factor, rtol=1e-15)
+    assert loss.curvature == pytest.approx(2 / math.pi * 3 * math.sqrt(3) / 8 * 4, rel=1e-15)

@@ -30,10 +30,10 @@ def test_adam_defaults_are_0_9_0_999_1e_8():
     # first step: m^ = g, v^ = g^2, so p = -lr g / (|g| + eps)
     np.testing.assert_allclose(p, [-0.01 * 2e-8 / (2e-8 + 1e-8), -0.01 * 4 / (4 + 1e-8)],
                                rtol=1e-12)
-    upd.update([p], [np.array([0.0, -4.0])], 0.01, state)
-    # second step of coordinate 1: m = 0.9*0.4 - 0.4 = -0.04, m^ = -0.04/0.19;
-    # v = 0.999*0.016 + 0.016 = 0.031984, v^ = 0.031984/0.001999
-    m_hat, v_hat = -0.04 / 0.19, 0.031984 / 0.001999
+    upd.update([p], [np.array([0.0, -2.0])], 0.01, state)
+    # second step of coordinate 1: m = 0.9*0.4 - 0.2 = 0.16, m^ = 0.16/0.19;
+    # v = 0.999*0.016 + 0.004 = 0.019984, v^ = 0.019984/0.001999
+    m_hat, v_hat = 0.16 / 0.19, 0.019984 / 0.001999
     expected = -0.01 * 4 / (4 + 1e-8) - 0.01 * m_hat / (np.sqrt(v_hat) + 1e-8)
     assert p[1] == pytest.approx(expected, rel=1e-12)
 

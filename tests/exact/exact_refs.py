@@ -106,7 +106,8 @@ def qp_reference(X, y, tau, alpha, sw=None, fit_intercept=True):
 
     A = np.hstack([X, np.ones((n, 1)), np.eye(n), -np.eye(n)])
     cons = {"type": "eq", "fun": lambda v: A @ v - y, "jac": lambda v: A}
-    bounds = [(None, None)] * d + [(None, None) if fit_intercept else (0, 0)] + [(0, None)] * (2 * n)
+    intercept = (None, None) if fit_intercept else (0, 0)
+    bounds = [(None, None)] * d + [intercept] + [(0, None)] * (2 * n)
     b0 = np.median(y) if fit_intercept else 0.0
     r0 = y - b0
     v0 = np.concatenate([np.zeros(d), [b0], np.maximum(r0, 0), np.maximum(-r0, 0)])

@@ -432,3 +432,43 @@ def test_several_levels_with_l1_match_quantile_regressor(diabetes):
     for j, q in enumerate([0.25, 0.75]):
         ref = QuantileRegressor(quantile=q, alpha=0.5, solver="highs").fit(X, y)
         np.testing.assert_allclose(reg.coef_[j], ref.coef_, rtol=1e-6, atol=1e-6)
+
+
+# ---------------------------------------------------------------------------
+# early stopping of the quantile classifier
+
+
+def test_quantile_classifier_early_stopping_on_a_stratified_split():
+    from sklipschitz import LipschitzQuantileClassifier
+    from sklipschitz._engine.losses import SmoothBinaryQuantileLoss
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 60))
+    y = np.where(X[:, 0] + rng.standard_normal(200) > 0, "yes", "no")
+    clf = LipschitzQuantileClassifier(early_stopping=True, validation_fraction=0.3,
+                                      n_iter_no_change=5, random_state=4, alpha=0.0,
+                                      quantile_grid=[0.25, 0.75]).fit(X, y)
+    assert clf.n_iter_ == len(clf.validation_scores_) < clf.max_iter
+    assert clf.best_validation_score_ == max(clf.validation_scores_)
+    # the same stratified split, reproduced from the seed, scores the kept weights
+    y_index = (y == "yes").astype(int)
+    _, X_val, _, y_val = train_test_split(X, y_index, test_size=0.3, stratify=y_index,
+                                          random_state=check_random_state(4))
+    assert list(clf.quantiles_) == [0.25, 0.5, 0.75]     # the grid and quantile
+    T = np.repeat(np.where(y_val == 1, 1.0, -1.0)[:, None], 3, axis=1)
+    raw = X_val @ clf.quantile_coef_[0].T + clf.quantile_intercept_[0]
+    loss = SmoothBinaryQuantileLoss(clf.quantiles_)
+    want = -loss.objective(T, raw, np.ones(len(y_val)))
+    assert clf.best_validation_score_ == pytest.approx(want, rel=1e-6)
+    assert LipschitzQuantileClassifier().fit(X, y).validation_scores_ is None
+
+
+def test_quantile_classifier_early_stopping_bad_input():
+    from sklipschitz import LipschitzQuantileClassifier
+
+    X, y = np.random.default_rng(1).standard_normal((20, 2)), np.array([0, 1] * 10)
+    with pytest.raises(ValueError, match="'validation_fraction' parameter"):
+        LipschitzQuantileClassifier(early_stopping=True, validation_fraction=1.5).fit(X, y)
+    with pytest.raises(ValueError, match="early_stopping cannot hold out"):
+        LipschitzQuantileClassifier(early_stopping=True, validation_fraction=0.01).fit(
+            X[:4], y[:4])

@@ -6,9 +6,12 @@ dense eigendecomposition of the centred Gram matrix, the generic centred
 update).
 """
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
 
 from sklipschitz._engine import network_lipschitz as nl
 from sklipschitz._engine.activations import ACTIVATIONS, SBAF, AReLU, make_activation
@@ -158,3 +161,25 @@ def test_in_place_centred_sgd_step_matches_the_generic_step(dtype):
         tol = 1e-5 if dtype == np.float32 else 1e-12
         np.testing.assert_allclose(got[k], W_new, rtol=tol, atol=tol)
         np.testing.assert_allclose(got[2 + k], c_new - mu @ W_new, rtol=tol, atol=tol)
+
+
+def test_fitted_model_keeps_no_training_buffers():
+    """The buffers of the mini-batch passes are dropped after fit: a pickled model
+    holds its weights, not a batch's worth of activations per layer."""
+    import pickle
+
+    from sklipschitz.neural_network import SymNetRegressor
+
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((300, 3))
+    y = X[:, 0] + 0.1 * rng.standard_normal(300)
+    reg = SymNetRegressor(hidden_layer_sizes=(500,), batch_size=100, max_iter=2,
+                          random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # 2 epochs only
+        reg.fit(X, y)
+    assert reg._network._work is None
+    weights = sum(W.nbytes + b.nbytes for W, b in zip(reg.coefs_, reg.intercepts_))
+    # a batch of activations alone (100 x 500 float64, four buffers) would be 1.6 MB
+    assert len(pickle.dumps(reg)) < weights + 100_000
+    np.testing.assert_allclose(pickle.loads(pickle.dumps(reg)).predict(X), reg.predict(X))

@@ -1,0 +1,421 @@
+"""Row-block sources: ``X`` read block by block for the passes of the exact solver.
+
+A :class:`~sklipschitz._exact.design.Design` built on a source never holds
+``X``: each pass applies a function to every row block and adds up (or
+concatenates) the per-block results; the finish gathers its few kept rows
+with :meth:`BlockSource.take`.  Two sources share this interface:
+
+* :class:`ArrayBlocks` -- a ``numpy.memmap`` (or any array sliced by rows,
+  e.g. when the user sets ``block_rows``): the blocks are read in turn, so
+  only one block is in memory (as float64 at most) at a time.
+* :class:`DaskBlocks` -- a ``dask.array``: every pass is one dask
+  computation of per-block partials (one task per block, ``dask.compute``
+  once per pass) on whatever scheduler is active; the partials (``d x d``
+  matrices, ``d``-vectors, or the block's slice of an ``n``-vector) are
+  combined locally.  dask is imported lazily, only for dask inputs.
+
+The ``n``-length vectors of the solver (targets, weights, residuals) are
+in memory; only ``X`` (``n x d``) stays out of core.
+
+:func:`as_source` decides the route, :func:`check_blocks` is the input check
+of a source (one pass: shapes, dtype, NaN/inf, the magnitude of the entries
+and the mean row norm of the Lipschitz constant).
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+__all__ = ["ArrayBlocks", "BlockSource", "DaskBlocks", "as_source", "check_blocks",
+           "gram_top", "is_dask_array", "BLOCK_BYTES"]
+
+#: target size of a block of a memory-mapped X (bytes, in X's dtype)
+BLOCK_BYTES = 16 << 20
+#: n-vectors of at least this size (bytes) are scattered to a distributed
+#: cluster's workers rather than sent inside the task graph
+SCATTER_BYTES = 1 << 20
+#: rows converted to float64 at a time inside a block (the temporaries stay
+#: in cache and small, whatever the block size)
+SUB_ROWS = 8192
+
+
+def is_dask_array(X):
+    """True for a ``dask.array.Array`` (without importing dask)."""
+    return type(X).__module__.startswith("dask.") and hasattr(X, "chunks") \
+        and hasattr(X, "to_delayed")
+
+
+def _working_dtype(dtype):
+    return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float64)
+
+
+def _check_dtype(dtype, name="X"):
+    kind = np.dtype(dtype).kind
+    if kind == "c":
+        raise ValueError(f"Complex data not supported: {name} has dtype {dtype}.")
+    if kind not in "biuf":
+        raise TypeError(f"{name} must hold numbers; got an array of dtype {dtype}.")
+
+
+class BlockSource:
+    """``X`` of shape ``(n, d)`` in row blocks ``bounds = [(i, j), ...]``.
+
+    ``map(fn, *vecs)`` returns ``[fn(X[i:j], v1[i:j], ...) for (i, j) in
+    bounds]`` (each block in the working dtype: float32 or float64), one
+    pass over ``X``.
+    """
+
+    sparse = False
+    #: whether :meth:`take` is best called once for all rows (one
+    #: computation) rather than piecewise
+    gather_all = False
+
+    def __init__(self, shape, dtype, bounds):
+        self.shape = (int(shape[0]), int(shape[1]))
+        self.n, self.d = self.shape
+        self.source_dtype = np.dtype(dtype)
+        self.dtype = _working_dtype(self.source_dtype)
+        self.bounds = bounds
+        self.scale = 1.0
+        # a row subset (select): kept rows of each block, None for all rows
+        self.local = None
+        self.keep = None
+
+    def rescale(self, factor):
+        """Read every block times ``factor`` from now on (a power of two:
+        exact), for ``X`` of extreme magnitude; ``rescale(1.0)`` undoes it."""
+        self.scale = float(factor)
+
+    def select(self, keep):
+        """The source restricted to the rows ``keep`` (sorted): a new source
+        whose blocks hold only those rows (rows of weight zero are dropped
+        this way, as the in-memory solver drops them)."""
+        keep = np.asarray(keep, dtype=np.intp)
+        out = copy.copy(self)
+        rows = self._rows_of(keep)
+        out.keep = rows
+        out.local, out.vec_bounds = [], []
+        for i, j in self.bounds:
+            a, b = np.searchsorted(rows, [i, j])
+            out.local.append(rows[a:b] - i)
+            out.vec_bounds.append((int(a), int(b)))
+        out.n = int(rows.size)
+        out.shape = (out.n, self.d)
+        return out
+
+    def _vec_bounds(self):
+        """Bounds of the blocks in the n-vectors (the kept rows)."""
+        return self.vec_bounds if self.local is not None else self.bounds
+
+    def _rows_of(self, idx):
+        return idx if self.keep is None else self.keep[idx]
+
+    def map(self, fn, *vecs):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __matmul__(self, W):
+        """``X @ W`` (one pass), in the dtype numpy gives an in-memory ``X``."""
+        W = np.asarray(W)
+        return self.map_cat(lambda xb: xb @ W)
+
+    def map_sum(self, fn, *vecs):
+        """Sum over blocks of ``fn``'s result (an array, a float or a tuple of them)."""
+        parts = self.map(fn, *vecs)
+        total = parts[0]
+        if isinstance(total, tuple):
+            total = tuple(np.array(t, dtype=np.float64, copy=True) for t in total)
+            for p in parts[1:]:
+                for t, q in zip(total, p):
+                    t += q
+            return total
+        total = np.array(total, dtype=np.float64, copy=True)
+        for p in parts[1:]:
+            total += p
+        return total
+
+    def map_cat(self, fn, *vecs):
+        """``fn``'s per-block results stacked along the rows."""
+        return np.concatenate(self.map(fn, *vecs), axis=0)
+
+    def take(self, idx):
+        """The rows ``idx`` (in that order) as an in-memory array."""
+        idx = np.asarray(idx, dtype=np.intp)
+        if idx.size == 0:
+            return np.zeros((0, self.d), dtype=self.dtype)
+        order = np.argsort(idx, kind="stable")
+        srt = idx[order]
+        rows = self._take_sorted(srt)
+        out = np.empty((idx.size, self.d), dtype=self.dtype)
+        out[order] = rows
+        return out
+
+
+class ArrayBlocks(BlockSource):
+    """An array sliced by rows (a ``numpy.memmap``): one block in memory at a time."""
+
+    def __init__(self, X, block_rows=None):
+        n, d = X.shape
+        if block_rows is None:
+            block_rows = max(1, BLOCK_BYTES // max(d * X.dtype.itemsize, 1))
+        step = max(int(block_rows), 1)
+        super().__init__(X.shape, X.dtype, [(i, min(i + step, n)) for i in range(0, n, step)])
+        self.X = X
+
+    def _block(self, k, i, j):
+        xb = self.X[i:j]
+        if self.local is not None:
+            xb = np.asarray(xb)[self.local[k]]
+        return _as_working(xb, self.dtype, self.scale)
+
+    def map(self, fn, *vecs):
+        return [fn(self._block(k, i, j), *(v[a:b] for v in vecs))
+                for k, ((i, j), (a, b)) in enumerate(zip(self.bounds, self._vec_bounds()))]
+
+    def _take_sorted(self, idx):
+        return _as_working(self.X[self._rows_of(idx)], self.dtype, self.scale)
+
+
+def _as_working(xb, dtype, scale=1.0):
+    """A block in the working dtype (times ``scale``)."""
+    xb = np.asarray(xb)
+    if scale != 1.0:
+        return np.multiply(xb, dtype.type(scale), dtype=dtype)
+    return xb if xb.dtype == dtype else xb.astype(dtype)
+
+
+def _call_block(fn, dtype, scale, loc, xb, *vb):
+    if loc is not None:
+        xb = np.asarray(xb)[loc]
+    return fn(_as_working(xb, dtype, scale), *vb)
+
+
+def _take_block(xb, loc, dtype, scale):
+    return _as_working(np.asarray(xb)[loc], dtype, scale)
+
+
+class DaskBlocks(BlockSource):
+    """A ``dask.array``: one task per row block, one ``dask.compute`` per pass."""
+
+    gather_all = True
+
+    def __init__(self, X):
+        if X.ndim != 2:
+            raise ValueError(f"Expected a 2D dask array X, got {X.ndim} dimension(s).")
+        meta = getattr(X, "_meta", None)
+        if meta is not None and not isinstance(meta, np.ndarray):
+            raise TypeError(
+                f"The exact solver reads dask arrays of numpy blocks; X has blocks of type "
+                f"{type(meta).__module__}.{type(meta).__name__} (e.g. sparse). Convert the "
+                "blocks (X.map_blocks(lambda b: b.toarray())) or use partial_fit over them.")
+        if any(np.isnan(c) for c in X.chunks[0]):
+            raise ValueError("X is a dask array of unknown chunk sizes; call "
+                             "X.compute_chunk_sizes() first.")
+        if len(X.chunks[1]) > 1:
+            # whole rows per block (d is small: the solver forms d x d matrices)
+            X = X.rechunk({1: -1})
+        ends = np.cumsum((0,) + tuple(int(c) for c in X.chunks[0]))
+        super().__init__(X.shape, X.dtype, [(int(a), int(b)) for a, b in zip(ends[:-1], ends[1:])])
+        self.X = X
+        self.parts = list(X.to_delayed().ravel())
+        # n-vectors already on the cluster: id -> (vector, bounds, futures)
+        self._scattered = {}
+
+    @staticmethod
+    def _client():
+        """The distributed client that runs the computations, or None."""
+        import dask
+
+        if dask.config.get("scheduler", None) not in (None, "dask.distributed", "distributed"):
+            return None
+        try:
+            from distributed import default_client
+
+            return default_client()
+        except (ImportError, ValueError):
+            return None
+
+    def _pieces(self, client, v, bounds):
+        """The blocks' pieces of an n-vector.  On a distributed cluster they
+        are scattered to the workers (not sent inside the task graph); a
+        read-only vector (the targets, the weights) only once per fit."""
+        pieces = [v[a:b] for a, b in bounds]
+        if client is None or v.nbytes < SCATTER_BYTES:
+            return pieces
+        frozen = not v.flags.writeable
+        if frozen:
+            hit = self._scattered.get(id(v))
+            if hit is not None and hit[0] is v and hit[1] is bounds:
+                return hit[2]
+        futures = client.scatter(pieces, hash=False)
+        if frozen:
+            self._scattered[id(v)] = (v, bounds, futures)
+        return futures
+
+    def map(self, fn, *vecs):
+        import dask
+
+        call = dask.delayed(_call_block, pure=False)
+        bounds = self._vec_bounds()
+        local = self.local if self.local is not None else [None] * len(self.parts)
+        client = self._client() if vecs else None
+        cols = [self._pieces(client, v, bounds) for v in vecs]
+        tasks = [call(fn, self.dtype, self.scale, loc, part, *(c[k] for c in cols))
+                 for k, (part, loc) in enumerate(zip(self.parts, local))]
+        return list(dask.compute(*tasks))
+
+    def _take_sorted(self, idx):
+        import dask
+
+        call = dask.delayed(_take_block, pure=False)
+        idx = self._rows_of(idx)
+        starts = np.array([i for i, _ in self.bounds])
+        block = np.searchsorted(starts, idx, side="right") - 1
+        tasks = []
+        for b in np.unique(block):
+            loc = idx[block == b] - starts[b]
+            tasks.append(call(self.parts[b], loc, self.dtype, self.scale))
+        return np.concatenate(dask.compute(*tasks), axis=0)
+
+
+def _subs(m):
+    return [(i, min(i + SUB_ROWS, m)) for i in range(0, m, SUB_ROWS)]
+
+
+def gram_part(xb, sb, qb, xbar, center, const, with_sum):
+    """A block's ``(X_c' diag(q^2) X_c, X' s)`` in float64 (``const``: ``q = 1``)."""
+    d = xb.shape[1]
+    G, m = np.zeros((d, d)), np.zeros(d)
+    for i, j in _subs(xb.shape[0]):
+        x = xb[i:j]
+        xc = x - xbar if center else x.astype(np.float64)
+        if with_sum:
+            m += x.T @ sb[i:j]
+        if not const:
+            xc *= qb[i:j, None]
+        G += xc.T @ xc
+    return G, m
+
+
+def matvec_part(xb, w, dt):
+    """A block's ``X w`` in the dtype ``dt``."""
+    if xb.dtype == dt:
+        return xb @ w
+    out = np.empty((xb.shape[0],) + w.shape[1:], dtype=dt)
+    for i, j in _subs(xb.shape[0]):
+        out[i:j] = xb[i:j].astype(dt) @ w
+    return out
+
+
+def rmatvec_part(xb, vb, exact):
+    """A block's ``X' v`` in float64 (``exact``: the products too)."""
+    if not exact or xb.dtype == np.float64:
+        return np.asarray(xb.T @ vb, dtype=np.float64)
+    out = np.zeros((xb.shape[1],) + vb.shape[1:])
+    for i, j in _subs(xb.shape[0]):
+        out += xb[i:j].astype(np.float64).T @ vb[i:j]
+    return out
+
+
+def as_source(X, block_rows=None):
+    """The block source of ``X``, or None when ``X`` is fitted in memory.
+
+    A dask array always is blocked (by its own chunks); a ``numpy.memmap``
+    is, in blocks of about :data:`BLOCK_BYTES` (or ``block_rows``); any other
+    array only when ``block_rows`` is given.
+    """
+    if is_dask_array(X):
+        return DaskBlocks(X)
+    if isinstance(X, np.memmap) or block_rows is not None:
+        if not (hasattr(X, "shape") and hasattr(X, "dtype") and hasattr(X, "__getitem__")):
+            X = np.asarray(X)
+        if len(X.shape) != 2:
+            raise ValueError(f"Expected a 2D array X, got {len(X.shape)} dimension(s).")
+        return ArrayBlocks(X, block_rows)
+    return None
+
+
+def _check_part(xb, sb, fit_intercept, gram):
+    """Per block: count of non-finite entries, min, max, sum_i s_i ||x~_i||,
+    and (``gram``) ``X~' S X~`` of the block."""
+    bad = int(np.count_nonzero(~np.isfinite(xb)))
+    k = xb.shape[1] + int(fit_intercept)
+    G = np.zeros((k, k) if gram else (0, 0))
+    if xb.size == 0:
+        return bad, np.inf, -np.inf, 0.0, G
+    if bad:
+        return bad, 0.0, 0.0, 0.0, G
+    norm = 0.0
+    with np.errstate(over="ignore"):
+        for i, j in _subs(xb.shape[0]):
+            x64, s = xb[i:j].astype(np.float64), sb[i:j]
+            sq = np.einsum("ij,ij->i", x64, x64)
+            if fit_intercept:
+                sq += 1.0
+            norm += float(s @ np.sqrt(sq))
+            if gram:
+                G[:xb.shape[1], :xb.shape[1]] += x64.T @ (x64 * s[:, None])
+                if fit_intercept:
+                    col = x64.T @ s
+                    G[:-1, -1] += col
+                    G[-1, :-1] += col
+                    G[-1, -1] += s.sum()
+    return bad, float(xb.min()), float(xb.max()), norm, G
+
+
+def gram_top(src, s, fit_intercept, c=1.0):
+    """``lambda_max(X~' S X~) / sum(s)`` of a source (one pass), as
+    :func:`~sklipschitz._engine.lipschitz.gram_top_eigenvalue`: for entries
+    of extreme magnitude, from the Gram matrix of ``X / c`` (``c`` a power
+    of two), times ``c^2`` (which may overflow to inf)."""
+    s = np.asarray(s, dtype=np.float64)
+    src.rescale(1.0 / c)
+    try:
+        G = src.map_sum(lambda xb, sb: _check_part(xb, sb, fit_intercept, True)[4], s)
+    finally:
+        src.rescale(1.0)
+    G /= s.sum()
+    if c != 1.0 and fit_intercept:
+        G[:-1, -1] /= c
+        G[-1, :-1] /= c
+        G[-1, -1] /= c * c
+    with np.errstate(over="ignore"):
+        return float(max(np.linalg.eigvalsh(0.5 * (G + G.T))[-1], 0.0)) * c * c
+
+
+def check_blocks(src, s, fit_intercept, gram=False):
+    """One pass over a source: the input check and the data factors of ``L``.
+
+    Raises ``ValueError`` for NaN or infinity in ``X``.  Returns ``(lo, hi,
+    mean_row_norm, top)``: the smallest and largest entries, ``sum_i s_i
+    ||x~_i|| / sum(s)`` (``x~_i = [x_i, 1]`` with an intercept), the data
+    factor of the Lipschitz constant of the non-smooth losses, and (when
+    ``gram``; else None) ``lambda_max(X~' S X~) / sum(s)``, the data factor
+    of the smoothness constant of the smooth losses.
+    """
+    _check_dtype(src.source_dtype)
+    if src.n < 1:
+        raise ValueError(f"Found array with 0 sample(s) (shape={src.shape}) while a minimum "
+                         "of 1 is required.")
+    if src.d < 1:
+        raise ValueError(f"Found array with 0 feature(s) (shape={src.shape}) while a minimum "
+                         "of 1 is required.")
+    s = np.asarray(s, dtype=np.float64)
+    parts = src.map(lambda xb, sb: _check_part(xb, sb, fit_intercept, gram), s)
+    bad = sum(p[0] for p in parts)
+    if bad:
+        first = next(k for k, p in enumerate(parts) if p[0])
+        i, j = src.bounds[first]
+        raise ValueError(f"X contains NaN or infinity ({bad} entries; the first in the row "
+                         f"block {i}:{j}).")
+    lo = min(p[1] for p in parts)
+    hi = max(p[2] for p in parts)
+    norm = sum(p[3] for p in parts) / float(s.sum())
+    top = None
+    if gram:
+        G = sum(p[4] for p in parts) / float(s.sum())
+        with np.errstate(over="ignore", invalid="ignore"):
+            top = float(max(np.linalg.eigvalsh(0.5 * (G + G.T))[-1], 0.0)) \
+                if np.all(np.isfinite(G)) else np.inf
+    return lo, hi, norm, top

@@ -4,6 +4,7 @@ cross-validation: :func:`lipschitz_path` and :class:`LipschitzRegressorCV`."""
 from __future__ import annotations
 
 from numbers import Integral, Real
+from typing import TYPE_CHECKING
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -17,6 +18,9 @@ from .._engine.losses import get_regression_loss
 from .._exact import _BLAS_SINGLE_BELOW
 from .._threads import single_blas_thread
 from ._regressor import LipschitzRegressor
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = ["LipschitzRegressorCV", "lipschitz_path"]
 
@@ -273,7 +277,9 @@ class LipschitzRegressorCV(RegressorMixin, LipschitzEstimator):
                     max_iter=self.max_iter)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> LipschitzRegressorCV:
         """Choose alpha by cross-validation, then fit on all the data.
 
         Parameters
@@ -323,7 +329,7 @@ class LipschitzRegressorCV(RegressorMixin, LipschitzEstimator):
         self.n_iter_ = est.n_iter_
         return self
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Predict with the final fit.
 
         Parameters

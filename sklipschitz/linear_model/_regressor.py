@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from numbers import Integral, Real
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
@@ -31,6 +32,9 @@ from .._engine.problems import NetworkProblem
 from .._engine.steps import make_rule
 from .._engine.updates import SGD
 from ._robust import build_loss
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 
 def _predict_block(xb, est):
@@ -596,20 +600,26 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         self._set_fitted(state, objective)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> LipschitzRegressor:
         """Fit the model.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The training samples: also a ``numpy.memmap`` or a
+            ``dask.array``, read in row blocks by the exact solver.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The targets.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights; integer weights are equivalent to
             repeating samples.
 
         Returns
         -------
-        self
+        self : LipschitzRegressor
+            The fitted estimator.
         """
         from .._exact.blocked import as_source
 
@@ -809,7 +819,9 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
             self.validation_scores_ = None
             self.best_validation_score_ = None
 
-    def partial_fit(self, X, y, sample_weight=None):
+    def partial_fit(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> LipschitzRegressor:
         """Run one epoch on the given chunk (mini-batches of ``batch_size``).
 
         The constant is a running maximum over the chunks seen, so every
@@ -818,12 +830,16 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The chunk's samples.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The chunk's targets.
         sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the chunk's samples.
 
         Returns
         -------
-        self
+        self : LipschitzRegressor
+            The updated estimator.
         """
         first = self._is_first_partial_call()
         X, y, Y, sw = self._validate(X, y, sample_weight, reset=first)
@@ -846,7 +862,7 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         self.certified_, self.n_passes_ = None, self.n_iter_
         return self
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Predict with the linear model.
 
         Parameters

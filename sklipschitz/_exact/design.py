@@ -245,19 +245,54 @@ class Design:
             out = out - np.multiply.outer(self.xbar, v.sum(axis=0))
         return out
 
-    def rows(self, idx):
-        """Whitened rows ``[(x_i - xbar) T, 1]`` of the points ``idx`` (float64)."""
+    def rows(self, idx, extra=0):
+        """Whitened rows ``[(x_i - xbar) T, 1]`` of the points ``idx`` (float64).
+
+        ``extra`` spare rows (uninitialised) follow them in the same array,
+        for the caller to fill (the glob pseudo-rows, without a copy of the
+        band).
+        """
         if self.blocked:
             # a gather from every block: a pass for a source out of core
             self.passes += 1
-            return self._blocked_rows(np.asarray(idx, dtype=np.intp))
-        else:
-            xr = self.X[idx]
-            xr = xr.toarray() if self.sparse else np.asarray(xr)
-        A = (xr.astype(np.float64) - self.xbar) @ self.T
+            return self._blocked_rows(np.asarray(idx, dtype=np.intp), extra)
+        xr = self.X[idx]
+        xr = xr.toarray() if self.sparse else np.asarray(xr)
+        m = xr.shape[0]
+        A = np.empty((m + extra, self.p))
+        A[:m, :self.rank] = (xr.astype(np.float64) - self.xbar) @ self.T
         if self.fit_intercept:
-            A = np.hstack([A, np.ones((A.shape[0], 1))])
+            A[:m, -1] = 1.0
         return A
+
+    def glob_sums(self, y, code):
+        """Sums over the two globs of points, in one pass over ``X``.
+
+        ``code`` (int8) is 1 for the points of the first glob, 2 for the
+        second, 0 for the others.  Returns ``(G, sv, sy)``: ``G[:, k] =
+        T' X_c' (sn * [code == k+1])``, the total weights ``sv`` and the
+        weighted target sums ``sy``, all float64, without forming the
+        ``(n, 2)`` weight matrix (built block by block).
+        """
+        def part(xb, snb, yb, cb):
+            vb = np.zeros((snb.shape[0], 2))
+            for k in range(2):
+                sel = cb == k + 1
+                vb[sel, k] = snb[sel]
+            xv = rmatvec_part(xb, vb, True) if self.blocked or self.dtype != np.float64 \
+                else np.asarray(xb.T @ vb, dtype=np.float64)
+            return xv, vb.sum(axis=0), yb @ vb
+
+        if self.sparse:
+            V = np.zeros((self.n, 2))
+            for k in range(2):
+                sel = code == k + 1
+                V[sel, k] = self.sn[sel]
+            return self.T.T @ self.rmatvec(V, exact=True), V.sum(axis=0), y @ V
+        XV, sv, sy = self.reduce_rows(part, self.sn, y, code)
+        if self.fit_intercept:
+            XV = XV - np.multiply.outer(self.xbar, sv)
+        return self.T.T @ XV, sv, sy
 
     def raw_rows(self, idx):
         """The rows ``x_i`` of the points ``idx``, dense, in the working dtype
@@ -268,18 +303,18 @@ class Design:
         xr = self.X[idx]
         return xr.toarray() if self.sparse else np.asarray(xr)
 
-    def _blocked_rows(self, idx):
+    def _blocked_rows(self, idx, extra=0):
         """:meth:`rows` from a block source, converted ``_BLOCK`` rows at a
         time into the preallocated result (no float64 copy of the gathered
         rows; a memory map is also gathered piecewise)."""
         src, r = self.X, self.rank
-        A = np.empty((idx.size, self.p))
+        A = np.empty((idx.size + extra, self.p))
         if self.fit_intercept:
-            A[:, -1] = 1.0
+            A[:idx.size, -1] = 1.0
         xr = src.take(idx) if src.gather_all else None
         for i in range(0, idx.size, _BLOCK):
             xb = xr[i:i + _BLOCK] if xr is not None else src.take(idx[i:i + _BLOCK])
-            A[i:i + _BLOCK, :r] = (xb - self.xbar) @ self.T
+            A[i:i + xb.shape[0], :r] = (xb - self.xbar) @ self.T
         return A
 
     # -- whitened <-> original coordinates -------------------------------------

@@ -162,7 +162,7 @@ def newton_continuation(pb, w, b, M, mu_last):
     jw = int(_WIDE_BAND * n)
     wide = jw >= 4 * j0 and jw < n
     if wide:
-        Kw = np.argpartition(np.abs(r), jw)[:jw]
+        Kw = np.argpartition(np.abs(r), jw)[:jw].copy()
         A, yv, snv, _ = reduced_problem(pb, r, Kw)
         op = A
     else:
@@ -209,7 +209,7 @@ def finish(pb, w, b, r, mu, max_rounds=_MAX_ROUNDS, final_all=True):
         if rnd == max_rounds or M >= 0.5 * n:
             K = np.arange(n)
         else:
-            K = np.argpartition(np.abs(r), M)[:M]
+            K = np.argpartition(np.abs(r), M)[:M].copy()
             if extra.size:
                 K = np.union1d(K, extra)
         A, yK, snK, n_pseudo = reduced_problem(pb, r, K)

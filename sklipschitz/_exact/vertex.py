@@ -43,33 +43,29 @@ def reduced_problem(pb, r, K):
     """
     des = pb.des
     n = des.n
-    A = des.rows(K)
-    yK = pb.y64[K]
-    snK = des.sn[K]
     if K.size == n:
-        return A, yK, snK, 0
-    out = np.ones(n, dtype=bool)
-    out[K] = False
-    pos = out & (r > 0)
-    V = np.zeros((n, 2))
-    V[pos, 0] = des.sn[pos]
-    neg = out & ~pos
-    V[neg, 1] = des.sn[neg]
-    sv = V.sum(axis=0)
-    sy = pb.y64 @ V
-    G = des.T.T @ des.rmatvec(V, exact=True)
-    rows, ys, ss = [], [], []
-    for j in range(2):
-        if sv[j] > 0:
-            xr = G[:, j] / sv[j]
-            rows.append(np.append(xr, 1.0) if des.fit_intercept else xr)
-            ys.append(sy[j] / sv[j])
-            ss.append(sv[j])
-    if rows:
-        A = np.vstack([A, np.array(rows)])
-        yK = np.concatenate([yK, ys])
-        snK = np.concatenate([snK, ss])
-    return A, yK, snK, len(rows)
+        return des.rows(K), pb.y64[K], des.sn[K], 0
+    # the glob sums first (one pass, no (n, 2) weight matrix), then the
+    # band with room for the pseudo-rows (no copy of it)
+    code = np.full(n, 2, dtype=np.int8)
+    code[r > 0] = 1
+    code[K] = 0
+    G, sv, sy = des.glob_sums(pb.y64, code)
+    del code
+    globs = [j for j in range(2) if sv[j] > 0]
+    m = K.size
+    A = des.rows(K, extra=len(globs))
+    yK = np.empty(m + len(globs))
+    snK = np.empty(m + len(globs))
+    np.take(pb.y64, K, out=yK[:m])
+    np.take(des.sn, K, out=snK[:m])
+    for i, j in enumerate(globs):
+        A[m + i, :des.rank] = G[:, j] / sv[j]
+        if des.fit_intercept:
+            A[m + i, -1] = 1.0
+        yK[m + i] = sy[j] / sv[j]
+        snK[m + i] = sv[j]
+    return A, yK, snK, len(globs)
 
 
 def solve_reduced(pb, A, y, sn, beta, mu):

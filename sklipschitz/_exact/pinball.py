@@ -123,6 +123,8 @@ def _solve_column(pb, w, b, fit_constant, warm, max_iter):
     M = max(20 * p, n // 50)
     mus = [s0 * f for f in _MU_SCHEDULE]
     if M < 0.5 * n:
+        # r is recomputed after the Newton phase: not kept alive through it
+        del r
         des.prefer_columns()
         w, b = fista(pb, w, b, mus, _STEPS_PER_MU, max(max_iter - 1, 0))
         w, b, mu, wide = newton_continuation(pb, w, b, M, mus[-1])
@@ -165,8 +167,11 @@ def newton_continuation(pb, w, b, M, mu_last):
         Kw = np.argpartition(np.abs(r), jw)[:jw].copy()
         A, yv, snv, _ = reduced_problem(pb, r, Kw)
         op = A
+        del Kw
     else:
         op, yv, snv = full, pb.y, des.sn
+    # newton recomputes the residuals of the points it is given
+    del r
     nz_prev = -1
     for level in range(_FULL_NEWTON_LEVELS):
         beta, zone, r, ns = newton(pb, op, yv, snv, pen, beta, mu,

@@ -173,6 +173,20 @@ class ArrayBlocks(BlockSource):
         return [fn(self._block(k, i, j), *(v[a:b] for v in vecs))
                 for k, ((i, j), (a, b)) in enumerate(zip(self.bounds, self._vec_bounds()))]
 
+    def map_cat(self, fn, *vecs):
+        """``fn``'s per-block results written into one preallocated array
+        (block by block: no list of parts next to their concatenation)."""
+        out = None
+        for k, ((i, j), (a, b)) in enumerate(zip(self.bounds, self._vec_bounds())):
+            part = np.asarray(fn(self._block(k, i, j), *(v[a:b] for v in vecs)))
+            if out is None:
+                out = np.empty((self.n,) + part.shape[1:], dtype=part.dtype)
+            out[a:b] = part
+            del part
+        if out is None:
+            return np.concatenate(self.map(fn, *vecs), axis=0)
+        return out
+
     def _take_sorted(self, idx):
         return _as_working(self.X[self._rows_of(idx)], self.dtype, self.scale)
 

@@ -144,10 +144,11 @@ class Design:
         """Blocked ``(X_c' diag(v) X_c, X' v)`` in float64, one pass."""
         xbar, center = self.xbar, self.fit_intercept
         const = v.size > 0 and bool(np.all(v == v[0]))
-        sq = v if const else np.sqrt(v)
         self.passes += 1
+        # the square roots block by block (no second n-vector)
         G, m = self.X.map_sum(
-            lambda xb, sb, qb: gram_part(xb, sb, qb, xbar, center, const, with_sum), v, sq)
+            lambda xb, sb: gram_part(xb, sb, sb if const else np.sqrt(sb), xbar, center, const,
+                                     with_sum), v)
         if const:
             G *= float(v[0])
         return 0.5 * (G + G.T), m

@@ -563,9 +563,12 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
             max_iter=self.max_iter, verbose=self.verbose,
         )
         self.certified_ = bool(sol.certified)
-        # + the input check, the constant and the final objective (+ X R^-1)
+        # the constant of a smooth loss comes from the solver's Gram matrix
+        own_constant = not (root is None and loss.smooth and sol.gram_top is not None)
+        # + the input check, the constant (when computed here) and the final
+        # objective (+ X R^-1)
         self.n_passes_ = None if sol.n_passes is None else \
-            int(sol.n_passes) + 3 + int(root is not None)
+            int(sol.n_passes) + 2 + int(own_constant) + int(root is not None)
         if not sol.converged:
             warnings.warn(
                 f"The full-batch solver did not converge in {self.max_iter} iterations; "
@@ -575,7 +578,10 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         W = np.asarray(sol.coef if back is None else back @ sol.coef, dtype=X.dtype)
         b = np.asarray(sol.intercept, dtype=X.dtype).reshape(-1)
         self._step_rule = make_rule("lipschitz", smooth=loss.smooth)
-        L = self._constant(loss, X, Y, sw)
+        if not own_constant:
+            L = float(loss.curvature * sol.gram_top + self._l2)
+        else:
+            L = self._constant(loss, X, Y, sw)
         state = TrainState(coefs=[W], intercepts=[b], n_iter=int(sol.n_iter), lipschitz=L)
         state.step_state = self._step_rule.init(L)
         state.loss_curve = list(sol.loss_curve)

@@ -230,23 +230,23 @@ def solve_linear(X, Y, loss, sample_weight, *, alpha=0.0, l1=0.0, fit_intercept=
     sol.n_passes = passes
     if des is not None:
         with np.errstate(over="ignore"):
-            sol.gram_top = _gram_top(des) * c * c
+            sol.gram_top = _gram_top(des, c) * c * c
     return sol
 
 
-def _gram_top(des):
-    """``lambda_max(X~' S X~)`` (``sn`` sums to 1) of a :class:`Design`, from
-    its eigendecomposition: the centred ``G = V diag(g) V'`` (round-off
-    directions dropped) and the weighted means ``xbar`` give the uncentred
-    ``[[G + xbar xbar', xbar], [xbar', 1]]`` (``G`` alone without an
-    intercept)."""
+def _gram_top(des, c=1.0):
+    """``lambda_max(X~' S X~) / c^2`` (``sn`` sums to 1, ``X~ = [X, 1]``) of
+    a :class:`Design` of ``X / c``, from its eigendecomposition: the centred
+    ``G = V diag(g) V'`` (round-off directions dropped) and the weighted
+    means ``xbar`` give ``[[G + xbar xbar', xbar / c], [xbar' / c, 1 / c^2]]``
+    (``G`` alone without an intercept)."""
     G = (des.V * des.g) @ des.V.T
     if des.fit_intercept:
         d, xbar = des.d, des.xbar
         M = np.empty((d + 1, d + 1))
         M[:d, :d] = G + np.outer(xbar, xbar)
-        M[:d, d] = M[d, :d] = xbar
-        M[d, d] = 1.0
+        M[:d, d] = M[d, :d] = xbar / c
+        M[d, d] = 1.0 / (c * c)
         G = M
     if G.size == 0:
         return 0.0

@@ -94,7 +94,8 @@ def test_exact_solver_reports_the_same_constant(data):
 
 
 @pytest.mark.parametrize("case", ["l1", "elasticnet", "log_cosh", "huber", "no_intercept",
-                                  "zero_weights", "sparse", "float32", "huge", "rank_deficient"])
+                                  "zero_weights", "sparse", "float32", "huge", "tiny",
+                                  "rank_deficient"])
 def test_exact_solver_constant_from_its_gram_matrix(data, case):
     # the smooth losses take the constant from the solver's own Gram matrix
     # (sklipschitz._exact LinearSolution.gram_top): the documented value,
@@ -110,8 +111,8 @@ def test_exact_solver_constant_from_its_gram_matrix(data, case):
         params.update(fit_intercept=False)
     elif case == "zero_weights":
         sw[::3] = 0.0
-    elif case == "huge":
-        X *= 1e150
+    elif case in ("huge", "tiny"):
+        X *= 1e150 if case == "huge" else 1e-200
         params.update(alpha=0.0)
     elif case == "rank_deficient":
         X[:, 2] = 7.0          # a constant column: no centred direction

@@ -400,6 +400,11 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         y = np.asarray(y, dtype=X.dtype)
         if not np.all(np.isfinite(y)):
             raise ValueError("y contains NaN or infinity.")
+        return X, y, self._target_matrix(y), self._check_weights(sample_weight, X)
+
+    def _target_matrix(self, y):
+        """``y`` as an (n, k) matrix: one column per output, or per level when
+        ``quantile`` lists several (then ``y`` must be single-output)."""
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
         levels = self._quantile_levels()
         if levels is not None:
@@ -410,7 +415,7 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
                     "output, or pass one level."
                 )
             Y = np.repeat(Y, levels.size, axis=1)
-        return X, y, Y, self._check_weights(sample_weight, X)
+        return Y
 
     def _quantile_levels(self):
         """The array of levels when ``quantile`` is a list, else None (checked)."""
@@ -703,14 +708,7 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         stand_in = np.empty((n, 0), dtype=src.dtype)
         check_consistent_length(stand_in, y)
         y = np.asarray(y, dtype=src.dtype)
-        Y = y.reshape(-1, 1) if y.ndim == 1 else y
-        levels = self._quantile_levels()
-        if levels is not None:
-            if y.ndim != 1:
-                raise ValueError(
-                    f"quantile with several levels ({levels.size}) needs a single-output y "
-                    f"of shape (n_samples,); got y of shape {y.shape}.")
-            Y = np.repeat(Y, levels.size, axis=1)
+        Y = self._target_matrix(y)
         sw = self._check_weights(sample_weight, stand_in)
         self._rng = check_random_state(self.random_state)
         self._reset_training(keep_weights=self.warm_start)

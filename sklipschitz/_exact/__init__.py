@@ -228,7 +228,38 @@ def solve_linear(X, Y, loss, sample_weight, *, alpha=0.0, l1=0.0, fit_intercept=
     sol = _solution(W, B, n_iter, curve, lrs, cert, converged, fit_intercept, dtype,
                     method="wide" if wide_route else "whitened")
     sol.n_passes = passes
+    if des is not None:
+        sol.gram_top = _gram_top(des, c)
     return sol
+
+
+def _gram_top(des, c=1.0):
+    """``lambda_max(X~' S X~)`` (``sn`` sums to 1, ``X~ = [X, 1]``) of the
+    data of a :class:`Design` of ``X / c`` (``c`` a power of two), from its
+    eigendecomposition: the centred ``G = V diag(g) V'`` (round-off
+    directions dropped) and the weighted means ``xbar`` give ``A = [[G +
+    xbar xbar', xbar / c], [xbar' / c, 1 / c^2]]`` (``G`` alone without an
+    intercept) and the value ``c^2 lambda_max(A)``: it may overflow to inf
+    for ``c > 1``; for ``c < 1``, ``c^2 A`` is formed instead (its tiny
+    entries may underflow to zero, as the squares of the entries of ``X``
+    do)."""
+    G = (des.V * des.g) @ des.V.T
+    with np.errstate(over="ignore", under="ignore"):
+        if des.fit_intercept:
+            d, xbar = des.d, des.xbar
+            small = c < 1.0
+            M = np.empty((d + 1, d + 1))
+            M[:d, :d] = G + np.outer(xbar, xbar)
+            if small:
+                M[:d, :d] *= c * c
+            M[:d, d] = M[d, :d] = xbar * c if small else xbar / c
+            M[d, d] = 1.0 if small else 1.0 / (c * c)
+            G, scale = M, 1.0 if small else c * c
+        else:
+            scale = c * c
+        if G.size == 0:
+            return 0.0
+        return float(max(np.linalg.eigvalsh(0.5 * (G + G.T))[-1], 0.0)) * scale
 
 
 def _column_losses(loss, k):

@@ -277,12 +277,12 @@ class _Squared(_Column):
             budget -= steps
             w = self._fista(H, c, L, w, steps, value, stop_on_signs=attempt == 0)
             w = quad_l1(H, c, lam, w)
-            r = des.residual(self.y, w, bc)
-            F = 0.5 * float(sn @ (r * r)) + self.penalty(w)
+            sq, Xr, sr = _residual_pass(des, self.y, w, bc)
+            F = 0.5 * sq + self.penalty(w)
             self.curve.append(F)
             self.lrs.append(1.0)
-            gw = -des.rmatvec(sn * r, exact=True) + self.l2 * w
-            gb = -float(sn @ r)
+            gw = -Xr + self.l2 * w
+            gb = -sr
             viol = kkt_violation(gw, gb, w, self.l1, ref, des.fit_intercept)
             if self.verbose:
                 print(f"[solve_linear] L1 squared: KKT violation {viol:.2e}")
@@ -319,6 +319,31 @@ class _Squared(_Column):
             if stop_on_signs and same >= _STABLE_SIGNS:
                 break
         return w
+
+
+def _residual_pass(des, y, w, b):
+    """One fused pass at ``r = y - X_c w - b'`` in float64: ``(sum sn r^2,
+    X_c' (sn r), sum sn r)``, each row block used for both products while it
+    is in cache (:meth:`~sklipschitz._exact.design.Design.reduce_rows`)."""
+    off = b - float(des.xbar @ w)
+    sparse = des.sparse
+    w = np.asarray(w, dtype=np.float64)
+
+    # (the block function is shipped to dask workers: it captures no Design)
+    def block(Xb, yb, sb):
+        if Xb.dtype != np.float64:
+            Xb = Xb.astype(np.float64)
+        rb = np.asarray(Xb @ w).ravel()
+        np.subtract(yb, rb, out=rb)
+        rb -= off
+        v = sb * rb
+        return float(v @ rb), np.asarray(Xb.T @ v, dtype=np.float64).ravel(), float(v.sum())
+
+    sq, Xr, sr = des.reduce_rows(block, y, des.sn)
+    sq, sr = float(sq), float(sr)
+    if des.fit_intercept:
+        Xr = Xr - des.xbar * sr
+    return sq, Xr, sr
 
 
 def diagonal_majorant(des):

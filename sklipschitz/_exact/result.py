@@ -59,6 +59,13 @@ class LinearSolution:
         fused product, or gather of rows from a block source counts one;
         see :class:`~sklipschitz._exact.design.Design`); None for the
         sparse route of wide designs, which does not count them.
+    gram_top : float or None
+        ``lambda_max(X~' S X~) / sum(s)`` with ``X~ = [X, 1]`` (``X`` without
+        an intercept), the uncentred weighted Gram matrix of the data factor
+        of the smoothness constant (as
+        :func:`~sklipschitz._engine.lipschitz.gram_top_eigenvalue`), from the
+        Gram matrix the solver formed (no further pass over ``X``); None for
+        the sparse route of wide designs.
     """
 
     coef: np.ndarray
@@ -70,6 +77,7 @@ class LinearSolution:
     certified: bool = False
     method: str = "whitened"
     n_passes: int | None = None
+    gram_top: float | None = None
 
 
 def sum_curves(curves):

@@ -400,6 +400,11 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         y = np.asarray(y, dtype=X.dtype)
         if not np.all(np.isfinite(y)):
             raise ValueError("y contains NaN or infinity.")
+        return X, y, self._target_matrix(y), self._check_weights(sample_weight, X)
+
+    def _target_matrix(self, y):
+        """``y`` as an (n, k) matrix: one column per output, or per level when
+        ``quantile`` lists several (then ``y`` must be single-output)."""
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
         levels = self._quantile_levels()
         if levels is not None:
@@ -410,7 +415,7 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
                     "output, or pass one level."
                 )
             Y = np.repeat(Y, levels.size, axis=1)
-        return X, y, Y, self._check_weights(sample_weight, X)
+        return Y
 
     def _quantile_levels(self):
         """The array of levels when ``quantile`` is a list, else None (checked)."""
@@ -563,9 +568,12 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
             max_iter=self.max_iter, verbose=self.verbose,
         )
         self.certified_ = bool(sol.certified)
-        # + the input check, the constant and the final objective (+ X R^-1)
+        # the constant of a smooth loss comes from the solver's Gram matrix
+        own_constant = not (root is None and loss.smooth and sol.gram_top is not None)
+        # + the input check, the constant (when computed here) and the final
+        # objective (+ X R^-1)
         self.n_passes_ = None if sol.n_passes is None else \
-            int(sol.n_passes) + 3 + int(root is not None)
+            int(sol.n_passes) + 2 + int(own_constant) + int(root is not None)
         if not sol.converged:
             warnings.warn(
                 f"The full-batch solver did not converge in {self.max_iter} iterations; "
@@ -575,7 +583,10 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         W = np.asarray(sol.coef if back is None else back @ sol.coef, dtype=X.dtype)
         b = np.asarray(sol.intercept, dtype=X.dtype).reshape(-1)
         self._step_rule = make_rule("lipschitz", smooth=loss.smooth)
-        L = self._constant(loss, X, Y, sw)
+        if not own_constant:
+            L = float(loss.curvature * sol.gram_top + self._l2)
+        else:
+            L = self._constant(loss, X, Y, sw)
         state = TrainState(coefs=[W], intercepts=[b], n_iter=int(sol.n_iter), lipschitz=L)
         state.step_state = self._step_rule.init(L)
         state.loss_curve = list(sol.loss_curve)
@@ -697,14 +708,7 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         stand_in = np.empty((n, 0), dtype=src.dtype)
         check_consistent_length(stand_in, y)
         y = np.asarray(y, dtype=src.dtype)
-        Y = y.reshape(-1, 1) if y.ndim == 1 else y
-        levels = self._quantile_levels()
-        if levels is not None:
-            if y.ndim != 1:
-                raise ValueError(
-                    f"quantile with several levels ({levels.size}) needs a single-output y "
-                    f"of shape (n_samples,); got y of shape {y.shape}.")
-            Y = np.repeat(Y, levels.size, axis=1)
+        Y = self._target_matrix(y)
         sw = self._check_weights(sample_weight, stand_in)
         self._rng = check_random_state(self.random_state)
         self._reset_training(keep_weights=self.warm_start)

@@ -93,6 +93,45 @@ def test_exact_solver_reports_the_same_constant(data):
         assert reg.lipschitz_constant_ == pytest.approx(expected, rel=1e-12)
 
 
+@pytest.mark.parametrize("case", ["l1", "elasticnet", "log_cosh", "huber", "no_intercept",
+                                  "zero_weights", "sparse", "float32", "huge", "tiny",
+                                  "rank_deficient"])
+def test_exact_solver_constant_from_its_gram_matrix(data, case):
+    # the smooth losses take the constant from the solver's own Gram matrix
+    # (sklipschitz._exact LinearSolution.gram_top): the documented value,
+    # lambda_max of the uncentred weighted [X, 1]
+    X, y, sw = data
+    X, sw = X.copy(), sw.copy()
+    params = dict(alpha=0.05, penalty="l2")
+    if case in ("l1", "elasticnet"):
+        params.update(penalty=case, l1_ratio=0.5)
+    elif case in ("log_cosh", "huber"):
+        params.update(loss=case)
+    elif case == "no_intercept":
+        params.update(fit_intercept=False)
+    elif case == "zero_weights":
+        sw[::3] = 0.0
+    elif case in ("huge", "tiny"):
+        X *= 1e150 if case == "huge" else 1e-200
+        params.update(alpha=0.0)
+    elif case == "rank_deficient":
+        X[:, 2] = 7.0          # a constant column: no centred direction
+    Xfit = sp.csr_matrix(X) if case == "sparse" else X.astype(np.float32) \
+        if case == "float32" else X
+    Xref = X.astype(np.float32).astype(np.float64) if case == "float32" else X
+    # (weights are checked in the dtype of X)
+    swref = sw.astype(np.float32).astype(np.float64) if case == "float32" else sw
+    reg = LipschitzRegressor(**params).fit(Xfit, y, sample_weight=sw)
+    assert reg.solver_ == "exact"
+    fit_intercept = params.get("fit_intercept", True)
+    Xt = _design(Xref, fit_intercept)
+    alpha = params["alpha"] * (0.5 if case == "elasticnet" else 1.0) \
+        if params["penalty"] != "l1" else 0.0
+    curvature = {"huber": 1.0, "log_cosh": 1.0}.get(params.get("loss"), 1.0)
+    expected = curvature * np.linalg.eigvalsh(Xt.T @ np.diag(swref) @ Xt / swref.sum())[-1] + alpha
+    assert reg.lipschitz_constant_ == pytest.approx(expected, rel=1e-12)
+
+
 def test_sparse_input_gives_the_dense_constant(data):
     X, y, sw = data
     for loss, batch in [("squared_error", None), ("absolute_error", None), ("log_cosh", 8)]:

@@ -180,7 +180,28 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         separable -- the loss keeps decreasing as ``||w||`` grows, so
         training stops only by ``tol`` at an arbitrary scale; ``1e-4`` (as
         ``SGDClassifier`` and ``MLPClassifier``) gives a minimiser without
-        costing accuracy on standardized data.
+        costing accuracy on standardized data.  With ``penalty='l1'`` or
+        ``'elasticnet'`` it is the strength of the whole penalty (see
+        ``penalty``).
+    penalty : {'l2', 'l1', 'elasticnet'} or None, default='l2'
+        The penalty on the coefficients of every level (and class), in
+        ``SGDClassifier``'s convention: ``alpha/2 ||w||^2`` ('l2', the
+        same fits as before this parameter existed), ``alpha ||w||_1``
+        ('l1'), ``alpha (l1_ratio ||w||_1 + (1 - l1_ratio)/2 ||w||^2)``
+        ('elasticnet') or none (None, the same as ``alpha=0``).  The
+        intercepts are not penalised.  The L1 part adds nothing to ``L``:
+        every gradient step (full batch, mini-batch, ``partial_fit``,
+        ``early_stopping``) at the valid rate is followed by the
+        soft-threshold at ``rate`` times the L1 strength (the proximal gradient
+        method, ISTA; with the default ``learning_rate='local'`` the rate is
+        the step AdGD took), which gives exact zeros.  With an L1 part the
+        full-batch fit runs plain proximal steps instead of
+        ``optimizer='nesterov'``'s momentum, and a level stops when its
+        objective stops improving by ``tol`` (not when its decisions stop
+        changing), so that its set of non-zero coefficients settles.
+    l1_ratio : float in [0, 1], default=0.15
+        The share of the L1 part in ``penalty='elasticnet'``: 1 is the L1
+        penalty, 0 the L2 penalty.  Ignored by the other penalties.
     fit_intercept : bool, default=True
         Whether to fit an intercept (not penalised).
     learning_rate : {'local', 'lipschitz', 'paper'} or float > 0, default='local'

@@ -138,3 +138,34 @@ class ProximalUpdate:
 
     def restrict(self, state, keep):
         return self.inner.restrict(state, keep)
+
+
+class WeightedL1(L1):
+    """The penalty ``l1 sum_j d_j ||W_j||_1`` with one weight ``d_j > 0`` per
+    feature (row ``j`` of the coefficient matrix).
+
+    It is the plain :class:`L1` penalty of the coefficients ``W = V / s`` of
+    a model trained in the scaled variables ``V_j = s_j W_j`` (``d_j =
+    1 / s_j``): the proximal map of ``t d_j |v|`` is the soft-threshold at
+    ``t d_j``, coordinate by coordinate.
+    """
+
+    def __init__(self, l1, weights):
+        super().__init__(l1)
+        self.weights = np.asarray(weights, dtype=np.float64)
+
+    def column_values(self, W):
+        """The penalty of every output column of ``W`` (an array)."""
+        return self.l1 * (self.weights @ np.abs(np.asarray(W, dtype=np.float64)))
+
+    def value(self, coefs):
+        return float(sum(self.column_values(W).sum() for W in coefs))
+
+    def prox(self, coefs, rate):
+        for i, W in enumerate(coefs):
+            r = rate[i] if isinstance(rate, list) else rate
+            t = np.multiply.outer(self.weights, np.asarray(r, dtype=np.float64) * self.l1)
+            if t.ndim == 1:
+                t = t[:, None]
+            W[...] = soft_threshold(W, t.astype(W.dtype))
+

@@ -39,6 +39,12 @@ from .._engine.loop import TrainState, train
 from .._engine.losses import SmoothBinaryQuantileLoss
 from .._engine.monitors import ColumnFreezing, DivergenceStop, Stopping, Validation
 from .._engine.network import DenseNetwork
+from .._engine.penalties import (
+    L1,
+    ProximalUpdate,
+    WeightedL1,
+    penalty_strengths,
+)
 from .._engine.problems import ColumnProblem, NetworkProblem
 from .._engine.steps import LocalStep, make_rule
 from .._engine.updates import SGD, Nesterov
@@ -61,7 +67,7 @@ if TYPE_CHECKING:
 OCTAVE_STEPS = 8
 
 
-def _full_batch_problem(est, loss, X, Y, sw, column_levels):
+def _full_batch_problem(est, loss, X, Y, sw, column_levels, alpha, l1):
     """The column problem of a full-batch fit of ``est`` and its per-column constants.
 
     With the valid rates ('local', 'lipschitz') the variables are those
@@ -71,27 +77,55 @@ def _full_batch_problem(est, loss, X, Y, sw, column_levels):
     same diagonal for every feature, so unscaled or uncentred features
     do not slow the fit (the objective, penalty included, is unchanged).
     The published 'paper' constant and a user's rate apply to ``X`` as given.
+
+    ``alpha`` is the strength of the L2 part of the penalty and ``l1`` that
+    of its L1 part, ``l1 ||W||_1`` on the coefficients ``W`` of ``X``.  In
+    the scaled variables ``V_j = scale_j W_j`` it reads ``l1 sum_j
+    |V_j| / scale_j``, so its proximal map after a step of rate ``r`` (per
+    column) soft-thresholds ``V_jk`` at ``r_k l1 / scale_j``; the centring
+    only moves the free intercept and leaves the penalty alone.  Returns
+    the problem, the constants and the L1 penalty in the problem's variables
+    (None without an L1 part).
     """
     lr = est.learning_rate
     wide = X.shape[1] > _lipschitz.DENSE_GRAM_MAX_FEATURES
     if not isinstance(lr, str) or lr == "paper" or wide:
         mode = lr if isinstance(lr, str) else "lipschitz"
         L = column_constants(X, sw, column_levels, mode=mode, fit_intercept=est.fit_intercept,
-                             alpha=est.alpha, batch_size=None)
-        return ColumnProblem(loss, X, Y, sw, alpha=est.alpha,
-                             fit_intercept=est.fit_intercept), L
+                             alpha=alpha, batch_size=None)
+        penalty = WeightedL1(l1, np.ones(X.shape[1])) if l1 > 0 else None
+        return _column_problem(loss, X, Y, sw, penalty, alpha=alpha,
+                               fit_intercept=est.fit_intercept), L, penalty
     mean, std = _lipschitz.column_moments(X, sw)
     kappa = SmoothBinaryQuantileLoss(0.5).curvature
-    scale = np.sqrt(std * std + est.alpha / kappa)
+    scale = np.sqrt(std * std + alpha / kappa)
     scale[scale == 0] = 1.0
     offset = mean if est.fit_intercept else None
-    alpha = est.alpha / (scale * scale)
+    alpha = alpha / (scale * scale)
     lam = _lipschitz.preconditioned_gram_top_eigenvalue(X, sw, offset, scale,
                                                         est.fit_intercept)
     L = sbqc_curvature(column_levels) * lam + alpha.max()
-    problem = ColumnProblem(loss, X, Y, sw, alpha=alpha, fit_intercept=est.fit_intercept,
-                            offset=offset, scale=scale)
-    return problem, L
+    penalty = WeightedL1(l1, 1.0 / scale) if l1 > 0 else None
+    problem = _column_problem(loss, X, Y, sw, penalty, alpha=alpha,
+                              fit_intercept=est.fit_intercept, offset=offset, scale=scale)
+    return problem, L, penalty
+
+
+class _L1ColumnProblem(ColumnProblem):
+    """A :class:`ColumnProblem` whose value of every column includes an
+    L1 penalty (its gradient step is followed by the proximal map)."""
+
+    def evaluate(self, coefs, intercepts, rows=None):
+        values, grads, wsum = super().evaluate(coefs, intercepts, rows)
+        return values + self.l1.column_values(coefs[0]), grads, wsum
+
+
+def _column_problem(loss, X, Y, sw, penalty, **kw):
+    if penalty is None:
+        return ColumnProblem(loss, X, Y, sw, **kw)
+    problem = _L1ColumnProblem(loss, X, Y, sw, **kw)
+    problem.l1 = penalty
+    return problem
 
 
 class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, LipschitzEstimator):
@@ -146,7 +180,28 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         separable -- the loss keeps decreasing as ``||w||`` grows, so
         training stops only by ``tol`` at an arbitrary scale; ``1e-4`` (as
         ``SGDClassifier`` and ``MLPClassifier``) gives a minimiser without
-        costing accuracy on standardized data.
+        costing accuracy on standardized data.  With ``penalty='l1'`` or
+        ``'elasticnet'`` it is the strength of the whole penalty (see
+        ``penalty``).
+    penalty : {'l2', 'l1', 'elasticnet'} or None, default='l2'
+        The penalty on the coefficients of every level (and class), in
+        ``SGDClassifier``'s convention: ``alpha/2 ||w||^2`` ('l2', the
+        same fits as before this parameter existed), ``alpha ||w||_1``
+        ('l1'), ``alpha (l1_ratio ||w||_1 + (1 - l1_ratio)/2 ||w||^2)``
+        ('elasticnet') or none (None, the same as ``alpha=0``).  The
+        intercepts are not penalised.  The L1 part adds nothing to ``L``:
+        every gradient step (full batch, mini-batch, ``partial_fit``,
+        ``early_stopping``) at the valid rate is followed by the
+        soft-threshold at ``rate`` times the L1 strength (the proximal gradient
+        method, ISTA; with the default ``learning_rate='local'`` the rate is
+        the step AdGD took), which gives exact zeros.  With an L1 part the
+        full-batch fit runs plain proximal steps instead of
+        ``optimizer='nesterov'``'s momentum, and a level stops when its
+        objective stops improving by ``tol`` (not when its decisions stop
+        changing), so that its set of non-zero coefficients settles.
+    l1_ratio : float in [0, 1], default=0.15
+        The share of the L1 part in ``penalty='elasticnet'``: 1 is the L1
+        penalty, 0 the L2 penalty.  Ignored by the other penalties.
     fit_intercept : bool, default=True
         Whether to fit an intercept (not penalised).
     learning_rate : {'local', 'lipschitz', 'paper'} or float > 0, default='local'
@@ -320,6 +375,8 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         class_weight=[dict, StrOptions({"balanced"}), None],
         confidence_band=[Interval(Real, 0, 1, closed="left")],
         early_stopping=["boolean"],
+        penalty=[StrOptions({"l2", "l1", "elasticnet"}), None],
+        l1_ratio=[Interval(Real, 0, 1, closed="both")],
         validation_fraction=[Interval(Real, 0, 1, closed="neither")],
     )
 
@@ -328,6 +385,8 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         quantile=0.5,
         *,
         alpha=1e-4,
+        penalty="l2",
+        l1_ratio=0.15,
         fit_intercept=True,
         learning_rate="local",
         optimizer="nesterov",
@@ -348,6 +407,8 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
     ):
         self.quantile = quantile
         self.alpha = alpha
+        self.penalty = penalty
+        self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
         self.learning_rate = learning_rate
         self.optimizer = optimizer
@@ -434,25 +495,33 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         Y = self._targets(y_index, G).astype(X.dtype, copy=False)
         loss = SmoothBinaryQuantileLoss(quantile=column_levels)
         full_batch = self.batch_size is None or self.batch_size >= X.shape[0]
-        update, freezing, lipschitz_fn = SGD(), None, None
+        self._l2, self._l1 = penalty_strengths(self.penalty, self.alpha, self.l1_ratio)
+        update, freezing, lipschitz_fn, l1 = SGD(), None, None, None
         if full_batch and not incremental and held_out is None:
-            problem, L = _full_batch_problem(self, loss, X, Y, sw, column_levels)
+            problem, L, l1 = _full_batch_problem(self, loss, X, Y, sw, column_levels,
+                                                 self._l2, self._l1)
             state = self._start_state(X.shape[1], Y.shape[1], X.dtype, L, stochastic=False)
             V, c = problem.variables(state.coefs[0], state.intercepts[0])
             state.coefs, state.intercepts = [V], [c]
             if isinstance(self._step_rule, LocalStep):
-                freezing = ColumnFreezing(self.tol, self.n_iter_no_change, stable_signs=True,
+                # with an L1 part a column is done when its objective is (tol), not
+                # when its decisions are: its support must settle too
+                freezing = ColumnFreezing(self.tol, self.n_iter_no_change,
+                                          stable_signs=l1 is None,
                                           rows=None if np.all(sw > 0) else sw > 0)
-            elif self._update == "nesterov":
+            elif self._update == "nesterov" and l1 is None:
+                # with an L1 part the proximal gradient step (ISTA) runs instead:
+                # the extrapolated iterates of Nesterov's method are not sparse
                 update = Nesterov()
         else:
             mode = "paper" if self.learning_rate == "paper" else "lipschitz"
             L = column_constants(X, sw, column_levels, mode=mode, fit_intercept=self.fit_intercept,
-                                 alpha=self.alpha, batch_size=self.batch_size)
+                                 alpha=self._l2, batch_size=self.batch_size)
+            l1 = L1(self._l1) if self._l1 > 0 else None
             problem = NetworkProblem(DenseNetwork((X.shape[1], Y.shape[1])), loss, X, Y, sw,
-                                     alpha=self.alpha, fit_intercept=self.fit_intercept)
+                                     alpha=self._l2, fit_intercept=self.fit_intercept, l1=l1)
             state = getattr(self, "_train_state", None) if incremental else None
-            if incremental and self._update == "nesterov":
+            if incremental and self._update == "nesterov" and l1 is None:
                 # one step per call: momentum carried from call to call
                 update = Nesterov()
             if state is None:
@@ -461,6 +530,9 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
                 # a running maximum keeps every column's constant valid for all chunks
                 L_run = np.maximum(state.step_state.lipschitz, L)
                 lipschitz_fn = lambda c, i: L_run  # noqa: E731
+        if l1 is not None and isinstance(update, SGD):
+            # the soft-threshold after every step, at the rate the step took
+            update = ProximalUpdate(update, l1)
         validation = None
         if held_out is not None:
             X_val, Y_val, sw_val = held_out[0], self._targets(held_out[1], G), held_out[2]
@@ -501,9 +573,10 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         self.coef_ = self.quantile_coef_[:, self._level_index, :].copy()
         self.intercept_ = self.quantile_intercept_[:, self._level_index].copy()
         network = DenseNetwork((X.shape[1], Y.shape[1]))
-        self._set_fitted(
-            state, network.objective(X, Y, sw, loss, self.alpha, state.coefs, state.intercepts)
-        )
+        value = network.objective(X, Y, sw, loss, self._l2, state.coefs, state.intercepts)
+        if self._l1 > 0:
+            value = value + L1(self._l1).value(state.coefs)
+        self._set_fitted(state, value)
 
     # the weights are kept once, in quantile_coef_ and quantile_intercept_;
     # the matrices of the linear scores, coef_, intercept_ and the training

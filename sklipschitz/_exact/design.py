@@ -266,14 +266,15 @@ class Design:
             A[:m, -1] = 1.0
         return A
 
-    def glob_sums(self, y, code):
+    def glob_sums(self, y, code, whiten=True):
         """Sums over the two globs of points, in one pass over ``X``.
 
         ``code`` (int8) is 1 for the points of the first glob, 2 for the
         second, 0 for the others.  Returns ``(G, sv, sy)``: ``G[:, k] =
-        T' X_c' (sn * [code == k+1])``, the total weights ``sv`` and the
-        weighted target sums ``sy``, all float64, without forming the
-        ``(n, 2)`` weight matrix (built block by block).
+        T' X_c' (sn * [code == k+1])`` (``X_c' (...)`` without ``whiten``),
+        the total weights ``sv`` and the weighted target sums ``sy``, all
+        float64, without forming the ``(n, 2)`` weight matrix (built block
+        by block).
         """
         def part(xb, snb, yb, cb):
             vb = np.zeros((snb.shape[0], 2))
@@ -289,11 +290,12 @@ class Design:
             for k in range(2):
                 sel = code == k + 1
                 V[sel, k] = self.sn[sel]
-            return self.T.T @ self.rmatvec(V, exact=True), V.sum(axis=0), y @ V
+            XV = self.rmatvec(V, exact=True)
+            return (self.T.T @ XV if whiten else XV), V.sum(axis=0), y @ V
         XV, sv, sy = self.reduce_rows(part, self.sn, y, code)
         if self.fit_intercept:
             XV = XV - np.multiply.outer(self.xbar, sv)
-        return self.T.T @ XV, sv, sy
+        return (self.T.T @ XV if whiten else XV), sv, sy
 
     def raw_rows(self, idx):
         """The rows ``x_i`` of the points ``idx``, dense, in the working dtype

@@ -618,16 +618,10 @@ def _reduced(des, y, r, K):
     yK, snK = y[K], des.sn[K]
     if K.size == n:
         return A, yK, snK
-    out = np.ones(n, dtype=bool)
-    out[K] = False
-    pos = out & (r > 0)
-    V = np.zeros((n, 2))
-    V[pos, 0] = des.sn[pos]
-    neg = out & ~pos
-    V[neg, 1] = des.sn[neg]
-    sv = V.sum(axis=0)
-    sy = y @ V
-    G = des.rmatvec(V, exact=True)          # X_c' V
+    code = np.full(n, 2, dtype=np.int8)     # the glob of each point (0: kept)
+    code[r > 0] = 1
+    code[K] = 0
+    G, sv, sy = des.glob_sums(y, code, whiten=False)   # X_c' (sn * glob)
     rows, ys, ss = [], [], []
     for j in range(2):
         if sv[j] > 0:

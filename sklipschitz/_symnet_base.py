@@ -41,6 +41,11 @@ _CURV_FLOOR = 0.1
 #: rows whose stored activations start the power iterations of a
 #: mini-batch fit (evenly spaced over the training data)
 _WARM_ROWS = 1024
+#: rows (evenly spaced) on which the hidden layers' curvature along the
+#: actual network is estimated (network_lipschitz.JacobianCurvature)
+_JACOBIAN_ROWS = 512
+#: the units whose hidden layers take that estimate (see _run)
+_JACOBIAN_UNITS = frozenset({"relu", "identity", "arelu"})
 
 
 class _ForwardMemoNetwork(DenseNetwork):
@@ -238,6 +243,13 @@ class _BaseSymNet(LipschitzEstimator):
         fused = per_layer and m < n
         keys = [(("A", k), size + 1) for k, size in enumerate(network.layer_sizes[:-1])]
         cache = {}
+        # the hidden layers' curvature along the actual network (an estimate
+        # on a row sample) for units whose block Hessian is its Gauss-Newton
+        # part (ReLU, identity) or that have no slope bound (A-ReLU); the
+        # curved bounded units (SBAF, tanh, logistic) keep the bound
+        jacobian = _nl.JacobianCurvature(
+            power, np.unique(np.linspace(0, n - 1, min(n, _JACOBIAN_ROWS)).astype(np.intp))
+        ) if (per_layer and loss.smooth and network.activation.name in _JACOBIAN_UNITS) else None
 
         def stats_pass(c, i):
             return _nl.pass_statistics(
@@ -292,6 +304,16 @@ class _BaseSymNet(LipschitzEstimator):
                     batch_size=m, power=power, means=means,
                     curvature=_nl.local_curvature(loss, raw, _CURV_FLOOR),
                 )
+            if jacobian is not None:
+                # the hidden layers: the curvature along the actual network
+                # (an estimate on a row sample) where it is below the bound
+                est = jacobian.constants(
+                    network, X, sw, c, i, loss, means, _CURV_FLOOR
+                )
+                consts[:-1] = [
+                    min(L, e + self.alpha) if (math.isfinite(e) and e > 0) else L
+                    for L, e in zip(consts[:-1], est)
+                ]
             # one constant per parameter, coefs then intercepts (a layer's
             # weights and intercept share it); a zero or non-finite one
             # stops its layer (rate 0) instead of dividing by zero

@@ -86,6 +86,37 @@ def _constant_loss(loss, Y, sw):
     return float(loss.objective(Y, np.broadcast_to(raw, Y.shape).copy(), sw))
 
 
+class _PlateauStopping(Stopping):
+    """scikit-learn's MLP rule (``tol`` absolute, ``n_iter_no_change``), and a plateau rule.
+
+    The training loss of a network at a computed rate keeps falling by about
+    ``tol`` per epoch long after the predictions have settled, so the
+    absolute rule alone rarely fires.  The plateau rule stops the fit when
+    the last ``n_iter_no_change`` epochs lowered the training loss by less
+    than ``progress_tol`` times its total decrease since the first epoch:
+    ``L[t - n] - L[t] < progress_tol * (L[0] - L[t])`` (unit-free; 0 turns
+    it off).  It judges the training loss only: with early stopping the
+    validation score decides, by the absolute rule.
+    """
+
+    def __init__(self, tol, n_iter_no_change, progress_tol):
+        super().__init__(tol, n_iter_no_change, absolute=True)
+        self.progress_tol = progress_tol
+        self.on_loss = False
+
+    def improved(self, value, best):
+        # called by the loop for the training-loss rule only
+        self.on_loss = True
+        return super().improved(value, best)
+
+    def update(self, state, improved):
+        stop = super().update(state, improved)
+        curve, n = state.loss_curve, self.n_iter_no_change
+        if self.on_loss and self.progress_tol > 0 and len(curve) > n:
+            stop = stop or (curve[-1 - n] - curve[-1] < self.progress_tol * (curve[0] - curve[-1]))
+        return stop
+
+
 class _FullPass:
     """The network on the whole training set, every layer's activations kept.
 
@@ -143,6 +174,7 @@ class _BaseSymNet(LipschitzEstimator):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "progress_tol": [Interval(Real, 0, 1, closed="left")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "shuffle": ["boolean"],
@@ -364,7 +396,8 @@ class _BaseSymNet(LipschitzEstimator):
         return train(
             problem, state, rule=rule, update=update, lipschitz_fn=lipschitz_fn,
             max_iter=self.max_iter, batch_size=m,
-            stopping=Stopping(self.tol, self.n_iter_no_change, absolute=True), guard=guard,
+            stopping=_PlateauStopping(self.tol, self.n_iter_no_change, self.progress_tol),
+            guard=guard,
             validation=None if score_fn is None else Validation(score_fn),
             shuffle=self.shuffle, rng=self._rng, verbose=self.verbose, incremental=incremental,
         )
@@ -530,7 +563,16 @@ _COMMON_PARAMS_DOC = """
         early stopping) has not improved by at least ``tol`` for
         ``n_iter_no_change`` epochs.
     n_iter_no_change : int >= 1, default=10
-        Epochs without an improvement of at least ``tol`` before training stops.
+        Epochs without an improvement of at least ``tol`` before training
+        stops; also the window of ``progress_tol``.
+    progress_tol : float in [0, 1), default=0.01
+        Training also stops when the last ``n_iter_no_change`` epochs lowered
+        the training loss by less than ``progress_tol`` times its total
+        decrease since the first epoch (a plateau relative to what the fit
+        has achieved, free of the loss's units; the loss of a network at a
+        computed rate keeps falling by about ``tol`` per epoch long after
+        the predictions have settled).  Not used with ``early_stopping``;
+        0 turns it off (the rule of scikit-learn's MLP alone).
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training data and stop (and
         keep the weights) on its score.

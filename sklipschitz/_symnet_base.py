@@ -330,7 +330,10 @@ class _BaseSymNet(LipschitzEstimator):
                     raw, acts = forward_full(c, i)
                 if mode != "lipschitz":
                     return self._paper_constant(acts[-1], raw, Y, m, c[-1])
-                means = [_nl.column_means(A, weights) for A in acts]
+                # one row: its centred coordinates have no weight direction
+                # (every weight gradient would be centred to zero), so a
+                # one-row call (partial_fit) steps in the plain coordinates
+                means = [_nl.column_means(A, weights) for A in acts] if n > 1 else None
                 consts = _nl.layer_constants(
                     acts, c, network.activation, loss, weights, alpha=self.alpha,
                     batch_size=m, power=power, means=means,

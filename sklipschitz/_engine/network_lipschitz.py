@@ -555,7 +555,7 @@ class JacobianCurvature:
         """``lambda_max(G_k)`` estimates for the hidden layers ``k`` (a list,
         lowest layer first, ``n_layers - 1`` entries); ``means`` the column
         means of every layer's input on the whole training data (the centred
-        coordinates of the update)."""
+        coordinates of the update; None: plain coordinates)."""
         rows = self.rows
         Xs = X[rows]
         w = sw[rows].astype(np.float64)
@@ -571,7 +571,7 @@ class JacobianCurvature:
         out = []
         for k in range(n_layers - 1):
             A = acts[k]
-            mu = means[k].astype(dtype, copy=False)
+            mu = (np.zeros(A.shape[1]) if means is None else means[k]).astype(dtype, copy=False)
             V, c, iters = self._start(k, coefs[k].shape, dtype)
             lam = 0.0
             for _ in range(iters):

@@ -58,8 +58,8 @@ def _in_memory(*arrays):
     return tuple(out)
 
 
-#: a general-loop fit that stops early must improve its starting objective
-#: by more than this fraction, or it warns
+#: a general-loop fit that stops early must improve on the constant
+#: predictor's objective by more than this fraction, or it warns
 STALL_TOL = 1e-4
 
 
@@ -571,8 +571,6 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         # a full-batch step at the valid 1/L of a smooth loss cannot go up
         full = self.batch_size is None or self.batch_size >= X.shape[0]
         descent = self.learning_rate == "lipschitz" and loss.smooth and full
-        if not incremental:
-            start_value = problem.objective(state.coefs, state.intercepts)
         state = train(
             problem, state, rule=self._step_rule,
             update=SGD() if l1 is None else ProximalUpdate(SGD(), l1), lipschitz_fn=lipschitz_fn,
@@ -585,17 +583,26 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
             rng=self._rng, incremental=incremental, verbose=self.verbose,
         )
         if not incremental and 0 < state.n_iter < self.max_iter:
-            end_value = problem.objective(state.coefs, state.intercepts)
-            if not end_value < start_value - STALL_TOL * abs(start_value):
-                warnings.warn(
-                    f"The fit stopped after {state.n_iter} epochs with an objective "
-                    f"({end_value:.6g}) no better than at its start ({start_value:.6g}, "
-                    "the constant predictor unless warm_start): either X explains nothing "
-                    "of y, or the steps did not fit this data. Standardize X (e.g. with "
-                    "StandardScaler), or use the default solver='auto' (the exact solver).",
-                    ConvergenceWarning,
-                )
+            self._warn_on_stall(problem, loss, state, Y, sw)
         return state
+
+    def _warn_on_stall(self, problem, loss, state, Y, sw):
+        """Warn when a fit stopped by its tolerance is no better than the
+        constant predictor (the best intercept-only model)."""
+        W, b = state.coefs[0], state.intercepts[0]
+        b0 = (np.asarray(loss.constant_raw(Y, sw), dtype=b.dtype).reshape(b.shape)
+              if self.fit_intercept else np.zeros_like(b))
+        const_value = problem.objective([np.zeros_like(W)], [b0])
+        end_value = problem.objective([W], [b])
+        if not end_value < const_value - STALL_TOL * abs(const_value):
+            warnings.warn(
+                f"The fit stopped after {state.n_iter} epochs with an objective "
+                f"({end_value:.6g}) no better than the constant predictor's "
+                f"({const_value:.6g}): either X explains nothing of y, or the steps did "
+                "not fit this data. Standardize X (e.g. with StandardScaler), or use the "
+                "default solver='auto' (the exact solver).",
+                ConvergenceWarning,
+            )
 
     def _fit_exact(self, X, Y, sw, loss, root, start=None):
         from .._exact import solve_linear

@@ -172,6 +172,13 @@ class _BaseSymNet(LipschitzEstimator):
             arelu_k=self.arelu_k, arelu_n=self.arelu_n,
         )
 
+    def _rebuild_network(self, layer_sizes):
+        """The network of a loaded estimator (``__setstate__``), from its layer sizes."""
+        shapes = [tuple(W.shape) for W in getattr(self, "coefs_", [])]
+        if not isinstance(layer_sizes, list) or shapes != list(zip(layer_sizes, layer_sizes[1:])):
+            raise ValueError("the network's layer sizes do not match its weights")
+        return _ForwardMemoNetwork(tuple(layer_sizes), self._activation_object())
+
     def _batch(self, n):
         if self.batch_size == "auto":
             return min(_AUTO_BATCH, n)

@@ -266,8 +266,8 @@ def _engine_objects():
     power.spectral_norm(("W", 0), np.arange(6.0).reshape(3, 2))
     return [
         state, state.step_state, steps.LipschitzStep(decay=True), steps.ConstantStep(0.1),
-        steps.LocalStep(per_column=True, octave_steps=8), updates.SGD(),
-        updates.Momentum(beta=0.8), updates.Adam(beta1=0.7), updates.Nesterov(),
+        steps.LocalStep(per_column=True, octave_steps=8),
+        *(cls() for cls in updates.UPDATES.values()),
         network_lipschitz.CentredUpdate(updates.Adam()), power,
         penalties.Tikhonov(np.eye(3), 3),
     ]

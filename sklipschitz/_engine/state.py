@@ -41,10 +41,7 @@ CLASSES = {
         steps.LipschitzStep,
         steps.ConstantStep,
         steps.LocalStep,
-        updates.SGD,
-        updates.Momentum,
-        updates.Adam,
-        updates.Nesterov,
+        *updates.UPDATES.values(),  # SGD, Momentum, Adam, Nesterov
         network_lipschitz.CentredUpdate,
         network_lipschitz.PowerIteration,
         penalties.Tikhonov,

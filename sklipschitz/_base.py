@@ -123,8 +123,8 @@ class LipschitzEstimator(BaseEstimator):
     # engine's private classes.  Saved (pickle, joblib, skops, copy), every private
     # attribute is replaced by plain values (_engine.state.to_plain: numbers,
     # arrays, lists and string-keyed dicts, engine objects as tagged dicts) and a
-    # network by its layer sizes, so a saved estimator names no private class;
-    # loading rebuilds them from the engine's closed registry.
+    # network by its layer sizes and activation, so a saved estimator names no
+    # private class; loading rebuilds them from the engine's closed registry.
 
     def __getstate__(self):
         state = dict(super().__getstate__())  # a copy: the live __dict__ stays whole
@@ -132,7 +132,8 @@ class LipschitzEstimator(BaseEstimator):
             if not key.startswith("_") or key.startswith("__"):
                 continue
             if isinstance(value, DenseNetwork):
-                state[key] = {TAG: "network", "layer_sizes": [int(s) for s in value.layer_sizes]}
+                state[key] = {TAG: "network", "layer_sizes": [int(s) for s in value.layer_sizes],
+                              "activation": to_plain(value.activation)}
             else:
                 state[key] = to_plain(value)
         return state
@@ -144,16 +145,17 @@ class LipschitzEstimator(BaseEstimator):
             if not key.startswith("_") or key.startswith("__"):
                 continue
             if is_plain_state(value, "network"):
-                networks[key] = value.get("layer_sizes")
+                networks[key] = value
             elif isinstance(value, (list, dict)):
                 state[key] = from_plain(value)
         for key in networks:
             del state[key]
         super().__setstate__(state)
-        for key, layer_sizes in networks.items():
-            setattr(self, key, self._rebuild_network(layer_sizes))
+        for key, network in networks.items():
+            activation = from_plain(network.get("activation"))
+            setattr(self, key, self._rebuild_network(network.get("layer_sizes"), activation))
 
-    def _rebuild_network(self, layer_sizes):
+    def _rebuild_network(self, layer_sizes, activation):
         """The network a loaded estimator predicts with, from its layer sizes."""
         raise ValueError(f"{type(self).__name__} keeps no network")
 

@@ -20,7 +20,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import sklipschitz
-from sklipschitz._engine import loop, network_lipschitz, penalties, steps, updates
+from sklipschitz._engine import activations, loop, network_lipschitz, penalties, steps, updates
 from sklipschitz._engine.state import CLASSES, TAG, from_plain, to_plain
 from sklipschitz.cli import modelfile
 
@@ -270,6 +270,8 @@ def _engine_objects():
         *(cls() for cls in updates.UPDATES.values()),
         network_lipschitz.CentredUpdate(updates.Adam()), power,
         penalties.Tikhonov(np.eye(3), 3),
+        *(make() for make in activations.ACTIVATIONS.values()),
+        activations.SBAF(k=0.5, input_map="clip"),
     ]
 
 
@@ -312,9 +314,10 @@ def test_every_registered_class_round_trips_through_plain_values():
     state = objects[0]
     assert from_plain(to_plain(state)).coefs[0] is state.coefs[0]
     # the power iterations' tuple keys come back as tuples
-    power = from_plain(to_plain(objects[-2]))
-    assert list(power._vectors) == [("W", 0)]
-    _assert_equal_plain(power._rng, objects[-2]._rng)
+    power = next(o for o in objects if isinstance(o, network_lipschitz.PowerIteration))
+    back = from_plain(to_plain(power))
+    assert list(back._vectors) == [("W", 0)]
+    _assert_equal_plain(back._rng, power._rng)
 
 
 def test_plain_values_name_only_registered_classes():
@@ -339,7 +342,20 @@ def test_a_network_that_does_not_match_the_weights_is_refused():
     est = sklipschitz.SymNetRegressor(hidden_layer_sizes=(4,), max_iter=2,
                                       random_state=0).fit(*_data("reg"))
     state = est.__getstate__()
-    assert state["_network"] == {TAG: "network", "layer_sizes": [10, 4, 1]}
-    state["_network"] = {TAG: "network", "layer_sizes": [10, 5, 1]}
+    assert state["_network"]["layer_sizes"] == [10, 4, 1]
+    assert state["_network"]["activation"] == to_plain(est._network.activation)
+    bad = dict(state, _network=dict(state["_network"], layer_sizes=[10, 5, 1]))
     with pytest.raises(ValueError, match="layer sizes do not match its weights"):
-        sklipschitz.SymNetRegressor().__setstate__(state)
+        sklipschitz.SymNetRegressor().__setstate__(bad)
+    bad = dict(state, _network=dict(state["_network"],
+                                    activation=to_plain(activations.ReLU())))
+    with pytest.raises(ValueError, match="activation is not activation='sbaf'"):
+        sklipschitz.SymNetRegressor().__setstate__(bad)
+    # the activation is saved, not searched again: its constants come back as they were
+    loaded = _pickle(est)
+    assert vars(loaded._network.activation) == vars(est._network.activation)
+    # a state without the activation builds it from the parameters
+    del state["_network"]["activation"]
+    rebuilt = sklipschitz.SymNetRegressor(**est.get_params())
+    rebuilt.__setstate__(state)
+    np.testing.assert_array_equal(rebuilt.predict(_X[:20]), est.predict(_X[:20]))

@@ -3,7 +3,7 @@
 A fitted estimator keeps what continuing its fit needs (``partial_fit``,
 ``warm_start``): the loop's :class:`~.loop.TrainState`, the step rule and its
 :class:`~.steps.StepState`, the update and its moments, the power iterations
-of a network's constants, a Tikhonov penalty.  These are objects of the
+of a network's constants, a Tikhonov penalty, a network's activation.  These are objects of the
 engine's private classes; :func:`to_plain` turns them into plain values so
 that a saved estimator (pickle, joblib, skops, the command line's model
 files) names no private class, and :func:`from_plain` rebuilds them.
@@ -27,7 +27,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from . import loop, network_lipschitz, penalties, steps, updates
+from . import activations, loop, network_lipschitz, penalties, steps, updates
 
 #: the key of a plain dict that holds the type of what it stands for
 TAG = "__engine__"
@@ -45,6 +45,13 @@ CLASSES = {
         network_lipschitz.CentredUpdate,
         network_lipschitz.PowerIteration,
         penalties.Tikhonov,
+        # a network's hidden units (rebuilding an SBAF unit would search its slope again)
+        activations.Identity,
+        activations.ReLU,
+        activations.Tanh,
+        activations.Logistic,
+        activations.SBAF,
+        activations.AReLU,
     )
 }
 

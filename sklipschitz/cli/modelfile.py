@@ -22,7 +22,7 @@ pickle of them holds), which has only plain values: the training state that
 continuing a fit needs (:data:`TRAINING_STATE`: the random generator, the step
 rule, the optimizer moments and the power iterations of the last
 ``fit``/``partial_fit``) as numbers, arrays, lists and string-keyed dicts, the
-SymNet network as its layer sizes.  Loading hands them to ``__setstate__``,
+SymNet network as its layer sizes and activation.  Loading hands them to ``__setstate__``,
 which rebuilds the engine's objects from its closed registry
 (:mod:`sklipschitz._engine.state`), so ``partial_fit`` and ``warm_start``
 continue a loaded model exactly as they would the saved one.  A training state

@@ -490,9 +490,15 @@ class _BaseSymNet(LipschitzEstimator):
                 "layers or another activation.",
                 ConvergenceWarning,
             )
-        if not (self.loss_ < const_loss - 1e-3 * abs(const_loss)):
+        # the data term of the objective (loss_ includes the L2 penalty, which
+        # the constant predictor does not pay: with small targets in their
+        # units the penalty alone can exceed the constant's loss)
+        data_loss = self.loss_ - 0.5 * self.alpha * sum(
+            float(np.vdot(W, W)) for W in self.coefs_
+        )
+        if not (data_loss < const_loss - 1e-3 * abs(const_loss)):
             warnings.warn(
-                f"Training ended with a loss ({self.loss_:.6g}) no better than that of the "
+                f"Training ended with a loss ({data_loss:.6g}) no better than that of the "
                 f"constant predictor ({const_loss:.6g}): the network learned nothing from "
                 "X. Standardize X (and y), or change the layers or the activation.",
                 ConvergenceWarning,

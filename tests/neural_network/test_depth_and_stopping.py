@@ -194,3 +194,20 @@ def test_partial_fit_on_single_rows_learns_the_weights():
     assert reg.score(Xd, yd) > 0.3
     assert clf.score(Xc, yc) > 0.9
     assert np.isfinite(reg.predict(Xd)).all()
+
+
+def test_no_false_learned_nothing_warning_from_the_penalty():
+    """Targets ×1e-3 in their units (normalize_y=False): the L2 penalty alone
+    exceeded the constant predictor's loss, and a fit of training R² 0.8
+    warned that it had learned nothing."""
+    from sklearn.datasets import load_diabetes
+
+    X, y = load_diabetes(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        reg = SymNetRegressor(hidden_layer_sizes=(64, 64, 64), activation="relu",
+                              normalize_y=False, random_state=0).fit(X, y * 1e-3)
+    assert reg.score(X, y * 1e-3) > 0.5
+    assert reg.loss_ > np.var(y * 1e-3) / 2  # the objective, penalty included
+    assert not [w for w in caught if "no better than" in str(w.message)]

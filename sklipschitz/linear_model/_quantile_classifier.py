@@ -128,6 +128,20 @@ def _column_problem(loss, X, Y, sw, penalty, **kw):
     return problem
 
 
+def _unused_rng(rng, random_state):
+    """Whether ``rng`` is the generator ``check_random_state(random_state)``
+    gives, in the state it starts in (None: the global one; an integer: a new
+    one seeded with it)."""
+    if rng is None:
+        return False
+    if random_state is None:
+        return rng is np.random.mtrand._rand
+    if isinstance(random_state, Integral) and not isinstance(random_state, bool):
+        fresh = np.random.RandomState(random_state).get_state()
+        return all(np.array_equal(a, b) for a, b in zip(rng.get_state(), fresh))
+    return False
+
+
 class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, LipschitzEstimator):
     """Smooth binary quantile classifier (sBQC) trained at the rate ``1/L``.
 
@@ -555,14 +569,19 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
             W, b = problem.original(state.coefs[0], state.intercepts[0])
             state.coefs, state.intercepts = [W], [b]
             state.opt_state = None  # momentum and AdGD memory belong to this fit's variables
-        self._finish(X, Y, sw, loss, state, n_models, G)
+        self._finish(X, Y, sw, loss, state, n_models, G, round_weights=not incremental)
         used = validation is not None
         self.validation_scores_ = [float(v) for v in state.validation_scores] if used else None
         self.best_validation_score_ = float(state.best_score) if used else None
 
     # -- solver -> attributes ----------------------------------------------------
 
-    def _finish(self, X, Y, sw, loss, state, n_models, G):
+    def _finish(self, X, Y, sw, loss, state, n_models, G, round_weights=False):
+        if round_weights:
+            # ``fit`` ends on level weights representable in float32: a pickle
+            # stores them in half the space and loads the very same model
+            W = state.coefs[0]
+            W[...] = W.astype(np.float32)
         self._coef_matrix = state.coefs[0]
         self._intercept_vector = state.intercepts[0]
         W = self._coef_matrix.T.reshape(n_models, G, X.shape[1])
@@ -587,8 +606,15 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         state = dict(super().__getstate__())  # a copy: the live __dict__ stays whole
         if "_coef_matrix" in state:
             state["_weights_dtype"] = state["_coef_matrix"].dtype.str
-            for key in self._DERIVED:
+            for key in self._DERIVED + ("_level_norms",):
                 state.pop(key, None)
+            W = state["quantile_coef_"]
+            W32 = W.astype(np.float32)
+            if np.array_equal(W32, W):  # a fit's weights (fit rounds them): stored exactly
+                state["quantile_coef_"] = W32
+            if _unused_rng(state.get("_rng"), self.random_state):
+                # a generator nothing has drawn from yet is the one random_state gives
+                del state["_rng"]
             train_state = state.get("_train_state")
             if train_state is not None:
                 train_state = copy.copy(train_state)
@@ -602,6 +628,10 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         dtype = self.__dict__.pop("_weights_dtype", None)
         if dtype is None:
             return
+        self.quantile_coef_ = self.quantile_coef_.astype(np.float64)
+        self._level_norms = level_norms(self.quantile_coef_)
+        if not hasattr(self, "_rng"):
+            self._rng = check_random_state(self.random_state)
         n_models, G, n_features = self.quantile_coef_.shape
         W = self.quantile_coef_.reshape(n_models * G, n_features).T
         self._coef_matrix = np.ascontiguousarray(W, dtype=np.dtype(dtype))

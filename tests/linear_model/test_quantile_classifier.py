@@ -702,3 +702,39 @@ def test_bad_input(cancer):
             getattr(est, method)(X[:, :5])
     with pytest.raises(ValueError, match="1 class"):
         LipschitzQuantileClassifier().fit(X, y, sample_weight=(y == 1).astype(float))
+
+
+def test_settled_levels_allow_a_small_weighted_share_of_sign_changes():
+    from sklipschitz._engine.monitors import ColumnFreezing
+
+    # 1000 rows, 3 columns; between two epochs 1 row flips in column 0,
+    # 3 rows in column 1, none in column 2
+    rng = np.random.default_rng(0)
+    scores = rng.standard_normal((1000, 3)) + 0.1
+    scores[np.abs(scores) < 1e-3] = 1.0
+    after = scores.copy()
+    after[0, 0] *= -1
+    after[:3, 1] *= -1
+    values = np.ones(3)
+
+    def streaks(weights, rows_scores):
+        freezing = ColumnFreezing(0.0, 10, stable_signs=True, sign_share=0.002, weights=weights)
+        freezing.start(3)
+        best = [np.zeros((1, 3))]
+        for s in rows_scores:
+            freezing.record(values, best, best, s)
+        return freezing.unchanged.copy()
+
+    # equal weights: 1 row is 0.1% (settled), 3 rows are 0.3% (not settled)
+    np.testing.assert_array_equal(streaks(np.ones(1000), [scores, after]), [1, 0, 1])
+    # the share is by weight: a row of weight 3 weighs as much as three rows
+    w = np.ones(1000)
+    w[0] = 3.0
+    np.testing.assert_array_equal(streaks(w, [scores, after]), [0, 0, 1])
+    # integer weights equal repeated rows
+    rep = np.repeat(np.arange(1000), w.astype(int))
+    np.testing.assert_array_equal(streaks(np.ones(rep.size), [scores[rep], after[rep]]),
+                                  streaks(w, [scores, after]))
+    # a row of weight zero weighs nothing
+    w[:3] = 0.0
+    np.testing.assert_array_equal(streaks(w, [scores, after]), [1, 1, 1])

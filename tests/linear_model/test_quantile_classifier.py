@@ -533,11 +533,12 @@ def test_column_problem_matches_the_network_problem(loader):
 
 def test_frozen_columns_keep_their_best_iterate(cancer):
     # every column ends at its own best iterate, so the final objective is at
-    # most the lowest objective recorded at any epoch (up to the rounding of
-    # the weights to float32 at the end of fit: relative change about 1e-9 here)
+    # most the lowest objective recorded at any epoch, up to the rounding of
+    # the weights to float32 at the end of fit (relative change about 1e-9
+    # here) and to the float32 arctan of the recorded values (about 1e-7)
     X, y = cancer
     est = LipschitzQuantileClassifier().fit(X, y)
-    assert est.loss_ <= min(est.loss_curve_) * (1 + 1e-7)
+    assert est.loss_ <= min(est.loss_curve_) * (1 + 1e-6)
 
 
 def test_float32_input_is_fitted_in_float32(cancer):
@@ -595,7 +596,8 @@ def test_warm_start_continues_from_the_previous_solution(cancer):
         est.fit(X, y)
         first = est.loss_
         est.fit(X, y)
-    assert est.loss_curve_[0] == pytest.approx(first, rel=1e-9)
+    # the curve is recorded with a float32 arctan (relative error about 1e-7)
+    assert est.loss_curve_[0] == pytest.approx(first, rel=1e-6)
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -702,6 +704,36 @@ def test_bad_input(cancer):
             getattr(est, method)(X[:, :5])
     with pytest.raises(ValueError, match="1 class"):
         LipschitzQuantileClassifier().fit(X, y, sample_weight=(y == 1).astype(float))
+
+
+@pytest.mark.parametrize("scale", [1e-3, 1.0, 30.0, 1e5])
+def test_bound_level_loss_matches_the_engine_loss(scale):
+    from sklipschitz.linear_model._quantile_levels import BoundLevelLoss
+
+    rng = np.random.default_rng(0)
+    levels = np.tile(np.arange(1, 6) / 6, 3)
+    Y = np.where(rng.random((300, 15)) < 0.3, 1.0, -1.0)
+    sw = rng.random(300)
+    loss = SmoothBinaryQuantileLoss(levels)
+    raw = rng.standard_normal((300, 15)) * scale
+    raw[:3, :3] = [[np.inf, -np.inf, 0.0], [-0.0, 1e300, -1e300], [1e-300, 3e38, -3e38]]
+    # reference: the loss of every sample, in float64 with np.arctan
+    fast = BoundLevelLoss(loss, Y, sw)
+    with np.errstate(over="ignore"):  # raw**2 of 1e300 in the gradient: delta = 0
+        ref = sw @ loss.pointwise(Y, raw) / sw.sum()
+        _, ref_delta = loss.bind(Y, sw).columns(raw)
+        values, delta = fast.columns(raw)
+    np.testing.assert_allclose(values, ref, rtol=3e-7)
+    np.testing.assert_array_equal(delta, ref_delta)
+    # fitted rows (tiny loss): still relative accuracy, no cancellation
+    fitted = Y * (30 + rng.random((300, 15)))
+    np.testing.assert_allclose(fast.columns(fitted)[0], sw @ loss.pointwise(Y, fitted) / sw.sum(),
+                               rtol=3e-7)
+    keep = np.arange(15) % 2 == 0
+    part = fast.take(keep)
+    with np.errstate(over="ignore"):
+        part_values = part.columns(raw[:, keep])[0]
+    np.testing.assert_allclose(part_values, ref[keep], rtol=3e-7)
 
 
 def test_settled_levels_allow_a_small_weighted_share_of_sign_changes():

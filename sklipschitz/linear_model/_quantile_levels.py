@@ -105,13 +105,17 @@ class BoundLevelLoss(_BoundSmoothBinaryQuantile):
 
     def __init__(self, loss, y, sample_weight):
         super().__init__(loss, y, sample_weight)
-        self._allocate()
-
-    def _allocate(self):
         self.C32 = np.abs(self.A).astype(np.float32)
         self.Y32 = np.where(self.A < 0, 1.0, -1.0).astype(np.float32)  # the targets
-        self._f32 = [np.empty(self.A.shape, dtype=np.float32) for _ in range(4)]
-        self._ones = np.ones(self.A.shape[0])
+        self._scratch = np.empty(4 * self.A.size, dtype=np.float32)
+        self._views()
+
+    def _views(self):
+        """Four float32 work arrays of the shape of ``A`` at the front of the
+        scratch buffer (shared with the restrictions :meth:`take` makes)."""
+        n, k = self.A.shape
+        self._f32 = [self._scratch[i * n * k:(i + 1) * n * k].reshape(n, k) for i in range(4)]
+        self._ones = np.ones(n)
 
     def columns(self, raw):
         m, a, t, p = self._f32
@@ -150,7 +154,9 @@ class BoundLevelLoss(_BoundSmoothBinaryQuantile):
     def take(self, keep):
         part = super().take(keep)
         part.__class__ = type(self)
-        part._allocate()
+        part.C32, part.Y32 = self.C32[:, keep], self.Y32[:, keep]
+        part._scratch = self._scratch
+        part._views()
         return part
 
 

@@ -598,7 +598,10 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
             # ``fit`` ends on level weights representable in float32: a pickle
             # stores them in half the space and loads the very same model
             W = state.coefs[0]
-            W[...] = W.astype(np.float32)
+            with np.errstate(over="ignore"):
+                W32 = W.astype(np.float32)
+            if np.all(np.isfinite(W32)):  # (weights beyond float32 keep their precision)
+                W[...] = W32
         self._coef_matrix = state.coefs[0]
         self._intercept_vector = state.intercepts[0]
         W = self._coef_matrix.T.reshape(n_models, G, X.shape[1])

@@ -344,9 +344,10 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
     loss_ : float
         Final training objective (summed over levels and classes).
     loss_curve_ : list of float
-        Training objective per epoch.  Full-batch fits compute it with a
-        float32 arctan summed in float64 (relative error about 1e-7; it
-        only ranks iterates and stops levels); ``loss_`` is exact.
+        Training objective per epoch.  Full-batch fits of at least 32,768
+        scores (rows times levels and classes) compute it with a float32
+        arctan summed in float64 (relative error about 1e-7; it only ranks
+        iterates and stops levels); ``loss_`` is exact.
     learning_rate_history_ : list of float
         Learning rate of the ``quantile`` level per epoch.
     lipschitz_constant_ : float

@@ -84,6 +84,11 @@ ARCTAN_COEFS = (
 )
 
 
+#: the smallest (rows x levels) problem whose level values use the float32 arctan
+#: (breast cancer, 455 x 19: 10% slower fits with it; digits, 1437 x 190: 6% faster)
+FAST_ARCTAN_MIN_SIZE = 32768
+
+
 class BoundLevelLoss(_BoundSmoothBinaryQuantile):
     """:class:`SmoothBinaryQuantileLoss` on fixed targets and weights, with the
     column values from a float32 arctan.
@@ -100,11 +105,17 @@ class BoundLevelLoss(_BoundSmoothBinaryQuantile):
     evaluated with float32 arithmetic (:data:`ARCTAN_COEFS`) and the terms
     are summed in float64: several times cheaper than ``np.arctan``, which
     is the bulk of an epoch otherwise.  Every step is elementwise, so a row
-    repeated and a row of weight 2 give the same terms.
+    repeated and a row of weight 2 give the same terms.  Problems of fewer
+    than :data:`FAST_ARCTAN_MIN_SIZE` scores use numpy's ``arctan`` as the
+    engine does (there the per-call overhead of the many small operations
+    costs more than it saves).
     """
 
     def __init__(self, loss, y, sample_weight):
         super().__init__(loss, y, sample_weight)
+        # on small problems the thirty-odd array operations cost more than one
+        # np.arctan (their per-call overhead): numpy's arctan there
+        self.fast = self.A.size >= FAST_ARCTAN_MIN_SIZE
         self.C32 = np.abs(self.A).astype(np.float32)
         self.Y32 = np.where(self.A < 0, 1.0, -1.0).astype(np.float32)  # the targets
         self._scratch = np.empty(4 * self.A.size, dtype=np.float32)
@@ -118,6 +129,8 @@ class BoundLevelLoss(_BoundSmoothBinaryQuantile):
         self._ones = np.ones(n)
 
     def columns(self, raw):
+        if not self.fast:
+            return super().columns(raw)
         m, a, t, p = self._f32
         f32 = np.float32
         with np.errstate(over="ignore"):  # beyond float32, v = inf and h = 0 or pi
@@ -154,6 +167,7 @@ class BoundLevelLoss(_BoundSmoothBinaryQuantile):
     def take(self, keep):
         part = super().take(keep)
         part.__class__ = type(self)
+        part.fast = self.fast
         part.C32, part.Y32 = self.C32[:, keep], self.Y32[:, keep]
         part._scratch = self._scratch
         part._views()

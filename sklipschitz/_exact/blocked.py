@@ -51,6 +51,32 @@ def _working_dtype(dtype):
     return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float64)
 
 
+def is_constant_vector(v):
+    """Whether ``v`` is a 1-D array of one value repeated by a zero stride
+    (``np.broadcast_to``): equal weights held as one number."""
+    return isinstance(v, np.ndarray) and v.ndim == 1 and v.size > 1 and v.strides == (0,)
+
+
+def as_float64(v):
+    """``v`` as float64; a zero-stride vector stays one (no n-vector)."""
+    if is_constant_vector(v):
+        return np.broadcast_to(np.float64(v[0]), v.shape)
+    return np.asarray(v, dtype=np.float64)
+
+
+class _Const:
+    """The piece of a zero-stride vector sent to a block task: its value
+    and length, expanded on the worker (not ``length`` numbers in the graph)."""
+
+    __slots__ = ("value", "length")
+
+    def __init__(self, value, length):
+        self.value, self.length = value, length
+
+    def expand(self):
+        return np.broadcast_to(self.value, (self.length,))
+
+
 def _check_dtype(dtype, name="X"):
     kind = np.dtype(dtype).kind
     if kind == "c":
@@ -202,6 +228,7 @@ def _as_working(xb, dtype, scale=1.0):
 def _call_block(fn, dtype, scale, loc, xb, *vb):
     if loc is not None:
         xb = np.asarray(xb)[loc]
+    vb = [v.expand() if isinstance(v, _Const) else v for v in vb]
     return fn(_as_working(xb, dtype, scale), *vb)
 
 
@@ -254,6 +281,8 @@ class DaskBlocks(BlockSource):
         """The blocks' pieces of an n-vector.  On a distributed cluster they
         are scattered to the workers (not sent inside the task graph); a
         read-only vector (the targets, the weights) only once per fit."""
+        if is_constant_vector(v):
+            return [_Const(v[0], b - a) for a, b in bounds]
         pieces = [v[a:b] for a, b in bounds]
         if client is None or v.nbytes < SCATTER_BYTES:
             return pieces
@@ -383,7 +412,7 @@ def gram_top(src, s, fit_intercept, c=1.0):
     :func:`~sklipschitz._engine.lipschitz.gram_top_eigenvalue`: for entries
     of extreme magnitude, from the Gram matrix of ``X / c`` (``c`` a power
     of two), times ``c^2`` (which may overflow to inf)."""
-    s = np.asarray(s, dtype=np.float64)
+    s = as_float64(s)
     src.rescale(1.0 / c)
     try:
         G = src.map_sum(lambda xb, sb: _check_part(xb, sb, fit_intercept, True)[4], s)
@@ -415,7 +444,7 @@ def check_blocks(src, s, fit_intercept, gram=False):
     if src.d < 1:
         raise ValueError(f"Found array with 0 feature(s) (shape={src.shape}) while a minimum "
                          "of 1 is required.")
-    s = np.asarray(s, dtype=np.float64)
+    s = as_float64(s)
     parts = src.map(lambda xb, sb: _check_part(xb, sb, fit_intercept, gram), s)
     bad = sum(p[0] for p in parts)
     if bad:

@@ -710,6 +710,9 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         y = np.asarray(y, dtype=src.dtype)
         Y = self._target_matrix(y)
         sw = self._check_weights(sample_weight, stand_in)
+        if sample_weight is None:
+            # equal weights: one number seen as a vector (no n-vector held)
+            sw = np.broadcast_to(sw[:1], sw.shape)
         self._rng = check_random_state(self.random_state)
         self._reset_training(keep_weights=self.warm_start)
         self._y_ndim = y.ndim if np.ndim(self.quantile) == 0 else 2

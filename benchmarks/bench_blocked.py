@@ -159,7 +159,8 @@ def part_memmap(args):
         print(f"\nobjective (float64), memmap vs in memory: {rel:+.2e} relative (largest "
               f"coefficient difference {dcoef:.1e}); time ratio "
               f"memmap / in memory {statistics.median(t_mm) / statistics.median(t_mem):.2f}")
-        part_partial_fit(Xm, y, args)
+        if args.pf_passes > 0:
+            part_partial_fit(Xm, y, args)
     finally:
         if os.path.exists(path):
             os.remove(path)
@@ -314,7 +315,8 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--subset", type=float, default=1e6)
     parser.add_argument("--pf-chunk", type=float, default=1e5)
-    parser.add_argument("--pf-passes", type=int, default=300)
+    parser.add_argument("--pf-passes", type=int, default=300,
+                        help="at most this many partial_fit passes (0: no partial_fit part)")
     parser.add_argument("--pf-batch", type=int, default=1000,
                         help="mini-batches of partial_fit inside a chunk (0: one step per chunk)")
     parser.add_argument("--dask-rows", type=float, default=4e6)

@@ -40,6 +40,7 @@ _ROUNDS = 20
 # elements per chunk of the pointwise functions of the residuals (their
 # temporaries stay small next to the n-vectors)
 _CHUNK = 1 << 16
+_EPS = float(np.finfo(np.float64).eps)
 
 
 def _chunks(n):
@@ -236,19 +237,24 @@ class _Column:
             s = self.line_search(r, q, w, dw)
             del q
             new = self.state(w + s * dw, b + s * db, exact=True)
-            if not new[1] <= F + 1e-15 * abs(F):
+            # the round-off of F (a float64 sum of n terms): a change below
+            # it is no evidence either way (near the optimum the decrease
+            # |g|^2 / 2 of a Newton step is far below it)
+            noise = (1e-15 + 4.0 * _EPS * math.sqrt(des.n)) * abs(F)
+            if not new[1] <= F + noise:
                 # backtracking on the Newton direction
                 s = 0.5
                 while s > 1e-10:
                     new = None
                     new = self.state(w + s * dw, b + s * db, exact=True)
-                    if new[1] <= F:
+                    if new[1] <= F + noise:
                         break
                     s *= 0.5
-                if not new[1] <= F:
+                if not new[1] <= F + noise:
                     break
             w, b = w + s * dw, b + s * db
-            stalled = F - new[1] <= 1e-16 * abs(new[1])
+            # no decrease of F and no progress of the gradient either
+            stalled = F - new[1] <= 1e-16 * abs(new[1]) and not new[4] <= 0.5 * gnorm
             r, F, gw, gb, gnorm = new
             del new
             budget -= 1

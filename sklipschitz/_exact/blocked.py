@@ -25,6 +25,7 @@ and the mean row norm of the Lipschitz constant).
 from __future__ import annotations
 
 import copy
+import functools
 
 import numpy as np
 
@@ -262,6 +263,8 @@ class DaskBlocks(BlockSource):
         self.parts = list(X.to_delayed().ravel())
         # n-vectors already on the cluster: id -> (vector, bounds, futures)
         self._scattered = {}
+        # (client, futures of the blocks or None), see _block_futures
+        self._futures = None
 
     @staticmethod
     def _client():
@@ -296,14 +299,39 @@ class DaskBlocks(BlockSource):
             self._scattered[id(v)] = (v, bounds, futures)
         return futures
 
+    def _block_futures(self, client):
+        """The futures of ``X``'s blocks when ``X`` is persisted on the
+        client's cluster (then a pass is one ``client.map`` of a task per
+        block: no task graph to build and optimise), else None."""
+        if client is None:
+            return None
+        if self._futures is not None and self._futures[0] is client:
+            return self._futures[1]
+        out = None
+        try:
+            from distributed import futures_of
+
+            held = {f.key: f for f in futures_of(self.X) if f.client is client}
+            out = [held.get(k) for row in self.X.__dask_keys__() for k in row]
+            if not out or any(f is None for f in out):
+                out = None
+        except Exception:  # pragma: no cover - any doubt: the graph route
+            out = None
+        self._futures = (client, out)
+        return out
+
     def map(self, fn, *vecs):
         import dask
 
-        call = dask.delayed(_call_block, pure=False)
         bounds = self._vec_bounds()
         local = self.local if self.local is not None else [None] * len(self.parts)
-        client = self._client() if vecs else None
+        client = self._client()
         cols = [self._pieces(client, v, bounds) for v in vecs]
+        futures = self._block_futures(client)
+        if futures is not None:
+            run = functools.partial(_call_block, fn, self.dtype, self.scale)
+            return client.gather(client.map(run, local, futures, *cols, pure=False))
+        call = dask.delayed(_call_block, pure=False)
         tasks = [call(fn, self.dtype, self.scale, loc, part, *(c[k] for c in cols))
                  for k, (part, loc) in enumerate(zip(self.parts, local))]
         return list(dask.compute(*tasks))
@@ -311,15 +339,21 @@ class DaskBlocks(BlockSource):
     def _take_sorted(self, idx):
         import dask
 
-        call = dask.delayed(_take_block, pure=False)
         idx = self._rows_of(idx)
         starts = np.array([i for i, _ in self.bounds])
         block = np.searchsorted(starts, idx, side="right") - 1
-        tasks = []
-        for b in np.unique(block):
-            loc = idx[block == b] - starts[b]
-            tasks.append(call(self.parts[b], loc, self.dtype, self.scale))
-        return np.concatenate(dask.compute(*tasks), axis=0)
+        blocks = np.unique(block)
+        locs = [idx[block == b] - starts[b] for b in blocks]
+        client = self._client()
+        futures = self._block_futures(client)
+        if futures is not None:
+            run = functools.partial(_take_block, dtype=self.dtype, scale=self.scale)
+            parts = client.gather(client.map(run, [futures[b] for b in blocks], locs, pure=False))
+        else:
+            call = dask.delayed(_take_block, pure=False)
+            parts = dask.compute(*[call(self.parts[b], loc, self.dtype, self.scale)
+                                   for b, loc in zip(blocks, locs)])
+        return np.concatenate(parts, axis=0)
 
 
 def _subs(m):

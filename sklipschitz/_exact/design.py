@@ -276,13 +276,15 @@ class Design:
         float64, without forming the ``(n, 2)`` weight matrix (built block
         by block).
         """
+        # (the block function is shipped to dask workers: it captures no Design)
+        widen = self.blocked or self.dtype != np.float64
+
         def part(xb, snb, yb, cb):
             vb = np.zeros((snb.shape[0], 2))
             for k in range(2):
                 sel = cb == k + 1
                 vb[sel, k] = snb[sel]
-            xv = rmatvec_part(xb, vb, True) if self.blocked or self.dtype != np.float64 \
-                else np.asarray(xb.T @ vb, dtype=np.float64)
+            xv = rmatvec_part(xb, vb, True) if widen else np.asarray(xb.T @ vb, dtype=np.float64)
             return xv, vb.sum(axis=0), yb @ vb
 
         if self.sparse:

@@ -710,9 +710,6 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         y = np.asarray(y, dtype=src.dtype)
         Y = self._target_matrix(y)
         sw = self._check_weights(sample_weight, stand_in)
-        if sample_weight is None:
-            # equal weights: one number seen as a vector (no n-vector held)
-            sw = np.broadcast_to(sw[:1], sw.shape)
         self._rng = check_random_state(self.random_state)
         self._reset_training(keep_weights=self.warm_start)
         self._y_ndim = y.ndim if np.ndim(self.quantile) == 0 else 2
@@ -734,8 +731,10 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         L = loss.curvature * top if loss.smooth else loss.lipschitz * norm
         L = float(L + self._l2)
         W0, b0 = self._init_params(d, loss, Y, sw, src.dtype)
+        # (no weights: None, so that the solver holds no n-vector of ones)
         sol = solve_linear(
-            src, Y, loss, sw, alpha=self._l2, l1=self._l1, fit_intercept=self.fit_intercept,
+            src, Y, loss, None if sample_weight is None else sw, alpha=self._l2, l1=self._l1,
+            fit_intercept=self.fit_intercept,
             coef_init=W0 if self.warm_start else None,
             intercept_init=b0 if self.warm_start else None,
             max_iter=self.max_iter, verbose=self.verbose, x_range=(lo, hi),

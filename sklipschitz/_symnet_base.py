@@ -172,6 +172,18 @@ class _BaseSymNet(LipschitzEstimator):
             arelu_k=self.arelu_k, arelu_n=self.arelu_n,
         )
 
+    def _rebuild_network(self, layer_sizes, activation):
+        """The network of a loaded estimator (``__setstate__``), from its layer sizes
+        and its activation (None: built again from the parameters)."""
+        shapes = [tuple(W.shape) for W in getattr(self, "coefs_", [])]
+        if not isinstance(layer_sizes, list) or shapes != list(zip(layer_sizes, layer_sizes[1:])):
+            raise ValueError("the network's layer sizes do not match its weights")
+        if activation is None:
+            activation = self._activation_object()
+        elif getattr(activation, "name", None) != self.activation:
+            raise ValueError(f"the network's activation is not activation={self.activation!r}")
+        return _ForwardMemoNetwork(tuple(layer_sizes), activation)
+
     def _batch(self, n):
         if self.batch_size == "auto":
             return min(_AUTO_BATCH, n)

@@ -20,7 +20,6 @@ each with its own step ``1/L_j``.
 
 from __future__ import annotations
 
-import copy
 import warnings
 from numbers import Integral, Real
 from typing import TYPE_CHECKING
@@ -591,9 +590,9 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
                 state.pop(key, None)
             train_state = state.get("_train_state")
             if train_state is not None:
-                train_state = copy.copy(train_state)
-                train_state.coefs = train_state.intercepts = None
-                train_state.loss_curve = train_state.learning_rate_history = None
+                train_state = dict(train_state)  # plain (LipschitzEstimator.__getstate__)
+                train_state["coefs"] = train_state["intercepts"] = None
+                train_state["loss_curve"] = train_state["learning_rate_history"] = None
                 state["_train_state"] = train_state
         return state
 

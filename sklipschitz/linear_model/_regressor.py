@@ -793,8 +793,10 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         warm = self.warm_start
         if start is not None and not self._reuses_weights(d, Y.shape[1]):
             W0, b0, warm = np.asarray(start.coef).reshape(W0.shape), start.intercept, True
+        # (no weights: None, so that the solver holds no n-vector of ones)
         sol = solve_linear(
-            src, Y, loss, sw, alpha=self._l2, l1=self._l1, fit_intercept=self.fit_intercept,
+            src, Y, loss, None if sample_weight is None else sw, alpha=self._l2, l1=self._l1,
+            fit_intercept=self.fit_intercept,
             coef_init=W0 if warm else None,
             intercept_init=b0 if warm else None,
             max_iter=self.max_iter, verbose=self.verbose, x_range=(lo, hi),

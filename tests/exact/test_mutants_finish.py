@@ -111,3 +111,26 @@ def test_one_round_without_the_whole_data_set_returns_its_best_point(capsys):
     # the point returned is the one of that round, its value recorded once
     assert pb.curve == [pytest.approx(_pinball(pb, w, b), rel=1e-12)]
     assert pb.curve[0] > _pinball(pb, w_opt, b_opt)
+
+
+LEVEL = re.compile(r"^\[solve_linear\]   level 0: mu=(\S+) ")
+
+
+@pytest.mark.parametrize("n, mu", [(1000, 0.3), (1000, 0.07), (30, 10.0)])
+def test_reduced_solve_starts_where_an_eighth_of_the_kept_points_is_in_the_zone(capsys, n, mu):
+    # the first reduced solve starts at mu_r = min(mu, 2 |r|_(j)), |r|_(j)
+    # the j-th smallest (from 0) of the K kept points, j = max(K // 8, 2 p)
+    # (at most K - 1); K = M, or n when M >= n/2
+    d, p = 3, 4
+    des, pb, _, _ = _setup(n, d, optimum=False)
+    pb.verbose = 2
+    r = des.residual(pb.y64, np.zeros(d), 0.0)
+    a = np.sort(np.abs(r))
+    M = max(20 * p, n // 50, 2 * int(np.count_nonzero(a < 0.5 * mu)))
+    K = n if M >= 0.5 * n else M
+    j = max(min(K // 8, K - 1), min(2 * p, K - 1))
+    finish(pb, np.zeros(d), 0.0, r, mu, max_rounds=1, final_all=False)
+    out = capsys.readouterr().out.splitlines()
+    assert any(f"finish round 0: kept {K} of {n}," in line for line in out), out
+    first = next(m for m in map(LEVEL.match, out) if m)
+    assert float(first.group(1)) == pytest.approx(min(mu, 2 * a[j]), rel=1e-3)

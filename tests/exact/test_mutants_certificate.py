@@ -118,3 +118,18 @@ def test_reduced_check_of_an_intercept_only_model_by_hand(beta, pen, expected):
     assert v == pytest.approx(expected, rel=1e-12)
     # the optimum b = 0 (the 0.3-quantile of y): its dual -0.2 is in the box
     assert check_reduced(_Level(0.3), A, y, sn, np.array([0.0]), np.array([0.0])) == 0.0
+
+
+def test_reduced_check_judges_zero_residuals_relative_to_y_and_the_fit():
+    # y = 1e-6 (0, 1, 3), b = 1e-12: the first residual -1e-12 is not a
+    # zero at this scale, so b is judged by its gradient (1/21 as above);
+    # counted as a zero (an absolute floor of 1 on the scale) it would pass
+    A = np.ones((3, 1))
+    y = 1e-6 * np.array([0.0, 1.0, 3.0])
+    sn = np.full(3, 1.0 / 3.0)
+    v = check_reduced(_Level(0.3), A, y, sn, np.array([1e-12]), np.array([0.0]))
+    assert v == pytest.approx(1.0 / 21.0, rel=1e-9)
+    # the same with the data in the fit: y = 0, fit 1e-6 (0, -1, -3) + 1e-12
+    A = -np.array([[0.0, 1.0], [1.0, 1.0], [3.0, 1.0]])
+    v = check_reduced(_Level(0.3), A, np.zeros(3), sn, np.array([1e-6, -1e-12]), np.zeros(2))
+    assert v > 1e-3

@@ -133,3 +133,19 @@ def test_reduced_check_judges_zero_residuals_relative_to_y_and_the_fit():
     A = -np.array([[0.0, 1.0], [1.0, 1.0], [3.0, 1.0]])
     v = check_reduced(_Level(0.3), A, np.zeros(3), sn, np.array([1e-6, -1e-12]), np.zeros(2))
     assert v > 1e-3
+
+
+def test_float32_design_is_certified_on_float64_residuals():
+    # float32 data: the optimum of the rounded data (HiGHS in float64) has
+    # p residuals that are zero in float64 (float32 residuals would leave
+    # them at 1e-7 relative, and the certificate would reject the optimum)
+    X, y = _data(60, 3, 2)
+    X32, y32 = X.astype(np.float32), y.astype(np.float32)
+    beta = _vertex(X32.astype(np.float64), y32.astype(np.float64), 0.6)
+    n = X.shape[0]
+    pb = PinballProblem(Design(X32, np.full(n, 1.0 / n), True, True), y32, 0.6, 0.0, 1.0, 0)
+    w, b = beta[:3], beta[3]
+    ok, r, viol = certify(pb, w, pb.des.centred_intercept(w, b))
+    assert ok and viol <= 1e-9
+    assert r.dtype == np.float64 and np.sort(np.abs(r))[4] > 1e-6
+    assert np.sort(np.abs(r))[:4].max() <= 1e-12 * np.abs(y32).max()

@@ -149,3 +149,14 @@ def test_float32_design_is_certified_on_float64_residuals():
     assert ok and viol <= 1e-9
     assert r.dtype == np.float64 and np.sort(np.abs(r))[4] > 1e-6
     assert np.sort(np.abs(r))[:4].max() <= 1e-12 * np.abs(y32).max()
+
+
+def test_reduced_check_of_all_zero_data_accepts_the_zero_model():
+    # y = 0 and beta = 0: every residual is an exact zero even though the
+    # scale of the data is 0; the zero model is optimal (violation 0), and
+    # a model off it is not
+    A = np.array([[1.0, 1.0], [2.0, 1.0], [-1.0, 1.0]])
+    sn = np.full(3, 1.0 / 3.0)
+    assert check_reduced(_Level(0.3), A, np.zeros(3), sn, np.zeros(2), np.zeros(2)) == 0.0
+    assert check_reduced(_Level(0.3), A, np.zeros(3), sn, np.array([0.0, 1e-3]),
+                         np.zeros(2)) > 0.1

@@ -93,6 +93,10 @@ def test_box_solve_lp_minimises_the_equation_residual_inside_the_box():
     c, v = box_solve(B, np.array([3.0, 0.0]), lo, hi, 1.0)
     np.testing.assert_allclose(c, [1.0, 1.0, -1.0], atol=1e-9)
     assert v == pytest.approx(0.2, rel=1e-9)
+    # the mirror image: the first equation 1 over instead of short
+    c, v = box_solve(B, np.array([-3.0, 0.0]), lo, hi, 1.0)
+    np.testing.assert_allclose(c, [-1.0, -1.0, 1.0], atol=1e-9)
+    assert v == pytest.approx(0.2, rel=1e-9)
 
 
 class _Level:

@@ -46,6 +46,7 @@ def _pinball(pb, w, b):
 @pytest.mark.parametrize("n, d, zone, kept", [
     (1000, 3, 0, 80),       # 20 p (p = 4 with the intercept)
     (1000, 3, 60, 120),     # twice the points in the zone
+    (1000, 3, 250, 1000),   # M = 500 = n/2: the whole data set
 ])
 def test_first_kept_set_and_the_certified_optimum(capsys, n, d, zone, kept):
     des, pb, w, b = _setup(n, d)
@@ -107,7 +108,7 @@ def test_one_round_without_the_whole_data_set_returns_its_best_point(capsys):
                                         max_rounds=1, final_all=False)
     ((rnd, k, _, how, cert, viol),) = _report(capsys)
     assert (rnd, k, cert) == ("0", "80", "False") and float(viol) > 1e-6
-    assert not certified and not converged
+    assert certified is False and converged is False
     # the point returned is the one of that round, its value recorded once
     assert pb.curve == [pytest.approx(_pinball(pb, w, b), rel=1e-12)]
     assert pb.curve[0] > _pinball(pb, w_opt, b_opt)
@@ -116,7 +117,7 @@ def test_one_round_without_the_whole_data_set_returns_its_best_point(capsys):
 LEVEL = re.compile(r"^\[solve_linear\]   level 0: mu=(\S+) ")
 
 
-@pytest.mark.parametrize("n, mu", [(1000, 0.3), (1000, 0.07), (30, 10.0)])
+@pytest.mark.parametrize("n, mu", [(1000, 0.3), (1000, 0.07), (30, 10.0), (8, 10.0)])
 def test_reduced_solve_starts_where_an_eighth_of_the_kept_points_is_in_the_zone(capsys, n, mu):
     # the first reduced solve starts at mu_r = min(mu, 2 |r|_(j)), |r|_(j)
     # the j-th smallest (from 0) of the K kept points, j = max(K // 8, 2 p)

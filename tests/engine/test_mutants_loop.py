@@ -2,6 +2,8 @@
 the mutation run (docs/testing.md, "Mutation testing")."""
 
 import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
 
 from sklipschitz._engine.loop import TrainState, _batch_slices, train
 from sklipschitz._engine.losses import HalfSquaredError
@@ -61,3 +63,29 @@ def test_a_shuffled_epoch_steps_through_a_permutation_in_batches():
 def test_an_unshuffled_epoch_steps_through_the_rows_in_order():
     rows, state = _one_epoch(False, 3)
     assert rows == [slice(0, 32), slice(32, 64), slice(64, 80)] and state.t == 3
+
+
+def _adgd_history(Y, report):
+    from sklipschitz._engine.steps import LocalStep
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(60, 3))
+    k = Y(X).shape[1]
+    problem = NetworkProblem(DenseNetwork((3, k)), HalfSquaredError(), X, Y(X), np.ones(60))
+    rule = LocalStep(per_column=True)
+    state = TrainState(coefs=[np.zeros((3, k))], intercepts=[np.zeros(k)])
+    state.step_state = rule.init(np.full(k, 4.0))
+    with pytest.warns(ConvergenceWarning, match="Maximum number of iterations"):
+        train(problem, state, rule=rule, update=SGD(), stopping=Stopping(1e-14, 10),
+              guard=DivergenceStop(), max_iter=6, report=report)
+    return state.learning_rate_history
+
+
+def test_per_column_rates_are_reported_for_the_chosen_column():
+    # the columns of a per-column AdGD fit are independent problems: the
+    # history reported for column 1 is the history of column 1 fitted alone
+    two = lambda X: np.column_stack([X @ [1.0, -2.0, 0.5], np.sin(X[:, 0]) + X[:, 1] ** 2])
+    one = lambda X: two(X)[:, [1]]
+    both, alone = _adgd_history(two, 1), _adgd_history(one, 0)
+    np.testing.assert_allclose(both, alone, rtol=1e-12)
+    assert not np.allclose(both, _adgd_history(two, 0), rtol=1e-6)

@@ -19,6 +19,14 @@ Part ``memmap`` (quantile loss, ``--quantile``):
    until the objective is within 1e-4, 1e-5, 1e-6 (relative) of the exact
    fit of that subset (at most ``--pf-passes``).
 
+Part ``memory`` (no ``partial_fit``, no in-memory baseline): for every loss
+(quantile at ``--quantile``, absolute, log-cosh, squared, Huber), without and
+with sample weights (uniform on [0.5, 2]), the fit on a ``--mem-rows`` x
+``--features`` float32 memory map under ``tracemalloc``: the traced peak
+divided by the size of X (the target < 1), passes, certificate, time.  With
+``--mem-check`` the same fit in memory too: the relative difference of the
+objectives (``loss_``).
+
 Part ``dask`` (``distributed.LocalCluster``, ``--workers`` workers of one
 thread): a ``--dask-rows`` x ``--features`` float64 design in blocks of
 ``--dask-block`` rows, generated on the workers and persisted there; the
@@ -33,8 +41,9 @@ Usage::
     python benchmarks/bench_blocked.py [--part memmap|dask|both] [--rows 2e7]
         [--features 20] [--quantile 0.9] [--repeats 3] [--subset 1e6]
         [--dask-rows 4e6] [--dask-block 1e6] [--workers 2] [--dir /tmp] [--quick]
+    python benchmarks/bench_blocked.py --part memory [--mem-rows 2e6] [--mem-check]
 
-``--quick``: 1e6 rows (memmap), 4e5 rows in blocks of 1e5 (dask), one repeat.
+``--quick``: 1e6 rows (memmap), 2e5 rows (memory), 4e5 rows in blocks of 1e5 (dask), one repeat.
 """
 
 from __future__ import annotations
@@ -150,7 +159,8 @@ def part_memmap(args):
         print(f"\nobjective (float64), memmap vs in memory: {rel:+.2e} relative (largest "
               f"coefficient difference {dcoef:.1e}); time ratio "
               f"memmap / in memory {statistics.median(t_mm) / statistics.median(t_mem):.2f}")
-        part_partial_fit(Xm, y, args)
+        if args.pf_passes > 0:
+            part_partial_fit(Xm, y, args)
     finally:
         if os.path.exists(path):
             os.remove(path)
@@ -189,6 +199,44 @@ def part_partial_fit(Xm, y, args):
         got = reached.get(t)
         print(f"  within {t:.0e} of the exact objective: "
               + (f"after {got} passes" if got else f"not after {p} passes (gap {gap:.2e})"))
+
+
+MEM_LOSSES = ("quantile", "absolute_error", "log_cosh", "squared_error", "huber")
+
+
+def part_memory(args):
+    """Traced peak / size of X of the memory-mapped fit, per loss and weighting."""
+    rows, d, tau = int(args.mem_rows), args.features, args.quantile
+    path = os.path.join(args.dir, f"sklipschitz_blocked_mem_{rows}x{d}.f32")
+    size = rows * d * 4
+    print(f"\n## peak memory: {rows:.3g} x {d} float32 memory map = {size / MB:.0f} MB")
+    try:
+        y = write_design(path, rows, d)
+        Xm = np.memmap(path, dtype=np.float32, mode="r", shape=(rows, d))
+        sw = np.random.default_rng(3).uniform(0.5, 2.0, rows)
+        print("\n| loss | weights | traced peak / X | passes | certified | time (s) |"
+              + (" objective vs in memory |" if args.mem_check else ""))
+        print("|---|---|---|---|---|---|" + ("---|" if args.mem_check else ""))
+        for loss in args.mem_losses.split(","):
+            for weighted in (False, True):
+                s = sw if weighted else None
+                est = LipschitzRegressor(loss=loss, quantile=tau)
+                tracemalloc.start()
+                t0 = time.perf_counter()
+                est.fit(Xm, y, sample_weight=s)
+                el = time.perf_counter() - t0
+                peak = tracemalloc.get_traced_memory()[1]
+                tracemalloc.stop()
+                line = (f"| {loss} | {'uniform [0.5, 2]' if weighted else 'none'} | "
+                        f"{peak / size:.2f} | {est.n_passes_} | {est.certified_} | {el:.1f} |")
+                if args.mem_check:
+                    ref = LipschitzRegressor(loss=loss, quantile=tau).fit(
+                        np.array(Xm), y, sample_weight=s)
+                    line += f" {(est.loss_ - ref.loss_) / abs(ref.loss_):+.1e} |"
+                print(line, flush=True)
+    finally:
+        if os.path.exists(path):
+            os.remove(path)
 
 
 def part_dask(args):
@@ -259,27 +307,36 @@ def part_dask(args):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=["memmap", "dask", "both"], default="both")
+    parser.add_argument("--part", choices=["memmap", "memory", "dask", "both"], default="both",
+                        help="both: memmap and dask; memory: the peak-memory table only")
     parser.add_argument("--rows", type=float, default=2e7)
     parser.add_argument("--features", type=int, default=20)
     parser.add_argument("--quantile", type=float, default=0.9)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--subset", type=float, default=1e6)
     parser.add_argument("--pf-chunk", type=float, default=1e5)
-    parser.add_argument("--pf-passes", type=int, default=300)
+    parser.add_argument("--pf-passes", type=int, default=300,
+                        help="at most this many partial_fit passes (0: no partial_fit part)")
     parser.add_argument("--pf-batch", type=int, default=1000,
                         help="mini-batches of partial_fit inside a chunk (0: one step per chunk)")
     parser.add_argument("--dask-rows", type=float, default=4e6)
     parser.add_argument("--dask-block", type=float, default=1e6)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--dir", default=tempfile.gettempdir())
+    parser.add_argument("--mem-rows", type=float, default=2e6)
+    parser.add_argument("--mem-losses", default=",".join(MEM_LOSSES))
+    parser.add_argument("--mem-check", action="store_true",
+                        help="memory part: the in-memory fit too (objective difference)")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
     if args.quick:
         args.rows, args.subset, args.repeats = min(args.rows, 1e6), min(args.subset, 2e5), 1
         args.dask_rows, args.dask_block, args.pf_passes = 4e5, 1e5, min(args.pf_passes, 200)
+        args.mem_rows = min(args.mem_rows, 2e5)
     if args.part in ("memmap", "both"):
         part_memmap(args)
+    if args.part == "memory":
+        part_memory(args)
     if args.part in ("dask", "both"):
         part_dask(args)
 

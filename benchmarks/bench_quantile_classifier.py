@@ -19,7 +19,13 @@
 5. ``partial_fit`` (``partial``): training accuracy after passes of
    100-row chunks, against ``fit``, on breast cancer and digits.
 
+6. ``ab OTHER_TREE [RUNS]``: CPU per default fit on digits and the imbalanced
+   task (the cost table's folds) of this source tree against another checkout
+   (``PYTHONPATH=OTHER_TREE``), in alternated subprocesses, with the medians
+   over RUNS (default 3) rounds; the scores and pickle sizes of both.
+
 Run:  python benchmarks/bench_quantile_classifier.py [convergence] [quality] [cost] [partial]
+      python benchmarks/bench_quantile_classifier.py ab /path/to/other/checkout [3]
 """
 
 from __future__ import annotations
@@ -331,9 +337,55 @@ def partial_table(passes=(1, 3, 5, 10, 20, 30), chunk=100):
                   + "".join(f"{scores[p - 1]:8.4f}" for p in passes), flush=True)
 
 
+def _defaults_row(name):
+    """One line of the cost table's numbers for the defaults (used by ``ab``)."""
+    X, y = _cost_data()[name]
+    c, e, a, u, ll, b, kb = _cost_run(X, y, LipschitzQuantileClassifier, 1)
+    print(f"{c:.6f} {e:.1f} {a:.4f} {u:.4f} {ll:.4f} {b:.4f} {kb:.1f}")
+
+
+def ab_table(other, runs=3, names=("digits", "imbalanced")):
+    import os
+    import subprocess
+    import sys
+
+    here = str(Path(__file__).resolve().parents[1])
+    trees = {"other": str(Path(other).resolve()), "this": here}
+    print("=" * 100)
+    print(f"CPU s per default fit (5-fold, as the cost table), {runs} alternated rounds;")
+    print(f"other = {trees['other']}, this = {trees['this']}")
+    print("=" * 100)
+    rows = {(t, n): [] for t in trees for n in names}
+    for _ in range(runs):
+        for tree, path in trees.items():
+            for name in names:
+                env = dict(os.environ, PYTHONPATH=path, OMP_NUM_THREADS="1")
+                # run from the benchmarks folder: `python -c` puts the working
+                # directory first on sys.path, and no package lives there
+                out = subprocess.run(
+                    [sys.executable, "-c", "import sys, bench_quantile_classifier as b; "
+                     "import sklipschitz; assert sklipschitz.__file__.startswith(sys.argv[2]); "
+                     "b._defaults_row(sys.argv[1])", name, path],
+                    env=env, cwd=Path(__file__).resolve().parent, capture_output=True,
+                    text=True, check=True).stdout.split()
+                rows[(tree, name)].append([float(v) for v in out])
+    print(f"{'data':<12}{'tree':<7}{'CPU s (median)':>15}{'ratio':>7}{'epochs':>8}{'acc':>8}"
+          f"{'AUC':>8}{'logloss':>9}{'Brier':>8}{'pickle kB':>10}")
+    for name in names:
+        base = np.median([r[0] for r in rows[("other", name)]])
+        for tree in trees:
+            r = np.array(rows[(tree, name)])
+            cpu = np.median(r[:, 0])
+            print(f"{name:<12}{tree:<7}{cpu:15.3f}{cpu / base:7.2f}{r[0, 1]:8.0f}{r[0, 2]:8.4f}"
+                  f"{r[0, 3]:8.4f}{r[0, 4]:9.4f}{r[0, 5]:8.4f}{r[0, 6]:10.1f}", flush=True)
+
+
 if __name__ == "__main__":
     import sys
 
+    if sys.argv[1:2] == ["ab"]:
+        ab_table(sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 3)
+        sys.exit()
     parts = sys.argv[1:] or ["convergence", "quality"]
     if "convergence" in parts:
         convergence_table()

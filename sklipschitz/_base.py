@@ -14,6 +14,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._engine.losses import REGRESSION_LOSSES
+from ._engine.network import DenseNetwork
+from ._engine.state import TAG, from_plain, is_plain_state, to_plain
 
 #: the learning-rate modes every estimator understands ('local' only where noted)
 RATE_MODES = {"lipschitz", "paper", "local"}
@@ -114,6 +116,48 @@ class LipschitzEstimator(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+    # -- saving and loading ------------------------------------------------------
+    # The training state that continuing a fit needs (the loop's state, the step
+    # rule, the update, the power iterations, the penalty) lives in objects of the
+    # engine's private classes.  Saved (pickle, joblib, skops, copy), every private
+    # attribute is replaced by plain values (_engine.state.to_plain: numbers,
+    # arrays, lists and string-keyed dicts, engine objects as tagged dicts) and a
+    # network by its layer sizes and activation, so a saved estimator names no
+    # private class; loading rebuilds them from the engine's closed registry.
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())  # a copy: the live __dict__ stays whole
+        for key, value in state.items():
+            if not key.startswith("_") or key.startswith("__"):
+                continue
+            if isinstance(value, DenseNetwork):
+                state[key] = {TAG: "network", "layer_sizes": [int(s) for s in value.layer_sizes],
+                              "activation": to_plain(value.activation)}
+            else:
+                state[key] = to_plain(value)
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        networks = {}
+        for key, value in state.items():
+            if not key.startswith("_") or key.startswith("__"):
+                continue
+            if is_plain_state(value, "network"):
+                networks[key] = value
+            elif isinstance(value, (list, dict)):
+                state[key] = from_plain(value)
+        for key in networks:
+            del state[key]
+        super().__setstate__(state)
+        for key, network in networks.items():
+            activation = from_plain(network.get("activation"))
+            setattr(self, key, self._rebuild_network(network.get("layer_sizes"), activation))
+
+    def _rebuild_network(self, layer_sizes, activation):
+        """The network a loaded estimator predicts with, from its layer sizes."""
+        raise ValueError(f"{type(self).__name__} keeps no network")
 
 
 def divergence_hint(learning_rate):

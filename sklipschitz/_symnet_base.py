@@ -41,6 +41,11 @@ _CURV_FLOOR = 0.1
 #: rows whose stored activations start the power iterations of a
 #: mini-batch fit (evenly spaced over the training data)
 _WARM_ROWS = 1024
+#: rows (evenly spaced) on which the hidden layers' curvature along the
+#: actual network is estimated (network_lipschitz.JacobianCurvature)
+_JACOBIAN_ROWS = 512
+#: the units whose hidden layers take that estimate (see _run)
+_JACOBIAN_UNITS = frozenset({"relu", "identity", "arelu"})
 
 
 class _ForwardMemoNetwork(DenseNetwork):
@@ -79,6 +84,37 @@ def _constant_loss(loss, Y, sw):
     """The training loss of the best constant prediction (no penalty)."""
     raw = np.asarray(loss.constant_raw(Y, sw), dtype=Y.dtype)
     return float(loss.objective(Y, np.broadcast_to(raw, Y.shape).copy(), sw))
+
+
+class _PlateauStopping(Stopping):
+    """scikit-learn's MLP rule (``tol`` absolute, ``n_iter_no_change``), and a plateau rule.
+
+    The training loss of a network at a computed rate keeps falling by about
+    ``tol`` per epoch long after the predictions have settled, so the
+    absolute rule alone rarely fires.  The plateau rule stops the fit when
+    the last ``n_iter_no_change`` epochs lowered the training loss by less
+    than ``progress_tol`` times its total decrease since the first epoch:
+    ``L[t - n] - L[t] < progress_tol * (L[0] - L[t])`` (unit-free; 0 turns
+    it off).  It judges the training loss only: with early stopping the
+    validation score decides, by the absolute rule.
+    """
+
+    def __init__(self, tol, n_iter_no_change, progress_tol):
+        super().__init__(tol, n_iter_no_change, absolute=True)
+        self.progress_tol = progress_tol
+        self.on_loss = False
+
+    def improved(self, value, best):
+        # called by the loop for the training-loss rule only
+        self.on_loss = True
+        return super().improved(value, best)
+
+    def update(self, state, improved):
+        stop = super().update(state, improved)
+        curve, n = state.loss_curve, self.n_iter_no_change
+        if self.on_loss and self.progress_tol > 0 and len(curve) > n:
+            stop = stop or (curve[-1 - n] - curve[-1] < self.progress_tol * (curve[0] - curve[-1]))
+        return stop
 
 
 class _FullPass:
@@ -138,6 +174,7 @@ class _BaseSymNet(LipschitzEstimator):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "progress_tol": [Interval(Real, 0, 1, closed="left")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "shuffle": ["boolean"],
@@ -171,6 +208,18 @@ class _BaseSymNet(LipschitzEstimator):
             self.activation, sbaf_k=self.sbaf_k, sbaf_alpha=self.sbaf_alpha,
             arelu_k=self.arelu_k, arelu_n=self.arelu_n,
         )
+
+    def _rebuild_network(self, layer_sizes, activation):
+        """The network of a loaded estimator (``__setstate__``), from its layer sizes
+        and its activation (None: built again from the parameters)."""
+        shapes = [tuple(W.shape) for W in getattr(self, "coefs_", [])]
+        if not isinstance(layer_sizes, list) or shapes != list(zip(layer_sizes, layer_sizes[1:])):
+            raise ValueError("the network's layer sizes do not match its weights")
+        if activation is None:
+            activation = self._activation_object()
+        elif getattr(activation, "name", None) != self.activation:
+            raise ValueError(f"the network's activation is not activation={self.activation!r}")
+        return _ForwardMemoNetwork(tuple(layer_sizes), activation)
 
     def _batch(self, n):
         if self.batch_size == "auto":
@@ -238,6 +287,13 @@ class _BaseSymNet(LipschitzEstimator):
         fused = per_layer and m < n
         keys = [(("A", k), size + 1) for k, size in enumerate(network.layer_sizes[:-1])]
         cache = {}
+        # the hidden layers' curvature along the actual network (an estimate
+        # on a row sample) for units whose block Hessian is its Gauss-Newton
+        # part (ReLU, identity) or that have no slope bound (A-ReLU); the
+        # curved bounded units (SBAF, tanh, logistic) keep the bound
+        jacobian = _nl.JacobianCurvature(
+            power, np.unique(np.linspace(0, n - 1, min(n, _JACOBIAN_ROWS)).astype(np.intp))
+        ) if (per_layer and loss.smooth and network.activation.name in _JACOBIAN_UNITS) else None
 
         def stats_pass(c, i):
             return _nl.pass_statistics(
@@ -286,12 +342,25 @@ class _BaseSymNet(LipschitzEstimator):
                     raw, acts = forward_full(c, i)
                 if mode != "lipschitz":
                     return self._paper_constant(acts[-1], raw, Y, m, c[-1])
-                means = [_nl.column_means(A, weights) for A in acts]
+                # one row: its centred coordinates have no weight direction
+                # (every weight gradient would be centred to zero), so a
+                # one-row call (partial_fit) steps in the plain coordinates
+                means = [_nl.column_means(A, weights) for A in acts] if n > 1 else None
                 consts = _nl.layer_constants(
                     acts, c, network.activation, loss, weights, alpha=self.alpha,
                     batch_size=m, power=power, means=means,
                     curvature=_nl.local_curvature(loss, raw, _CURV_FLOOR),
                 )
+            if jacobian is not None:
+                # the hidden layers: the curvature along the actual network
+                # (an estimate on a row sample) where it is below the bound
+                est = jacobian.constants(
+                    network, X, sw, c, i, loss, means, _CURV_FLOOR
+                )
+                consts[:-1] = [
+                    min(L, e + self.alpha) if (math.isfinite(e) and e > 0) else L
+                    for L, e in zip(consts[:-1], est)
+                ]
             # one constant per parameter, coefs then intercepts (a layer's
             # weights and intercept share it); a zero or non-finite one
             # stops its layer (rate 0) instead of dividing by zero
@@ -342,7 +411,8 @@ class _BaseSymNet(LipschitzEstimator):
         return train(
             problem, state, rule=rule, update=update, lipschitz_fn=lipschitz_fn,
             max_iter=self.max_iter, batch_size=m,
-            stopping=Stopping(self.tol, self.n_iter_no_change, absolute=True), guard=guard,
+            stopping=_PlateauStopping(self.tol, self.n_iter_no_change, self.progress_tol),
+            guard=guard,
             validation=None if score_fn is None else Validation(score_fn),
             shuffle=self.shuffle, rng=self._rng, verbose=self.verbose, incremental=incremental,
         )
@@ -420,9 +490,15 @@ class _BaseSymNet(LipschitzEstimator):
                 "layers or another activation.",
                 ConvergenceWarning,
             )
-        if not (self.loss_ < const_loss - 1e-3 * abs(const_loss)):
+        # the data term of the objective (loss_ includes the L2 penalty, which
+        # the constant predictor does not pay: with small targets in their
+        # units the penalty alone can exceed the constant's loss)
+        data_loss = self.loss_ - 0.5 * self.alpha * sum(
+            float(np.vdot(W, W)) for W in self.coefs_
+        )
+        if not (data_loss < const_loss - 1e-3 * abs(const_loss)):
             warnings.warn(
-                f"Training ended with a loss ({self.loss_:.6g}) no better than that of the "
+                f"Training ended with a loss ({data_loss:.6g}) no better than that of the "
                 f"constant predictor ({const_loss:.6g}): the network learned nothing from "
                 "X. Standardize X (and y), or change the layers or the activation.",
                 ConvergenceWarning,
@@ -508,7 +584,16 @@ _COMMON_PARAMS_DOC = """
         early stopping) has not improved by at least ``tol`` for
         ``n_iter_no_change`` epochs.
     n_iter_no_change : int >= 1, default=10
-        Epochs without an improvement of at least ``tol`` before training stops.
+        Epochs without an improvement of at least ``tol`` before training
+        stops; also the window of ``progress_tol``.
+    progress_tol : float in [0, 1), default=0.01
+        Training also stops when the last ``n_iter_no_change`` epochs lowered
+        the training loss by less than ``progress_tol`` times its total
+        decrease since the first epoch (a plateau relative to what the fit
+        has achieved, free of the loss's units; the loss of a network at a
+        computed rate keeps falling by about ``tol`` per epoch long after
+        the predictions have settled).  Not used with ``early_stopping``;
+        0 turns it off (the rule of scikit-learn's MLP alone).
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training data and stop (and
         keep the weights) on its score.

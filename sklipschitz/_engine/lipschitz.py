@@ -195,6 +195,38 @@ def linear_lipschitz(loss, X, sample_weight, *, fit_intercept, alpha=0.0, miniba
     return float(L + alpha)
 
 
+def distance_scale(X, Y, sample_weight, intercept, fit_intercept):
+    """``R`` of the subgradient schedule ``R / (L sqrt(t))``, one per column of ``Y``.
+
+    A step ``1/L`` of a non-smooth loss moves the weights by at most one
+    unit, whatever the units of ``X`` and ``y``; the classical schedule
+    ``R / (G sqrt(t))`` (``G`` the Lipschitz constant, ``R`` the distance
+    from the start to the optimum; e.g. Nesterov, *Introductory Lectures on
+    Convex Optimization*, 2004, sec. 3.2.3) scales the steps with the
+    solution instead.  ``R`` is estimated as ``d / s``: ``d`` is the weighted
+    mean absolute deviation of the targets from the starting constant
+    ``intercept`` (the loss's optimal constant), the size of what the
+    features have to explain, and ``s`` the root mean square entry of the
+    design (the column of ones included when ``fit_intercept``), so that
+    ``d / s`` is the size of coefficients that explain ``d`` with features
+    of size ``s``.  Multiplying ``y`` by ``c`` multiplies every iterate by
+    ``c``; multiplying ``X`` by ``c`` divides them by ``c``.  When ``d`` is 0
+    (one row, a constant target) the mean ``|y|`` is used, and 1.0 when that
+    is 0 too.
+    """
+    Y = np.asarray(Y, dtype=np.float64)
+    w = np.asarray(sample_weight, dtype=np.float64)
+    total = w.sum()
+    dev = w @ np.abs(Y - np.asarray(intercept, dtype=np.float64)) / total
+    size = w @ np.abs(Y) / total
+    d = np.where(dev > 0, dev, np.where(size > 0, size, 1.0))
+    n_cols = X.shape[1] + int(fit_intercept)
+    mean_sq = (float(w @ _row_sq_norms(X)) / total + float(fit_intercept)) / max(n_cols, 1)
+    s = np.sqrt(mean_sq) if mean_sq > 0 and np.isfinite(mean_sq) else 1.0
+    out = d / s
+    return float(out[0]) if out.size == 1 else out
+
+
 # ----------------------------------------------------------------------------
 # Published formulas ('paper' mode)
 # ----------------------------------------------------------------------------

@@ -158,13 +158,26 @@ class ColumnFreezing:
     (a boolean mask) restricts the sign test to the rows that count, such as
     those of positive weight: a row of weight zero must not keep a column
     running, or weighting it zero would differ from removing it.
+
+    With ``sign_share > 0`` and ``weights`` (one non-negative weight per
+    row), an epoch counts as unchanged when the rows that changed sign weigh
+    at most ``sign_share`` of the total weight (``rows`` is then not used: a
+    row of weight zero weighs nothing), so that a handful of rows hovering
+    on a hyperplane do not keep a column running on large data; integer
+    weights and repeated rows give the same shares.
     """
 
-    def __init__(self, tol, n_iter_no_change, stable_signs=False, rows=None):
+    def __init__(self, tol, n_iter_no_change, stable_signs=False, rows=None, sign_share=0.0,
+                 weights=None):
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
         self.stable_signs = stable_signs
         self.rows = rows
+        self.sign_share = sign_share
+        self.weights = None
+        if sign_share > 0 and weights is not None:
+            weights = np.asarray(weights, dtype=np.float64)
+            self.weights = weights / weights.sum()
 
     def start(self, n_columns):
         self.best = np.full(n_columns, np.inf)
@@ -176,6 +189,14 @@ class ColumnFreezing:
 
     def _sign_streak(self, scores, active):
         """Epochs in a row without a sign change, per active column."""
+        if self.weights is not None:
+            signs = scores > 0
+            if self.signs is not None:
+                flipped = np.not_equal(signs, self.signs).astype(np.float64)
+                changed = self.weights @ flipped > self.sign_share
+                self.unchanged[active] = np.where(changed, 0, self.unchanged[active] + 1)
+            self.signs = signs
+            return self.unchanged[active]
         signs = (scores if self.rows is None else scores[self.rows]) > 0
         if self.signs is not None:
             changed = (signs != self.signs).any(axis=0)

@@ -127,7 +127,10 @@ class ColumnProblem:
         values, delta = self.bound.columns(Z)
         self.scores = Z  # the scores of this evaluation (until the next one)
         gW = np.asarray(self.X.T @ delta)
-        gb = delta.sum(axis=0) if self.fit_intercept else np.zeros(V.shape[1], dtype=V.dtype)
+        if self.fit_intercept:  # column sums as a product: faster than sum(axis=0)
+            gb = np.ones(delta.shape[0], dtype=delta.dtype) @ delta
+        else:
+            gb = np.zeros(V.shape[1], dtype=V.dtype)
         if self.offset is not None:
             gW -= np.outer(self.offset, gb).astype(gW.dtype)
         if self.scale is not None:

@@ -55,8 +55,9 @@ def invert(value):
 
 
 def scale(rate, factor):
-    """``rate * factor`` for each of the three shapes."""
-    if factor == 1.0:
+    """``rate * factor`` for each of the three shapes (``factor``: a float,
+    or one value per output column)."""
+    if np.ndim(factor) == 0 and factor == 1.0:
         return rate
     if isinstance(rate, list):
         return [r * factor for r in rate]

@@ -48,7 +48,7 @@ from .._engine.losses import AbsoluteError, HalfSquaredError, Huber, LogCosh, Pi
 from .._threads import single_blas_thread
 from . import huber, logcosh, pinball, squared, wide
 from . import l1 as l1_module
-from .blocked import BlockSource
+from .blocked import BlockSource, is_constant_vector
 from .design import Design
 from .result import LinearSolution, sum_curves
 
@@ -155,8 +155,13 @@ def solve_linear(X, Y, loss, sample_weight, *, alpha=0.0, l1=0.0, fit_intercept=
         X = X.select(keep) if blocked else X[keep]
         Y, s = Y[keep], s[keep]
     uniform = bool(np.all(s == s[0]))
-    sn = np.full(s.size, 1.0 / s.size) if uniform else s / s.sum()
-    del s  # (n floats: a fit out of core holds as few as it can)
+    if uniform and blocked:
+        # a fit out of core holds as few n-vectors as it can: equal
+        # weights are one number seen as a vector (zero stride)
+        sn = np.broadcast_to(np.float64(1.0 / s.size), (s.size,))
+    else:
+        sn = np.full(s.size, 1.0 / s.size) if uniform else s / s.sum()
+    del s
     if blocked:
         # read-only views: a block source may cache what does not change (a
         # distributed cluster keeps the pieces of y and the weights)
@@ -297,7 +302,10 @@ def _arrays(X, Y, sample_weight):
         Y = Y[:, None]
     Y = Y.astype(X.dtype, copy=False)
     if sample_weight is None:
-        s = np.ones(X.shape[0])
+        s = np.broadcast_to(np.float64(1.0), (X.shape[0],))
+    elif is_constant_vector(sample_weight):
+        # equal weights given as a zero-stride view: not materialised
+        s = np.broadcast_to(np.float64(sample_weight[0]), (X.shape[0],))
     else:
         s = np.asarray(sample_weight, dtype=np.float64).ravel()
     return X, Y, s

@@ -25,6 +25,7 @@ and the mean row norm of the Lipschitz constant).
 from __future__ import annotations
 
 import copy
+import functools
 
 import numpy as np
 
@@ -49,6 +50,32 @@ def is_dask_array(X):
 
 def _working_dtype(dtype):
     return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float64)
+
+
+def is_constant_vector(v):
+    """Whether ``v`` is a 1-D array of one value repeated by a zero stride
+    (``np.broadcast_to``): equal weights held as one number."""
+    return isinstance(v, np.ndarray) and v.ndim == 1 and v.size > 1 and v.strides == (0,)
+
+
+def as_float64(v):
+    """``v`` as float64; a zero-stride vector stays one (no n-vector)."""
+    if is_constant_vector(v):
+        return np.broadcast_to(np.float64(v[0]), v.shape)
+    return np.asarray(v, dtype=np.float64)
+
+
+class _Const:
+    """The piece of a zero-stride vector sent to a block task: its value
+    and length, expanded on the worker (not ``length`` numbers in the graph)."""
+
+    __slots__ = ("value", "length")
+
+    def __init__(self, value, length):
+        self.value, self.length = value, length
+
+    def expand(self):
+        return np.broadcast_to(self.value, (self.length,))
 
 
 def _check_dtype(dtype, name="X"):
@@ -202,6 +229,7 @@ def _as_working(xb, dtype, scale=1.0):
 def _call_block(fn, dtype, scale, loc, xb, *vb):
     if loc is not None:
         xb = np.asarray(xb)[loc]
+    vb = [v.expand() if isinstance(v, _Const) else v for v in vb]
     return fn(_as_working(xb, dtype, scale), *vb)
 
 
@@ -235,6 +263,8 @@ class DaskBlocks(BlockSource):
         self.parts = list(X.to_delayed().ravel())
         # n-vectors already on the cluster: id -> (vector, bounds, futures)
         self._scattered = {}
+        # (client, futures of the blocks or None), see _block_futures
+        self._futures = None
 
     @staticmethod
     def _client():
@@ -254,6 +284,8 @@ class DaskBlocks(BlockSource):
         """The blocks' pieces of an n-vector.  On a distributed cluster they
         are scattered to the workers (not sent inside the task graph); a
         read-only vector (the targets, the weights) only once per fit."""
+        if is_constant_vector(v):
+            return [_Const(v[0], b - a) for a, b in bounds]
         pieces = [v[a:b] for a, b in bounds]
         if client is None or v.nbytes < SCATTER_BYTES:
             return pieces
@@ -267,14 +299,39 @@ class DaskBlocks(BlockSource):
             self._scattered[id(v)] = (v, bounds, futures)
         return futures
 
+    def _block_futures(self, client):
+        """The futures of ``X``'s blocks when ``X`` is persisted on the
+        client's cluster (then a pass is one ``client.map`` of a task per
+        block: no task graph to build and optimise), else None."""
+        if client is None:
+            return None
+        if self._futures is not None and self._futures[0] is client:
+            return self._futures[1]
+        out = None
+        try:
+            from distributed import futures_of
+
+            held = {f.key: f for f in futures_of(self.X) if f.client is client}
+            out = [held.get(k) for row in self.X.__dask_keys__() for k in row]
+            if not out or any(f is None for f in out):
+                out = None
+        except Exception:  # pragma: no cover - any doubt: the graph route
+            out = None
+        self._futures = (client, out)
+        return out
+
     def map(self, fn, *vecs):
         import dask
 
-        call = dask.delayed(_call_block, pure=False)
         bounds = self._vec_bounds()
         local = self.local if self.local is not None else [None] * len(self.parts)
-        client = self._client() if vecs else None
+        client = self._client()
         cols = [self._pieces(client, v, bounds) for v in vecs]
+        futures = self._block_futures(client)
+        if futures is not None:
+            run = functools.partial(_call_block, fn, self.dtype, self.scale)
+            return client.gather(client.map(run, local, futures, *cols, pure=False))
+        call = dask.delayed(_call_block, pure=False)
         tasks = [call(fn, self.dtype, self.scale, loc, part, *(c[k] for c in cols))
                  for k, (part, loc) in enumerate(zip(self.parts, local))]
         return list(dask.compute(*tasks))
@@ -282,15 +339,21 @@ class DaskBlocks(BlockSource):
     def _take_sorted(self, idx):
         import dask
 
-        call = dask.delayed(_take_block, pure=False)
         idx = self._rows_of(idx)
         starts = np.array([i for i, _ in self.bounds])
         block = np.searchsorted(starts, idx, side="right") - 1
-        tasks = []
-        for b in np.unique(block):
-            loc = idx[block == b] - starts[b]
-            tasks.append(call(self.parts[b], loc, self.dtype, self.scale))
-        return np.concatenate(dask.compute(*tasks), axis=0)
+        blocks = np.unique(block)
+        locs = [idx[block == b] - starts[b] for b in blocks]
+        client = self._client()
+        futures = self._block_futures(client)
+        if futures is not None:
+            run = functools.partial(_take_block, dtype=self.dtype, scale=self.scale)
+            parts = client.gather(client.map(run, [futures[b] for b in blocks], locs, pure=False))
+        else:
+            call = dask.delayed(_take_block, pure=False)
+            parts = dask.compute(*[call(self.parts[b], loc, self.dtype, self.scale)
+                                   for b, loc in zip(blocks, locs)])
+        return np.concatenate(parts, axis=0)
 
 
 def _subs(m):
@@ -383,7 +446,7 @@ def gram_top(src, s, fit_intercept, c=1.0):
     :func:`~sklipschitz._engine.lipschitz.gram_top_eigenvalue`: for entries
     of extreme magnitude, from the Gram matrix of ``X / c`` (``c`` a power
     of two), times ``c^2`` (which may overflow to inf)."""
-    s = np.asarray(s, dtype=np.float64)
+    s = as_float64(s)
     src.rescale(1.0 / c)
     try:
         G = src.map_sum(lambda xb, sb: _check_part(xb, sb, fit_intercept, True)[4], s)
@@ -415,7 +478,7 @@ def check_blocks(src, s, fit_intercept, gram=False):
     if src.d < 1:
         raise ValueError(f"Found array with 0 feature(s) (shape={src.shape}) while a minimum "
                          "of 1 is required.")
-    s = np.asarray(s, dtype=np.float64)
+    s = as_float64(s)
     parts = src.map(lambda xb, sb: _check_part(xb, sb, fit_intercept, gram), s)
     bad = sum(p[0] for p in parts)
     if bad:

@@ -21,7 +21,7 @@ import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
 
-from .blocked import BlockSource, gram_part, matvec_part, rmatvec_part
+from .blocked import BlockSource, gram_part, is_constant_vector, matvec_part, rmatvec_part
 
 __all__ = ["Design", "psd_solve"]
 
@@ -143,7 +143,7 @@ class Design:
     def _gram_parts(self, v, with_sum=False):
         """Blocked ``(X_c' diag(v) X_c, X' v)`` in float64, one pass."""
         xbar, center = self.xbar, self.fit_intercept
-        const = v.size > 0 and bool(np.all(v == v[0]))
+        const = is_constant_vector(v) or (v.size > 0 and bool(np.all(v == v[0])))
         self.passes += 1
         # the square roots block by block (no second n-vector)
         G, m = self.X.map_sum(
@@ -276,13 +276,15 @@ class Design:
         float64, without forming the ``(n, 2)`` weight matrix (built block
         by block).
         """
+        # (the block function is shipped to dask workers: it captures no Design)
+        widen = self.blocked or self.dtype != np.float64
+
         def part(xb, snb, yb, cb):
             vb = np.zeros((snb.shape[0], 2))
             for k in range(2):
                 sel = cb == k + 1
                 vb[sel, k] = snb[sel]
-            xv = rmatvec_part(xb, vb, True) if self.blocked or self.dtype != np.float64 \
-                else np.asarray(xb.T @ vb, dtype=np.float64)
+            xv = rmatvec_part(xb, vb, True) if widen else np.asarray(xb.T @ vb, dtype=np.float64)
             return xv, vb.sum(axis=0), yb @ vb
 
         if self.sparse:
@@ -338,7 +340,12 @@ class Design:
     def residual(self, y, w, b, exact=True):
         """``y - X_c w - b'`` (float64 when ``exact``)."""
         off = b - float(self.xbar @ w)
-        return y - self.matvec(w, exact=exact) - off
+        # in place: one n-vector (the order of the operations is that of
+        # ``y - X w - off``)
+        r = self.matvec(w, exact=exact)
+        np.subtract(y, r, out=r)
+        r -= off
+        return r
 
     def centred_intercept(self, w, intercept):
         """``b'`` of the centred model from the intercept of the raw model."""

@@ -38,6 +38,12 @@ __all__ = ["REQUIRED_ATTRS", "solve"]
 #: functions and the loss of one output column (one ``epsilon`` per output)
 REQUIRED_ATTRS = ("constant_raw", "curvature", "rho", "psi", "dpsi", "column", "epsilon")
 
+# rows per product of the Gram matrix of the rows outside Q
+_ROWS_BLOCK = 4096
+# out of core, the rows outside Q are gathered while their float64 whitened
+# copy is at most this share of the size of X
+_ROWS_SHARE = 0.125
+
 
 def solve(des, Y, loss, alpha, W, B_init, warm, max_iter, tol, verbose):
     """All outputs; returns ``(W, B, n_iter, curve, lrs, certified, converged)``."""
@@ -52,19 +58,28 @@ class _Column(logcosh._Column):
     def direction(self, r, gw, gb):
         des, alpha = self.des, self.alpha
         out = np.flatnonzero(np.abs(r) > self.loss.epsilon)
-        if des.rank == 0 or out.size > des.n // 2:
-            return super().direction(r, gw, gb)
-        # (x_i - xbar) V for the rows outside Q, from the whitened rows
-        Z = des.rows(out)[:, :des.rank] * np.sqrt(des.g)
-        s_out = des.sn[out]
-        Zs = Z * s_out[:, None]
         p = des.rank + int(des.fit_intercept)
+        if des.rank == 0 or out.size > des.n // 2 or (
+                des.blocked and out.size * p * 8 > _ROWS_SHARE * des.n * des.d * des.dtype.itemsize):
+            # (out of core, the gathered rows must stay small next to X;
+            # the Gram matrix is one pass either way)
+            return super().direction(r, gw, gb)
+        # (x_i - xbar) V for the rows outside Q, from the whitened rows,
+        # and their weighted Gram matrix block by block (no scaled copy)
+        Z = des.rows(out)[:, :des.rank]
+        Z *= np.sqrt(des.g)
+        s_out = des.sn[out]
+        ZSZ, m = np.zeros((des.rank, des.rank)), np.zeros(des.rank)
+        for i in range(0, out.size, _ROWS_BLOCK):
+            Zs = Z[i:i + _ROWS_BLOCK] * s_out[i:i + _ROWS_BLOCK, None]
+            ZSZ += Z[i:i + _ROWS_BLOCK].T @ Zs
+            m -= Zs.sum(axis=0)
+        del Z
         H = np.empty((p, p))
-        H[:des.rank, :des.rank] = np.diag(des.g) - Z.T @ Zs
+        H[:des.rank, :des.rank] = np.diag(des.g) - ZSZ
         H[np.diag_indices(des.rank)] += alpha
         if des.fit_intercept:
             # the column of ones: X_c' sn = 0 by the centring, sum(sn) = 1
-            m = -Zs.sum(axis=0)
             H[:-1, -1] = m
             H[-1, :-1] = m
             H[-1, -1] = 1.0 - float(s_out.sum())

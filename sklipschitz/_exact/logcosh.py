@@ -37,6 +37,30 @@ _FISTA_MAX = 50
 _GTOL = 1e-12
 # FISTA-then-Newton rounds at most
 _ROUNDS = 20
+# elements per chunk of the pointwise functions of the residuals (their
+# temporaries stay small next to the n-vectors)
+_CHUNK = 1 << 16
+_EPS = float(np.finfo(np.float64).eps)
+
+
+def _chunks(n):
+    return ((i, min(i + _CHUNK, n)) for i in range(0, n, _CHUNK))
+
+
+def chunked_dot(sn, f, *vecs):
+    """``sum_i sn_i f(v1_i, v2_i, ...)`` evaluated chunk by chunk (float64)."""
+    total = 0.0
+    for i, j in _chunks(vecs[0].shape[0]):
+        total += float(sn[i:j] @ f(*(v[i:j] for v in vecs)))
+    return total
+
+
+def chunked_map(sn, f, r):
+    """``sn * f(r)`` (float64) written chunk by chunk into one n-vector."""
+    out = np.empty(r.shape[0])
+    for i, j in _chunks(r.shape[0]):
+        np.multiply(sn[i:j], f(r[i:j]), out=out[i:j])
+    return out
 
 
 def solve(des, Y, loss, alpha, W, B_init, warm, max_iter, tol, verbose):
@@ -61,7 +85,7 @@ def solve_columns(des, Y, loss, alpha, W, B_init, warm, max_iter, verbose, colum
             b = float(np.asarray(col.loss.constant_raw(r[:, None], des.sn)).ravel()[0])
         else:
             b = 0.0
-        if warm and col.state(w, b, exact=True)[5] <= col.gtol:
+        if warm and col.state(w, b, exact=True)[4] <= col.gtol:
             # a warm start at the optimum returns at once
             cert = True
         else:
@@ -85,22 +109,25 @@ class _Column:
         # the gradient has the units of psi (of y for a scale above 1)
         self.gtol = _GTOL * max(1.0, float(loss.lipschitz))
         self.verbose = verbose
-        self.y64 = np.asarray(y, dtype=np.float64)
         self.y_dt = np.asarray(y, dtype=des.dtype)
+        # (float32 targets enter the float64 passes exactly: no float64 copy)
+        self.y64 = self.y_dt
         self.inv = 1.0 / (des.g + alpha)
         self.curve, self.lrs = [], []
 
     def state(self, w, b, exact):
-        """Residuals, objective, psi(r), gradient and whitened gradient norm."""
+        """Residuals, objective, gradient ``(gw, gb)`` and whitened gradient norm
+        (the pointwise functions chunk by chunk: the residuals are the one
+        n-vector that stays)."""
         des, sn, alpha = self.des, self.des.sn, self.alpha
         r = des.residual(self.y64 if exact else self.y_dt, w, b, exact=exact)
-        F = float(sn @ self.loss.rho(r)) + 0.5 * alpha * float(w @ w)
-        th = self.loss.psi(r)
-        v = sn * th
+        F = chunked_dot(sn, self.loss.rho, r) + 0.5 * alpha * float(w @ w)
+        v = chunked_map(sn, self.loss.psi, r)
         gw = -des.rmatvec(v, exact=exact) + alpha * w
         gb = -float(v.sum()) if des.fit_intercept else 0.0
+        del v
         gz = np.sqrt(self.inv) * (des.V.T @ gw)
-        return r, F, th, gw, gb, math.sqrt(float(gz @ gz) + gb * gb)
+        return r, F, gw, gb, math.sqrt(float(gz @ gz) + gb * gb)
 
     def solve(self, w, b, max_iter):
         """FISTA, then Newton; where Newton stalls short of the tolerance (a
@@ -124,7 +151,8 @@ class _Column:
             t_next = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * t * t))
             mom = (t - 1.0) / t_next
             wy, by = w + mom * (w - w_prev), b + mom * (b - b_prev)
-            r, F, th, gw, gb, gnorm = self.state(wy, by, exact=False)
+            r, F, gw, gb, gnorm = self.state(wy, by, exact=False)
+            del r
             if g0 is None:
                 g0 = gnorm
             if gnorm <= 1e-2 * g0 or gnorm <= self.gtol:
@@ -146,7 +174,7 @@ class _Column:
     def direction(self, r, gw, gb):
         """Newton direction ``(dw, db)`` in the coordinates ``(u, b')``, ``w = V u``."""
         des, alpha = self.des, self.alpha
-        H = des.aug_gram(des.sn * self.loss.dpsi(r))
+        H = des.aug_gram(chunked_map(des.sn, self.loss.dpsi, r))
         pen = np.full(des.rank, alpha)
         if des.fit_intercept:
             pen = np.append(pen, 0.0)
@@ -165,7 +193,8 @@ class _Column:
         ww, wd = float(w @ dw), float(dw @ dw)
 
         def d1(s):
-            return -float(sn @ (loss.psi(r - s * q) * q)) + alpha * (ww + s * wd)
+            return -chunked_dot(sn, lambda rc, qc: loss.psi(rc - s * qc) * qc, r, q) + \
+                alpha * (ww + s * wd)
 
         lo, hi = 0.0, 1.0
         if not d1(0.0) < 0:
@@ -181,7 +210,8 @@ class _Column:
                 lo = s
             else:
                 hi = s
-            d2 = float(sn @ (loss.dpsi(r - s * q) * (q * q))) + alpha * wd
+            d2 = chunked_dot(sn, lambda rc, qc: loss.dpsi(rc - s * qc) * (qc * qc), r, q) + \
+                alpha * wd
             s_new = s - g1 / d2 if d2 > 0 else math.nan
             if not (lo < s_new < hi):
                 s_new = 0.5 * (lo + hi)
@@ -194,29 +224,39 @@ class _Column:
     def newton(self, w, b, budget):
         """Newton steps (float64) to a whitened gradient norm of ``gtol``."""
         des = self.des
-        r, F, th, gw, gb, gnorm = self.state(w, b, exact=True)
+        r, F, gw, gb, gnorm = self.state(w, b, exact=True)
         certified = gnorm <= self.gtol
         if not self.curve:
             self.curve.append(F)
             self.lrs.append(1.0)
         while not certified and budget > 0:
             dw, db = self.direction(r, gw, gb)
-            q = des.matvec(dw, exact=True) - float(des.xbar @ dw) + db
+            q = des.matvec(dw, exact=True)
+            q -= float(des.xbar @ dw)
+            q += db
             s = self.line_search(r, q, w, dw)
+            del q
             new = self.state(w + s * dw, b + s * db, exact=True)
-            if not new[1] <= F + 1e-15 * abs(F):
+            # the round-off of F (a float64 sum of n terms): a change below
+            # it is no evidence either way (near the optimum the decrease
+            # |g|^2 / 2 of a Newton step is far below it)
+            noise = (1e-15 + 4.0 * _EPS * math.sqrt(des.n)) * abs(F)
+            if not new[1] <= F + noise:
                 # backtracking on the Newton direction
                 s = 0.5
                 while s > 1e-10:
+                    new = None
                     new = self.state(w + s * dw, b + s * db, exact=True)
-                    if new[1] <= F:
+                    if new[1] <= F + noise:
                         break
                     s *= 0.5
-                if not new[1] <= F:
+                if not new[1] <= F + noise:
                     break
             w, b = w + s * dw, b + s * db
-            stalled = F - new[1] <= 1e-16 * abs(new[1])
-            r, F, th, gw, gb, gnorm = new
+            # no decrease of F and no progress of the gradient either
+            stalled = F - new[1] <= 1e-16 * abs(new[1]) and not new[4] <= 0.5 * gnorm
+            r, F, gw, gb, gnorm = new
+            del new
             budget -= 1
             self.curve.append(F)
             self.lrs.append(float(s))

@@ -22,6 +22,8 @@ from .design import psd_solve
 __all__ = ["DenseOp", "DesignOp", "newton", "line_search"]
 
 NEWTON_MAX_STEPS = 50
+# rows of the zone per product when its Gram matrix is accumulated
+_ZONE_BLOCK = 4096
 
 
 class DenseOp:
@@ -37,8 +39,16 @@ class DenseOp:
     def rmv(self, v):
         return self.A.T @ v
 
-    def rows(self, mask):
-        return self.A[mask]
+    def zone_gram(self, mask, s, mu):
+        """``A_Z' diag(s_Z / mu) A_Z`` of the rows in ``mask``, accumulated
+        over blocks of rows (no copy of the zone's rows)."""
+        idx = np.flatnonzero(mask)
+        H = np.zeros((self.p, self.p))
+        for i in range(0, idx.size, _ZONE_BLOCK):
+            k = idx[i:i + _ZONE_BLOCK]
+            Ab = self.A[k]
+            H += (Ab * (s[k] / mu)[:, None]).T @ Ab
+        return H
 
     def trace(self, sn):
         return float(np.einsum("ij,ij,i->", self.A, self.A, sn))
@@ -66,8 +76,10 @@ class DesignOp:
         g = des.T.T @ des.rmatvec(v)
         return np.append(g, v.sum(dtype=np.float64)) if des.fit_intercept else g
 
-    def rows(self, mask):
-        return self.des.rows(np.flatnonzero(mask))
+    def zone_gram(self, mask, s, mu):
+        """``A_Z' diag(s_Z / mu) A_Z`` of the points in ``mask`` (one gather)."""
+        Az = self.des.rows(np.flatnonzero(mask))
+        return (Az * (s[mask] / mu)[:, None]).T @ Az
 
     def trace(self, sn):
         return float(np.sum(self.des.g / self.des.g)) + float(self.des.fit_intercept)
@@ -101,6 +113,7 @@ def newton(pb, A, y, sn, pen, beta, mu, max_steps=NEWTON_MAX_STEPS, record=False
             break
         psi = np.clip(u, tau - 1.0, tau)
         grad = -op.rmv(sn * psi) + pen * beta
+        del psi
         gnorm = float(np.abs(grad).max(initial=0.0))
         if gscale is None:
             # the gradient of the loss part is at most max(tau, 1 - tau)
@@ -108,8 +121,7 @@ def newton(pb, A, y, sn, pen, beta, mu, max_steps=NEWTON_MAX_STEPS, record=False
             gscale = max(tau, 1.0 - tau) * math.sqrt(op.trace(sn) / op.p) + gnorm + 1e-300
         if gnorm <= gtol * gscale:
             break
-        Az, sz = op.rows(zone), sn[zone]
-        H = (Az * (sz / mu)[:, None]).T @ Az
+        H = op.zone_gram(zone, sn, mu)
         # directions no zone point constrains are piecewise linear: a
         # tiny ridge turns them into steepest descent (the exact line
         # search picks the step)
@@ -131,6 +143,12 @@ def newton(pb, A, y, sn, pen, beta, mu, max_steps=NEWTON_MAX_STEPS, record=False
     u = r / mu + c
     zone = (u > tau - 1.0) & (u < tau)
     return beta, zone, r, it + 1
+
+
+def _region(u, lo, hi):
+    """``np.digitize(u, [lo, hi], right=True)`` as int8 (0 at or below
+    ``lo``, 1 in ``(lo, hi]``, 2 above ``hi``), without int64 temporaries."""
+    return np.add(u > lo, u > hi, dtype=np.int8)
 
 
 def line_search(pb, u0, q, sn, pen, beta, delta, mu, d0, t_hi=2.0, rtol=1e-12):
@@ -158,19 +176,26 @@ def line_search(pb, u0, q, sn, pen, beta, delta, mu, d0, t_hi=2.0, rtol=1e-12):
     scale = abs(d0) + 1e-300
     if 0.1 * d0 <= d1 <= rtol * scale:
         return 1.0
-    bins = np.array([lo_b, hi_b], dtype=u0.dtype)
-    reg0 = np.digitize(u0, bins, right=True)
-    u1 -= (t_hi - 1.0) * v
-    C = np.digitize(u1, bins, right=True) != reg0
+    reg0 = _region(u0, lo_b, hi_b)
+    # u at t_hi (the shift in psi1's buffer)
+    np.multiply(v, t_hi - 1.0, out=psi1)
+    u1 -= psi1
+    del psi1
+    C = _region(u1, lo_b, hi_b) != reg0
+    del u1
+    zone0 = reg0 == 1
+    del reg0
     sq = q * s0 if uniform else sn * q
     clip0 = np.clip(u0, lo_b, hi_b)
-    zone0 = reg0 == 1
     # sums over all points, then the changing points removed
-    a0 = float(sq @ clip0)
-    a1 = float((sq * v) @ zone0)
+    a0 = float(sq @ clip0) - float(sq[C] @ clip0[C])
+    del clip0
+    a1 = float(sq[zone0] @ v[zone0])
+    zC = zone0[C]
+    del zone0
     sqC, u0C, vC = sq[C], u0[C], v[C]
-    a0 -= float(sqC @ clip0[C])
-    a1 -= float((sqC * vC) @ zone0[C])
+    a1 -= float(sqC[zC] @ vC[zC])
+    del C, zC
 
     def dphi(t):
         if t > t_hi:  # outside the precomputed range: all points

@@ -30,7 +30,10 @@ class PinballProblem:
     def __init__(self, des, y, tau, alpha, scale, verbose):
         self.des = des
         self.y = y                      # working dtype
-        self.y64 = np.asarray(y, dtype=np.float64)
+        # the targets of the float64 computations: y itself (a float32 y
+        # enters them exactly, promoted by the float64 operands; no
+        # float64 n-vector copy is held)
+        self.y64 = y
         self.tau = tau
         self.alpha = alpha              # penalty of the pinball problem
         self.scale = scale              # objective = scale * pinball + alpha*scale/2 |w|^2

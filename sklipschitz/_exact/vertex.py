@@ -44,7 +44,7 @@ def reduced_problem(pb, r, K):
     des = pb.des
     n = des.n
     if K.size == n:
-        return des.rows(K), pb.y64[K], des.sn[K], 0
+        return des.rows(K), np.asarray(pb.y64[K], dtype=np.float64), des.sn[K], 0
     # the glob sums first (one pass, no (n, 2) weight matrix), then the
     # band with room for the pseudo-rows (no copy of it)
     code = np.full(n, 2, dtype=np.int8)
@@ -57,7 +57,7 @@ def reduced_problem(pb, r, K):
     A = des.rows(K, extra=len(globs))
     yK = np.empty(m + len(globs))
     snK = np.empty(m + len(globs))
-    np.take(pb.y64, K, out=yK[:m])
+    yK[:m] = pb.y64[K]
     np.take(des.sn, K, out=snK[:m])
     for i, j in enumerate(globs):
         A[m + i, :des.rank] = G[:, j] / sv[j]

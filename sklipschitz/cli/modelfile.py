@@ -17,15 +17,17 @@ pipelines), sets the attributes, and reads the arrays with
 ``allow_pickle=False``: nothing in the file is executed, and a file naming any
 other class is refused.
 
-The training state that continuing a fit needs (:data:`TRAINING_STATE`: the
-random generator, the step rule, the optimizer moments and the power
-iterations of the last ``fit``/``partial_fit``) is saved too, as plain values
-of the engine's state classes (:data:`STATE_CLASSES`, rebuilt without running
-their constructors), so ``partial_fit`` and ``warm_start`` continue a loaded
-model exactly as they would the saved one.  A training state holding anything
-else is left out with a warning (the loaded model then predicts the same, and
-``partial_fit`` starts a new training run).  SymNet estimators keep their
-network's layer sizes, from which the network used by ``predict`` is rebuilt.
+The package's estimators are stored as their ``__getstate__`` (what a
+pickle of them holds), which has only plain values: the training state that
+continuing a fit needs (:data:`TRAINING_STATE`: the random generator, the step
+rule, the optimizer moments and the power iterations of the last
+``fit``/``partial_fit``) as numbers, arrays, lists and string-keyed dicts, the
+SymNet network as its layer sizes and activation.  Loading hands them to ``__setstate__``,
+which rebuilds the engine's objects from its closed registry
+(:mod:`sklipschitz._engine.state`), so ``partial_fit`` and ``warm_start``
+continue a loaded model exactly as they would the saved one.  A training state
+holding anything else is left out with a warning (the loaded model then
+predicts the same, and ``partial_fit`` starts a new training run).
 """
 
 from __future__ import annotations
@@ -45,11 +47,11 @@ import scipy.sparse as sp
 
 from ._common import one_line
 
-__all__ = ["ALLOWED_CLASSES", "STATE_CLASSES", "TRAINING_STATE", "ModelFileError", "dump",
-           "is_model_file", "load"]
+__all__ = ["ALLOWED_CLASSES", "TRAINING_STATE", "ModelFileError", "dump", "is_model_file",
+           "load"]
 
 FORMAT = "sklipschitz-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 HEADER = "sklipschitz-model.json"
 
 #: the classes a model file may name -> (module, class name)
@@ -75,24 +77,6 @@ ALLOWED_CLASSES = {
 TRAINING_STATE = frozenset({"_rng", "_train_state", "_step_rule", "_update", "_power",
                             "_penalty"})
 
-#: the engine's training-state classes a model file may name: plain data holders,
-#: rebuilt with ``object.__new__`` and their saved attributes (no constructor runs)
-STATE_CLASSES = (
-    "sklipschitz._engine.loop.TrainState",
-    "sklipschitz._engine.steps.StepState",
-    "sklipschitz._engine.steps.LipschitzStep",
-    "sklipschitz._engine.steps.ConstantStep",
-    "sklipschitz._engine.steps.LocalStep",
-    "sklipschitz._engine.updates.SGD",
-    "sklipschitz._engine.updates.Momentum",
-    "sklipschitz._engine.updates.Adam",
-    "sklipschitz._engine.updates.Nesterov",
-    "sklipschitz._engine.network_lipschitz.PowerIteration",
-    "sklipschitz._engine.network_lipschitz.CentredUpdate",
-    "sklipschitz._engine.penalties.Tikhonov",
-)
-
-_SYMNETS = ("sklipschitz.SymNetClassifier", "sklipschitz.SymNetRegressor")
 _ATTRIBUTE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _NUMPY_KINDS = "biufc?"  # bool, integers, floats, complex
 _MAX_ARRAYS = 100_000
@@ -100,21 +84,6 @@ _MAX_ARRAYS = 100_000
 
 class ModelFileError(ValueError):
     """A model file that cannot be written or read in the safe format."""
-
-
-def _state_class(name: str) -> type | None:
-    """The class of :data:`STATE_CLASSES` named ``name`` (None if not listed or gone)."""
-    if name not in STATE_CLASSES:
-        return None
-    module, _, attr = name.rpartition(".")
-    cls = getattr(importlib.import_module(module), attr, None)
-    return cls if isinstance(cls, type) else None
-
-
-def _state_name(obj: object) -> str | None:
-    cls = type(obj)
-    name = f"{cls.__module__}.{cls.__qualname__}"
-    return name if _state_class(name) is cls else None
 
 
 def _class_name(obj: object) -> str | None:
@@ -147,12 +116,12 @@ def _safe_dtype(name: str) -> np.dtype:
 class _Encoder:
     def __init__(self) -> None:
         self.arrays: dict[str, bytes] = {}
-        self.refs: dict[int, int] = {}  # id(array or state object) -> reference number
+        self.refs: dict[int, int] = {}  # id(array, list or dict) -> reference number
         self.keep: list = []  # the objects of ``refs``, alive while encoding
 
     def _shared(self, value: Any, node: dict) -> dict:
         """``node`` with a reference number, so a second occurrence of ``value``
-        (an array or a state object held twice) is stored as a reference."""
+        (an array, list or dict held twice) is stored as a reference."""
         node["ref"] = self.refs[id(value)] = len(self.refs)
         self.keep.append(value)
         return node
@@ -172,7 +141,7 @@ class _Encoder:
         if isinstance(value, float) and not isinstance(value, np.floating):
             return value if math.isfinite(value) else {"__type__": "float",
                                                        "value": repr(value)}
-        if id(value) in self.refs:  # an array, list, dict or state object seen before
+        if id(value) in self.refs:  # an array, list or dict seen before
             return {"__type__": "ref", "ref": self.refs[id(value)]}
         if isinstance(value, np.ndarray):
             return self._shared(value, self._ndarray(value, where))
@@ -222,11 +191,6 @@ class _Encoder:
         name = _class_name(value)
         if name is not None:
             return self._estimator(value, name, where)
-        name = _state_name(value)
-        if name is not None:
-            node = self._shared(value, {"__type__": "state", "class": name})
-            node["attrs"] = {k: self.encode(v, f"{where}.{k}") for k, v in vars(value).items()}
-            return node
         raise ModelFileError(f"{where}: a {type(value).__module__}.{type(value).__qualname__} "
                              "cannot be saved in a model file (allowed: numbers, strings, "
                              "arrays, lists, dicts and the estimators of ALLOWED_CLASSES)")
@@ -243,21 +207,22 @@ class _Encoder:
 
     def _estimator(self, est: Any, name: str, where: str) -> dict:
         params = est.get_params(deep=False)
-        attrs, state, training = {}, {}, {}
+        attrs, training = {}, {}
         encoded_params = {k: self.encode(v, f"{where}.{k}") for k, v in params.items()}
-        for key, value in vars(est).items():
+        ours = name.startswith("sklipschitz.")
+        # the package's estimators: their pickled state, made of plain values only
+        values = est.__getstate__() if ours else vars(est)
+        self.keep.append(values)  # its temporary lists and dicts keep their ids while encoding
+        for key, value in values.items():
             if key in params:
                 continue
-            if key in TRAINING_STATE and name.startswith("sklipschitz."):
+            if key in TRAINING_STATE and ours:
                 training[key] = value
-                continue
-            if key == "_network" and name in _SYMNETS:
-                state["layer_sizes"] = [int(s) for s in value.layer_sizes]
                 continue
             attrs[key] = self.encode(value, f"{where}.{key}")
         attrs.update(self._training_state(training, name, where))
         return {"__type__": "estimator", "class": name, "params": encoded_params,
-                "attrs": attrs, "state": state}
+                "attrs": attrs}
 
     def _training_state(self, training: dict, name: str, where: str) -> dict:
         """The training-state attributes encoded, or none of them (with a warning) when one
@@ -422,8 +387,6 @@ class _Decoder:
             except (KeyError, ValueError, TypeError, OverflowError) as exc:
                 raise ModelFileError(f"malformed random state ({exc})") from None
             return rng
-        if kind == "state":
-            return self._state(node)
         if kind == "scalar":
             array = self._array(node.get("path"))
             if array.shape != ():
@@ -436,18 +399,6 @@ class _Decoder:
         if kind == "estimator":
             return self._estimator(node)
         raise ModelFileError(f"unknown entry type {str(kind)[:40]!r}")
-
-    def _state(self, node: dict) -> Any:
-        name = node.get("class")
-        cls = _state_class(name) if isinstance(name, str) else None
-        if cls is None:
-            raise ModelFileError(f"state class {str(name)[:80]!r} is not one the format allows")
-        obj = self._register(node, object.__new__(cls))
-        for key, value in _expect(node, "attrs", dict).items():
-            if not _ATTRIBUTE.match(key) or key.startswith("__"):
-                raise ModelFileError(f"{name}: invalid attribute name {key[:40]!r}")
-            obj.__dict__[key] = self.decode(value)
-        return obj
 
     def _estimator(self, node: dict) -> Any:
         name = node.get("class")
@@ -462,13 +413,21 @@ class _Decoder:
             est._validate_params()  # the parameters' constraints, before any use
         except (TypeError, ValueError) as exc:
             raise ModelFileError(f"{name}: {one_line(exc)}") from None
+        attrs = {}
         for key, value in _expect(node, "attrs", dict).items():
             if not _ATTRIBUTE.match(key) or key.startswith("__") or key in params:
                 raise ModelFileError(f"{name}: invalid attribute name {key[:40]!r}")
-            setattr(est, key, self.decode(value))
-        state = _expect(node, "state", dict)
-        if name in _SYMNETS:
-            _rebuild_network(est, state.get("layer_sizes"))
+            attrs[key] = self.decode(value)
+        if not name.startswith("sklipschitz."):
+            for key, value in attrs.items():
+                setattr(est, key, value)
+            return est
+        try:
+            # the engine's objects of the training state and the SymNet network,
+            # rebuilt from plain values by the closed registry of _engine.state
+            est.__setstate__(attrs)
+        except (TypeError, ValueError, KeyError, IndexError) as exc:
+            raise ModelFileError(f"{name}: {one_line(exc)}") from None
         return est
 
 
@@ -477,19 +436,6 @@ def _expect(node: dict, key: str, kind: type) -> Any:
     if not isinstance(value, kind):
         raise ModelFileError(f"malformed entry: {key!r} is not a {kind.__name__}")
     return value
-
-
-def _rebuild_network(est: Any, layer_sizes: Any) -> None:
-    """The network a fitted SymNet estimator predicts with, from its layer sizes."""
-    from sklipschitz._symnet_base import _ForwardMemoNetwork
-
-    if not hasattr(est, "coefs_"):
-        return  # not fitted
-    shapes = [tuple(W.shape) for W in est.coefs_]
-    if (not isinstance(layer_sizes, list) or len(layer_sizes) != len(shapes) + 1
-            or shapes != list(zip(layer_sizes[:-1], layer_sizes[1:]))):
-        raise ModelFileError("the network's layer sizes do not match its weights")
-    est._network = _ForwardMemoNetwork(tuple(layer_sizes), est._activation_object())
 
 
 def is_model_file(file: str | IO[bytes]) -> bool:

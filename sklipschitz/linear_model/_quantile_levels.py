@@ -10,7 +10,7 @@ import numpy as np
 from scipy.special import logit
 
 from .._engine import lipschitz as _lipschitz
-from .._engine.losses import SmoothBinaryQuantileLoss
+from .._engine.losses import SmoothBinaryQuantileLoss, _BoundSmoothBinaryQuantile
 
 # ----------------------------------------------------------------------------
 # Constants
@@ -68,6 +68,110 @@ def column_constants(X, sw, column_levels, *, mode, fit_intercept, alpha, batch_
     else:
         data = _lipschitz.gram_top_eigenvalue(X, sw, fit_intercept)
     return sbqc_curvature(column_levels) * data + alpha
+
+
+# ----------------------------------------------------------------------------
+# The loss of a full-batch fit, bound to its targets
+# ----------------------------------------------------------------------------
+
+#: ``arctan(t) ~ t P(t^2)`` on [0, 1], ``P`` of degree 8 (coefficients in
+#: increasing order): a near-minimax fit (Lawson's iteration on Chebyshev
+#: nodes), absolute error 5.8e-9, about one float32 ulp once evaluated in float32
+ARCTAN_COEFS = (
+    0.999999886382412, -0.3333259702551609, 0.1998590673090759, -0.14161228974301465,
+    0.10498945346093501, -0.07234855978683752, 0.03978120848936022, -0.014401349223306492,
+    0.0024567225201752863,
+)
+
+
+#: the smallest (rows x levels) problem whose level values use the float32 arctan
+#: (breast cancer, 455 x 19: 10% slower fits with it; digits, 1437 x 190: 6% faster)
+FAST_ARCTAN_MIN_SIZE = 32768
+
+
+class BoundLevelLoss(_BoundSmoothBinaryQuantile):
+    """:class:`SmoothBinaryQuantileLoss` on fixed targets and weights, with the
+    column values from a float32 arctan.
+
+    The gradient ``delta = A / (1 + raw^2)`` is computed in the precision of
+    ``raw`` as by the engine's bound loss.  The values, which only rank a
+    column's iterates and decide when it stops improving, are written with
+    the margin ``m = y raw`` as ``sum_i |A_ij| h(m_ij)``, ``h(m) = pi/2 -
+    arctan(m) = 2 arctan(q)``, ``q = sqrt(1 + m^2) - m``: with ``v = sqrt(1 +
+    m^2) + |m| >= 1`` and ``p = arctan(1/v)``, ``h = 2 p`` for ``m >= 0`` and
+    ``pi - 2 p`` for ``m < 0``.  Every term is positive and computed without
+    cancellation, so a value has a relative error of about 1e-7 even when
+    the loss is nearly zero.  ``p = t P(t^2)``, ``t = 1/v`` in (0, 1], is
+    evaluated with float32 arithmetic (:data:`ARCTAN_COEFS`) and the terms
+    are summed in float64: several times cheaper than ``np.arctan``, which
+    is the bulk of an epoch otherwise.  Every step is elementwise, so a row
+    repeated and a row of weight 2 give the same terms.  Problems of fewer
+    than :data:`FAST_ARCTAN_MIN_SIZE` scores use numpy's ``arctan`` as the
+    engine does (there the per-call overhead of the many small operations
+    costs more than it saves).
+    """
+
+    def __init__(self, loss, y, sample_weight):
+        super().__init__(loss, y, sample_weight)
+        # on small problems the thirty-odd array operations cost more than one
+        # np.arctan (their per-call overhead): numpy's arctan there
+        self.fast = self.A.size >= FAST_ARCTAN_MIN_SIZE
+        self.C32 = np.abs(self.A).astype(np.float32)
+        self.Y32 = np.where(self.A < 0, 1.0, -1.0).astype(np.float32)  # the targets
+        self._scratch = np.empty(4 * self.A.size, dtype=np.float32)
+        self._views()
+
+    def _views(self):
+        """Four float32 work arrays of the shape of ``A`` at the front of the
+        scratch buffer (shared with the restrictions :meth:`take` makes)."""
+        n, k = self.A.shape
+        self._f32 = [self._scratch[i * n * k:(i + 1) * n * k].reshape(n, k) for i in range(4)]
+        self._ones = np.ones(n)
+
+    def columns(self, raw):
+        if not self.fast:
+            return super().columns(raw)
+        m, a, t, p = self._f32
+        f32 = np.float32
+        with np.errstate(over="ignore"):  # beyond float32, v = inf and h = 0 or pi
+            np.copyto(m, raw, casting="same_kind")
+            np.multiply(m, m, out=t)
+        m *= self.Y32  # the margin
+        np.abs(m, out=a)
+        t += f32(1.0)
+        np.sqrt(t, out=t)
+        t += a  # v >= 1 (inf beyond float32)
+        np.divide(f32(1.0), t, out=t)  # 1/v in [0, 1]
+        np.multiply(t, t, out=a)  # z
+        c = ARCTAN_COEFS
+        np.multiply(a, f32(c[-1]), out=p)
+        for ci in c[-2:0:-1]:
+            p += f32(ci)
+            p *= a
+        p += f32(c[0])
+        p *= t  # p = arctan(1/v)
+        np.less(m, f32(0.0), out=a, casting="unsafe")  # 1 where m < 0
+        np.multiply(p, f32(-4.0), out=t)
+        t += f32(math.pi)
+        t *= a
+        p *= f32(2.0)
+        p += t  # h(m)
+        p *= self.C32
+        values = self._ones @ p  # float64 sums (a matrix product: faster than sum(axis=0))
+        T = self._buf
+        np.multiply(raw, raw, out=T)
+        np.add(T, 1.0, out=T)
+        np.divide(self.A, T, out=T)
+        return values, T
+
+    def take(self, keep):
+        part = super().take(keep)
+        part.__class__ = type(self)
+        part.fast = self.fast
+        part.C32, part.Y32 = self.C32[:, keep], self.Y32[:, keep]
+        part._scratch = self._scratch
+        part._views()
+        return part
 
 
 # ----------------------------------------------------------------------------

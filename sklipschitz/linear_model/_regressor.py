@@ -22,7 +22,7 @@ from .._base import (
     constraints,
     divergence_hint,
 )
-from .._engine.lipschitz import linear_constant
+from .._engine.lipschitz import distance_scale, linear_constant
 from .._engine.loop import TrainState, train
 from .._engine.losses import REGRESSION_LOSSES, get_regression_loss
 from .._engine.monitors import Averaging, DivergenceStop, Stopping, Validation
@@ -31,7 +31,7 @@ from .._engine.penalties import L1, ProximalUpdate, Tikhonov, penalty_strengths
 from .._engine.problems import NetworkProblem
 from .._engine.steps import make_rule
 from .._engine.updates import SGD
-from ._robust import build_loss
+from ._robust import FLAT_RATIO, build_loss, flat_ratio
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
@@ -56,6 +56,26 @@ def _in_memory(*arrays):
     for i, a in zip(lazy, done):
         out[i] = a
     return tuple(out)
+
+
+#: a general-loop fit that stops early must improve on the constant
+#: predictor's objective by more than this fraction, or it warns
+STALL_TOL = 1e-4
+
+
+def _warn_flat_loss(loss, ratio):
+    """Warn when the general loop starts a Huber / log-cosh fit from zero with
+    a threshold small against the targets' deviation (``ratio`` times)."""
+    name, param = ("epsilon", loss.epsilon) if loss.name == "huber" else ("scale", loss.scale)
+    warnings.warn(
+        f"loss={loss.name!r} with {name}={np.min(param):.3g} on targets whose mean "
+        f"absolute deviation is {ratio:.3g} times larger: the loss is nearly the "
+        "absolute error there, and gradient steps at the valid rate 1/L advance slowly, "
+        f"so the fit may stop far from the optimum. Use {name}='auto' (a scale "
+        "estimated from the data), rescale y, or use fit with the default solver='auto' "
+        "(the exact solver).",
+        ConvergenceWarning,
+    )
 
 
 class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
@@ -480,14 +500,17 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
             )
         return self.solver
 
-    def _init_params(self, n_features, loss, Y, sw, dtype):
-        n_outputs = Y.shape[1]
-        reuse = (
+    def _reuses_weights(self, n_features, n_outputs):
+        """Whether a fit starts from the previous fit's weights (warm_start)."""
+        return (
             self.warm_start
             and hasattr(self, "_coef_matrix")
             and self._coef_matrix.shape == (n_features, n_outputs)
         )
-        if reuse:
+
+    def _init_params(self, n_features, loss, Y, sw, dtype):
+        n_outputs = Y.shape[1]
+        if self._reuses_weights(n_features, n_outputs):
             return (self._coef_matrix.astype(dtype, copy=True),
                     self._intercept_vector.astype(dtype, copy=True))
         W = np.zeros((n_features, n_outputs), dtype=dtype)
@@ -510,7 +533,7 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
 
     # -- problem -> solver -------------------------------------------------------
 
-    def _fit_gd(self, X, Y, sw, loss, *, incremental, validation=None):
+    def _fit_gd(self, X, Y, sw, loss, *, incremental, validation=None, start=None):
         l1 = L1(self._l1) if self._l1 > 0 else None
         problem = NetworkProblem(
             self._network(X.shape[1], Y.shape[1]), loss, X, Y, sw,
@@ -527,10 +550,20 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         lipschitz_fn = None
         if state is None:
             W, b = self._init_params(X.shape[1], loss, Y, sw, X.dtype)
+            if start is not None and not self._reuses_weights(X.shape[1], Y.shape[1]):
+                W = np.asarray(start.coef, dtype=X.dtype).reshape(W.shape).copy()
+                b = np.asarray(start.intercept, dtype=X.dtype).reshape(b.shape).copy()
             self._step_rule = make_rule(self.learning_rate, smooth=loss.smooth)
             state = TrainState(coefs=[W], intercepts=[b])
             state.step_state = self._step_rule.init(L)
             state.lipschitz = L
+            if not loss.smooth and self.learning_rate == "lipschitz":
+                # the subgradient schedule R / (L sqrt(t)): steps in the units of y
+                state.rate_scale = distance_scale(X, Y, sw, b, self.fit_intercept)
+            elif loss.name in ("huber", "log_cosh") and start is None:
+                ratio = flat_ratio(Y, sw, loss.epsilon if loss.name == "huber" else loss.scale)
+                if ratio > FLAT_RATIO:
+                    _warn_flat_loss(loss, ratio)
         else:
             # a running maximum keeps the constant valid for every chunk seen
             L_run = max(state.lipschitz, L)
@@ -538,7 +571,7 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         # a full-batch step at the valid 1/L of a smooth loss cannot go up
         full = self.batch_size is None or self.batch_size >= X.shape[0]
         descent = self.learning_rate == "lipschitz" and loss.smooth and full
-        return train(
+        state = train(
             problem, state, rule=self._step_rule,
             update=SGD() if l1 is None else ProximalUpdate(SGD(), l1), lipschitz_fn=lipschitz_fn,
             monotone=not descent,
@@ -549,12 +582,37 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
             max_iter=self.max_iter, batch_size=self.batch_size, shuffle=self.shuffle,
             rng=self._rng, incremental=incremental, verbose=self.verbose,
         )
+        if not incremental and 0 < state.n_iter < self.max_iter:
+            self._warn_on_stall(problem, loss, state, Y, sw)
+        return state
 
-    def _fit_exact(self, X, Y, sw, loss, root):
+    def _warn_on_stall(self, problem, loss, state, Y, sw):
+        """Warn when a fit stopped by its tolerance is no better than the
+        constant predictor (the best intercept-only model)."""
+        W, b = state.coefs[0], state.intercepts[0]
+        b0 = (np.asarray(loss.constant_raw(Y, sw), dtype=b.dtype).reshape(b.shape)
+              if self.fit_intercept else np.zeros_like(b))
+        const_value = problem.objective([np.zeros_like(W)], [b0])
+        end_value = problem.objective([W], [b])
+        if not end_value < const_value - STALL_TOL * abs(const_value):
+            warnings.warn(
+                f"The fit stopped after {state.n_iter} epochs with an objective "
+                f"({end_value:.6g}) no better than the constant predictor's "
+                f"({const_value:.6g}): either X explains nothing of y, or the steps did "
+                "not fit this data. Standardize X (e.g. with StandardScaler), or use the "
+                "default solver='auto' (the exact solver).",
+                ConvergenceWarning,
+            )
+
+    def _fit_exact(self, X, Y, sw, loss, root, start=None):
         from .._exact import solve_linear
 
         W0, b0 = self._init_params(X.shape[1], loss, Y, sw, X.dtype)
         coef_init = W0 if self.warm_start else None
+        warm = self.warm_start
+        if start is not None and not self._reuses_weights(X.shape[1], Y.shape[1]):
+            # the absolute-error pilot fit: the Huber / log-cosh start
+            coef_init, b0, warm = np.asarray(start.coef).reshape(W0.shape), start.intercept, True
         if root is None:
             design, alpha, back = X, self._l2, None
         else:  # Tikhonov: solve for v = R w with a plain L2 penalty, exactly
@@ -564,7 +622,7 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
                 coef_init = np.linalg.solve(back, coef_init)
         sol = solve_linear(
             design, Y, loss, sw, alpha=alpha, l1=self._l1, fit_intercept=self.fit_intercept,
-            coef_init=coef_init, intercept_init=b0 if self.warm_start else None,
+            coef_init=coef_init, intercept_init=b0 if warm else None,
             max_iter=self.max_iter, verbose=self.verbose,
         )
         self.certified_ = bool(sol.certified)
@@ -651,13 +709,14 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         validation = None
         if self.early_stopping:
             X, Y, sw, validation = self._hold_out(X, Y, sw)
-        loss = self._set_loss(X, Y, sw)
+        loss, start = self._set_loss(X, Y, sw, start=True)
         if validation is not None:
             validation = self._validation_monitor(loss, *validation)
         if self.solver_ == "exact":
-            state = self._fit_exact(X, Y, sw, loss, root)
+            state = self._fit_exact(X, Y, sw, loss, root, start=start)
         else:
-            state = self._fit_gd(X, Y, sw, loss, incremental=False, validation=validation)
+            state = self._fit_gd(X, Y, sw, loss, incremental=False, validation=validation,
+                                 start=start)
         self._finish(X, Y, sw, loss, state)
         self._set_validation(state, validation is not None)
         if self.solver_ == "gd":
@@ -718,7 +777,7 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         smooth = REGRESSION_LOSSES[self.loss]().smooth if self.loss != "quantile" else False
         lo, hi, norm, top = check_blocks(src, sw, self.fit_intercept, gram=smooth)
         # (an 'auto' Huber threshold or log-cosh scale: a pilot fit, blockwise too)
-        loss = self._set_loss(src, Y, sw)
+        loss, start = self._set_loss(src, Y, sw, start=True)
         # features are known once the check passed: the model is in memory
         self.n_features_in_ = d
         if hasattr(self, "feature_names_in_"):
@@ -731,10 +790,15 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         L = loss.curvature * top if loss.smooth else loss.lipschitz * norm
         L = float(L + self._l2)
         W0, b0 = self._init_params(d, loss, Y, sw, src.dtype)
+        warm = self.warm_start
+        if start is not None and not self._reuses_weights(d, Y.shape[1]):
+            W0, b0, warm = np.asarray(start.coef).reshape(W0.shape), start.intercept, True
+        # (no weights: None, so that the solver holds no n-vector of ones)
         sol = solve_linear(
-            src, Y, loss, sw, alpha=self._l2, l1=self._l1, fit_intercept=self.fit_intercept,
-            coef_init=W0 if self.warm_start else None,
-            intercept_init=b0 if self.warm_start else None,
+            src, Y, loss, None if sample_weight is None else sw, alpha=self._l2, l1=self._l1,
+            fit_intercept=self.fit_intercept,
+            coef_init=W0 if warm else None,
+            intercept_init=b0 if warm else None,
             max_iter=self.max_iter, verbose=self.verbose, x_range=(lo, hi),
         )
         if not sol.converged:
@@ -766,10 +830,11 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
 
     # -- robust losses and early stopping ----------------------------------------
 
-    def _set_loss(self, X, Y, sw):
-        """The loss on this data; sets ``epsilon_`` / ``scale_`` (estimated
-        for 'auto'), which later ``partial_fit`` calls keep."""
-        loss, value = build_loss(self, X, Y, sw)
+    def _set_loss(self, X, Y, sw, start=False):
+        """The loss on this data and the start of a Huber / log-cosh fit (an
+        absolute-error pilot fit, or None); sets ``epsilon_`` / ``scale_``
+        (estimated for 'auto'), which later ``partial_fit`` calls keep."""
+        loss, value, pilot = build_loss(self, X, Y, sw, start=start)
         for name in ("epsilon_", "scale_"):
             if hasattr(self, name):
                 delattr(self, name)
@@ -777,7 +842,7 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
             self.epsilon_ = value
         elif self.loss == "log_cosh":
             self.scale_ = value
-        return loss
+        return loss, pilot
 
     def _fitted_loss(self):
         """The loss of the fitted model, with its fitted ``epsilon_`` / ``scale_``."""
@@ -858,7 +923,7 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
                 f"{self._coef_matrix.shape[1]}."
             )
         # 'auto' parameters are estimated on the first chunk and kept
-        loss = self._set_loss(X, Y, sw) if first else self._fitted_loss()
+        loss = self._set_loss(X, Y, sw)[0] if first else self._fitted_loss()
         state = self._fit_gd(X, Y, sw, loss, incremental=True)
         self.solver_ = "gd"
         self._finish(X, Y, sw, loss, state)

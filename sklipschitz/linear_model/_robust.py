@@ -41,7 +41,15 @@ def _mad(R, sw):
     return centre, MAD_TO_SD * weighted_quantile(np.abs(R - centre), sw, 0.5)
 
 
-def residual_scale(X, Y, sample_weight, *, fit_intercept, alpha):
+def pilot_fit(X, Y, sample_weight, *, fit_intercept, alpha):
+    """The absolute-error fit (exact) that robust parameters and starts come from."""
+    from .._exact import solve_linear
+
+    return solve_linear(X, Y, AbsoluteError(), sample_weight, alpha=alpha,
+                        fit_intercept=fit_intercept, max_iter=1000)
+
+
+def residual_scale(X, Y, sample_weight, *, fit_intercept, alpha, pilot=None):
     """Robust scale of the residuals, one value per column of ``Y``.
 
     The residuals ``r`` are those of the absolute-error fit (the median
@@ -58,14 +66,20 @@ def residual_scale(X, Y, sample_weight, *, fit_intercept, alpha):
     inflates ``sigma_0`` (it is the ``0.5 / (1 - f)`` quantile of the inliers'
     deviations: 1.6 times the noise at ``f = 0.3``); the reweighting removes
     them.  When more than half of the residuals are equal (a MAD of 0), the
-    weighted root mean square of ``r - median(r)`` is used instead, and 1.0
-    when that is 0 too (the fit is exact, and every scale gives the same
-    model).
-    """
-    from .._exact import solve_linear
+    weighted root mean square of ``r - median(r)`` is used instead.
 
-    sol = solve_linear(X, Y, AbsoluteError(), sample_weight, alpha=alpha,
-                       fit_intercept=fit_intercept, max_iter=1000)
+    A scale below ``1e-10`` times the targets' own spread (their normalised
+    MAD about the median, else their root mean square deviation, else the
+    mean ``|y|``, else 1.0) is replaced by that spread: the pilot fit then
+    interpolates the data (more columns than rows, one row, noiseless
+    targets), its residuals are rounding errors, and a threshold made of
+    them would turn the loss into a multiple of the absolute error at
+    rounding level.  With no penalty an interpolating fit is optimal for
+    every threshold, so nothing is lost.  ``pilot`` is the solution of
+    :func:`pilot_fit` when already computed.
+    """
+    sol = pilot if pilot is not None else pilot_fit(
+        X, Y, sample_weight, fit_intercept=fit_intercept, alpha=alpha)
     R = np.asarray(Y, dtype=np.float64) - np.asarray(X @ sol.coef, dtype=np.float64)
     R = R - np.asarray(sol.intercept, dtype=np.float64)
     sw = np.asarray(sample_weight, dtype=np.float64)
@@ -84,29 +98,72 @@ def residual_scale(X, Y, sample_weight, *, fit_intercept, alpha):
             out[j] = sigma[0]
         else:
             dev = r[:, 0] - centre[0]
-            rms = float(np.sqrt(sw @ (dev * dev) / sw.sum()))
-            out[j] = rms if rms > 0 else 1.0
+            out[j] = float(np.sqrt(sw @ (dev * dev) / sw.sum()))
+        spread = _spread(np.asarray(Y, dtype=np.float64)[:, [j]], sw)
+        if not out[j] > INTERPOLATION_FLOOR * spread:
+            out[j] = spread
     return out
 
 
-def build_loss(est, X, Y, sw):
+#: a residual scale below this fraction of the targets' spread is rounding
+#: noise of an interpolating pilot fit
+INTERPOLATION_FLOOR = 1e-10
+
+
+def _spread(y, sw):
+    """The targets' spread: normalised MAD, RMS deviation, mean |y|, or 1.0."""
+    centre, mad = _mad(y, sw)
+    dev = y[:, 0] - centre[0]
+    for value in (mad[0], np.sqrt(sw @ (dev * dev) / sw.sum()), sw @ np.abs(y[:, 0]) / sw.sum()):
+        if value > 0 and np.isfinite(value):
+            return float(value)
+    return 1.0
+
+
+def build_loss(est, X, Y, sw, *, start=False):
     """The loss object of ``est`` on this data and its fitted parameter.
 
-    Returns ``(loss, value)``: ``value`` is the Huber threshold or the
+    Returns ``(loss, value, pilot)``: ``value`` is the Huber threshold or the
     log-cosh scale actually used (a float, or an array with one value per
-    output column), None for the other losses.
+    output column), None for the other losses.  ``pilot`` is the
+    absolute-error fit (a solution of :func:`pilot_fit`) when one was made:
+    always for an 'auto' parameter, and, when ``start``, also for a given
+    parameter that is small against the targets' deviation (more than
+    ``FLAT_RATIO`` times smaller).  It is a good start for the Huber and
+    log-cosh fits: as the parameter goes to 0 their solutions go to it, and
+    from it the exact solver needs a few Newton steps where a start from
+    zero needs hundreds of smoothed gradient steps.
     """
     name = est.loss
-    value = None
+    value = pilot = None
     if name in ("huber", "log_cosh"):
         given = est.epsilon if name == "huber" else est.scale
+        # the L2 part of the penalty (an L1 part is left out of the pilot fit)
+        kw = {"fit_intercept": est.fit_intercept, "alpha": getattr(est, "_l2", est.alpha)}
         if isinstance(given, str):  # 'auto'
-            # the L2 part of the penalty (an L1 part is left out of the pilot fit)
-            s = residual_scale(X, Y, sw, fit_intercept=est.fit_intercept,
-                               alpha=getattr(est, "_l2", est.alpha))
+            pilot = pilot_fit(X, Y, sw, **kw)
+            s = residual_scale(X, Y, sw, pilot=pilot, **kw)
             s = s * (HUBER_AUTO_FACTOR if name == "huber" else LOGCOSH_AUTO_FACTOR)
             value = float(s[0]) if s.size == 1 else s
         else:
             value = float(given)
+            if start and flat_ratio(Y, sw, value) > FLAT_RATIO:
+                pilot = pilot_fit(X, Y, sw, **kw)
     kw = {"epsilon": value} if name == "huber" else ({"scale": value} if name == "log_cosh" else {})
-    return get_regression_loss(name, est.quantile, **kw), value
+    return get_regression_loss(name, est.quantile, **kw), value, pilot
+
+
+#: a Huber threshold or log-cosh scale this many times smaller than the
+#: targets' mean absolute deviation makes the loss nearly the absolute error
+#: over most of the data
+FLAT_RATIO = 10.0
+
+
+def flat_ratio(Y, sw, value):
+    """The largest ratio, over the columns of ``Y``, of the targets' mean
+    absolute deviation from their weighted median to the Huber threshold /
+    log-cosh scale ``value``."""
+    Y = np.asarray(Y, dtype=np.float64)
+    centre = weighted_quantile(Y, sw, 0.5)
+    dev = np.asarray(sw, dtype=np.float64) @ np.abs(Y - centre) / np.sum(sw)
+    return float(np.max(dev / np.asarray(value, dtype=np.float64)))

@@ -249,6 +249,11 @@ def _tampered(tmp_path, edit=None, extra=None):
     return path
 
 
+def _plain(items):
+    """A string-keyed dict as the model file's JSON tree stores it."""
+    return {"__type__": "dict", "items": items}
+
+
 def _pickle_array():
     buf = io.BytesIO()
     np.lib.format.write_array(buf, np.array([object()], dtype=object), allow_pickle=True)
@@ -268,9 +273,19 @@ def _pickle_array():
     (lambda h: h["object"]["attrs"].update({"x": {"__type__": "pickle"}}), None,
      "unknown entry type"),
     (lambda h: h.update({"format_version": 99}), None, "format version 99"),
-    (lambda h: h["object"]["attrs"].update({"_rng": {"__type__": "state", "class": "os.system",
-                                                     "attrs": {}}}), None,
-     "state class 'os.system' is not one"),
+    # the training state is plain values; engine objects come from a closed registry
+    (lambda h: h["object"]["attrs"].update({"_train_state": _plain({"__engine__": "os.system"})}),
+     None, "engine state type 'os.system' is not one of"),
+    (lambda h: h["object"]["attrs"].update({"_train_state": {"__type__": "state",
+                                                             "class": "os.system"}}), None,
+     "unknown entry type 'state'"),
+    (lambda h: h["object"]["attrs"].update(
+        {"_step_rule": _plain({"__engine__": "LocalStep", "__class__": "x"})}), None,
+     "LocalStep: invalid attribute name '__class__'"),
+    (lambda h: h["object"]["attrs"].update(
+        {"_network": _plain({"__engine__": "network",
+                           "layer_sizes": {"__type__": "list", "items": [10, 1]}})}), None,
+     "LipschitzRegressor keeps no network"),
     (lambda h: h["object"]["attrs"].update({"_rng": {"__type__": "ref", "ref": 999}}), None,
      "reference .999. to nothing"),
     (lambda h: h["object"]["attrs"].update({"_rng": {"__type__": "ref", "ref": {}}}), None,

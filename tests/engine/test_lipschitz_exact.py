@@ -70,8 +70,45 @@ def test_valid_constant_every_mode(data, loss, batch_size, alpha, fit_intercept)
                fit_intercept=fit_intercept, random_state=0)
     expected = _expected(loss, X, sw, fit_intercept, alpha, minibatch=batch_size is not None)
     assert reg.lipschitz_constant_ == pytest.approx(expected, rel=1e-12)
-    # the first epoch's rate is 1/L (the non-smooth schedule divides by sqrt(t) later)
-    assert reg.learning_rate_history_[0] == pytest.approx(1 / expected, rel=1e-12)
+    # the first epoch's rate is 1/L for a smooth loss, R/L for a non-smooth one
+    # (whose schedule divides by sqrt(t) later)
+    R = 1.0 if loss in CURVATURE else _distance(X, y, sw, 0.5 if loss == "absolute_error" else 0.3,
+                                                fit_intercept)
+    assert reg.learning_rate_history_[0] == pytest.approx(R / expected, rel=1e-12)
+
+
+def _distance(X, y, sw, tau, fit_intercept):
+    """The documented R of the subgradient schedule: the weighted mean
+    |y - c| about the starting constant c (the minimiser of the weighted
+    pinball loss over the data points; 0 without an intercept) over the root
+    mean square entry of [X, 1]."""
+    def pinball(c):
+        u = y - c
+        return sw @ np.maximum(tau * u, (tau - 1) * u)
+
+    c = min(y, key=pinball) if fit_intercept else 0.0
+    d = sw @ np.abs(y - c) / sw.sum()
+    Xt = _design(X, fit_intercept)
+    return d / np.sqrt(sw @ np.sum(Xt**2, axis=1) / sw.sum() / Xt.shape[1])
+
+
+@pytest.mark.parametrize("loss", ["absolute_error", "quantile"])
+def test_nonsmooth_steps_follow_the_units_of_X_and_y(data, loss):
+    # y -> c y multiplies every iterate by c, X -> X / c too: the subgradient
+    # steps R/(L sqrt(t)) are in the units of the solution
+    # (X -> X / c exactly so without an intercept, whose column of ones does
+    # not scale)
+    X, y, sw = data
+    for fit_intercept, cases in [(True, [(1.0, 1e4), (1.0, 1e-4)]),
+                                 (False, [(1e-3, 1.0), (50.0, 1e3)])]:
+        base = _fit(X, y, sw, loss=loss, quantile=0.3, fit_intercept=fit_intercept)
+        assert base.n_iter_ == 2
+        for cx, cy in cases:
+            other = _fit(X * cx, y * cy, sw, loss=loss, quantile=0.3,
+                         fit_intercept=fit_intercept)
+            np.testing.assert_allclose(other.coef_, base.coef_ * cy / cx, rtol=1e-9)
+            np.testing.assert_allclose(other.intercept_, base.intercept_ * cy, rtol=1e-9,
+                                       atol=1e-300)
 
 
 @pytest.mark.parametrize("batch_size", [None, 8])

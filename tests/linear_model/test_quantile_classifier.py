@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from scipy.special import expit, logit
-from sklearn.datasets import load_breast_cancer, load_iris, load_wine, make_classification
+from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine, make_classification
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
@@ -533,10 +533,12 @@ def test_column_problem_matches_the_network_problem(loader):
 
 def test_frozen_columns_keep_their_best_iterate(cancer):
     # every column ends at its own best iterate, so the final objective is at
-    # most the lowest objective recorded at any epoch
+    # most the lowest objective recorded at any epoch, up to the rounding of
+    # the weights to float32 at the end of fit (relative change about 1e-9
+    # here) and to the float32 arctan of the recorded values (about 1e-7)
     X, y = cancer
     est = LipschitzQuantileClassifier().fit(X, y)
-    assert est.loss_ <= min(est.loss_curve_) * (1 + 1e-12)
+    assert est.loss_ <= min(est.loss_curve_) * (1 + 1e-6)
 
 
 def test_float32_input_is_fitted_in_float32(cancer):
@@ -594,7 +596,41 @@ def test_warm_start_continues_from_the_previous_solution(cancer):
         est.fit(X, y)
         first = est.loss_
         est.fit(X, y)
-    assert est.loss_curve_[0] == pytest.approx(first, rel=1e-9)
+    # the curve is recorded with a float32 arctan (relative error about 1e-7)
+    assert est.loss_curve_[0] == pytest.approx(first, rel=1e-6)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_fit_rounds_the_level_weights_to_float32_and_pickles_them_so():
+    import pickle
+
+    X, y = load_digits(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    est = LipschitzQuantileClassifier(max_iter=30).fit(X, y)
+    W = est.quantile_coef_
+    assert W.dtype == np.float64
+    np.testing.assert_array_equal(W.astype(np.float32).astype(np.float64), W)
+    blob = pickle.dumps(est)
+    # float32 weights (4 bytes each) plus small arrays: 113 kB before
+    assert W.nbytes // 2 < len(blob) < W.nbytes // 2 + 12_000
+    loaded = pickle.loads(blob)
+    assert loaded.quantile_coef_.dtype == np.float64
+    np.testing.assert_array_equal(loaded.quantile_coef_, W)
+    np.testing.assert_array_equal(loaded.predict_proba(X), est.predict_proba(X))
+    np.testing.assert_array_equal(loaded._level_norms, est._level_norms)
+    # the generator nothing drew from is not stored: random_state gives it again
+    assert loaded._rng is np.random.mtrand._rand
+    seeded = LipschitzQuantileClassifier(max_iter=5, random_state=3).fit(X[:200], y[:200])
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(seeded))._rng.randint(1000, size=5),
+                                  np.random.RandomState(3).randint(1000, size=5))
+    # partial_fit does not round: its weights keep float64 in the pickle
+    part = LipschitzQuantileClassifier().partial_fit(X[:300], y[:300], classes=np.arange(10))
+    again = pickle.loads(pickle.dumps(part))
+    np.testing.assert_array_equal(again.quantile_coef_, part.quantile_coef_)
+    # a mini-batch fit drew from its generator: the pickle keeps it as it is
+    mb = LipschitzQuantileClassifier(batch_size=50, max_iter=2, random_state=3).fit(X[:200], y[:200])
+    state = mb._rng.get_state()[1]
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(mb))._rng.get_state()[1], state)
 
 
 def test_pickle_keeps_the_weights_once():
@@ -668,3 +704,72 @@ def test_bad_input(cancer):
             getattr(est, method)(X[:, :5])
     with pytest.raises(ValueError, match="1 class"):
         LipschitzQuantileClassifier().fit(X, y, sample_weight=(y == 1).astype(float))
+
+
+@pytest.mark.parametrize("scale", [1e-3, 1.0, 30.0, 1e5])
+def test_bound_level_loss_matches_the_engine_loss(scale):
+    from sklipschitz.linear_model._quantile_levels import BoundLevelLoss
+
+    rng = np.random.default_rng(0)
+    levels = np.tile(np.arange(1, 6) / 6, 3)
+    Y = np.where(rng.random((300, 15)) < 0.3, 1.0, -1.0)
+    sw = rng.random(300)
+    loss = SmoothBinaryQuantileLoss(levels)
+    raw = rng.standard_normal((300, 15)) * scale
+    raw[:3, :3] = [[np.inf, -np.inf, 0.0], [-0.0, 1e300, -1e300], [1e-300, 3e38, -3e38]]
+    # reference: the loss of every sample, in float64 with np.arctan
+    fast = BoundLevelLoss(loss, Y, sw)
+    assert not fast.fast  # 300 x 15 scores: numpy's arctan by default
+    fast.fast = True
+    with np.errstate(over="ignore"):  # raw**2 of 1e300 in the gradient: delta = 0
+        ref = sw @ loss.pointwise(Y, raw) / sw.sum()
+        _, ref_delta = loss.bind(Y, sw).columns(raw)
+        values, delta = fast.columns(raw)
+    np.testing.assert_allclose(values, ref, rtol=3e-7)
+    np.testing.assert_array_equal(delta, ref_delta)
+    # fitted rows (tiny loss): still relative accuracy, no cancellation
+    fitted = Y * (30 + rng.random((300, 15)))
+    np.testing.assert_allclose(fast.columns(fitted)[0], sw @ loss.pointwise(Y, fitted) / sw.sum(),
+                               rtol=3e-7)
+    keep = np.arange(15) % 2 == 0
+    part = fast.take(keep)
+    assert part.fast
+    with np.errstate(over="ignore"):
+        part_values = part.columns(raw[:, keep])[0]
+    np.testing.assert_allclose(part_values, ref[keep], rtol=3e-7)
+
+
+def test_settled_levels_allow_a_small_weighted_share_of_sign_changes():
+    from sklipschitz._engine.monitors import ColumnFreezing
+
+    # 1000 rows, 3 columns; between two epochs 1 row flips in column 0,
+    # 3 rows in column 1, none in column 2
+    rng = np.random.default_rng(0)
+    scores = rng.standard_normal((1000, 3)) + 0.1
+    scores[np.abs(scores) < 1e-3] = 1.0
+    after = scores.copy()
+    after[0, 0] *= -1
+    after[:3, 1] *= -1
+    values = np.ones(3)
+
+    def streaks(weights, rows_scores):
+        freezing = ColumnFreezing(0.0, 10, stable_signs=True, sign_share=0.002, weights=weights)
+        freezing.start(3)
+        best = [np.zeros((1, 3))]
+        for s in rows_scores:
+            freezing.record(values, best, best, s)
+        return freezing.unchanged.copy()
+
+    # equal weights: 1 row is 0.1% (settled), 3 rows are 0.3% (not settled)
+    np.testing.assert_array_equal(streaks(np.ones(1000), [scores, after]), [1, 0, 1])
+    # the share is by weight: a row of weight 3 weighs as much as three rows
+    w = np.ones(1000)
+    w[0] = 3.0
+    np.testing.assert_array_equal(streaks(w, [scores, after]), [0, 0, 1])
+    # integer weights equal repeated rows
+    rep = np.repeat(np.arange(1000), w.astype(int))
+    np.testing.assert_array_equal(streaks(np.ones(rep.size), [scores[rep], after[rep]]),
+                                  streaks(w, [scores, after]))
+    # a row of weight zero weighs nothing
+    w[:3] = 0.0
+    np.testing.assert_array_equal(streaks(w, [scores, after]), [1, 1, 1])

@@ -142,3 +142,85 @@ def test_extreme_feature_magnitudes(scale):
     if scale > 1:
         with pytest.raises(ValueError, match="overflows.*StandardScaler"):
             LipschitzRegressor(solver="gd").fit(X * scale, y)
+
+
+# -- targets in any units, interpolating data --------------------------------
+
+
+@pytest.mark.parametrize("loss", ["absolute_error", "quantile"])
+def test_nonsmooth_partial_fit_on_targets_in_large_and_tiny_units(loss):
+    # the subgradient steps scale with y: a stream of single rows learns the
+    # same model whatever the units (it stalled near the constant predictor,
+    # R^2 ~ 0, without a warning, for y in the hundreds)
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(300, 5))
+    y = X @ [3.0, -1.0, 2.0, 0.5, 0.0] + rng.laplace(size=300)
+    ref = LinearRegression().fit(X, y).score(X, y)
+    coefs = []
+    for c in (1e-4, 1.0, 1e5):
+        est = LipschitzRegressor(loss=loss)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            for _ in range(3):
+                for i in range(len(y)):
+                    est.partial_fit(X[i:i + 1], c * y[i:i + 1])
+        assert est.score(X, c * y) > ref - 0.02
+        coefs.append(est.coef_ / c)
+    np.testing.assert_allclose(coefs[0], coefs[1], rtol=1e-6)
+    np.testing.assert_allclose(coefs[2], coefs[1], rtol=1e-6)
+
+
+@pytest.mark.parametrize("loss", ["huber", "log_cosh"])
+@pytest.mark.parametrize("shape", ["noiseless", "wide"])
+def test_auto_robust_parameter_on_data_fitted_exactly(loss, shape):
+    # an absolute-error pilot fit that interpolates has rounding-level
+    # residuals; a threshold made of them gave a constant model, "certified"
+    rng = np.random.default_rng(4)
+    n, d = (200, 6) if shape == "noiseless" else (40, 120)
+    X = rng.normal(size=(n, d))
+    y = X @ rng.normal(size=d) + 3.0
+    est = LipschitzRegressor(loss=loss).set_params(
+        **({"epsilon": "auto"} if loss == "huber" else {"scale": "auto"})).fit(X, y)
+    assert est.certified_
+    np.testing.assert_allclose(est.predict(X), y, rtol=0, atol=1e-8 * np.abs(y).max())
+    if shape == "noiseless":
+        ref = np.linalg.lstsq(np.hstack([X, np.ones((n, 1))]), y, rcond=None)[0]
+        np.testing.assert_allclose(est.coef_, ref[:-1], rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("loss", ["huber", "log_cosh"])
+def test_small_robust_parameter_starts_from_the_median_fit(loss):
+    # a threshold 1e-4 of the targets' spread: the exact solver did not
+    # converge in 1000 iterations from zero; from the absolute-error fit it
+    # certifies in a few Newton steps, on the least-squares line here
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(500, 10))
+    y = X @ rng.normal(size=10) + 1e-4 * rng.normal(size=500)
+    param = {"epsilon": 1.35e-4} if loss == "huber" else {"scale": 5e-5}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est = LipschitzRegressor(loss=loss, **param).fit(X, y)
+    assert est.certified_ and est.n_iter_ < 50
+    assert est.score(X, y) == pytest.approx(LinearRegression().fit(X, y).score(X, y), abs=1e-8)
+
+
+def test_flat_robust_loss_in_the_general_loop_warns():
+    # log-cosh at scale 1 on targets in the hundreds is nearly the absolute
+    # error: gradient steps at 1/L crawl, and the fit says so
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(200, 3))
+    y = 300.0 * (X @ [1.0, -1.0, 0.5]) + 1000.0
+    with pytest.warns(ConvergenceWarning, match="nearly the absolute error"):
+        LipschitzRegressor(loss="log_cosh").partial_fit(X, y)
+
+
+def test_general_loop_that_learns_nothing_warns():
+    # features far from centred (x + 30): the subgradient steps zigzag along
+    # the intercept, and the loop stops on its tolerance at the constant
+    # predictor; it must say that it learned nothing
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(4000, 2)) + 30.0
+    y = 100.0 * rng.laplace(size=4000)
+    with pytest.warns(ConvergenceWarning, match="no better than the constant predictor"):
+        gd = LipschitzRegressor(loss="absolute_error", solver="gd", max_iter=5000).fit(X, y)
+    assert gd.n_iter_ < 5000

@@ -1,6 +1,7 @@
 """Small pinball problems and the smoothed objective, for the phase tests."""
 
 import numpy as np
+from scipy.optimize import linprog
 
 from sklipschitz._exact.design import Design
 from sklipschitz._exact.problem import PinballProblem
@@ -34,3 +35,17 @@ def pinball_value(A, y, sn, beta, tau, pen=None):
     r = y - A @ beta
     v = float(sn @ np.maximum(tau * r, (tau - 1) * r))
     return v if pen is None else v + 0.5 * float(pen @ (beta * beta))
+
+
+def highs_vertex(X, y, tau):
+    """The LP optimum by HiGHS, polished to its exact vertex (the ``p``
+    points it interpolates solved exactly)."""
+    n, d = X.shape
+    A = np.column_stack([X, np.ones(n)])
+    c = np.concatenate([np.zeros(d + 1), np.full(n, tau), np.full(n, 1 - tau)])
+    res = linprog(c, A_eq=np.hstack([A, np.eye(n), -np.eye(n)]), b_eq=y,
+                  bounds=[(None, None)] * (d + 1) + [(0, None)] * (2 * n), method="highs")
+    assert res.status == 0
+    beta = res.x[:d + 1]
+    Z = np.argsort(np.abs(y - A @ beta))[:d + 1]
+    return np.linalg.solve(A[Z], y[Z]), res.fun / n

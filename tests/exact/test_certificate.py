@@ -2,24 +2,9 @@
 
 import numpy as np
 import pytest
-from scipy.optimize import linprog
 
-from pinball_refs import problem
+from pinball_refs import highs_vertex, problem
 from sklipschitz._exact.certificate import box_solve, certify, check_reduced
-
-
-def highs_vertex(X, y, tau):
-    """The LP optimum by HiGHS, polished to its exact vertex (the ``p``
-    points it interpolates solved exactly)."""
-    n, d = X.shape
-    A = np.column_stack([X, np.ones(n)])
-    c = np.concatenate([np.zeros(d + 1), np.full(n, tau), np.full(n, 1 - tau)])
-    res = linprog(c, A_eq=np.hstack([A, np.eye(n), -np.eye(n)]), b_eq=y,
-                  bounds=[(None, None)] * (d + 1) + [(0, None)] * (2 * n), method="highs")
-    assert res.status == 0
-    beta = res.x[:d + 1]
-    Z = np.argsort(np.abs(y - A @ beta))[:d + 1]
-    return np.linalg.solve(A[Z], y[Z]), res.fun / n
 
 
 @pytest.mark.parametrize("tau", [0.1, 0.5, 0.75])

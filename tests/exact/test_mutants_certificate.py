@@ -4,8 +4,8 @@ references are HiGHS (scipy's linprog) and closed forms."""
 
 import numpy as np
 import pytest
-from scipy.optimize import linprog
 
+from pinball_refs import highs_vertex
 from sklipschitz._exact.certificate import box_solve, certify, check_reduced
 from sklipschitz._exact.design import Design
 from sklipschitz._exact.problem import PinballProblem
@@ -20,14 +20,7 @@ def _data(n, d, seed):
 
 def _vertex(X, y, tau):
     """The LP optimum by HiGHS, polished to the vertex it interpolates."""
-    n, d = X.shape
-    A = np.column_stack([X, np.ones(n)])
-    c = np.concatenate([np.zeros(d + 1), np.full(n, tau), np.full(n, 1 - tau)])
-    res = linprog(c, A_eq=np.hstack([A, np.eye(n), -np.eye(n)]), b_eq=y,
-                  bounds=[(None, None)] * (d + 1) + [(0, None)] * (2 * n), method="highs")
-    assert res.status == 0
-    Z = np.argsort(np.abs(y - A @ res.x[:d + 1]))[:d + 1]
-    return np.linalg.solve(A[Z], y[Z])
+    return highs_vertex(X, y, tau)[0]
 
 
 def _problem(X, y, tau):

@@ -195,6 +195,13 @@ def linear_lipschitz(loss, X, sample_weight, *, fit_intercept, alpha=0.0, miniba
     return float(L + alpha)
 
 
+def mean_absolute_deviation(Y, sample_weight, centre):
+    """Per column of ``Y``: the weighted mean of ``|y - centre|`` (float64)."""
+    Y = np.asarray(Y, dtype=np.float64)
+    w = np.asarray(sample_weight, dtype=np.float64)
+    return w @ np.abs(Y - np.asarray(centre, dtype=np.float64)) / w.sum()
+
+
 def distance_scale(X, Y, sample_weight, intercept, fit_intercept):
     """``R`` of the subgradient schedule ``R / (L sqrt(t))``, one per column of ``Y``.
 
@@ -214,11 +221,10 @@ def distance_scale(X, Y, sample_weight, intercept, fit_intercept):
     (one row, a constant target) the mean ``|y|`` is used, and 1.0 when that
     is 0 too.
     """
-    Y = np.asarray(Y, dtype=np.float64)
     w = np.asarray(sample_weight, dtype=np.float64)
     total = w.sum()
-    dev = w @ np.abs(Y - np.asarray(intercept, dtype=np.float64)) / total
-    size = w @ np.abs(Y) / total
+    dev = mean_absolute_deviation(Y, w, intercept)
+    size = mean_absolute_deviation(Y, w, 0.0)
     d = np.where(dev > 0, dev, np.where(size > 0, size, 1.0))
     n_cols = X.shape[1] + int(fit_intercept)
     mean_sq = (float(w @ _row_sq_norms(X)) / total + float(fit_intercept)) / max(n_cols, 1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
+from .._engine.lipschitz import mean_absolute_deviation
 from .._engine.losses import AbsoluteError, get_regression_loss, weighted_quantile
 
 #: normalised MAD: 1.4826 * MAD estimates the standard deviation of Gaussian
@@ -164,6 +165,5 @@ def flat_ratio(Y, sw, value):
     absolute deviation from their weighted median to the Huber threshold /
     log-cosh scale ``value``."""
     Y = np.asarray(Y, dtype=np.float64)
-    centre = weighted_quantile(Y, sw, 0.5)
-    dev = np.asarray(sw, dtype=np.float64) @ np.abs(Y - centre) / np.sum(sw)
+    dev = mean_absolute_deviation(Y, sw, weighted_quantile(Y, sw, 0.5))
     return float(np.max(dev / np.asarray(value, dtype=np.float64)))

@@ -500,25 +500,26 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
             )
         return self.solver
 
-    def _reuses_weights(self, n_features, n_outputs):
-        """Whether a fit starts from the previous fit's weights (warm_start)."""
-        return (
-            self.warm_start
-            and hasattr(self, "_coef_matrix")
-            and self._coef_matrix.shape == (n_features, n_outputs)
-        )
-
-    def _init_params(self, n_features, loss, Y, sw, dtype):
+    def _init_params(self, n_features, loss, Y, sw, dtype, start=None):
+        """The starting weights ``(W, b, warm)``: the previous fit's with
+        ``warm_start`` (same shapes), else those of ``start`` (the
+        absolute-error pilot of a Huber / log-cosh fit, float64), else zero
+        coefficients and the loss's optimal constant.  ``warm`` says whether
+        the exact solver takes them as its start."""
         n_outputs = Y.shape[1]
-        if self._reuses_weights(n_features, n_outputs):
+        if (self.warm_start and hasattr(self, "_coef_matrix")
+                and self._coef_matrix.shape == (n_features, n_outputs)):
             return (self._coef_matrix.astype(dtype, copy=True),
-                    self._intercept_vector.astype(dtype, copy=True))
+                    self._intercept_vector.astype(dtype, copy=True), True)
+        if start is not None:
+            return (np.array(start.coef, dtype=np.float64).reshape(n_features, n_outputs),
+                    np.array(start.intercept, dtype=np.float64).reshape(n_outputs), True)
         W = np.zeros((n_features, n_outputs), dtype=dtype)
         if self.fit_intercept:
             b = np.asarray(loss.constant_raw(Y, sw), dtype=dtype).reshape(n_outputs)
         else:
             b = np.zeros(n_outputs, dtype=dtype)
-        return W, b
+        return W, b, bool(self.warm_start)
 
     def _network(self, n_features, n_outputs):
         P = None if self._penalty is None else self._penalty.matrix
@@ -549,10 +550,8 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         state = getattr(self, "_train_state", None) if incremental else None
         lipschitz_fn = None
         if state is None:
-            W, b = self._init_params(X.shape[1], loss, Y, sw, X.dtype)
-            if start is not None and not self._reuses_weights(X.shape[1], Y.shape[1]):
-                W = np.asarray(start.coef, dtype=X.dtype).reshape(W.shape).copy()
-                b = np.asarray(start.intercept, dtype=X.dtype).reshape(b.shape).copy()
+            W, b, _ = self._init_params(X.shape[1], loss, Y, sw, X.dtype, start)
+            W, b = W.astype(X.dtype, copy=False), b.astype(X.dtype, copy=False)
             self._step_rule = make_rule(self.learning_rate, smooth=loss.smooth)
             state = TrainState(coefs=[W], intercepts=[b])
             state.step_state = self._step_rule.init(L)
@@ -607,12 +606,8 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
     def _fit_exact(self, X, Y, sw, loss, root, start=None):
         from .._exact import solve_linear
 
-        W0, b0 = self._init_params(X.shape[1], loss, Y, sw, X.dtype)
-        coef_init = W0 if self.warm_start else None
-        warm = self.warm_start
-        if start is not None and not self._reuses_weights(X.shape[1], Y.shape[1]):
-            # the absolute-error pilot fit: the Huber / log-cosh start
-            coef_init, b0, warm = np.asarray(start.coef).reshape(W0.shape), start.intercept, True
+        W0, b0, warm = self._init_params(X.shape[1], loss, Y, sw, X.dtype, start)
+        coef_init = W0 if warm else None
         if root is None:
             design, alpha, back = X, self._l2, None
         else:  # Tikhonov: solve for v = R w with a plain L2 penalty, exactly
@@ -789,10 +784,7 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
             passes += 1
         L = loss.curvature * top if loss.smooth else loss.lipschitz * norm
         L = float(L + self._l2)
-        W0, b0 = self._init_params(d, loss, Y, sw, src.dtype)
-        warm = self.warm_start
-        if start is not None and not self._reuses_weights(d, Y.shape[1]):
-            W0, b0, warm = np.asarray(start.coef).reshape(W0.shape), start.intercept, True
+        W0, b0, warm = self._init_params(d, loss, Y, sw, src.dtype, start)
         # (no weights: None, so that the solver holds no n-vector of ones)
         sol = solve_linear(
             src, Y, loss, None if sample_weight is None else sw, alpha=self._l2, l1=self._l1,

@@ -35,6 +35,22 @@ if TYPE_CHECKING:
     from numpy.typing import ArrayLike
 
 
+def _mlp_mapping(mlp):
+    """The start of the See Also entry of scikit-learn's ``mlp`` (how its
+    parameters map to ours), shared by the two estimators' docstrings."""
+    return f"""
+    sklearn.neural_network.{mlp} : The network this one replaces;
+        its ``learning_rate_init`` (and ``learning_rate`` schedule) is
+        computed here (``learning_rate='lipschitz'``; a float is its
+        ``learning_rate='constant', learning_rate_init=float``).
+        ``optimizer`` is its ``solver`` ('sgd', 'adam'; 'momentum' is its
+        'sgd' with ``momentum``). ``alpha`` here is the L2 penalty on the mean
+        loss of a batch, while {mlp} divides its penalty by the batch's
+        sample count (the sum of its sample weights):
+        ``alpha_MLP = alpha * batch_size`` (``n_samples`` for full batches)
+        gives the same objective."""
+
+
 class SymNetClassifier(ClassifierMixin, _BaseSymNet):
     __doc__ = (
         """Neural-network classifier trained at a learning rate computed from the data.
@@ -62,17 +78,9 @@ class SymNetClassifier(ClassifierMixin, _BaseSymNet):
         + _COMMON_ATTRS_DOC
         + """
     See Also
-    --------
-    sklearn.neural_network.MLPClassifier : The network this one replaces;
-        its ``learning_rate_init`` (and ``learning_rate`` schedule) is
-        computed here (``learning_rate='lipschitz'``; a float is its
-        ``learning_rate='constant', learning_rate_init=float``).
-        ``optimizer`` is its ``solver`` ('sgd', 'adam'; 'momentum' is its
-        'sgd' with ``momentum``). ``alpha`` here is the L2 penalty on the mean
-        loss of a batch, while MLPClassifier divides its penalty by the batch's
-        sample count (the sum of its sample weights):
-        ``alpha_MLP = alpha * batch_size`` (``n_samples`` for full batches)
-        gives the same objective. ``hidden_layer_sizes``,
+    --------"""
+        + _mlp_mapping("MLPClassifier")
+        + """ ``hidden_layer_sizes``,
         ``activation`` (plus 'sbaf' and 'arelu'), ``batch_size``,
         ``max_iter``, ``tol``, ``n_iter_no_change``, ``early_stopping``,
         ``validation_fraction``, ``shuffle``, ``random_state``,
@@ -423,17 +431,9 @@ default='squared_error'
         + _COMMON_ATTRS_DOC
         + """
     See Also
-    --------
-    sklearn.neural_network.MLPRegressor : The network this one replaces;
-        its ``learning_rate_init`` (and ``learning_rate`` schedule) is
-        computed here (``learning_rate='lipschitz'``; a float is its
-        ``learning_rate='constant', learning_rate_init=float``).
-        ``optimizer`` is its ``solver`` ('sgd', 'adam'; 'momentum' is its
-        'sgd' with ``momentum``). ``alpha`` here is the L2 penalty on the mean
-        loss of a batch, while MLPRegressor divides its penalty by the batch's
-        sample count (the sum of its sample weights):
-        ``alpha_MLP = alpha * batch_size`` (``n_samples`` for full batches)
-        gives the same objective. ``loss='squared_error'`` is
+    --------"""
+        + _mlp_mapping("MLPRegressor")
+        + """ ``loss='squared_error'`` is
         its loss; ``normalize_y=True`` is
         ``TransformedTargetRegressor(MLPRegressor(), transformer=StandardScaler())``.
         The other shared parameters (``hidden_layer_sizes``, ``activation``,

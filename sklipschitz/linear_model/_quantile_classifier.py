@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.special import log_expit, logit, logsumexp
 from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state, compute_class_weight
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -35,7 +36,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from .._base import QUANTILE_CONSTRAINT, LipschitzEstimator, constraints, divergence_hint
 from .._engine import lipschitz as _lipschitz
 from .._engine.loop import TrainState, train
-from .._engine.losses import SmoothBinaryQuantileLoss
+from .._engine.losses import BinomialLoss, SmoothBinaryQuantileLoss
 from .._engine.monitors import ColumnFreezing, DivergenceStop, Stopping, Validation
 from .._engine.network import DenseNetwork
 from .._engine.penalties import (
@@ -66,6 +67,14 @@ if TYPE_CHECKING:
 #: that changed the sign of their score weigh at most this share of the total
 #: (0.2%: on data of fewer than 500 equally weighted rows, no row at all)
 SETTLED_SHARE = 0.002
+
+#: the logistic pilot that starts the levels of a default fit: its tolerance,
+#: patience and budget of epochs (its columns cost 1/n_levels of an sBQC epoch)
+PILOT_TOL = 1e-3
+PILOT_NO_CHANGE = 3
+PILOT_MAX_ITER = 100
+#: the scale of the pilot's log-odds at the start of the levels
+PILOT_SCALE = 1.0
 
 #: AdGD's rates are rounded down to the grid 2**(k / OCTAVE_STEPS): fits with
 #: integer weights and with repeated rows then take the same steps
@@ -99,8 +108,11 @@ def _full_batch_problem(est, loss, X, Y, sw, column_levels, alpha, l1):
         L = column_constants(X, sw, column_levels, mode=mode, fit_intercept=est.fit_intercept,
                              alpha=alpha, batch_size=None)
         penalty = WeightedL1(l1, np.ones(X.shape[1])) if l1 > 0 else None
-        return _column_problem(loss, X, Y, sw, penalty, alpha=alpha,
-                               fit_intercept=est.fit_intercept), L, penalty
+        problem = _column_problem(loss, X, Y, sw, penalty, alpha=alpha,
+                                  fit_intercept=est.fit_intercept)
+        if mode == "local":
+            problem.gram_eigenvalue = float((L[0] - alpha) / sbqc_curvature(column_levels)[0])
+        return problem, L, penalty
     mean, std = _lipschitz.column_moments(X, sw)
     kappa = SmoothBinaryQuantileLoss(0.5).curvature
     scale = np.sqrt(std * std + alpha / kappa)
@@ -113,7 +125,51 @@ def _full_batch_problem(est, loss, X, Y, sw, column_levels, alpha, l1):
     penalty = WeightedL1(l1, 1.0 / scale) if l1 > 0 else None
     problem = _column_problem(loss, X, Y, sw, penalty, alpha=alpha,
                               fit_intercept=est.fit_intercept, offset=offset, scale=scale)
+    problem.gram_eigenvalue = lam
     return problem, L, penalty
+
+
+def _logistic_pilot(problem, Y, sw, n_models, G, dtype):
+    """One-vs-rest L2 logistic regressions in the variables of ``problem``.
+
+    The same design (centred, scaled), penalty and weights as the sBQC
+    problem, one column per model (``Y`` holds the sBQC targets in {-1, +1},
+    ``G`` columns per model): AdGD per column from the prior's log-odds,
+    at most :data:`PILOT_MAX_ITER` epochs, a column stopping when its
+    objective improves by less than :data:`PILOT_TOL` for
+    :data:`PILOT_NO_CHANGE` epochs.  Returns the coefficients and
+    intercepts (shape (n_features, n_models) and (n_models,)).
+    """
+    T = (Y[:, ::G] > 0).astype(dtype)
+    pilot = ColumnProblem(BinomialLoss(), problem.X, T, sw, alpha=problem.alpha,
+                          fit_intercept=problem.fit_intercept, offset=problem.offset,
+                          scale=problem.scale)
+    V = np.zeros((problem.X.shape[1], n_models), dtype=dtype)
+    c = np.zeros(n_models, dtype=dtype)
+    if problem.fit_intercept:
+        c[...] = BinomialLoss().constant_raw(T, sw / sw.sum())
+    alpha_max = float(np.max(problem.alpha)) if np.size(problem.alpha) else 0.0
+    L = np.full(n_models, BinomialLoss.curvature * problem.gram_eigenvalue + alpha_max)
+    rule = LocalStep(per_column=True, octave_steps=OCTAVE_STEPS)
+    state = TrainState(coefs=[V], intercepts=[c])
+    state.step_state = rule.init(L)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        state = train(pilot, state, rule=rule, update=SGD(),
+                      stopping=Stopping(PILOT_TOL, PILOT_NO_CHANGE), guard=DivergenceStop(),
+                      freezing=ColumnFreezing(PILOT_TOL, PILOT_NO_CHANGE),
+                      max_iter=PILOT_MAX_ITER)
+    return state.coefs[0], state.intercepts[0], state.n_iter
+
+
+def _pilot_start(V, c, levels, n_models, scale=1.0):
+    """The levels' start from the logistic pilot ``(V, c)``: ``f_tau = s (u +
+    logit(tau))``, ``u`` the pilot's log-odds (the level ``tau`` predicts the
+    positive class where the pilot's probability is at least ``1 - tau``)."""
+    G = levels.shape[0]
+    W = np.repeat(V * scale, G, axis=1)
+    b = scale * (np.repeat(c, G) + np.tile(logit(levels), n_models))
+    return W.astype(V.dtype), b.astype(c.dtype)
 
 
 class _L1ColumnProblem(ColumnProblem):
@@ -533,6 +589,12 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
             state = self._start_state(X.shape[1], Y.shape[1], X.dtype, L, stochastic=False)
             V, c = problem.variables(state.coefs[0], state.intercepts[0])
             state.coefs, state.intercepts = [V], [c]
+            self._pilot_iter = 0
+            if (isinstance(self._step_rule, LocalStep) and l1 is None and PILOT_SCALE > 0
+                    and not np.any(V) and hasattr(problem, "gram_eigenvalue")):
+                Vp, cp, self._pilot_iter = _logistic_pilot(problem, Y, sw, n_models, G, X.dtype)
+                V, c = _pilot_start(Vp, cp, self.quantiles_, n_models, PILOT_SCALE)
+                state.coefs, state.intercepts = [V], [c]
             if isinstance(self._step_rule, LocalStep):
                 # with an L1 part a column is done when its objective is (tol), not
                 # when its decisions are: its support must settle too

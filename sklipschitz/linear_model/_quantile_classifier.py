@@ -51,6 +51,7 @@ from .._engine.updates import SGD, Nesterov
 from ._confidence import QuantileConfidenceMixin
 from ._quantile_levels import (
     BoundLevelLoss,
+    BoundLogisticLoss,
     column_constants,
     crossing_logit,
     fitted_levels,
@@ -143,7 +144,7 @@ def _logistic_pilot(problem, Y, sw, n_models, G, dtype):
     T = (Y[:, ::G] > 0).astype(dtype)
     pilot = ColumnProblem(BinomialLoss(), problem.X, T, sw, alpha=problem.alpha,
                           fit_intercept=problem.fit_intercept, offset=problem.offset,
-                          scale=problem.scale)
+                          scale=problem.scale, bound=BoundLogisticLoss(T, sw))
     V = np.zeros((problem.X.shape[1], n_models), dtype=dtype)
     c = np.zeros(n_models, dtype=dtype)
     if problem.fit_intercept:

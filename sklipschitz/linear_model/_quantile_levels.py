@@ -174,6 +174,51 @@ class BoundLevelLoss(_BoundSmoothBinaryQuantile):
         return part
 
 
+class BoundLogisticLoss:
+    """The logistic loss ``log(1 + exp(-m))`` of the margins ``m = s raw``
+    (``s = +1`` on a positive, ``-1`` on a negative target) on fixed targets
+    and weights, per column (the bound loss of the levels' logistic pilot).
+
+    With ``e = exp(-|m|)`` the loss is ``log1p(e) + max(-m, 0)`` and its
+    derivative in ``m`` is ``-expit(-m)``, ``expit(-m) = e / (1 + e)`` for
+    ``m >= 0`` and ``1 / (1 + e)`` otherwise: one exponential and one
+    logarithm per score, without overflow, where the generic binomial loss
+    (``logaddexp`` and ``expit``) takes two of each.  Same values and
+    gradient as :class:`~sklipschitz._engine.losses.BinomialLoss` bound to
+    targets in {0, 1}.
+    """
+
+    def __init__(self, targets, sample_weight):
+        s = np.asarray(sample_weight, dtype=np.float64) / float(np.sum(sample_weight))
+        self.S = np.where(np.asarray(targets) > 0, 1.0, -1.0).astype(targets.dtype)
+        self.weight = s
+        self.A = (-self.S * s[:, None]).astype(targets.dtype)  # d loss/d raw = A expit(-m)
+        self._m = np.empty(targets.shape, dtype=targets.dtype)
+        self._e = np.empty(targets.shape, dtype=targets.dtype)
+
+    def columns(self, raw):
+        m, e = self._m, self._e
+        np.multiply(raw, self.S, out=m)
+        np.abs(m, out=e)
+        np.negative(e, out=e)
+        np.exp(e, out=e)  # exp(-|m|) in (0, 1]
+        pos = m >= 0
+        np.negative(m, out=m)
+        np.maximum(m, 0.0, out=m)  # max(-m, 0)
+        values = self.weight @ (np.log1p(e) + m)
+        d = 1.0 + e
+        np.divide(np.where(pos, e, 1.0), d, out=d)  # expit(-m)
+        d *= self.A
+        return np.asarray(values, dtype=np.float64), d
+
+    def take(self, keep):
+        part = type(self).__new__(type(self))
+        part.weight = self.weight
+        part.S, part.A = self.S[:, keep], self.A[:, keep]
+        part._m, part._e = np.empty_like(part.S), np.empty_like(part.S)
+        return part
+
+
 # ----------------------------------------------------------------------------
 # The grid of levels
 # ----------------------------------------------------------------------------

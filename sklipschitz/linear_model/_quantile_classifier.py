@@ -74,8 +74,6 @@ SETTLED_SHARE = 0.002
 PILOT_TOL = 1e-3
 PILOT_NO_CHANGE = 3
 PILOT_MAX_ITER = 100
-#: the scale of the pilot's log-odds at the start of the levels
-PILOT_SCALE = 1.0
 
 #: AdGD's rates are rounded down to the grid 2**(k / OCTAVE_STEPS): fits with
 #: integer weights and with repeated rows then take the same steps
@@ -163,13 +161,13 @@ def _logistic_pilot(problem, Y, sw, n_models, G, dtype):
     return state.coefs[0], state.intercepts[0], state.n_iter
 
 
-def _pilot_start(V, c, levels, n_models, scale=1.0):
-    """The levels' start from the logistic pilot ``(V, c)``: ``f_tau = s (u +
-    logit(tau))``, ``u`` the pilot's log-odds (the level ``tau`` predicts the
+def _pilot_start(V, c, levels, n_models):
+    """The levels' start from the logistic pilot ``(V, c)``: ``f_tau = u +
+    logit(tau)``, ``u`` the pilot's log-odds (the level ``tau`` predicts the
     positive class where the pilot's probability is at least ``1 - tau``)."""
     G = levels.shape[0]
-    W = np.repeat(V * scale, G, axis=1)
-    b = scale * (np.repeat(c, G) + np.tile(logit(levels), n_models))
+    W = np.repeat(V, G, axis=1)
+    b = np.repeat(c, G) + np.tile(logit(levels), n_models)
     return W.astype(V.dtype), b.astype(c.dtype)
 
 
@@ -590,19 +588,24 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
             state = self._start_state(X.shape[1], Y.shape[1], X.dtype, L, stochastic=False)
             V, c = problem.variables(state.coefs[0], state.intercepts[0])
             state.coefs, state.intercepts = [V], [c]
-            self._pilot_iter = 0
-            if (isinstance(self._step_rule, LocalStep) and l1 is None and PILOT_SCALE > 0
-                    and not np.any(V) and hasattr(problem, "gram_eigenvalue")):
-                Vp, cp, self._pilot_iter = _logistic_pilot(problem, Y, sw, n_models, G, X.dtype)
-                V, c = _pilot_start(Vp, cp, self.quantiles_, n_models, PILOT_SCALE)
+            # a cold start of the default fit: the levels start from the logistic
+            # pilot, whose decisions they mostly keep, so that half the patience
+            # suffices for the test of settled decisions
+            sign_patience = self.n_iter_no_change
+            if (isinstance(self._step_rule, LocalStep) and l1 is None
+                    and not np.any(V) and not np.any(c)):
+                Vp, cp, _ = _logistic_pilot(problem, Y, sw, n_models, G, X.dtype)
+                V, c = _pilot_start(Vp, cp, self.quantiles_, n_models)
                 state.coefs, state.intercepts = [V], [c]
+                sign_patience = (self.n_iter_no_change + 1) // 2
             if isinstance(self._step_rule, LocalStep):
                 # with an L1 part a column is done when its objective is (tol), not
                 # when its decisions are: its support must settle too
                 freezing = ColumnFreezing(self.tol, self.n_iter_no_change,
                                           stable_signs=l1 is None,
                                           rows=None if np.all(sw > 0) else sw > 0,
-                                          sign_share=SETTLED_SHARE, weights=sw)
+                                          sign_share=SETTLED_SHARE, weights=sw,
+                                          sign_patience=sign_patience)
             elif self._update == "nesterov" and l1 is None:
                 # with an L1 part the proximal gradient step (ISTA) runs instead:
                 # the extrapolated iterates of Nesterov's method are not sparse

@@ -21,6 +21,7 @@ each with its own step ``1/L_j``.
 from __future__ import annotations
 
 import warnings
+import zlib
 from numbers import Integral, Real
 from typing import TYPE_CHECKING
 
@@ -171,6 +172,23 @@ def _pilot_start(V, c, levels, n_models):
     return W.astype(V.dtype), b.astype(c.dtype)
 
 
+def _pack_float32(W):
+    """Float32 weights as zlib-compressed bytes, byte-shuffled (the k-th byte
+    of every value, then the (k+1)-th: the sign and exponent bytes of
+    weights of similar size compress well, the low mantissa bytes do not).
+    Lossless; on digits 48.6 kB of weights take about 39 kB."""
+    W = np.ascontiguousarray(W, dtype="<f4")
+    shuffled = W.view(np.uint8).reshape(-1, 4).T.tobytes()
+    return {"shape": W.shape, "float32_shuffled_zlib": zlib.compress(shuffled, 6)}
+
+
+def _unpack_float32(packed):
+    """The inverse of :func:`_pack_float32`."""
+    shape = tuple(packed["shape"])
+    raw = np.frombuffer(zlib.decompress(packed["float32_shuffled_zlib"]), dtype=np.uint8)
+    return np.ascontiguousarray(raw.reshape(4, -1).T).view("<f4").reshape(shape)
+
+
 class _L1ColumnProblem(ColumnProblem):
     """A :class:`ColumnProblem` whose value of every column includes an
     L1 penalty (its gradient step is followed by the proximal map)."""
@@ -234,8 +252,17 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
     multi-column linear fit, every column with its own step.
 
     The loss is smooth but not convex (the arctan squashing), so a fit finds
-    a local minimum; starting from zero weights (``f = 0``, where the loss
-    is steepest) works well.  Full-batch fits with the valid rates ('local',
+    a local minimum, and the start matters.  The default fit (full batch,
+    ``learning_rate='local'``, no L1 part, no ``warm_start`` weights) first
+    fits one-vs-rest L2 logistic regressions with the same penalty (a
+    cheap convex pilot: one column per class instead of one per level and
+    class) and starts every level at ``f_tau = u + logit(tau)``, ``u`` the
+    pilot's log-odds: the parallel hyperplanes of a logistic model, ``tau``
+    predicting the positive class where its probability is at least
+    ``1 - tau``.  From zero weights (the other fits), a level whose classes
+    are rare or separable can run its intercept off before its slope grows
+    and settle on one-class decisions (one positive in 5,000 rows: every
+    probability 0.03).  Full-batch fits with the valid rates ('local',
     'lipschitz') run in the variables of the centred, scaled design
     ``(X - mean) / sqrt(std^2 + alpha / kappa)`` (weighted moments; ``kappa``
     the loss's curvature at ``tau = 1/2``), which gives every feature the
@@ -335,9 +362,11 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         best iterate, and a level is frozen at it and no longer computed
         when its own objective has not improved by ``tol`` for
         ``n_iter_no_change`` epochs, or when for ``n_iter_no_change`` epochs
-        the training rows that changed the sign of their score at that level
-        weigh at most 0.2% of the total weight (no row at all with fewer
-        than 500 equally weighted rows): its decisions are settled.  On
+        (half as many, rounded up, after the logistic pilot's start, which
+        the levels' decisions mostly keep) the training rows that changed
+        the sign of their score at that level weigh at most 0.2% of the
+        total weight (no row at all with fewer than 500 equally weighted
+        rows): its decisions are settled.  On
         separable data the loss keeps creeping down long after: 2-2.6 times
         fewer epochs at the same or better cross-validated accuracy,
         log-loss and AUC on the benchmark tasks; the 0.2% allowance (rather
@@ -697,7 +726,7 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
             W = state["quantile_coef_"]
             W32 = W.astype(np.float32)
             if np.array_equal(W32, W):  # a fit's weights (fit rounds them): stored exactly
-                state["quantile_coef_"] = W32
+                state["quantile_coef_"] = _pack_float32(W32)
             if _unused_rng(state.get("_rng"), self.random_state):
                 # a generator nothing has drawn from yet is the one random_state gives
                 del state["_rng"]
@@ -714,6 +743,8 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         dtype = self.__dict__.pop("_weights_dtype", None)
         if dtype is None:
             return
+        if isinstance(self.quantile_coef_, dict):
+            self.quantile_coef_ = _unpack_float32(self.quantile_coef_)
         self.quantile_coef_ = self.quantile_coef_.astype(np.float64)
         self._level_norms = level_norms(self.quantile_coef_)
         if not hasattr(self, "_rng"):

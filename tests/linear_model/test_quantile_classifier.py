@@ -611,8 +611,9 @@ def test_fit_rounds_the_level_weights_to_float32_and_pickles_them_so():
     assert W.dtype == np.float64
     np.testing.assert_array_equal(W.astype(np.float32).astype(np.float64), W)
     blob = pickle.dumps(est)
-    # float32 weights (4 bytes each) plus small arrays: 113 kB before
-    assert W.nbytes // 2 < len(blob) < W.nbytes // 2 + 12_000
+    # float32 weights (4 bytes each), byte-shuffled and compressed, plus small
+    # arrays: 113 kB before, then 56 kB uncompressed (48.6 kB of float32 weights)
+    assert len(blob) < 50_000 < W.nbytes // 2 + 1_500
     loaded = pickle.loads(blob)
     assert loaded.quantile_coef_.dtype == np.float64
     np.testing.assert_array_equal(loaded.quantile_coef_, W)
@@ -661,6 +662,18 @@ def test_pickle_keeps_the_weights_once():
     est2.partial_fit(X[:50], y[:50])
     np.testing.assert_allclose(est2.quantile_coef_, est.quantile_coef_, rtol=1e-9, atol=1e-12)
     assert est2.loss_curve_ == pytest.approx(est.loss_curve_)
+
+
+def test_packed_float32_weights_round_trip_exactly():
+    from sklipschitz.linear_model._quantile_classifier import _pack_float32, _unpack_float32
+
+    rng = np.random.default_rng(0)
+    W = rng.standard_normal((3, 7, 5)).astype(np.float32)
+    W[0, 0, :2] = [0.0, -0.0]
+    W[1, 2, 3] = np.float32(1e-40)  # subnormal
+    back = _unpack_float32(_pack_float32(W))
+    assert back.dtype == np.float32 and back.shape == W.shape
+    np.testing.assert_array_equal(back.view(np.uint32), W.view(np.uint32))  # bit for bit
 
 
 def test_huge_constant_rate_stays_finite(cancer):
@@ -792,10 +805,12 @@ def test_bound_logistic_loss_matches_the_closed_form():
     s = 2 * T - 1
     bound = BoundLogisticLoss(T, sw)
     values, delta = bound.columns(raw)
-    np.testing.assert_allclose(values, -(sw / sw.sum()) @ log_expit(s * raw), rtol=1e-12)
+    np.testing.assert_allclose(values, -(sw / sw.sum()) @ log_expit(s * raw), rtol=1e-6)
     # expit(raw) - T without cancellation
     reference = np.where(T > 0, -expit(-raw), expit(raw))
-    np.testing.assert_allclose(delta, (sw / sw.sum())[:, None] * reference, rtol=1e-12,
+    expected = (sw / sw.sum())[:, None] * reference
+    # float32 exp(-|m|): the rounding of |m| costs a relative error ~6e-8 |m|
+    np.testing.assert_allclose(delta, expected, rtol=1e-6 * (1 + np.abs(raw)).max(),
                                atol=1e-300)
     part_values, part_delta = bound.take(np.array([True, False, True, False])).columns(raw[:, [0, 2]])
     np.testing.assert_allclose(part_values, values[[0, 2]], rtol=1e-12)

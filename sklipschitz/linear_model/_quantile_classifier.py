@@ -162,13 +162,16 @@ def _logistic_pilot(problem, Y, sw, n_models, G, dtype):
     return state.coefs[0], state.intercepts[0], state.n_iter
 
 
-def _pilot_start(V, c, levels, n_models):
+def _pilot_start(V, c, levels, n_models, fit_intercept=True):
     """The levels' start from the logistic pilot ``(V, c)``: ``f_tau = u +
     logit(tau)``, ``u`` the pilot's log-odds (the level ``tau`` predicts the
-    positive class where the pilot's probability is at least ``1 - tau``)."""
+    positive class where the pilot's probability is at least ``1 - tau``).
+    Without an intercept every level starts at ``u``."""
     G = levels.shape[0]
     W = np.repeat(V, G, axis=1)
-    b = np.repeat(c, G) + np.tile(logit(levels), n_models)
+    b = np.repeat(c, G)
+    if fit_intercept:
+        b = b + np.tile(logit(levels), n_models)
     return W.astype(V.dtype), b.astype(c.dtype)
 
 
@@ -624,7 +627,7 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
             if (isinstance(self._step_rule, LocalStep) and l1 is None
                     and not np.any(V) and not np.any(c)):
                 Vp, cp, _ = _logistic_pilot(problem, Y, sw, n_models, G, X.dtype)
-                V, c = _pilot_start(Vp, cp, self.quantiles_, n_models)
+                V, c = _pilot_start(Vp, cp, self.quantiles_, n_models, self.fit_intercept)
                 state.coefs, state.intercepts = [V], [c]
                 sign_patience = (self.n_iter_no_change + 1) // 2
             if isinstance(self._step_rule, LocalStep):

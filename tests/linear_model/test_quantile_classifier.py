@@ -875,6 +875,17 @@ def test_pilot_start_puts_the_levels_logit_tau_apart():
     W, b = _pilot_start(V, c, levels, 2)
     np.testing.assert_array_equal(W, np.repeat(V, 3, axis=1))
     np.testing.assert_allclose(b, np.concatenate([0.25 + logit(levels), -1.0 + logit(levels)]))
+    # without an intercept every level starts at the pilot's scores
+    W, b = _pilot_start(V, np.zeros(2), levels, 2, fit_intercept=False)
+    np.testing.assert_array_equal(b, np.zeros(6))
+
+
+def test_without_intercept_the_levels_keep_zero_intercepts(cancer):
+    X, y = cancer
+    est = LipschitzQuantileClassifier(fit_intercept=False).fit(X, y)
+    np.testing.assert_array_equal(est.quantile_intercept_, 0.0)
+    ref = LogisticRegression(fit_intercept=False).fit(X, y)
+    assert est.score(X, y) >= ref.score(X, y) - 0.01
 
 
 def test_a_rare_positive_is_ranked_first():

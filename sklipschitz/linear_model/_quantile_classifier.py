@@ -37,7 +37,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from .._base import QUANTILE_CONSTRAINT, LipschitzEstimator, constraints, divergence_hint
 from .._engine import lipschitz as _lipschitz
 from .._engine.loop import TrainState, train
-from .._engine.losses import BinomialLoss, SmoothBinaryQuantileLoss
+from .._engine.losses import BinomialLoss, SmoothBinaryQuantileLoss, _BoundSmoothBinaryQuantile
 from .._engine.monitors import ColumnFreezing, DivergenceStop, Stopping, Validation
 from .._engine.network import DenseNetwork
 from .._engine.penalties import (
@@ -684,14 +684,16 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
             W, b = problem.original(state.coefs[0], state.intercepts[0])
             state.coefs, state.intercepts = [W], [b]
             state.opt_state = None  # momentum and AdGD memory belong to this fit's variables
-        self._finish(X, Y, sw, loss, state, n_models, G, round_weights=not incremental)
+        bound = problem.bound if isinstance(problem, ColumnProblem) else None
+        self._finish(X, Y, sw, loss, state, n_models, G, round_weights=not incremental,
+                     bound=bound)
         used = validation is not None
         self.validation_scores_ = [float(v) for v in state.validation_scores] if used else None
         self.best_validation_score_ = float(state.best_score) if used else None
 
     # -- solver -> attributes ----------------------------------------------------
 
-    def _finish(self, X, Y, sw, loss, state, n_models, G, round_weights=False):
+    def _finish(self, X, Y, sw, loss, state, n_models, G, round_weights=False, bound=None):
         if round_weights:
             # ``fit`` ends on level weights representable in float32: a pickle
             # stores them in half the space and loads the very same model
@@ -709,8 +711,16 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         self._level_norms = level_norms(self.quantile_coef_)
         self.coef_ = self.quantile_coef_[:, self._level_index, :].copy()
         self.intercept_ = self.quantile_intercept_[:, self._level_index].copy()
-        network = DenseNetwork((X.shape[1], Y.shape[1]))
-        value = network.objective(X, Y, sw, loss, self._l2, state.coefs, state.intercepts)
+        if bound is not None:
+            # the full-batch fit's loss, bound to its targets and weights: one
+            # (exact, numpy) arctan over the scores, summed per column
+            raw = np.asarray(X @ state.coefs[0]) + state.intercepts[0]
+            value = float(np.sum(_BoundSmoothBinaryQuantile.columns(bound, raw)[0]))
+            if self._l2:
+                value += 0.5 * self._l2 * float(np.vdot(state.coefs[0], state.coefs[0]))
+        else:
+            network = DenseNetwork((X.shape[1], Y.shape[1]))
+            value = network.objective(X, Y, sw, loss, self._l2, state.coefs, state.intercepts)
         if self._l1 > 0:
             value = value + L1(self._l1).value(state.coefs)
         self._set_fitted(state, value)

@@ -620,21 +620,23 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
             max_iter=self.max_iter, batch_size=self.batch_size, shuffle=self.shuffle,
             rng=self._rng, incremental=incremental, verbose=self.verbose,
         )
-        if not incremental and 0 < state.n_iter < self.max_iter:
-            self._warn_on_stall(problem, loss, state, Y, sw)
         return state
 
-    def _warn_on_stall(self, problem, loss, state, Y, sw):
-        """Warn when a fit stopped by its tolerance is no better than the
+    def _warn_on_stall(self, X, Y, sw, loss):
+        """Warn when a general-loop fit stopped by its tolerance ends (on the
+        weights it keeps, averaged with ``average``) no better than the
         constant predictor (the best intercept-only model)."""
-        W, b = state.coefs[0], state.intercepts[0]
+        if not 0 < self.n_iter_ < self.max_iter:
+            return
+        W, b = self._coef_matrix, self._intercept_vector
         b0 = (np.asarray(loss.constant_raw(Y, sw), dtype=b.dtype).reshape(b.shape)
               if self.fit_intercept else np.zeros_like(b))
-        const_value = problem.objective([np.zeros_like(W)], [b0])
-        end_value = problem.objective([W], [b])
+        network = self._network(X.shape[1], Y.shape[1])
+        const_value = network.objective(X, Y, sw, loss, self._l2, [np.zeros_like(W)], [b0])
+        end_value = self.loss_
         if not end_value < const_value - STALL_TOL * abs(const_value):
             warnings.warn(
-                f"The fit stopped after {state.n_iter} epochs with an objective "
+                f"The fit stopped after {self.n_iter_} epochs with an objective "
                 f"({end_value:.6g}) no better than the constant predictor's "
                 f"({const_value:.6g}): either X explains nothing of y, or the steps did "
                 "not fit this data. Standardize X (e.g. with StandardScaler), or use the "
@@ -755,6 +757,7 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         self._set_validation(state, validation is not None)
         if self.solver_ == "gd":
             self.certified_, self.n_passes_ = None, self.n_iter_
+            self._warn_on_stall(X, Y, sw, loss)
         return self
 
     def _exact_unavailable(self):

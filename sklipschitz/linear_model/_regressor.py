@@ -993,6 +993,45 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
             return out
         return raw[:, 0] if self._y_ndim == 1 else raw
 
+    def score(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
+        """R² of the predictions, or the mean D² pinball score of several levels.
+
+        One level (or a loss other than the quantile loss) gives R², as every
+        scikit-learn regressor.  Several levels give, per level ``tau``, the
+        fraction of the pinball loss of the best constant (the ``tau``-quantile
+        of ``y``) that the model explains
+        (:func:`sklearn.metrics.d2_pinball_score` with ``alpha=tau``), averaged
+        over the levels: 1 is perfect, 0 is the constant quantile, and it can
+        be negative.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Test samples.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            True values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            R², or the mean D² pinball score over the quantile levels.
+        """
+        levels = getattr(self, "_levels", None)
+        if levels is None:
+            return super().score(X, y, sample_weight=sample_weight)
+        from sklearn.metrics import d2_pinball_score
+
+        pred = self.predict(X)
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]
+        return float(np.mean([
+            d2_pinball_score(y, pred[:, k], sample_weight=sample_weight, alpha=float(tau))
+            for k, tau in enumerate(levels)
+        ]))
+
     def _predict_dask(self, X):
         """``predict`` of a dask array, lazily and block by block."""
         check_is_fitted(self, "_coef_matrix")

@@ -594,14 +594,18 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
             if not loss.smooth and self.learning_rate == "lipschitz":
                 # the subgradient schedule R / (L sqrt(t)): steps in the units of y
                 state.rate_scale = distance_scale(X, Y, sw, b, self.fit_intercept, offset)
-            elif loss.name in ("huber", "log_cosh") and start is None:
-                ratio = flat_ratio(Y, sw, loss.epsilon if loss.name == "huber" else loss.scale)
-                if ratio > FLAT_RATIO:
-                    _warn_flat_loss(loss, ratio)
+            # judged on the first data with a spread (not a first chunk of one row)
+            self._flat_pending = loss.name in ("huber", "log_cosh") and start is None
         else:
             # a running maximum keeps the constant valid for every chunk seen
             L_run = max(state.lipschitz, L)
             lipschitz_fn = lambda c, i: L_run  # noqa: E731
+        if getattr(self, "_flat_pending", False):
+            ratio = flat_ratio(Y, sw, loss.epsilon if loss.name == "huber" else loss.scale)
+            if ratio > 0:
+                self._flat_pending = False
+                if ratio > FLAT_RATIO:
+                    _warn_flat_loss(loss, ratio)
         # a full-batch step at the valid 1/L of a smooth loss cannot go up
         full = self.batch_size is None or self.batch_size >= X.shape[0]
         descent = self.learning_rate == "lipschitz" and loss.smooth and full

@@ -257,17 +257,19 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
     multi-column linear fit, every column with its own step.
 
     The loss is smooth but not convex (the arctan squashing), so a fit finds
-    a local minimum, and the start matters.  The default fit (full batch,
-    ``learning_rate='local'``, no L1 part, no ``warm_start`` weights) first
-    fits one-vs-rest L2 logistic regressions with the same penalty (a
-    cheap convex pilot: one column per class instead of one per level and
-    class) and starts every level at ``f_tau = u + logit(tau)``, ``u`` the
-    pilot's log-odds: the parallel hyperplanes of a logistic model, ``tau``
-    predicting the positive class where its probability is at least
-    ``1 - tau``.  From zero weights (the other fits), a level whose classes
-    are rare or separable can run its intercept off before its slope grows
-    and settle on one-class decisions (one positive in 5,000 rows: every
-    probability 0.03).  Full-batch fits with the valid rates ('local',
+    a local minimum, and the start matters.  A fit with the default rate
+    (full batch, ``learning_rate='local'``, no ``warm_start`` weights) first
+    fits one-vs-rest logistic regressions with the L2 part of the penalty
+    (a cheap convex pilot: one column per class instead of one per level
+    and class) and starts every level at ``f_tau = u + logit(tau)``, ``u``
+    the pilot's log-odds: the parallel hyperplanes of a logistic model,
+    ``tau`` predicting the positive class where its probability is at least
+    ``1 - tau``; an L1 part then thins the coefficients by its proximal
+    steps (a fit whose L1 part zeroes every coefficient of a class warns: a
+    constant predictor).  From zero weights (the other fits), a level whose
+    classes are rare or separable can run its intercept off before its
+    slope grows and settle on one-class decisions (one positive in 5,000
+    rows: every probability 0.03).  Full-batch fits with the valid rates ('local',
     'lipschitz') run in the variables of the centred, scaled design
     ``(X - mean) / sqrt(std^2 + alpha / kappa)`` (weighted moments; ``kappa``
     the loss's curvature at ``tau = 1/2``), which gives every feature the
@@ -626,8 +628,7 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
             # pilot, whose decisions they mostly keep, so that half the patience
             # suffices for the test of settled decisions
             sign_patience = self.n_iter_no_change
-            if (isinstance(self._step_rule, LocalStep) and l1 is None
-                    and not np.any(V) and not np.any(c)):
+            if isinstance(self._step_rule, LocalStep) and not np.any(V) and not np.any(c):
                 Vp, cp, _ = _logistic_pilot(problem, Y, sw, n_models, G, X.dtype)
                 V, c = _pilot_start(Vp, cp, self.quantiles_, n_models, self.fit_intercept)
                 state.coefs, state.intercepts = [V], [c]
@@ -689,9 +690,27 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         bound = problem.bound if isinstance(problem, ColumnProblem) else None
         self._finish(X, Y, sw, loss, state, n_models, G, round_weights=not incremental,
                      bound=bound)
+        if not incremental and self._l1 > 0:
+            self._warn_if_constant()
         used = validation is not None
         self.validation_scores_ = [float(v) for v in state.validation_scores] if used else None
         self.best_validation_score_ = float(state.best_score) if used else None
+
+    def _warn_if_constant(self):
+        """A ConvergenceWarning when the L1 part zeroed every coefficient of a
+        one-vs-rest model: its log-odds are then the same for every sample."""
+        dead = ~np.any(self.quantile_coef_ != 0, axis=(1, 2))
+        if not dead.any():
+            return
+        names = self.classes_[1:] if len(self.classes_) == 2 else self.classes_[dead]
+        warnings.warn(
+            f"The L1 part of the penalty set every coefficient of the levels of "
+            f"{'class' if names.size == 1 else 'classes'} {names.tolist()!r} to zero: "
+            f"{'its' if names.size == 1 else 'their'} log-odds against the rest are the "
+            "same for every sample (a constant predictor). "
+            f"Lower alpha (now {self.alpha!r}) or, with penalty='elasticnet', l1_ratio.",
+            ConvergenceWarning,
+        )
 
     # -- solver -> attributes ----------------------------------------------------
 

@@ -195,8 +195,8 @@ def test_incremental_call_that_raises_the_objective():
 
 
 def test_halving_guard_full_batch_rolls_back_to_the_last_accepted_weights(capsys):
-    # rate 1.25: the loss grows by 2.25 per epoch; the threshold 1.5 f0
-    # accepts epoch 1 (loss at p0) and rejects epoch 2 (loss at p1): the
+    # rate 1.25: p's distance to the mean grows by 1.5 per epoch; the threshold
+    # 1.5 f0 accepts epoch 1 (loss at p0) and rejects epoch 2 (loss at p1): the
     # weights go back to p0, the start of the last accepted epoch
     lr, p0 = 1.25, 0.0
     f0 = value(p0)
@@ -216,8 +216,8 @@ def test_halving_guard_full_batch_rolls_back_to_the_last_accepted_weights(capsys
 
 
 def test_halving_guard_with_end_loss_rolls_back_to_the_epoch_start():
-    # the end loss is judged: epoch 1 ends at 2.25 f0 (accepted, threshold
-    # 3 f0), epoch 2 ends at 5.06 f0 (rejected): back to p1, the start of
+    # the end loss is judged: epoch 1 ends at 11.875 (accepted, threshold
+    # 3 f0 = 18.75), epoch 2 ends at 24.5 (rejected): back to p1, the start of
     # epoch 2, then a step of half the rate
     lr = 1.25
     problem = Quadratic()
@@ -299,3 +299,136 @@ def test_divergence_stop_on_weights_that_overflow_full_batch():
     assert state.n_iter == 0 and state.loss_curve == []
     np.testing.assert_array_equal(state.coefs[0], [[1.0]])
     np.testing.assert_array_equal(state.intercepts[0], [0.0])
+
+
+class Weighted(Quadratic):
+    """The quadratic with row weights: weighted means, ``wsum`` the batch's weight."""
+
+    def __init__(self, sw, C=C):
+        super().__init__(C)
+        self.sw = np.asarray(sw, dtype=float)
+
+    def evaluate(self, coefs, intercepts, rows=None):
+        self.rows.append(rows)
+        sl = slice(None) if rows is None else rows
+        C, sw = self.C[sl], self.sw[sl]
+        wsum = float(sw.sum())
+        if wsum <= 0:
+            return 0.0, None, 0.0
+        r = coefs[0][0] + intercepts[0] - C
+        values = 0.5 * (sw @ r**2) / wsum
+        g = (sw @ r) / wsum
+        return values, [g[None, :].copy(), g.copy()], wsum
+
+
+def test_batches_of_zero_weight_are_skipped_and_small_weights_count():
+    # weights below 1 in total: every batch counts; the first batch weighs 0
+    sw = np.array([0.0, 0.0, 0.25, 0.5])
+    state = fresh()
+    train(Weighted(sw), state, rule=ConstantStep(0.5), update=SGD(), stopping=Stopping(0.0, 10),
+          guard=DivergenceStop(), max_iter=1, batch_size=2, shuffle=False, incremental=True)
+    # one step, on rows 2 and 3 only
+    c = (0.25 * 2.0 + 0.5 * 6.0) / 0.75
+    loss = (0.25 * 0.5 * 4.0 + 0.5 * 0.5 * 36.0) / 0.75
+    np.testing.assert_allclose(state.loss_curve, [loss], rtol=1e-14)
+    np.testing.assert_allclose(p_of(state), -2 * 0.5 * (0.0 - c), rtol=1e-14)
+    assert state.t == 1 and state.learning_rate_history == [0.5]
+
+
+def test_an_epoch_without_weight_is_a_failed_epoch():
+    state = fresh(p0=1.0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        train(Weighted(np.zeros(4)), state, rule=ConstantStep(0.5), update=SGD(),
+              stopping=Stopping(0.0, 10), guard=DivergenceStop(), max_iter=3)
+    assert [type(w.message) for w in caught] == [ConvergenceWarning]
+    assert "diverged at epoch 1 (loss inf)" in str(caught[0].message)
+    assert state.n_iter == 0 and state.t == 0
+    np.testing.assert_array_equal(p_of(state), [1.0])
+
+
+def test_a_batch_with_an_infinite_loss_ends_the_epoch():
+    # the second batch's loss overflows: no step is taken on it, the epoch
+    # fails and the start weights are kept
+    C_big = np.array([[0.0], [0.0], [1e200], [1e200]])
+    state = fresh()
+    with np.errstate(over="ignore"):
+        with pytest.warns(ConvergenceWarning, match="diverged at epoch 1 "):
+            train(Quadratic(C_big), state, rule=ConstantStep(0.1), update=SGD(),
+                  stopping=Stopping(0.0, 10), guard=DivergenceStop(), max_iter=3,
+                  batch_size=2, shuffle=False)
+    assert state.t == 1 and state.n_iter == 0
+    np.testing.assert_array_equal(p_of(state), [0.0])
+
+
+class _Rates(ConstantStep):
+    """A stand-in rule whose rate changes at every step: 0.1, 0.2, 0.3, ..."""
+
+    def __init__(self):
+        super().__init__(0.0)
+        self.k = 0
+
+    def rate(self, state, params, grads):
+        self.k += 1
+        return 0.1 * self.k
+
+
+@pytest.mark.parametrize("batch_size, expect", [(2, [0.15, 0.35]), (3, [0.15, 0.35]),
+                                                (1, [0.25, 0.65]), (None, [0.1, 0.2])])
+def test_the_recorded_rate_is_the_mean_over_the_epoch(batch_size, expect):
+    state = fresh()
+    with pytest.warns(ConvergenceWarning):
+        train(Quadratic(C / 10), state, rule=_Rates(), update=SGD(), stopping=Stopping(0.0, 10),
+              guard=DivergenceStop(), max_iter=2, batch_size=batch_size, shuffle=False)
+    np.testing.assert_allclose(state.learning_rate_history, expect, rtol=1e-14)
+
+
+def test_halving_guard_without_halvings_stops_on_the_last_accepted_weights():
+    # rate 1.25: losses 6.25 and 11.875 (under 3 f0 = 18.75, accepted), then
+    # 24.5: no halving allowed, the fit stops on the start of epoch 2
+    lr = 1.25
+    f0 = value(0.0)
+    state = fresh()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        train(Quadratic(), state, rule=ConstantStep(lr), update=SGD(),
+              stopping=Stopping(0.0, 100), guard=HalvingGuard(3.0 * f0, max_halvings=0),
+              max_iter=10)
+    assert len(caught) == 1 and "the last accepted weights were kept" in str(caught[0].message)
+    np.testing.assert_allclose(state.loss_curve, [f0, value(_grow(lr, 0.0, 1))], rtol=1e-13)
+    np.testing.assert_allclose(p_of(state), _grow(lr, 0.0, 1), rtol=1e-14)
+
+
+def test_a_fit_stopped_by_its_rule_at_max_iter_does_not_warn():
+    # the first epoch cannot improve on an infinite best loss by a relative
+    # tol, the second does not improve by tol = 0.9 either: stop at epoch 2
+    state = fresh()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        train(Quadratic(), state, rule=ConstantStep(0.1), update=SGD(),
+              stopping=Stopping(0.9, 2), guard=DivergenceStop(), max_iter=2)
+    assert state.n_iter == 2
+    with pytest.warns(ConvergenceWarning, match=r"\(2\) reached .*increase max_iter or tol\.$"):
+        train(Quadratic(), fresh(), rule=ConstantStep(0.1), update=SGD(),
+              stopping=Stopping(0.9, 3), guard=DivergenceStop(), max_iter=2)
+
+
+def test_divergence_stop_mini_batch_keeps_the_best_epoch():
+    # rate 1.25 on batches of 2: each step overshoots its batch's mean by
+    # half again; the epoch losses grow until 1e6 times the first one: the
+    # fit stops on the weights after epoch 1, the lowest epoch loss
+    lr = 1.25
+    W = b = 0.0
+    for rows in (slice(0, 2), slice(2, 4)):
+        g = W + b - C[rows].mean()
+        W, b = W - lr * g, b - lr * g
+    state = fresh()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        train(Quadratic(), state, rule=ConstantStep(lr), update=SGD(),
+              stopping=Stopping(0.0, 100), guard=DivergenceStop(), max_iter=100,
+              batch_size=2, shuffle=False)
+    assert len(caught) == 1 and "diverged" in str(caught[0].message)
+    assert state.loss_curve[0] == min(state.loss_curve)
+    np.testing.assert_allclose([state.coefs[0][0, 0], state.intercepts[0][0]], [W, b],
+                               rtol=1e-13)

@@ -432,3 +432,90 @@ def test_divergence_stop_mini_batch_keeps_the_best_epoch():
     assert state.loss_curve[0] == min(state.loss_curve)
     np.testing.assert_allclose([state.coefs[0][0, 0], state.intercepts[0][0]], [W, b],
                                rtol=1e-13)
+
+
+class Columns(Quadratic):
+    """The quadratic of independent columns, restricted as the freezing loop asks."""
+
+    def restrict(self, keep):
+        part = Columns(self.C[:, keep])
+        part.rows = self.rows
+        return part
+
+
+C2 = np.column_stack([C[:, 0], 2 * C[:, 0]])  # column means 3 and 6
+
+
+def test_column_freezing_keeps_the_frozen_columns_in_the_loss_and_the_record():
+    # column 0 starts at its optimum (frozen after 1 + 2 epochs); column 1
+    # halves its distance to 6 every epoch (rate 1/4) until it stalls
+    from sklipschitz._engine.monitors import ColumnFreezing
+
+    rule = LipschitzStep()
+    state = TrainState(coefs=[np.array([[3.0, 0.0]])], intercepts=[np.zeros(2)])
+    state.step_state = rule.init(np.array([8.0, 4.0]))
+    problem = Columns(C2)
+    train(problem, state, rule=rule, update=SGD(), stopping=Stopping(0.0, 1000),
+          guard=DivergenceStop(), max_iter=60, freezing=ColumnFreezing(1e-3, 2))
+    E = state.n_iter
+    assert 3 < E < 60
+    var0, var1 = 0.5 * np.var(C2[:, 0]), 0.5 * np.var(C2[:, 1])
+    dev = 6.0 * 0.5 ** np.arange(E)
+    np.testing.assert_allclose(state.loss_curve, var0 + var1 + 0.5 * dev**2, rtol=1e-13)
+    # column 0's rate and constant are the ones recorded, frozen or not
+    assert state.learning_rate_history == [0.125] * E and state.lipschitz == 8.0
+    # every column ends on its best iterate, the state on the full columns
+    np.testing.assert_allclose(p_of(state), [3.0, 6.0 - dev[-1]], rtol=1e-13)
+    np.testing.assert_array_equal(state.step_state.lipschitz, [8.0, 4.0])
+    np.testing.assert_array_equal(state.step_state.rate, [0.125, 0.25])
+
+
+def test_column_freezing_stops_when_every_column_is_frozen():
+    from sklipschitz._engine.monitors import ColumnFreezing
+
+    state = TrainState(coefs=[np.array([[3.0, 6.0]])], intercepts=[np.zeros(2)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        train(Columns(C2), state, rule=ConstantStep(0.1), update=SGD(),
+              stopping=Stopping(0.0, 1000), guard=DivergenceStop(), max_iter=50,
+              freezing=ColumnFreezing(1e-3, 2))
+    assert state.n_iter == 3
+    np.testing.assert_allclose(p_of(state), [3.0, 6.0], rtol=1e-15)
+
+
+def test_column_freezing_with_nesterov_drops_the_update_state_of_frozen_columns():
+    from sklipschitz._engine.monitors import ColumnFreezing
+    from sklipschitz._engine.updates import Nesterov
+
+    state = TrainState(coefs=[np.array([[3.0, 0.0]])], intercepts=[np.zeros(2)])
+    train(Columns(C2), state, rule=ConstantStep(0.1), update=Nesterov(),
+          stopping=Stopping(0.0, 1000), guard=DivergenceStop(), max_iter=200,
+          freezing=ColumnFreezing(1e-12, 3))
+    np.testing.assert_allclose(p_of(state), [3.0, 6.0], atol=1e-5)
+    assert [x.shape for x in state.opt_state["x"]] == [(1, 2), (2,)]
+
+
+def test_column_freezing_divergence_restores_each_columns_best():
+    # rate 1.25: both columns overshoot more every epoch until the loss is
+    # 1e6 times the first: each column returns to its best (the start)
+    from sklipschitz._engine.monitors import ColumnFreezing
+
+    state = TrainState(coefs=[np.array([[1.0, 2.0]])], intercepts=[np.zeros(2)])
+    with pytest.warns(ConvergenceWarning, match="diverged"):
+        train(Columns(C2), state, rule=ConstantStep(1.25), update=SGD(),
+              stopping=Stopping(0.0, 1000), guard=DivergenceStop(), max_iter=200,
+              freezing=ColumnFreezing(1e-12, 1000))
+    np.testing.assert_array_equal(state.coefs[0], [[1.0, 2.0]])
+    np.testing.assert_array_equal(state.intercepts[0], [0.0, 0.0])
+
+
+def test_halving_guard_restarts_the_momentum_after_a_rejected_epoch():
+    # every epoch is rejected: after each the weights and the momentum
+    # start over (a retry with a fresh momentum, then the stop)
+    state = fresh(p0=0.5)
+    with pytest.warns(ConvergenceWarning, match="halved 1 times"):
+        train(Quadratic(), state, rule=ConstantStep(0.1), update=Momentum(0.9),
+              stopping=Stopping(0.0, 100), guard=HalvingGuard(0.1 * value(0.5), max_halvings=1),
+              max_iter=10)
+    assert state.halvings == 1 and state.opt_state["t"] == 0
+    np.testing.assert_allclose(p_of(state), 0.5, atol=0)

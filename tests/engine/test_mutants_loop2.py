@@ -519,3 +519,36 @@ def test_halving_guard_restarts_the_momentum_after_a_rejected_epoch():
               max_iter=10)
     assert state.halvings == 1 and state.opt_state["t"] == 0
     np.testing.assert_allclose(p_of(state), 0.5, atol=0)
+
+
+def test_validation_mini_batch_keeps_the_best_scoring_epoch():
+    # the score is best where p is nearest 1.5; p rises from 0 to the mean 3
+    from sklipschitz._engine.monitors import Validation
+
+    def score(c, i):
+        return -abs(float(c[0][0, 0] + i[0][0]) - 1.5)
+
+    lr, tol, patience = 0.05, 0.05, 3
+    p, ps = 0.0, []
+    for _ in range(40):
+        for rows in (slice(0, 2), slice(2, 4)):
+            p = p - 2 * lr * (p - C[rows].mean())
+        ps.append(p)
+    scores = [-abs(q - 1.5) for q in ps]
+    # the stopping rule: improved when the score beats the best by tol
+    best, streak, n = -np.inf, 0, 0
+    for s in scores:
+        n += 1
+        streak = 0 if s > best + tol else streak + 1
+        best = max(best, s)
+        if streak >= patience:
+            break
+    state = fresh()
+    train(Quadratic(), state, rule=ConstantStep(lr), update=SGD(), stopping=Stopping(tol, patience),
+          guard=DivergenceStop(), max_iter=40, batch_size=2, shuffle=False,
+          validation=Validation(score))
+    assert n < 40 and state.n_iter == n
+    np.testing.assert_allclose(state.validation_scores, scores[:n], rtol=1e-12)
+    k = int(np.argmax(scores[:n]))
+    assert 0 < k < n - 1
+    np.testing.assert_allclose(p_of(state), ps[k], rtol=1e-12)

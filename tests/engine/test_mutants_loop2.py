@@ -184,8 +184,7 @@ def test_incremental_call_that_raises_the_objective():
         train(Quadratic(), state, rule=ConstantStep(0.6), update=SGD(),
               stopping=Stopping(0.0, 10), guard=DivergenceStop(), monotone=True,
               batch_size=2, shuffle=False, max_iter=2)
-    W = b = 0.0
-    W = 1.0
+    W, b = 1.0, 0.0
     for _ in range(2):
         for rows in (slice(0, 2), slice(2, 4)):
             g = W + b - C[rows].mean()

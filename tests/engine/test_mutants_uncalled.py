@@ -308,6 +308,11 @@ def test_rescaled_sbaf_unit_and_its_range_check():
                        r"\[y_min, 1\] has width 9e-10, which cannot be rescaled onto \[0, 1\]; "
                        r"use sbaf_k >= 1e-8\.$"):
         _rescaled_sbaf(1.8e-9, 0.5)
+    # the limit is on the range of this alpha: 1 - y_min ~ k a^a (1 - a)^(1 - a)
+    c = 0.1**0.1 * 0.9**0.9
+    _rescaled_sbaf(1.2e-9 / c, 0.1)
+    with pytest.raises(ValueError, match=r"has width 8e-10, "):
+        _rescaled_sbaf(0.8e-9 / c, 0.1)
     with pytest.raises(ValueError, match="width 0, "):
         _rescaled_sbaf(0.0, 0.5)
 
@@ -369,6 +374,8 @@ def test_binary_quantile_take_and_constant_raw():
         ref = SmoothBinaryQuantileLoss(levels[keep])
         np.testing.assert_array_equal(sub.lipschitz_per_output, ref.lipschitz_per_output)
         assert sub.curvature == ref.curvature
+    two = SmoothBinaryQuantileLoss([0.2, 0.7]).take(np.array([False, True]))
+    np.testing.assert_array_equal(two.quantile, [0.7])
     one = SmoothBinaryQuantileLoss(0.2).take(np.array([True, False, True]))
     np.testing.assert_array_equal(one.quantile, [0.2])
     assert one.lipschitz == SmoothBinaryQuantileLoss(0.2).lipschitz
@@ -431,11 +438,12 @@ def _undone(state, W0, b0):
     return False
 
 
-@pytest.mark.parametrize("start", [10.0, -10.0, 1e-300])
+@pytest.mark.parametrize("start", [10.0, -10.0, 1e-300, 0.0])
 def test_keep_start_if_worse_full_batch_tolerance(start):
     # full batch: the start is the first batch's loss; the end is the objective
     # at the weights reached, kept up to 1e-12 relative above the start
     for end, undo in [(start, False), (start - abs(start), False),
+                      (start + 1e-12 * abs(start), False),  # the limit itself is kept
                       (start + 0.5e-12 * abs(start), False),
                       (start + 2e-12 * abs(start) + 1e-320, True), (start + 1.0, True),
                       (math.nan, True), (math.inf, True)]:

@@ -737,6 +737,11 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
                                 or not self._exact_unavailable()):
             return self._fit_blocked(src, y, sample_weight)
         X, y, Y, sw = self._validate(X, y, sample_weight, reset=True)
+        return self._fit_arrays(X, y, Y, sw)
+
+    def _fit_arrays(self, X, y, Y, sw):
+        """:meth:`fit` on arrays :meth:`_validate` has checked (a regularisation
+        path checks them once for all of its alphas)."""
         self._rng = check_random_state(self.random_state)
         self._reset_training(keep_weights=self.warm_start)
         self._y_ndim = y.ndim if np.ndim(self.quantile) == 0 else 2

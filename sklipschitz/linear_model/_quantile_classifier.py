@@ -20,6 +20,8 @@ each with its own step ``1/L_j``.
 
 from __future__ import annotations
 
+import functools
+
 import warnings
 import zlib
 from numbers import Integral, Real
@@ -46,7 +48,7 @@ from .._engine.penalties import (
     WeightedL1,
     penalty_strengths,
 )
-from .._engine.problems import ColumnProblem, NetworkProblem
+from .._engine.problems import CentredProblem, ColumnProblem, NetworkProblem
 from .._engine.steps import LocalStep, make_rule
 from .._engine.updates import SGD, Nesterov
 from ._confidence import QuantileConfidenceMixin
@@ -647,12 +649,23 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
                 update = Nesterov()
         else:
             mode = "paper" if self.learning_rate == "paper" else "lipschitz"
-            L = column_constants(X, sw, column_levels, mode=mode, fit_intercept=self.fit_intercept,
-                                 alpha=self._l2, batch_size=self.batch_size)
+            state = getattr(self, "_train_state", None) if incremental else None
+            constants = functools.partial(
+                column_constants, X, sw, column_levels, mode=mode,
+                fit_intercept=self.fit_intercept, alpha=self._l2, batch_size=self.batch_size)
+            if state is None:
+                self._x_offset = self._stream_offset(X, sw)
+                if self._x_offset is not None and not (
+                        np.max(constants(offset=self._x_offset)) < 0.5 * np.max(constants())):
+                    # features already about centred: the first chunk's means
+                    # would only move the origin (measured: breast cancer
+                    # partial_fit 0.984 -> 0.970 after 10 passes)
+                    self._x_offset = None
+            offset = getattr(self, "_x_offset", None)
+            L = constants(offset=offset)
             l1 = L1(self._l1) if self._l1 > 0 else None
             problem = NetworkProblem(DenseNetwork((X.shape[1], Y.shape[1])), loss, X, Y, sw,
                                      alpha=self._l2, fit_intercept=self.fit_intercept, l1=l1)
-            state = getattr(self, "_train_state", None) if incremental else None
             if incremental and self._update == "nesterov" and l1 is None:
                 # one step per call: momentum carried from call to call
                 update = Nesterov()
@@ -662,6 +675,12 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
                 # a running maximum keeps every column's constant valid for all chunks
                 L_run = np.maximum(state.step_state.lipschitz, L)
                 lipschitz_fn = lambda c, i: L_run  # noqa: E731
+            if offset is not None:
+                # the state between calls holds (W, b); the loop (and the
+                # momentum it carries) works in the centred variables
+                problem = CentredProblem(problem, offset)
+                V, c = problem.variables(state.coefs[0], state.intercepts[0])
+                state.coefs, state.intercepts = [V], [c]
         if l1 is not None and isinstance(update, SGD):
             # the soft-threshold after every step, at the rate the step took
             update = ProximalUpdate(update, l1)
@@ -683,9 +702,10 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
             shuffle=self.shuffle, rng=self._rng, incremental=incremental,
             verbose=self.verbose, report=self._level_index,
         )
-        if isinstance(problem, ColumnProblem):
+        if isinstance(problem, (ColumnProblem, CentredProblem)):
             W, b = problem.original(state.coefs[0], state.intercepts[0])
             state.coefs, state.intercepts = [W], [b]
+        if isinstance(problem, ColumnProblem):
             state.opt_state = None  # momentum and AdGD memory belong to this fit's variables
         bound = problem.bound if isinstance(problem, ColumnProblem) else None
         self._finish(X, Y, sw, loss, state, n_models, G, round_weights=not incremental,
@@ -695,6 +715,22 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         used = validation is not None
         self.validation_scores_ = [float(v) for v in state.validation_scores] if used else None
         self.best_validation_score_ = float(state.best_score) if used else None
+
+    def _stream_offset(self, X, sw):
+        """The offset at which mini-batch and ``partial_fit`` training centre
+        the features (None: not centred): the weighted column means of the
+        data of ``fit``, or of the first ``partial_fit`` call, kept for the
+        later calls (the momentum the loop carries between calls lives in the
+        centred variables).  Uncentred features (30 standard deviations off
+        zero) otherwise make the constant that large and the fit stays at the
+        majority class.  Only with an intercept, outside the published
+        'paper' mode.
+        """
+        if not self.fit_intercept or self.learning_rate == "paper":
+            return None
+        w = np.asarray(sw, dtype=np.float64)
+        offset = np.asarray(X.T @ w, dtype=np.float64).ravel() / w.sum()
+        return offset if np.any(offset) and np.all(np.isfinite(offset)) else None
 
     def _warn_if_constant(self):
         """A ConvergenceWarning when the L1 part zeroed every coefficient of a

@@ -52,8 +52,10 @@ def sbqc_curvature(quantile):
     return c.reshape(np.shape(quantile))
 
 
-def column_constants(X, sw, column_levels, *, mode, fit_intercept, alpha, batch_size):
-    """Per-column constants ``L_j`` of the sBQC objective for a learning-rate mode."""
+def column_constants(X, sw, column_levels, *, mode, fit_intercept, alpha, batch_size,
+                     offset=None):
+    """Per-column constants ``L_j`` of the sBQC objective for a learning-rate mode
+    (the valid ones of the design ``X - offset`` with an ``offset``)."""
     minibatch = batch_size is not None and batch_size < X.shape[0]
     if mode == "paper":
         factor = _lipschitz.paper_frobenius_factor(
@@ -64,9 +66,9 @@ def column_constants(X, sw, column_levels, *, mode, fit_intercept, alpha, batch_
             L = L + alpha * _lipschitz.paper_weight_bound(X, fit_intercept)
         return L
     if minibatch:
-        data = _lipschitz.max_row_sq_norm(X, fit_intercept)
+        data = _lipschitz.max_row_sq_norm(X, fit_intercept, offset)
     else:
-        data = _lipschitz.gram_top_eigenvalue(X, sw, fit_intercept)
+        data = _lipschitz.gram_top_eigenvalue(X, sw, fit_intercept, offset)
     return sbqc_curvature(column_levels) * data + alpha
 
 

@@ -588,6 +588,38 @@ def test_partial_fit_passes_of_chunks_approach_fit(cancer):
     assert acc["nesterov"] > acc["sgd"]
 
 
+@pytest.mark.parametrize("how", ["partial_fit", "minibatch"])
+def test_streaming_fits_of_uncentred_features(cancer, how):
+    # features 30 standard deviations off zero made the steps' bound ~900
+    # times larger, and partial_fit / mini-batch fits stayed at the majority
+    # class (0.627) without a warning; they centre at the first data's means
+    # now, so the iterates on X + 30 and X + 3 are the same (up to the
+    # intercepts), within 0.05 of LogisticRegression's fit after 5 passes or
+    # 20 epochs (measured 0.946 and 0.963, LogisticRegression 0.988)
+    X, y = cancer
+    ref = LogisticRegression().fit(X, y).score(X, y)
+    models = []
+    for shift in (3.0, 30.0):
+        Xs = X + shift
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if how == "partial_fit":
+                est = LipschitzQuantileClassifier()
+                for _ in range(5):
+                    for chunk in np.array_split(np.arange(len(y)), 6):
+                        est.partial_fit(Xs[chunk], y[chunk], classes=np.array([0, 1]))
+            else:
+                est = LipschitzQuantileClassifier(batch_size=32, random_state=0,
+                                                  max_iter=20).fit(Xs, y)
+        assert est.score(Xs, y) >= ref - 0.05
+        models.append(est)
+    a, b = models
+    np.testing.assert_allclose(b._coef_matrix, a._coef_matrix, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(b._intercept_vector,
+                               a._intercept_vector - 27.0 * a._coef_matrix.sum(axis=0),
+                               rtol=1e-6, atol=1e-6)
+
+
 def test_warm_start_continues_from_the_previous_solution(cancer):
     X, y = cancer
     est = LipschitzQuantileClassifier(quantile_grid=5, warm_start=True, max_iter=20)

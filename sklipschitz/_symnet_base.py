@@ -221,6 +221,9 @@ class _BaseSymNet(LipschitzEstimator):
             raise ValueError(f"the network's activation is not activation={self.activation!r}")
         return _ForwardMemoNetwork(tuple(layer_sizes), activation)
 
+    def _nominal_batch(self):
+        return _AUTO_BATCH if self.batch_size == "auto" else int(self.batch_size)
+
     def _batch(self, n):
         if self.batch_size == "auto":
             return min(_AUTO_BATCH, n)
@@ -285,6 +288,16 @@ class _BaseSymNet(LipschitzEstimator):
         # iterations have their start vectors; the first constants of a fit
         # iterate on stored activations
         fused = per_layer and m < n
+        small_calls = getattr(self, "_small_calls", 0) if (
+            incremental and getattr(self, "_train_state", None) is not None
+        ) else 0
+        small_call = incremental and per_layer and n < self._nominal_batch()
+        small_calls += small_call
+        # (kept between calls as plain values: (weight, means))
+        kept = getattr(self, "_act_means", None) if (
+            incremental and getattr(self, "_train_state", None) is not None
+        ) else None
+        running = _nl.RunningMeans(*(kept or (0.0, None)))
         keys = [(("A", k), size + 1) for k, size in enumerate(network.layer_sizes[:-1])]
         cache = {}
         # the hidden layers' curvature along the actual network (an estimate
@@ -342,10 +355,15 @@ class _BaseSymNet(LipschitzEstimator):
                     raw, acts = forward_full(c, i)
                 if mode != "lipschitz":
                     return self._paper_constant(acts[-1], raw, Y, m, c[-1])
-                # one row: its centred coordinates have no weight direction
-                # (every weight gradient would be centred to zero), so a
-                # one-row call (partial_fit) steps in the plain coordinates
-                means = [_nl.column_means(A, weights) for A in acts] if n > 1 else None
+                means = [_nl.column_means(A, weights) for A in acts]
+                if incremental:
+                    # partial_fit: centred at the running means of the rows
+                    # seen so far (this call's included).  A call's own
+                    # means would centre a single row to zero (no weight
+                    # direction left: a sequence of one-row calls moved
+                    # the intercepts only); the first call of one row
+                    # steps in the plain coordinates
+                    means = running.combine(means, float(sw.sum()), n)
                 consts = _nl.layer_constants(
                     acts, c, network.activation, loss, weights, alpha=self.alpha,
                     batch_size=m, power=power, means=means,
@@ -366,6 +384,13 @@ class _BaseSymNet(LipschitzEstimator):
             # stops its layer (rate 0) instead of dividing by zero
             consts = [L if (math.isfinite(L) and L > 0) else math.inf for L in consts]
             update.means = means
+            if small_call:
+                # partial_fit on fewer rows than a batch: the call's own
+                # constants give steps that fit its rows (one row: a
+                # Kaczmarz projection, in every layer at once), so the
+                # steps are noise around the fit; the k-th such call takes
+                # 1 / sqrt(k) of the rate (Robbins-Monro)
+                consts = [L * math.sqrt(small_calls) for L in consts]
             return consts + consts
 
         def guard_loss_fn(c, i):
@@ -401,6 +426,8 @@ class _BaseSymNet(LipschitzEstimator):
                                 score_fn, incremental)
         self._train_state = state
         self._step_rule, self._update, self._power = rule, update, power
+        self._act_means = running.committed() if incremental else None
+        self._small_calls = small_calls
         self._store_results(network, state, X, Y, sw, loss, n_outputs, X_val is not None)
         if not incremental:
             self._warn_on_failure(state, const_loss)

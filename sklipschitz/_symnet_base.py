@@ -117,6 +117,24 @@ class _PlateauStopping(Stopping):
         return stop
 
 
+class _EndLossGuard(HalvingGuard):
+    """The halving guard judged on the training objective at the end of the epoch.
+
+    The mean of the mini-batch losses of an epoch (each taken before its
+    step) is only checked for being finite: starting at the constant
+    predictor's loss (one positive in 5,000 rows) the early steps of an
+    epoch can raise a few batch losses above the threshold while the epoch
+    ends well below it, and rejecting such epochs halved the rate 25 times
+    and stalled the fit.
+    """
+
+    def is_bad(self, epoch_loss, state):
+        if not math.isfinite(epoch_loss):
+            return True
+        end = self.end_loss_fn(state.coefs, state.intercepts)
+        return not math.isfinite(end) or end > self.threshold
+
+
 class _FullPass:
     """The network on the whole training set, every layer's activations kept.
 
@@ -234,6 +252,10 @@ class _BaseSymNet(LipschitzEstimator):
     def _paper_constant(self, A, raw, Y, batch_size, last_coef):
         raise NotImplementedError
 
+    def _penalty_scale(self, loss, Y, sw):
+        """The factor of ``alpha`` in a ``fit`` of the default rule (1: as given)."""
+        return 1.0
+
     def _validation_score(self, Y_true, raw):
         raise NotImplementedError
 
@@ -265,6 +287,14 @@ class _BaseSymNet(LipschitzEstimator):
         )
         lr = self.learning_rate
         mode = lr if isinstance(lr, str) else "constant"
+        # the L2 term in the units of the problem's loss (fit of the default
+        # rule; see _penalty_scale)
+        alpha = self.alpha
+        if incremental and getattr(self, "_train_state", None) is not None:
+            alpha = getattr(self, "_alpha", alpha)  # the first call's (or fit's)
+        elif mode == "lipschitz" and hidden and not incremental and alpha:
+            alpha = alpha * self._penalty_scale(loss, Y, sw)
+        self._alpha = alpha
         # one rate per layer: the default rule on a network
         per_layer = mode == "lipschitz" and bool(hidden)
 
@@ -279,7 +309,7 @@ class _BaseSymNet(LipschitzEstimator):
             # LipschitzRegressor (smoothness for smooth losses, per-sample
             # bound for mini-batches, Lipschitz constant for non-smooth ones)
             L_linear = _lipschitz.linear_lipschitz(
-                loss, X, sw, fit_intercept=True, alpha=self.alpha, minibatch=m < n
+                loss, X, sw, fit_intercept=True, alpha=alpha, minibatch=m < n
             )
 
         forward_full = _FullPass(network, X, m, hidden, n_outputs, dtype)
@@ -328,7 +358,7 @@ class _BaseSymNet(LipschitzEstimator):
             w = sw[idx].astype(np.float64)
             w = w / w.sum()
             _nl.layer_constants(
-                acts, c, network.activation, loss, w, alpha=self.alpha, batch_size=m,
+                acts, c, network.activation, loss, w, alpha=alpha, batch_size=m,
                 power=power, means=[_nl.column_means(A, w) for A in acts],
                 curvature=_nl.local_curvature(loss, raw, _CURV_FLOOR),
             )
@@ -346,7 +376,7 @@ class _BaseSymNet(LipschitzEstimator):
                 stats = hit[1] if hit is not None and hit[1] is not None else stats_pass(c, i)
                 means = stats.means()
                 consts = stats.constants(
-                    c, network.activation, alpha=self.alpha, batch_size=m
+                    c, network.activation, alpha=alpha, batch_size=m
                 )
             else:
                 if hit is not None and hit[2] is not None:
@@ -365,7 +395,7 @@ class _BaseSymNet(LipschitzEstimator):
                     # steps in the plain coordinates
                     means = running.combine(means, float(sw.sum()), n)
                 consts = _nl.layer_constants(
-                    acts, c, network.activation, loss, weights, alpha=self.alpha,
+                    acts, c, network.activation, loss, weights, alpha=alpha,
                     batch_size=m, power=power, means=means,
                     curvature=_nl.local_curvature(loss, raw, _CURV_FLOOR),
                 )
@@ -376,7 +406,7 @@ class _BaseSymNet(LipschitzEstimator):
                     network, X, sw, c, i, loss, means, _CURV_FLOOR
                 )
                 consts[:-1] = [
-                    min(L, e + self.alpha) if (math.isfinite(e) and e > 0) else L
+                    min(L, e + alpha) if (math.isfinite(e) and e > 0) else L
                     for L, e in zip(consts[:-1], est)
                 ]
             # one constant per parameter, coefs then intercepts (a layer's
@@ -401,8 +431,8 @@ class _BaseSymNet(LipschitzEstimator):
             else:
                 raw, acts = forward_full(c, i)
                 value, entry = loss.objective(Y, raw, sw), (None, (raw, acts))
-            if self.alpha:
-                value += 0.5 * self.alpha * sum(float(np.vdot(W, W)) for W in c)
+            if alpha:
+                value += 0.5 * alpha * sum(float(np.vdot(W, W)) for W in c)
             cache["end"] = ([p.copy() for p in (*c, *i)], *entry)
             return value
 
@@ -415,10 +445,10 @@ class _BaseSymNet(LipschitzEstimator):
         if mode == "lipschitz":
             # (this pass is also the one the first constant needs: cached)
             initial = guard_loss_fn(state.coefs, state.intercepts)
-            guard = HalvingGuard(max(initial, const_loss) * (1.0 + 1e-9), guard_loss_fn)
+            guard = _EndLossGuard(max(initial, const_loss) * (1.0 + 1e-9), guard_loss_fn)
         else:
             guard = DivergenceStop(hint=divergence_hint(lr))
-        problem = NetworkProblem(network, loss, X, Y, sw, alpha=self.alpha)
+        problem = NetworkProblem(network, loss, X, Y, sw, alpha=alpha)
         # an epoch that overflows is the guard's to judge (a non-finite loss
         # is undone, or stops the fit with a warning): no RuntimeWarning
         with np.errstate(over="ignore", invalid="ignore"):
@@ -492,7 +522,7 @@ class _BaseSymNet(LipschitzEstimator):
         self.learning_rate_history_ = list(state.learning_rate_history)
         self.lipschitz_constant_ = float(state.lipschitz)
         self.loss_ = float(
-            network.objective(X, Y, sw, loss, self.alpha, state.coefs, state.intercepts)
+            network.objective(X, Y, sw, loss, self._alpha, state.coefs, state.intercepts)
         )
         self.best_loss_ = float(min(self.loss_curve_)) if self.loss_curve_ else self.loss_
         if validation:
@@ -520,7 +550,7 @@ class _BaseSymNet(LipschitzEstimator):
         # the data term of the objective (loss_ includes the L2 penalty, which
         # the constant predictor does not pay: with small targets in their
         # units the penalty alone can exceed the constant's loss)
-        data_loss = self.loss_ - 0.5 * self.alpha * sum(
+        data_loss = self.loss_ - 0.5 * self._alpha * sum(
             float(np.vdot(W, W)) for W in self.coefs_
         )
         if not (data_loss < const_loss - 1e-3 * abs(const_loss)):

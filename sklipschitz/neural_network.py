@@ -169,6 +169,16 @@ class SymNetClassifier(ClassifierMixin, _BaseSymNet):
             A, len(self.classes_), batch_size, alpha=self.alpha, last_coef=last_coef
         )
 
+    def _penalty_scale(self, loss, Y, sw):
+        """``min(1, H / log 2)``, ``H`` the entropy of the (weighted) class
+        frequencies: the loss of the constant predictor, the scale of the
+        cross-entropy.  With one positive in 5,000 rows ``H`` is 0.0019, and
+        the L2 term of ``alpha=1e-4`` outweighed the whole loss: it drove the
+        hidden weights to zero (the constant predictor, AUC 0.5)."""
+        from ._symnet_base import _constant_loss
+
+        return min(1.0, _constant_loss(loss, Y, sw) / float(np.log(2.0)))
+
     def _validation_score(self, Y_true, raw):
         if len(self.classes_) == 2:
             return accuracy_score(Y_true[:, 0] > 0.5, raw[:, 0] > 0)

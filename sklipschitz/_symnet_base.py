@@ -633,7 +633,10 @@ _COMMON_PARAMS_DOC = """
         Mini-batch size; 'auto' is ``min(200, n_samples)``.
     alpha : float >= 0, default=1e-4
         L2 penalty ``alpha/2 * sum ||W||^2`` on the weights (not the
-        intercepts); added to ``L``.
+        intercepts); added to ``L``.  A classifier network fitted with
+        ``learning_rate='lipschitz'`` uses ``alpha * min(1, H / log 2)``, ``H``
+        the entropy of the weighted class frequencies (the loss of the
+        constant predictor): a rare class is not regularised away.
     max_iter : int >= 1, default=200
         Maximum number of epochs.
     tol : float >= 0, default=1e-4

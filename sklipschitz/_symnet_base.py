@@ -118,21 +118,31 @@ class _PlateauStopping(Stopping):
 
 
 class _EndLossGuard(HalvingGuard):
-    """The halving guard judged on the training objective at the end of the epoch.
+    """The halving guard, with the epoch's mean batch loss judged against its start.
 
-    The mean of the mini-batch losses of an epoch (each taken before its
-    step) is only checked for being finite: starting at the constant
-    predictor's loss (one positive in 5,000 rows) the early steps of an
-    epoch can raise a few batch losses above the threshold while the epoch
-    ends well below it, and rejecting such epochs halved the rate 25 times
-    and stalled the fit.
+    An epoch is undone when the objective at its end is not finite or above
+    the threshold, or when the mean of its mini-batch losses (each taken
+    before its step) is above the threshold *and* the epoch did not lower
+    the objective.  The mean alone used to decide: a network that starts at
+    the constant predictor's loss (one positive in 5,000 rows) had every
+    epoch rejected although each ended below the threshold (a few batch
+    losses early in the epoch were above it): 25 halvings and a stalled fit.
     """
+
+    def __init__(self, threshold, end_loss_fn, start):
+        super().__init__(threshold, end_loss_fn)
+        self.start = start
 
     def is_bad(self, epoch_loss, state):
         if not math.isfinite(epoch_loss):
             return True
         end = self.end_loss_fn(state.coefs, state.intercepts)
-        return not math.isfinite(end) or end > self.threshold
+        if not math.isfinite(end) or end > self.threshold:
+            return True
+        if epoch_loss > self.threshold and not end < self.start:
+            return True
+        self.start = end
+        return False
 
 
 class _FullPass:
@@ -445,7 +455,8 @@ class _BaseSymNet(LipschitzEstimator):
         if mode == "lipschitz":
             # (this pass is also the one the first constant needs: cached)
             initial = guard_loss_fn(state.coefs, state.intercepts)
-            guard = _EndLossGuard(max(initial, const_loss) * (1.0 + 1e-9), guard_loss_fn)
+            guard = _EndLossGuard(max(initial, const_loss) * (1.0 + 1e-9), guard_loss_fn,
+                                  initial)
         else:
             guard = DivergenceStop(hint=divergence_hint(lr))
         problem = NetworkProblem(network, loss, X, Y, sw, alpha=alpha)

@@ -277,6 +277,9 @@ class SymNetClassifier(ClassifierMixin, _BaseSymNet):
     ) -> SymNetClassifier:
         """Run one epoch on the given data (mini-batches of ``batch_size``).
 
+        Calls of fewer rows than ``batch_size`` take a decaying rate (the
+        computed rate divided by ``sqrt(k)`` at the ``k``-th such call).
+
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)

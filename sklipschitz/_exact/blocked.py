@@ -30,13 +30,16 @@ import functools
 import numpy as np
 
 __all__ = ["ArrayBlocks", "BlockSource", "DaskBlocks", "as_source", "check_blocks",
-           "gram_top", "is_dask_array", "BLOCK_BYTES"]
+           "constant_if_equal", "gram_top", "is_dask_array", "BLOCK_BYTES"]
 
 #: target size of a block of a memory-mapped X (bytes, in X's dtype)
 BLOCK_BYTES = 16 << 20
 #: n-vectors of at least this size (bytes) are scattered to a distributed
 #: cluster's workers rather than sent inside the task graph
 SCATTER_BYTES = 1 << 20
+#: bytes of a dask block's rows that a reducing block function works on at a
+#: time (see :class:`_InCache`)
+CACHE_BYTES = 4 << 20
 #: rows converted to float64 at a time inside a block (the temporaries stay
 #: in cache and small, whatever the block size)
 SUB_ROWS = 8192
@@ -50,6 +53,16 @@ def is_dask_array(X):
 
 def _working_dtype(dtype):
     return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float64)
+
+
+def constant_if_equal(v):
+    """``v`` as a zero-stride vector when all its entries are equal (the
+    default weights): a block task then gets one number, not its slice of
+    an n-vector (on a cluster: not shipped to the workers)."""
+    if v.ndim == 1 and v.size > 1 and not is_constant_vector(v) and v[0] == v[-1] \
+            and bool(np.all(v == v[0])):
+        return np.broadcast_to(v[0], v.shape)
+    return v
 
 
 def is_constant_vector(v):
@@ -149,18 +162,7 @@ class BlockSource:
 
     def map_sum(self, fn, *vecs):
         """Sum over blocks of ``fn``'s result (an array, a float or a tuple of them)."""
-        parts = self.map(fn, *vecs)
-        total = parts[0]
-        if isinstance(total, tuple):
-            total = tuple(np.array(t, dtype=np.float64, copy=True) for t in total)
-            for p in parts[1:]:
-                for t, q in zip(total, p):
-                    t += q
-            return total
-        total = np.array(total, dtype=np.float64, copy=True)
-        for p in parts[1:]:
-            total += p
-        return total
+        return add_parts(self.map(fn, *vecs))
 
     def map_cat(self, fn, *vecs):
         """``fn``'s per-block results stacked along the rows."""
@@ -218,6 +220,43 @@ class ArrayBlocks(BlockSource):
         return _as_working(self.X[self._rows_of(idx)], self.dtype, self.scale)
 
 
+def add_parts(parts):
+    """The sum (float64) of partial results: arrays, floats or tuples of them."""
+    total = parts[0]
+    if isinstance(total, tuple):
+        total = tuple(np.array(t, dtype=np.float64, copy=True) for t in total)
+        for p in parts[1:]:
+            for t, q in zip(total, p):
+                t += q
+        return total
+    total = np.array(total, dtype=np.float64, copy=True)
+    for p in parts[1:]:
+        total += p
+    return total
+
+
+class _InCache:
+    """A block function applied to a large block in pieces of ``rows`` rows,
+    its results added up: each piece of ``X`` is read from memory once and
+    used by every product of the function while it is in cache, and the
+    function's row-length temporaries stay small (as
+    :meth:`~sklipschitz._exact.design.Design.reduce_rows` does in memory).
+    A dask block of 10^6 rows would otherwise be streamed from memory once
+    per product and once per temporary."""
+
+    __slots__ = ("fn", "rows")
+
+    def __init__(self, fn, rows):
+        self.fn, self.rows = fn, rows
+
+    def __call__(self, xb, *vb):
+        m, rows = xb.shape[0], self.rows
+        if m <= rows:
+            return self.fn(xb, *vb)
+        return add_parts([self.fn(xb[i:i + rows], *(v[i:i + rows] for v in vb))
+                          for i in range(0, m, rows)])
+
+
 def _as_working(xb, dtype, scale=1.0):
     """A block in the working dtype (times ``scale``)."""
     xb = np.asarray(xb)
@@ -226,11 +265,23 @@ def _as_working(xb, dtype, scale=1.0):
     return xb if xb.dtype == dtype else xb.astype(dtype)
 
 
+def _worker_vector(v):
+    """A block's piece of an n-vector as the block function gets it on a
+    worker: a constant expanded to a contiguous array (matrix products with
+    a zero-stride operand miss BLAS and run ~15 times slower), and a piece
+    received unaligned (a slice of a network frame) copied to aligned
+    memory, for the same reason."""
+    if isinstance(v, _Const):
+        return np.full(v.length, v.value)
+    if isinstance(v, np.ndarray) and not v.flags.aligned:
+        return np.array(v, order="C")
+    return v
+
+
 def _call_block(fn, dtype, scale, loc, xb, *vb):
     if loc is not None:
         xb = np.asarray(xb)[loc]
-    vb = [v.expand() if isinstance(v, _Const) else v for v in vb]
-    return fn(_as_working(xb, dtype, scale), *vb)
+    return fn(_as_working(xb, dtype, scale), *(_worker_vector(v) for v in vb))
 
 
 def _take_block(xb, loc, dtype, scale):
@@ -336,6 +387,12 @@ class DaskBlocks(BlockSource):
                  for k, (part, loc) in enumerate(zip(self.parts, local))]
         return list(dask.compute(*tasks))
 
+    def map_sum(self, fn, *vecs):
+        """Sum over blocks of ``fn``'s result, each block reduced in pieces
+        of about :data:`CACHE_BYTES` (:class:`_InCache`)."""
+        rows = max(1024, CACHE_BYTES // max(self.d * self.dtype.itemsize, 1))
+        return add_parts(self.map(_InCache(fn, rows), *vecs))
+
     def _take_sorted(self, idx):
         import dask
 
@@ -388,11 +445,18 @@ def matvec_part(xb, w, dt):
 def rmatvec_part(xb, vb, exact):
     """A block's ``X' v`` in float64 (``exact``: the products too)."""
     if not exact or xb.dtype == np.float64:
-        return np.asarray(xb.T @ vb, dtype=np.float64)
+        return np.asarray(xb.T @ _blas_operand(vb), dtype=np.float64)
     out = np.zeros((xb.shape[1],) + vb.shape[1:])
     for i, j in _subs(xb.shape[0]):
-        out += xb[i:j].astype(np.float64).T @ vb[i:j]
+        out += xb[i:j].astype(np.float64).T @ _blas_operand(vb[i:j])
     return out
+
+
+def _blas_operand(v):
+    """``v`` with a unit stride along the rows: a zero-stride (constant)
+    vector is expanded, since ``X' v`` with it misses BLAS (a strided
+    loop over ``X``, many times slower)."""
+    return np.ascontiguousarray(v) if v.ndim and v.shape[0] > 1 and v.strides[0] == 0 else v
 
 
 def as_source(X, block_rows=None):
@@ -446,7 +510,7 @@ def gram_top(src, s, fit_intercept, c=1.0):
     :func:`~sklipschitz._engine.lipschitz.gram_top_eigenvalue`: for entries
     of extreme magnitude, from the Gram matrix of ``X / c`` (``c`` a power
     of two), times ``c^2`` (which may overflow to inf)."""
-    s = as_float64(s)
+    s = constant_if_equal(as_float64(s))
     src.rescale(1.0 / c)
     try:
         G = src.map_sum(lambda xb, sb: _check_part(xb, sb, fit_intercept, True)[4], s)
@@ -478,7 +542,7 @@ def check_blocks(src, s, fit_intercept, gram=False):
     if src.d < 1:
         raise ValueError(f"Found array with 0 feature(s) (shape={src.shape}) while a minimum "
                          "of 1 is required.")
-    s = as_float64(s)
+    s = constant_if_equal(as_float64(s))
     parts = src.map(lambda xb, sb: _check_part(xb, sb, fit_intercept, gram), s)
     bad = sum(p[0] for p in parts)
     if bad:

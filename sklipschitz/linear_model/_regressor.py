@@ -743,7 +743,7 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
     def _fit_blocked(self, src, y, sample_weight):
         """``fit`` on ``X`` read by row blocks (a memory map, a dask array)."""
         from .._exact import solve_linear
-        from .._exact.blocked import check_blocks, gram_top
+        from .._exact.blocked import check_blocks, constant_if_equal, gram_top
 
         kind = type(src.X).__module__.split(".")[0] + "." + type(src.X).__name__
         reasons = self._exact_unavailable()
@@ -806,9 +806,11 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         state.step_state = self._step_rule.init(L)
         state.loss_curve = list(sol.loss_curve)
         state.learning_rate_history = list(sol.learning_rate_history)
-        # the final objective: one more pass
-        raw = src.map_cat(lambda xb: xb @ W) + b
-        value = loss.objective(Y, raw, sw)
+        # the final objective: one more pass, each block summing its weighted
+        # losses (no n-vector of predictions gathered)
+        sw_b = constant_if_equal(sw)
+        value = float(src.map_sum(lambda xb, yb, sb: float(sb @ loss.loss(yb, xb @ W + b)),
+                                  Y, sw_b)) / float(sw.sum())
         if self._l2:
             value += 0.5 * self._l2 * float(np.vdot(W, W))
         if self._l1 > 0:

@@ -479,18 +479,23 @@ def as_source(X, block_rows=None):
 
 def _check_part(xb, sb, fit_intercept, gram):
     """Per block: count of non-finite entries, min, max, sum_i s_i ||x~_i||,
-    and (``gram``) ``X~' S X~`` of the block."""
-    bad = int(np.count_nonzero(~np.isfinite(xb)))
+    and (``gram``) ``X~' S X~`` of the block.  One read of the block: every
+    quantity is taken on pieces of :data:`SUB_ROWS` rows while they are in
+    cache."""
     k = xb.shape[1] + int(fit_intercept)
     G = np.zeros((k, k) if gram else (0, 0))
     if xb.size == 0:
-        return bad, np.inf, -np.inf, 0.0, G
-    if bad:
-        return bad, 0.0, 0.0, 0.0, G
-    norm = 0.0
+        return 0, np.inf, -np.inf, 0.0, G
+    bad, lo, hi, norm = 0, np.inf, -np.inf, 0.0
     with np.errstate(over="ignore"):
         for i, j in _subs(xb.shape[0]):
-            x64, s = xb[i:j].astype(np.float64), sb[i:j]
+            xs = xb[i:j]
+            nb = xs.size - int(np.count_nonzero(np.isfinite(xs)))
+            if nb or bad:
+                bad += nb
+                continue
+            lo, hi = min(lo, float(xs.min())), max(hi, float(xs.max()))
+            x64, s = xs if xs.dtype == np.float64 else xs.astype(np.float64), sb[i:j]
             sq = np.einsum("ij,ij->i", x64, x64)
             if fit_intercept:
                 sq += 1.0
@@ -502,7 +507,9 @@ def _check_part(xb, sb, fit_intercept, gram):
                     G[:-1, -1] += col
                     G[-1, :-1] += col
                     G[-1, -1] += s.sum()
-    return bad, float(xb.min()), float(xb.max()), norm, G
+    if bad:
+        return bad, 0.0, 0.0, 0.0, G
+    return bad, lo, hi, norm, G
 
 
 def gram_top(src, s, fit_intercept, c=1.0):

@@ -40,11 +40,29 @@ DENSE_GRAM_MAX_FEATURES = 2000
 _LANCZOS_SAFETY = 1.0 + 1e-3
 
 
-def _row_sq_norms(X):
+# Rows per block when the centred rows of a dense X are formed block by block.
+_CENTRE_BLOCK = 4096
+
+
+def _row_sq_norms(X, offset=None):
+    """``||x_i - offset||^2`` of every row (``offset`` None: 0), in float64."""
     if sp.issparse(X):
-        return np.asarray(X.multiply(X).sum(axis=1), dtype=np.float64).ravel()
+        sq = np.asarray(X.multiply(X).sum(axis=1), dtype=np.float64).ravel()
+        if offset is None:
+            return sq
+        o = np.asarray(offset, dtype=np.float64)
+        # ||x||^2 - 2 x.o + ||o||^2: a sparse X is never centred explicitly
+        sq += float(o @ o) - 2.0 * np.asarray(X @ o, dtype=np.float64).ravel()
+        return np.maximum(sq, 0.0)
     X = np.asarray(X)
-    return np.einsum("ij,ij->i", X, X, dtype=np.float64)
+    if offset is None:
+        return np.einsum("ij,ij->i", X, X, dtype=np.float64)
+    o = np.asarray(offset, dtype=np.float64)
+    out = np.empty(X.shape[0])
+    for i in range(0, X.shape[0], _CENTRE_BLOCK):  # exact, in bounded memory
+        D = X[i:i + _CENTRE_BLOCK] - o
+        out[i:i + _CENTRE_BLOCK] = np.einsum("ij,ij->i", D, D)
+    return out
 
 
 def _weighted_gram(X, sample_weight, fit_intercept):
@@ -73,6 +91,21 @@ def _weighted_gram(X, sample_weight, fit_intercept):
     return G / total
 
 
+def _centred_gram(G, offset, fit_intercept):
+    """From the weighted Gram matrix of ``[X, 1]`` (:func:`_weighted_gram`
+    with an intercept), that of ``[X - offset, 1]`` (of ``X - offset`` alone
+    without ``fit_intercept``)."""
+    d = G.shape[0] - 1
+    mean = G[:d, d]
+    C = G[:d, :d] - np.outer(mean, offset) - np.outer(offset, mean) + np.outer(offset, offset)
+    if not fit_intercept:
+        return C
+    out = G.copy()
+    out[:d, :d] = C
+    out[:d, d] = out[d, :d] = mean - offset
+    return out
+
+
 def _power_of_two_scale(X):
     """1, or a power of two near ``max |X|`` when that is above 1e100 (tiny
     entries need nothing: their squares underflow to 0 harmlessly)."""
@@ -83,12 +116,13 @@ def _power_of_two_scale(X):
     return float(2.0 ** np.round(np.log2(amax)))
 
 
-def gram_top_eigenvalue(X, sample_weight, fit_intercept):
+def gram_top_eigenvalue(X, sample_weight, fit_intercept, offset=None):
     """``lambda_max(X~' S X~) / sum(s)``: exact for moderate widths.
 
     Computed from the dense Gram matrix (one pass over ``X``) when the number
     of columns is at most 2000, otherwise by Lanczos iterations on the
-    implicit operator with a 0.1% safety margin.
+    implicit operator with a 0.1% safety margin.  With ``offset`` (one value
+    per feature), that of the design ``X - offset`` (never formed).
     """
     n_features = X.shape[1] + int(fit_intercept)
     if n_features <= DENSE_GRAM_MAX_FEATURES:
@@ -96,7 +130,10 @@ def gram_top_eigenvalue(X, sample_weight, fit_intercept):
         # of two) with the ones column scaled to 1 / c, times c^2 (the result
         # may overflow to inf, the Gram matrix itself does not)
         c = _power_of_two_scale(X)
-        G = _weighted_gram(X if c == 1.0 else X / c, sample_weight, fit_intercept)
+        G = _weighted_gram(X if c == 1.0 else X / c, sample_weight,
+                           fit_intercept or offset is not None)
+        if offset is not None:
+            G = _centred_gram(G, np.asarray(offset, dtype=np.float64) / c, fit_intercept)
         if c != 1.0 and fit_intercept:
             G[:-1, -1] /= c
             G[-1, :-1] /= c
@@ -106,11 +143,17 @@ def gram_top_eigenvalue(X, sample_weight, fit_intercept):
     sw = np.asarray(sample_weight, dtype=np.float64)
     total = sw.sum()
 
+    o = None if offset is None else np.asarray(offset, dtype=np.float64)
+
     def matvec(v):
         v = np.asarray(v, dtype=np.float64).ravel()
         w, b = (v[:-1], v[-1]) if fit_intercept else (v, 0.0)
+        if o is not None:
+            b = b - float(o @ w)
         r = sw * (X @ w + b)
         out = np.asarray(X.T @ r, dtype=np.float64).ravel()
+        if o is not None:
+            out -= o * r.sum()
         if fit_intercept:
             out = np.append(out, r.sum())
         return out / total
@@ -144,53 +187,53 @@ def preconditioned_gram_top_eigenvalue(X, sample_weight, offset, scale, fit_inte
     """
     G = _weighted_gram(X, sample_weight, True)
     d = G.shape[0] - 1
-    mean = G[:d, d]
     o = np.zeros(d) if offset is None else np.asarray(offset, dtype=np.float64)
     # (X - o)' S (X - o) / sum(s), and (X - o)' s / sum(s)
-    C = G[:d, :d] - np.outer(mean, o) - np.outer(o, mean) + np.outer(o, o)
-    col = mean - o
-    inv = 1.0 / np.asarray(scale, dtype=np.float64)
+    C = _centred_gram(G, o, True)
+    inv = np.append(1.0 / np.asarray(scale, dtype=np.float64), 1.0)
     C = C * inv[:, None] * inv[None, :]
-    col = col * inv
-    if fit_intercept:
-        full = np.empty((d + 1, d + 1))
-        full[:d, :d], full[:d, d], full[d, :d], full[d, d] = C, col, col, 1.0
-        C = full
+    if not fit_intercept:
+        C = C[:d, :d]
     return float(max(np.linalg.eigvalsh(C)[-1], 0.0))
 
 
-def mean_row_norm(X, sample_weight, fit_intercept):
-    """``sum_i s_i ||x~_i|| / sum(s)``."""
-    sq = _row_sq_norms(X) + float(fit_intercept)
+def mean_row_norm(X, sample_weight, fit_intercept, offset=None):
+    """``sum_i s_i ||x~_i|| / sum(s)`` (of the rows ``x_i - offset`` with an ``offset``)."""
+    sq = _row_sq_norms(X, offset) + float(fit_intercept)
     sw = np.asarray(sample_weight, dtype=np.float64)
     return float(sw @ np.sqrt(sq) / sw.sum())
 
 
-def max_row_sq_norm(X, fit_intercept):
-    """``max_i ||x~_i||^2``, a curvature bound valid for any mini-batch."""
+def max_row_sq_norm(X, fit_intercept, offset=None):
+    """``max_i ||x~_i||^2``, a curvature bound valid for any mini-batch (of
+    the rows ``x_i - offset`` with an ``offset``)."""
     if X.shape[0] == 0:
         return 0.0
-    return float(_row_sq_norms(X).max() + float(fit_intercept))
+    return float(_row_sq_norms(X, offset).max() + float(fit_intercept))
 
 
-def linear_lipschitz(loss, X, sample_weight, *, fit_intercept, alpha=0.0, minibatch=False):
+def linear_lipschitz(loss, X, sample_weight, *, fit_intercept, alpha=0.0, minibatch=False,
+                     offset=None):
     """Valid constant ``L`` for a linear model under ``loss``.
 
     Smooth loss: the smoothness constant of the objective (full batch) or of
     any mini-batch objective.  Non-smooth loss: the Lipschitz constant of the
     data term.  ``alpha`` (the L2 term's curvature) is added in both cases.
+    With ``offset``, the constant in the centred coordinates ``(W, b + offset W)``
+    of the same model (the design ``X - offset``), where the training loop
+    steps when it centres its updates.
     """
     if loss.smooth:
         if minibatch:
-            data = max_row_sq_norm(X, fit_intercept)
+            data = max_row_sq_norm(X, fit_intercept, offset)
         else:
-            data = gram_top_eigenvalue(X, sample_weight, fit_intercept)
+            data = gram_top_eigenvalue(X, sample_weight, fit_intercept, offset)
         L = loss.curvature * data
     else:
         if minibatch:
-            data = np.sqrt(max_row_sq_norm(X, fit_intercept))
+            data = np.sqrt(max_row_sq_norm(X, fit_intercept, offset))
         else:
-            data = mean_row_norm(X, sample_weight, fit_intercept)
+            data = mean_row_norm(X, sample_weight, fit_intercept, offset)
         L = loss.lipschitz * data
     return float(L + alpha)
 
@@ -202,7 +245,7 @@ def mean_absolute_deviation(Y, sample_weight, centre):
     return w @ np.abs(Y - np.asarray(centre, dtype=np.float64)) / w.sum()
 
 
-def distance_scale(X, Y, sample_weight, intercept, fit_intercept):
+def distance_scale(X, Y, sample_weight, intercept, fit_intercept, offset=None):
     """``R`` of the subgradient schedule ``R / (L sqrt(t))``, one per column of ``Y``.
 
     A step ``1/L`` of a non-smooth loss moves the weights by at most one
@@ -219,7 +262,8 @@ def distance_scale(X, Y, sample_weight, intercept, fit_intercept):
     of size ``s``.  Multiplying ``y`` by ``c`` multiplies every iterate by
     ``c``; multiplying ``X`` by ``c`` divides them by ``c``.  When ``d`` is 0
     (one row, a constant target) the mean ``|y|`` is used, and 1.0 when that
-    is 0 too.
+    is 0 too.  With ``offset``, the design is ``X - offset`` (the centred
+    coordinates of :func:`linear_lipschitz`).
     """
     w = np.asarray(sample_weight, dtype=np.float64)
     total = w.sum()
@@ -227,7 +271,7 @@ def distance_scale(X, Y, sample_weight, intercept, fit_intercept):
     size = mean_absolute_deviation(Y, w, 0.0)
     d = np.where(dev > 0, dev, np.where(size > 0, size, 1.0))
     n_cols = X.shape[1] + int(fit_intercept)
-    mean_sq = (float(w @ _row_sq_norms(X)) / total + float(fit_intercept)) / max(n_cols, 1)
+    mean_sq = (float(w @ _row_sq_norms(X, offset)) / total + float(fit_intercept)) / max(n_cols, 1)
     s = np.sqrt(mean_sq) if mean_sq > 0 and np.isfinite(mean_sq) else 1.0
     out = d / s
     return float(out[0]) if out.size == 1 else out
@@ -414,11 +458,11 @@ def paper_log_cosh_lipschitz(
 
 
 def linear_constant(loss, X, Y, sample_weight, *, mode, fit_intercept, alpha=0.0,
-                    batch_size=None, penalty=None):
+                    batch_size=None, penalty=None, offset=None):
     """``L`` of a linear model: the published formula for ``mode='paper'``,
-    else the valid bound (:func:`linear_lipschitz`, plus the penalty's
-    curvature).  ``penalty`` is a :class:`~sklipschitz._engine.penalties.Tikhonov`
-    or None."""
+    else the valid bound (:func:`linear_lipschitz` in the coordinates centred
+    at ``offset``, plus the penalty's curvature).  ``penalty`` is a
+    :class:`~sklipschitz._engine.penalties.Tikhonov` or None."""
     if mode == "paper":
         if loss.name == "log_cosh":  # the published "tighter" log-cosh rule
             L = paper_log_cosh_lipschitz(
@@ -434,7 +478,8 @@ def linear_constant(loss, X, Y, sample_weight, *, mode, fit_intercept, alpha=0.0
         return L
     minibatch = batch_size is not None and batch_size < X.shape[0]
     L = linear_lipschitz(
-        loss, X, sample_weight, fit_intercept=fit_intercept, alpha=alpha, minibatch=minibatch
+        loss, X, sample_weight, fit_intercept=fit_intercept, alpha=alpha, minibatch=minibatch,
+        offset=offset,
     )
     if penalty is not None:
         L += penalty.curvature

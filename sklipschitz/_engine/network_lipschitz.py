@@ -459,11 +459,18 @@ class CentredUpdate:
     ``||mu||^2`` direction (non-negative activations make it the largest
     eigenvalue of ``A~' S A~`` by far).  Centring gradient factors:
     Schraudolph 1998; LeCun et al. 1998, "Efficient BackProp".
+
+    ``penalty`` (an :class:`~sklipschitz._engine.penalties.L1`, or None): its
+    proximal map is applied to the weights after their step and before the
+    intercept's correction, a proximal gradient step in the centred
+    coordinates (the penalty does not involve the intercept, so it is the
+    same function of ``W`` in both).
     """
 
-    def __init__(self, base):
+    def __init__(self, base, penalty=None):
         self.base = base
         self.means = None
+        self.penalty = penalty
 
     def init(self, params):
         return [self.base.init([p]) for p in params]
@@ -472,12 +479,15 @@ class CentredUpdate:
         n = len(params) // 2
         rates = lr if isinstance(lr, list) else [lr] * len(params)
         means = self.means
-        sgd = type(self.base) is SGD
+        penalty = getattr(self, "penalty", None)  # absent from older saved states
+        sgd = type(self.base) is SGD and penalty is None
         for k in range(n):
             W, b, gW, gb = params[k], params[n + k], grads[k], grads[n + k]
             mu = None if means is None else means[k]
             if mu is None or not np.any(mu):
                 self.base.update([W], [gW], rates[k], state[k])
+                if penalty is not None:
+                    penalty.prox([W], rates[k])
                 self.base.update([b], [gb], rates[n + k], state[n + k])
                 continue
             mu = mu.astype(W.dtype, copy=False)
@@ -492,6 +502,8 @@ class CentredUpdate:
             gW = gW - np.outer(mu, gb)
             W_old = W.copy()
             self.base.update([W], [gW], rates[k], state[k])
+            if penalty is not None:
+                penalty.prox([W], rates[k])
             self.base.update([b], [gb], rates[n + k], state[n + k])
             W_old -= W  # = -dW
             b += mu @ W_old

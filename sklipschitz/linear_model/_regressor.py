@@ -27,6 +27,7 @@ from .._engine.loop import TrainState, train
 from .._engine.losses import get_regression_loss
 from .._engine.monitors import Averaging, DivergenceStop, Stopping, Validation
 from .._engine.network import DenseNetwork
+from .._engine.network_lipschitz import CentredUpdate
 from .._engine.penalties import L1, ProximalUpdate, Tikhonov, penalty_strengths
 from .._engine.problems import NetworkProblem
 from .._engine.steps import make_rule
@@ -293,7 +294,11 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         The best validation score (``early_stopping=True``), else None.
     lipschitz_constant_ : float
         The constant ``L`` (valid bound, or published formula for 'paper').
-        The L1 part of the penalty adds nothing to it (proximal steps).
+        The L1 part of the penalty adds nothing to it (proximal steps).  The
+        general loop (``solver='gd'``, mini-batches, ``partial_fit``) steps
+        in coordinates centred at the column means of ``X`` when it fits an
+        intercept, and reports the constant of ``X - mean``; the exact
+        solver reports that of ``X`` itself.
     n_features_in_ : int
     feature_names_in_ : ndarray of str
 
@@ -525,12 +530,41 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         P = None if self._penalty is None else self._penalty.matrix
         return DenseNetwork((n_features, n_outputs), penalty_matrix=P)
 
-    def _constant(self, loss, X, Y, sw):
+    def _constant(self, loss, X, Y, sw, offset=None):
         mode = self.learning_rate if isinstance(self.learning_rate, str) else "lipschitz"
         return linear_constant(
             loss, X, Y, sw, mode=mode, fit_intercept=self.fit_intercept, alpha=self._l2,
-            batch_size=self.batch_size, penalty=self._penalty,
+            batch_size=self.batch_size, penalty=self._penalty, offset=offset,
         )
+
+    def _descent_offset(self, X, sw, running):
+        """The column means at which the general loop centres its steps
+        (None: not centred).
+
+        The loop steps in the coordinates ``(W, b + offset W)`` of the same
+        model, whose design ``X - offset`` has no direction of size
+        ``|mean|`` next to the intercept's column: uncentred features (an
+        offset of 30 standard deviations) otherwise make ``L`` that large and
+        the other directions never move.  ``fit`` centres at the means of
+        ``X``; ``partial_fit`` (``running``) at the running means of every
+        row seen so far, so the first chunk need not be representative.
+        Only with an intercept (which absorbs the offset), for the valid
+        constant and a fixed rate: the published 'paper' constants are
+        applied as published, and 'local' estimates its rate from distances
+        and gradient differences in the model's own coordinates.
+        """
+        if not self.fit_intercept or self.learning_rate in ("paper", "local"):
+            self._x_offset = None
+            return None
+        sw = np.asarray(sw, dtype=np.float64)
+        weight = float(sw.sum())
+        mean = np.asarray(X.T @ sw, dtype=np.float64).ravel() / weight
+        if running and getattr(self, "_x_offset", None) is not None:
+            seen = self._x_offset_weight
+            mean = (seen * self._x_offset + weight * mean) / (seen + weight)
+            weight += seen
+        self._x_offset, self._x_offset_weight = mean, weight
+        return mean if np.any(mean) and np.all(np.isfinite(mean)) else None
 
     # -- problem -> solver -------------------------------------------------------
 
@@ -540,14 +574,15 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
             self._network(X.shape[1], Y.shape[1]), loss, X, Y, sw,
             alpha=self._l2, fit_intercept=self.fit_intercept, l1=l1,
         )
-        L = self._constant(loss, X, Y, sw)
+        state = getattr(self, "_train_state", None) if incremental else None
+        offset = self._descent_offset(X, sw, running=state is not None)
+        L = self._constant(loss, X, Y, sw, offset)
         if not np.isfinite(L):
             raise ValueError(
                 f"The Lipschitz constant of this data overflows (L={L}): X has entries of "
                 "extreme magnitude. Rescale the features (e.g. with StandardScaler), or use "
                 "the default solver='auto' (the exact solver rescales them itself)."
             )
-        state = getattr(self, "_train_state", None) if incremental else None
         lipschitz_fn = None
         if state is None:
             W, b, _ = self._init_params(X.shape[1], loss, Y, sw, X.dtype, start)
@@ -558,7 +593,7 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
             state.lipschitz = L
             if not loss.smooth and self.learning_rate == "lipschitz":
                 # the subgradient schedule R / (L sqrt(t)): steps in the units of y
-                state.rate_scale = distance_scale(X, Y, sw, b, self.fit_intercept)
+                state.rate_scale = distance_scale(X, Y, sw, b, self.fit_intercept, offset)
             elif loss.name in ("huber", "log_cosh") and start is None:
                 ratio = flat_ratio(Y, sw, loss.epsilon if loss.name == "huber" else loss.scale)
                 if ratio > FLAT_RATIO:
@@ -570,9 +605,13 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         # a full-batch step at the valid 1/L of a smooth loss cannot go up
         full = self.batch_size is None or self.batch_size >= X.shape[0]
         descent = self.learning_rate == "lipschitz" and loss.smooth and full
+        if offset is not None:
+            update = CentredUpdate(SGD(), penalty=l1)
+            update.means = [offset]
+        else:
+            update = SGD() if l1 is None else ProximalUpdate(SGD(), l1)
         state = train(
-            problem, state, rule=self._step_rule,
-            update=SGD() if l1 is None else ProximalUpdate(SGD(), l1), lipschitz_fn=lipschitz_fn,
+            problem, state, rule=self._step_rule, update=update, lipschitz_fn=lipschitz_fn,
             monotone=not descent,
             stopping=Stopping(self.tol, self.n_iter_no_change),
             guard=DivergenceStop(hint=divergence_hint(self.learning_rate)),
@@ -581,21 +620,23 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
             max_iter=self.max_iter, batch_size=self.batch_size, shuffle=self.shuffle,
             rng=self._rng, incremental=incremental, verbose=self.verbose,
         )
-        if not incremental and 0 < state.n_iter < self.max_iter:
-            self._warn_on_stall(problem, loss, state, Y, sw)
         return state
 
-    def _warn_on_stall(self, problem, loss, state, Y, sw):
-        """Warn when a fit stopped by its tolerance is no better than the
+    def _warn_on_stall(self, X, Y, sw, loss):
+        """Warn when a general-loop fit stopped by its tolerance ends (on the
+        weights it keeps, averaged with ``average``) no better than the
         constant predictor (the best intercept-only model)."""
-        W, b = state.coefs[0], state.intercepts[0]
+        if not 0 < self.n_iter_ < self.max_iter:
+            return
+        W, b = self._coef_matrix, self._intercept_vector
         b0 = (np.asarray(loss.constant_raw(Y, sw), dtype=b.dtype).reshape(b.shape)
               if self.fit_intercept else np.zeros_like(b))
-        const_value = problem.objective([np.zeros_like(W)], [b0])
-        end_value = problem.objective([W], [b])
+        network = self._network(X.shape[1], Y.shape[1])
+        const_value = network.objective(X, Y, sw, loss, self._l2, [np.zeros_like(W)], [b0])
+        end_value = self.loss_
         if not end_value < const_value - STALL_TOL * abs(const_value):
             warnings.warn(
-                f"The fit stopped after {state.n_iter} epochs with an objective "
+                f"The fit stopped after {self.n_iter_} epochs with an objective "
                 f"({end_value:.6g}) no better than the constant predictor's "
                 f"({const_value:.6g}): either X explains nothing of y, or the steps did "
                 "not fit this data. Standardize X (e.g. with StandardScaler), or use the "
@@ -716,6 +757,7 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         self._set_validation(state, validation is not None)
         if self.solver_ == "gd":
             self.certified_, self.n_passes_ = None, self.n_iter_
+            self._warn_on_stall(X, Y, sw, loss)
         return self
 
     def _exact_unavailable(self):

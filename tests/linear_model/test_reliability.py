@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_breast_cancer
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LinearRegression
+from sklearn.linear_model import LinearRegression, QuantileRegressor
 from sklearn.preprocessing import StandardScaler
 
 from sklipschitz import LipschitzQuantileClassifier, LipschitzRegressor
@@ -215,12 +215,60 @@ def test_flat_robust_loss_in_the_general_loop_warns():
 
 
 def test_general_loop_that_learns_nothing_warns():
-    # features far from centred (x + 30): the subgradient steps zigzag along
-    # the intercept, and the loop stops on its tolerance at the constant
+    # features far from centred (x + 30) under 'local', which steps in the
+    # model's own coordinates: the subgradient steps zigzag along the
+    # intercept, and the loop stops on its tolerance at the constant
     # predictor; it must say that it learned nothing
     rng = np.random.default_rng(7)
     X = rng.normal(size=(4000, 2)) + 30.0
     y = 100.0 * rng.laplace(size=4000)
     with pytest.warns(ConvergenceWarning, match="no better than the constant predictor"):
-        gd = LipschitzRegressor(loss="absolute_error", solver="gd", max_iter=5000).fit(X, y)
+        gd = LipschitzRegressor(loss="absolute_error", solver="gd", max_iter=5000,
+                                learning_rate="local").fit(X, y)
     assert gd.n_iter_ < 5000
+
+
+def test_general_loop_fits_uncentred_features():
+    # the same features x + 30 with a signal: the default rate steps in the
+    # centred coordinates (W, b + mean W), and reaches the LP optimum that
+    # scikit-learn's QuantileRegressor (HiGHS) computes
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(4000, 2)) + 30.0
+    y = 100.0 * (X @ [1.0, -2.0]) + 100.0 * rng.laplace(size=4000)
+    ref = QuantileRegressor(alpha=0.0, quantile=0.5, solver="highs").fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        gd = LipschitzRegressor(loss="absolute_error", solver="gd", max_iter=5000).fit(X, y)
+    np.testing.assert_allclose(gd.coef_, ref.coef_, rtol=2e-3)
+
+
+@pytest.mark.parametrize("params", [
+    {"solver": "gd", "max_iter": 30},
+    {"batch_size": 16, "max_iter": 3, "random_state": 0},
+    {"penalty": "l1", "alpha": 0.05, "solver": "gd", "max_iter": 30},
+    {"loss": "quantile", "quantile": 0.8, "solver": "gd", "max_iter": 30},
+])
+def test_general_loop_is_invariant_to_feature_offsets(params):
+    # the steps and the constant depend on X only through X - mean(X): the
+    # iterates on X + c are those on X with the intercept moved by -c.W, for
+    # fit and for partial_fit over chunks (running means)
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(200, 3)) * [1.0, 2.0, 0.5]
+    y = X @ [1.5, -1.0, 2.0] + rng.normal(size=200)
+    c = np.array([30.0, -500.0, 7.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        base = LipschitzRegressor(**params).fit(X, y)
+        moved = LipschitzRegressor(**params).fit(X + c, y)
+        streams = []
+        for Z in (X, X + c):
+            inc = LipschitzRegressor(**{k: v for k, v in params.items()
+                                        if k not in ("solver", "max_iter")})
+            for _ in range(3):
+                for rows in np.array_split(np.arange(200), 5):
+                    inc.partial_fit(Z[rows], y[rows])
+            streams.append(inc)
+    for a, b in [(base, moved), tuple(streams)]:
+        assert a.lipschitz_constant_ == pytest.approx(b.lipschitz_constant_, rel=1e-9)
+        np.testing.assert_allclose(b.coef_, a.coef_, rtol=1e-7, atol=1e-9)
+        assert b.intercept_ == pytest.approx(a.intercept_ - c @ a.coef_, rel=1e-7)

@@ -37,11 +37,12 @@ BLOCK_BYTES = 16 << 20
 #: n-vectors of at least this size (bytes) are scattered to a distributed
 #: cluster's workers rather than sent inside the task graph
 SCATTER_BYTES = 1 << 20
-#: bytes of a dask block's rows that a reducing block function works on at a
-#: time (see :class:`_InCache`)
-CACHE_BYTES = 4 << 20
-#: rows converted to float64 at a time inside a block (the temporaries stay
-#: in cache and small, whatever the block size)
+#: rows converted to float64 at a time inside a block, and the rows of the
+#: pieces a dask block is reduced in (:class:`_InCache`): the temporaries
+#: stay in cache and small, whatever the block size -- below the allocator's
+#: mmap threshold (128 kB), which dask workers pin with
+#: ``MALLOC_TRIM_THRESHOLD_``: larger ones are mapped and unmapped, page
+#: faults and all, at every allocation
 SUB_ROWS = 8192
 
 
@@ -279,8 +280,13 @@ def _worker_vector(v):
 
 
 def _call_block(fn, dtype, scale, loc, xb, *vb):
+    xb = np.asarray(xb)
     if loc is not None:
-        xb = np.asarray(xb)[loc]
+        xb = xb[loc]
+    elif not xb.flags.aligned:
+        # a block received from another worker: unaligned, every product
+        # would copy it (one copy here instead)
+        xb = np.array(xb, order="C")
     return fn(_as_working(xb, dtype, scale), *(_worker_vector(v) for v in vb))
 
 
@@ -316,6 +322,8 @@ class DaskBlocks(BlockSource):
         self._scattered = {}
         # (client, futures of the blocks or None), see _block_futures
         self._futures = None
+        # the worker of each block, see _where
+        self._holders = None
 
     @staticmethod
     def _client():
@@ -345,7 +353,13 @@ class DaskBlocks(BlockSource):
             hit = self._scattered.get(id(v))
             if hit is not None and hit[0] is v and hit[1] is bounds:
                 return hit[2]
-        futures = client.scatter(pieces, hash=False)
+        where = self._where(client)
+        if where is None:
+            futures = client.scatter(pieces, hash=False)
+        else:
+            # each piece on the worker that holds its block of X
+            futures = [client.scatter(piece, workers=[w], hash=False)
+                       for piece, w in zip(pieces, where)]
         if frozen:
             self._scattered[id(v)] = (v, bounds, futures)
         return futures
@@ -369,7 +383,25 @@ class DaskBlocks(BlockSource):
         except Exception:  # pragma: no cover - any doubt: the graph route
             out = None
         self._futures = (client, out)
+        self._holders = None
         return out
+
+    def _where(self, client):
+        """The worker holding each persisted block (or None): the tasks of a
+        block run there, so that no block of ``X`` moves between workers
+        (a moved block is also received unaligned, which makes every matrix
+        product copy it)."""
+        futures = self._block_futures(client)
+        if futures is None:
+            return None
+        if self._holders is None:
+            try:
+                held = client.who_has(futures)
+                self._holders = [sorted(held[f.key])[0] if held.get(f.key) else None
+                                 for f in futures]
+            except Exception:  # pragma: no cover - any doubt: the scheduler decides
+                self._holders = [None] * len(futures)
+        return self._holders
 
     def map(self, fn, *vecs):
         import dask
@@ -381,7 +413,11 @@ class DaskBlocks(BlockSource):
         futures = self._block_futures(client)
         if futures is not None:
             run = functools.partial(_call_block, fn, self.dtype, self.scale)
-            return client.gather(client.map(run, local, futures, *cols, pure=False))
+            where = self._where(client)
+            tasks = [client.submit(run, loc, part, *(c[k] for c in cols), pure=False,
+                                   workers=None if w is None else [w])
+                     for k, (loc, part, w) in enumerate(zip(local, futures, where))]
+            return client.gather(tasks)
         call = dask.delayed(_call_block, pure=False)
         tasks = [call(fn, self.dtype, self.scale, loc, part, *(c[k] for c in cols))
                  for k, (part, loc) in enumerate(zip(self.parts, local))]
@@ -389,9 +425,8 @@ class DaskBlocks(BlockSource):
 
     def map_sum(self, fn, *vecs):
         """Sum over blocks of ``fn``'s result, each block reduced in pieces
-        of about :data:`CACHE_BYTES` (:class:`_InCache`)."""
-        rows = max(1024, CACHE_BYTES // max(self.d * self.dtype.itemsize, 1))
-        return add_parts(self.map(_InCache(fn, rows), *vecs))
+        of :data:`SUB_ROWS` rows (:class:`_InCache`)."""
+        return add_parts(self.map(_InCache(fn, SUB_ROWS), *vecs))
 
     def _take_sorted(self, idx):
         import dask
@@ -405,7 +440,11 @@ class DaskBlocks(BlockSource):
         futures = self._block_futures(client)
         if futures is not None:
             run = functools.partial(_take_block, dtype=self.dtype, scale=self.scale)
-            parts = client.gather(client.map(run, [futures[b] for b in blocks], locs, pure=False))
+            where = self._where(client)
+            parts = client.gather([
+                client.submit(run, futures[b], loc, pure=False,
+                              workers=None if where[b] is None else [where[b]])
+                for b, loc in zip(blocks, locs)])
         else:
             call = dask.delayed(_take_block, pure=False)
             parts = dask.compute(*[call(self.parts[b], loc, self.dtype, self.scale)
@@ -421,9 +460,15 @@ def gram_part(xb, sb, qb, xbar, center, const, with_sum):
     """A block's ``(X_c' diag(q^2) X_c, X' s)`` in float64 (``const``: ``q = 1``)."""
     d = xb.shape[1]
     G, m = np.zeros((d, d)), np.zeros(d)
+    # one float64 work array for every piece (not one allocation per piece)
+    buf = np.empty((min(SUB_ROWS, xb.shape[0]), d))
     for i, j in _subs(xb.shape[0]):
         x = xb[i:j]
-        xc = x - xbar if center else x.astype(np.float64)
+        xc = buf[:j - i]
+        if center:
+            np.subtract(x, xbar, out=xc)
+        else:
+            xc[...] = x
         if with_sum:
             m += x.T @ sb[i:j]
         if not const:
@@ -490,11 +535,14 @@ def _check_part(xb, sb, fit_intercept, gram):
     with np.errstate(over="ignore"):
         for i, j in _subs(xb.shape[0]):
             xs = xb[i:j]
-            nb = xs.size - int(np.count_nonzero(np.isfinite(xs)))
+            # all finite iff the extremes are (min / max propagate NaN)
+            lo_s, hi_s = float(xs.min()), float(xs.max())
+            nb = 0 if np.isfinite(lo_s) and np.isfinite(hi_s) else \
+                xs.size - int(np.count_nonzero(np.isfinite(xs)))
             if nb or bad:
                 bad += nb
                 continue
-            lo, hi = min(lo, float(xs.min())), max(hi, float(xs.max()))
+            lo, hi = min(lo, lo_s), max(hi, hi_s)
             x64, s = xs if xs.dtype == np.float64 else xs.astype(np.float64), sb[i:j]
             sq = np.einsum("ij,ij->i", x64, x64)
             if fit_intercept:

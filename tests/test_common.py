@@ -41,6 +41,7 @@ ESTIMATORS = [
     LipschitzQuantileClassifier(learning_rate="lipschitz", max_iter=100),
     LipschitzQuantileClassifier(quantile=0.3, quantile_grid=[0.1, 0.5, 0.9]),
     LipschitzQuantileClassifier(batch_size=16, random_state=0, max_iter=20),
+    LipschitzQuantileClassifier(penalty="l1", alpha=0.01),
 ]
 
 

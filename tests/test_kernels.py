@@ -80,6 +80,29 @@ def test_gram_finite_for_extreme_inputs():
     assert np.array_equal(K[0], K[1])
 
 
+def test_nearly_constant_gram_of_tiny_inputs_warns():
+    # standardized breast cancer times 0.1: every (x, 1) points nearly along
+    # the appended 1, the normalised Gram entries between points average
+    # ~0.8 (computed here from K itself) and SVC loses ~0.1 accuracy; the
+    # training Gram matrix (K(X, X), as SVC asks for it) says so
+    X = 0.1 * StandardScaler().fit_transform(load_breast_cancer().data)
+    y = load_breast_cancer().target
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        K = SBAFKernel()(X)
+    d = np.sqrt(np.diag(K))
+    C = K / np.outer(d, d)
+    assert C[~np.eye(len(C), dtype=bool)].mean() > 0.6
+    with pytest.warns(UserWarning, match="nearly constant"):
+        SBAFKernel()(X, X)
+    with pytest.warns(UserWarning, match="nearly constant"):
+        SVC(kernel=SBAFKernel()).fit(X, y)
+    with warnings.catch_warnings():  # a test Gram K(X_test, X_train) does not warn again
+        warnings.simplefilter("error")
+        SBAFKernel()(X[:5], X)
+        SBAFKernel()(10 * X)
+
+
 def test_no_warning_for_standardized_data():
     X = StandardScaler().fit_transform(load_breast_cancer().data)
     with warnings.catch_warnings():

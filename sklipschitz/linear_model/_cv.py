@@ -51,6 +51,9 @@ def _path(X, y, sample_weight, alphas, params):
     """Warm-started fits along ``alphas`` (decreasing); returns the fitted
     ``(coefs (n_features, n_alphas), intercepts (n_alphas,), n_iter)``."""
     reg = LipschitzRegressor(warm_start=True, **params)
+    reg._validate_params()
+    # the data are checked once; every alpha then fits the checked arrays
+    X, y, Y, sample_weight = reg._validate(X, y, sample_weight, reset=True)
     coefs = np.zeros((X.shape[1], len(alphas)))
     intercepts = np.zeros(len(alphas))
     n_iter = np.zeros(len(alphas), dtype=int)
@@ -59,7 +62,7 @@ def _path(X, y, sample_weight, alphas, params):
     with single_blas_thread(X.shape[1] < _BLAS_SINGLE_BELOW):
         for i, a in enumerate(alphas):
             reg.set_params(alpha=float(a))
-            reg.fit(X, y, sample_weight=sample_weight)
+            reg._fit_arrays(X, y, Y, sample_weight)
             coefs[:, i] = reg.coef_
             intercepts[i] = reg.intercept_
             n_iter[i] = reg.n_iter_

@@ -594,14 +594,18 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
             if not loss.smooth and self.learning_rate == "lipschitz":
                 # the subgradient schedule R / (L sqrt(t)): steps in the units of y
                 state.rate_scale = distance_scale(X, Y, sw, b, self.fit_intercept, offset)
-            elif loss.name in ("huber", "log_cosh") and start is None:
-                ratio = flat_ratio(Y, sw, loss.epsilon if loss.name == "huber" else loss.scale)
-                if ratio > FLAT_RATIO:
-                    _warn_flat_loss(loss, ratio)
+            # judged on the first data with a spread (not a first chunk of one row)
+            self._flat_pending = loss.name in ("huber", "log_cosh") and start is None
         else:
             # a running maximum keeps the constant valid for every chunk seen
             L_run = max(state.lipschitz, L)
             lipschitz_fn = lambda c, i: L_run  # noqa: E731
+        if getattr(self, "_flat_pending", False):
+            ratio = flat_ratio(Y, sw, loss.epsilon if loss.name == "huber" else loss.scale)
+            if ratio > 0:
+                self._flat_pending = False
+                if ratio > FLAT_RATIO:
+                    _warn_flat_loss(loss, ratio)
         # a full-batch step at the valid 1/L of a smooth loss cannot go up
         full = self.batch_size is None or self.batch_size >= X.shape[0]
         descent = self.learning_rate == "lipschitz" and loss.smooth and full
@@ -733,6 +737,11 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
                                 or not self._exact_unavailable()):
             return self._fit_blocked(src, y, sample_weight)
         X, y, Y, sw = self._validate(X, y, sample_weight, reset=True)
+        return self._fit_arrays(X, y, Y, sw)
+
+    def _fit_arrays(self, X, y, Y, sw):
+        """:meth:`fit` on arrays :meth:`_validate` has checked (a regularisation
+        path checks them once for all of its alphas)."""
         self._rng = check_random_state(self.random_state)
         self._reset_training(keep_weights=self.warm_start)
         self._y_ndim = y.ndim if np.ndim(self.quantile) == 0 else 2
@@ -990,6 +999,45 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
             out[:, order] = np.sort(raw, axis=1)
             return out
         return raw[:, 0] if self._y_ndim == 1 else raw
+
+    def score(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
+        """R² of the predictions, or the mean D² pinball score of several levels.
+
+        One level (or a loss other than the quantile loss) gives R², as every
+        scikit-learn regressor.  Several levels give, per level ``tau``, the
+        fraction of the pinball loss of the best constant (the ``tau``-quantile
+        of ``y``) that the model explains
+        (:func:`sklearn.metrics.d2_pinball_score` with ``alpha=tau``), averaged
+        over the levels: 1 is perfect, 0 is the constant quantile, and it can
+        be negative.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Test samples.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            True values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            R², or the mean D² pinball score over the quantile levels.
+        """
+        levels = getattr(self, "_levels", None)
+        if levels is None:
+            return super().score(X, y, sample_weight=sample_weight)
+        from sklearn.metrics import d2_pinball_score
+
+        pred = self.predict(X)
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]
+        return float(np.mean([
+            d2_pinball_score(y, pred[:, k], sample_weight=sample_weight, alpha=float(tau))
+            for k, tau in enumerate(levels)
+        ]))
 
     def _predict_dask(self, X):
         """``predict`` of a dask array, lazily and block by block."""

@@ -214,6 +214,22 @@ def test_flat_robust_loss_in_the_general_loop_warns():
         LipschitzRegressor(loss="log_cosh").partial_fit(X, y)
 
 
+def test_flat_robust_loss_warns_after_a_first_chunk_of_one_row():
+    # one row has no spread to compare the scale with: the check waits for
+    # the first chunk that has one, and warns once
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(200, 3))
+    y = 300.0 * (X @ [1.0, -1.0, 0.5]) + 1000.0
+    model = LipschitzRegressor(loss="log_cosh")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model.partial_fit(X[:1], y[:1])
+    with pytest.warns(ConvergenceWarning, match="nearly the absolute error") as record:
+        model.partial_fit(X[1:50], y[1:50])
+        model.partial_fit(X[50:], y[50:])
+    assert sum("nearly the absolute error" in str(w.message) for w in record) == 1
+
+
 def test_general_loop_that_learns_nothing_warns():
     # features far from centred (x + 30) under 'local', which steps in the
     # model's own coordinates: the subgradient steps zigzag along the

@@ -322,6 +322,33 @@ def test_several_levels_match_statsmodels_quantreg():
         assert ours <= theirs * (1 + 1e-9)
 
 
+def test_several_levels_score_is_the_mean_d2_pinball_score():
+    # R^2 of a (n, 3) prediction against a 1-d y has no meaning (and raised):
+    # each level is scored by the pinball loss it minimises, against the best
+    # constant, i.e. 1 - sum pinball(y, pred) / sum pinball(y, q_tau(y))
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((300, 3))
+    y = X @ [1.0, 0.0, -1.0] + (1 + np.abs(X[:, 0])) * rng.standard_normal(300)
+    sw = rng.uniform(0.5, 2.0, 300)
+    levels = [0.2, 0.5, 0.9]
+    reg = LipschitzRegressor(loss="quantile", quantile=levels).fit(X[:200], y[:200])
+    pred = reg.predict(X[200:])
+
+    def pinball(u, tau, w):
+        return w @ np.maximum(tau * u, (tau - 1) * u)
+
+    yt, wt = y[200:], sw[200:]
+    expected = []
+    for k, tau in enumerate(levels):
+        best_constant = min(pinball(yt - c, tau, wt) for c in yt)  # a data point is optimal
+        expected.append(1 - pinball(yt - pred[:, k], tau, wt) / best_constant)
+    assert reg.score(X[200:], yt, sample_weight=wt) == pytest.approx(np.mean(expected), rel=1e-9)
+    # one level keeps the R^2 of every scikit-learn regressor
+    one = LipschitzRegressor(loss="quantile", quantile=0.5).fit(X[:200], y[:200])
+    r = yt - one.predict(X[200:])
+    assert one.score(X[200:], yt) == pytest.approx(1 - r @ r / np.sum((yt - yt.mean()) ** 2))
+
+
 def test_several_levels_are_rearranged_and_never_cross():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((40, 4))

@@ -452,17 +452,20 @@ class DaskBlocks(BlockSource):
         return np.concatenate(parts, axis=0)
 
 
-def _subs(m):
-    return [(i, min(i + SUB_ROWS, m)) for i in range(0, m, SUB_ROWS)]
+def _subs(m, rows=SUB_ROWS):
+    return [(i, min(i + rows, m)) for i in range(0, m, rows)]
 
 
 def gram_part(xb, sb, qb, xbar, center, const, with_sum):
     """A block's ``(X_c' diag(q^2) X_c, X' s)`` in float64 (``const``: ``q = 1``)."""
     d = xb.shape[1]
     G, m = np.zeros((d, d)), np.zeros(d)
-    # one float64 work array for every piece (not one allocation per piece)
-    buf = np.empty((min(SUB_ROWS, xb.shape[0]), d))
-    for i, j in _subs(xb.shape[0]):
+    # one float64 work array for every piece, of at most 64 kB: it is
+    # allocated at every call, and a dask block is reduced in many pieces
+    # (larger work arrays are mapped afresh on dask workers, see SUB_ROWS)
+    rows = min(SUB_ROWS, max(64, (64 << 10) // (8 * max(d, 1))))
+    buf = np.empty((min(rows, xb.shape[0]), d))
+    for i, j in _subs(xb.shape[0], rows):
         x = xb[i:j]
         xc = buf[:j - i]
         if center:

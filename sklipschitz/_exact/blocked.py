@@ -88,9 +88,6 @@ class _Const:
     def __init__(self, value, length):
         self.value, self.length = value, length
 
-    def expand(self):
-        return np.broadcast_to(self.value, (self.length,))
-
 
 def _check_dtype(dtype, name="X"):
     kind = np.dtype(dtype).kind
@@ -358,7 +355,7 @@ class DaskBlocks(BlockSource):
             futures = client.scatter(pieces, hash=False)
         else:
             # each piece on the worker that holds its block of X
-            futures = [client.scatter(piece, workers=[w], hash=False)
+            futures = [client.scatter(piece, workers=None if w is None else [w], hash=False)
                        for piece, w in zip(pieces, where)]
         if frozen:
             self._scattered[id(v)] = (v, bounds, futures)

@@ -19,12 +19,18 @@
 5. ``partial_fit`` (``partial``): training accuracy after passes of
    100-row chunks, against ``fit``, on breast cancer and digits.
 
-6. ``ab OTHER_TREE [RUNS]``: CPU per default fit on digits and the imbalanced
+6. ``hard``: the cases where the levels used to settle on one-class decisions
+   without a warning: one positive in 5,000 rows (5 standard-normal features,
+   the positive shifted by +3 in each; 6 seeds) and 500 x 3,000 sparse
+   separable data (3 seeds): training AUC, the rank of the positive, the
+   range of the probabilities and the log-loss, against LogisticRegression.
+
+7. ``ab OTHER_TREE [RUNS]``: CPU per default fit on digits and the imbalanced
    task (the cost table's folds) of this source tree against another checkout
    (``PYTHONPATH=OTHER_TREE``), in alternated subprocesses, with the medians
    over RUNS (default 3) rounds; the scores and pickle sizes of both.
 
-Run:  python benchmarks/bench_quantile_classifier.py [convergence] [quality] [cost] [partial]
+Run:  python benchmarks/bench_quantile_classifier.py [convergence] [quality] [cost] [partial] [hard]
       python benchmarks/bench_quantile_classifier.py ab /path/to/other/checkout [3]
 """
 
@@ -36,6 +42,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from scipy import sparse
 from sklearn.calibration import calibration_curve
 from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine, make_classification
 from sklearn.exceptions import ConvergenceWarning
@@ -337,6 +344,40 @@ def partial_table(passes=(1, 3, 5, 10, 20, 30), chunk=100):
                   + "".join(f"{scores[p - 1]:8.4f}" for p in passes), flush=True)
 
 
+def _hard_cases():
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        X = rng.standard_normal((5000, 5))
+        X[0] += 3.0
+        y = np.zeros(5000, dtype=int)
+        y[0] = 1
+        yield f"1 in 5000, seed {seed}", X, y
+    for seed in range(3):
+        rng = np.random.RandomState(seed)
+        X = sparse.random(500, 3000, density=0.01, random_state=rng, format="csr")
+        yield f"sparse 500x3000, seed {seed}", X, (X @ rng.standard_normal(3000) > 0).astype(int)
+
+
+def hard_table():
+    print("=" * 100)
+    print("Rare and separable classes (training data, default fit): AUC, rank of the first")
+    print("positive, probability range, log-loss; LogisticRegression() for reference")
+    print("=" * 100)
+    print(f"{'data':<26}{'AUC':>7}{'rank':>6}{'p min':>9}{'p max':>9}{'logloss':>9}"
+          f"{'LR logloss':>11}{'epochs':>8}{'warnings':>9}")
+    for name, X, y in _hard_cases():
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            est = LipschitzQuantileClassifier().fit(X, y)
+        p = est.predict_proba(X)[:, 1]
+        ref = LogisticRegression().fit(X, y).predict_proba(X)[:, 1]
+        first = int(np.flatnonzero(y == 1)[0])
+        rank = int(np.sum(p >= p[first]))
+        print(f"{name:<26}{roc_auc_score(y, p):7.4f}{rank:6d}{p.min():9.4f}{p.max():9.4f}"
+              f"{log_loss(y, p):9.4f}{log_loss(y, ref):11.4f}{est.n_iter_:8d}{len(caught):9d}",
+              flush=True)
+
+
 def _defaults_row(name):
     """One line of the cost table's numbers for the defaults (used by ``ab``)."""
     X, y = _cost_data()[name]
@@ -396,3 +437,5 @@ if __name__ == "__main__":
         cost_table()
     if "partial" in parts:
         partial_table()
+    if "hard" in parts:
+        hard_table()

@@ -14,9 +14,9 @@ MINIBATCH_REASON = (
     "sequence of steps as repeating it"
 )
 UNSCALED_REASON = (
-    "the check fits unscaled blobs (std 20, uncentred): mini-batch epochs work on X as "
-    "given (full-batch fits centre and scale the features), and the valid step for any "
-    "mini-batch, set by the largest squared row norm (~1e3), moves the intercept too "
+    "the check fits unscaled blobs (std 20): mini-batch epochs centre X but do not scale "
+    "it (full-batch fits centre and scale the features), and the valid step for any "
+    "mini-batch, set by the largest squared row norm (~1e3), moves the weights too "
     "slowly within max_iter"
 )
 LEVEL_REASON = (

@@ -168,9 +168,10 @@ class ColumnFreezing:
     """
 
     def __init__(self, tol, n_iter_no_change, stable_signs=False, rows=None, sign_share=0.0,
-                 weights=None):
+                 weights=None, sign_patience=None):
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
+        self.sign_patience = n_iter_no_change if sign_patience is None else sign_patience
         self.stable_signs = stable_signs
         self.rows = rows
         self.sign_share = sign_share
@@ -223,7 +224,7 @@ class ColumnFreezing:
         self.no_improvement[active] = np.where(improved, 0, self.no_improvement[active] + 1)
         keep = self.no_improvement[active] < self.n_iter_no_change
         if self.stable_signs and scores is not None:
-            keep &= self._sign_streak(scores, active) < self.n_iter_no_change
+            keep &= self._sign_streak(scores, active) < self.sign_patience
         if not keep.all():
             self.frozen_sum += float(self.best[active[~keep]].sum())
             self.active = active[keep]

@@ -10,6 +10,8 @@ order ``coefs + intercepts``) and the rows' weight sum.
   independent problems (a grid of quantile levels, one-vs-rest classes),
   full batch; the value is one float per column, and ``restrict(keep)``
   drops columns (the loop's active-column mask).
+* :class:`CentredProblem` -- a one-layer problem in coordinates centred at
+  an offset of the features (mini-batch and streaming fits of linear models).
 """
 
 from __future__ import annotations
@@ -68,6 +70,48 @@ class NetworkProblem:
             self.X, self.Y, self.sample_weight, self.loss, self.alpha, coefs, intercepts
         )
         return value if self.l1 is None else value + self.l1.value(coefs)
+
+
+class CentredProblem:
+    """A linear problem (one coefficient matrix) in the variables ``V = W``,
+    ``c = b + offset W``: the same model as ``(X - offset) V + c``.
+
+    Wraps a problem of one linear layer (a :class:`NetworkProblem` of a
+    one-layer network) for the loop, on full batches or mini-batches: the
+    gradient of ``V`` is ``g_W - offset' g_b``, that of ``c`` is ``g_b``, and
+    the value (penalties included: they act on ``W = V``) is unchanged.  Any
+    update (Nesterov's momentum included) then steps in coordinates whose
+    design ``X - offset`` has no direction of size ``|offset|`` next to the
+    intercept's column.  :meth:`variables` and :meth:`original` convert
+    ``(W, b)`` and ``(V, c)``; the offset must stay fixed while the loop's
+    state (e.g. momentum) lives in these variables.
+    """
+
+    def __init__(self, problem, offset):
+        self.problem, self.offset = problem, np.asarray(offset, dtype=np.float64)
+        self.n_samples = problem.n_samples
+
+    def original(self, V, c):
+        """The coefficients and intercepts on ``X`` of the variables ``V, c``."""
+        return V, c - (self.offset @ V).astype(c.dtype)
+
+    def variables(self, W, b):
+        """The inverse of :meth:`original`."""
+        return W, b + (self.offset @ W).astype(b.dtype)
+
+    def evaluate(self, coefs, intercepts, rows=None):
+        (V,), (c,) = coefs, intercepts
+        W, b = self.original(V, c)
+        value, grads, wsum = self.problem.evaluate([W], [b], rows)
+        if grads is not None:
+            gW, gb = grads
+            grads = [gW - np.outer(self.offset, gb).astype(gW.dtype), gb]
+        return value, grads, wsum
+
+    def objective(self, coefs, intercepts):
+        (V,), (c,) = coefs, intercepts
+        W, b = self.original(V, c)
+        return self.problem.objective([W], [b])
 
 
 class ColumnProblem:

@@ -52,8 +52,10 @@ def sbqc_curvature(quantile):
     return c.reshape(np.shape(quantile))
 
 
-def column_constants(X, sw, column_levels, *, mode, fit_intercept, alpha, batch_size):
-    """Per-column constants ``L_j`` of the sBQC objective for a learning-rate mode."""
+def column_constants(X, sw, column_levels, *, mode, fit_intercept, alpha, batch_size,
+                     offset=None):
+    """Per-column constants ``L_j`` of the sBQC objective for a learning-rate mode
+    (the valid ones of the design ``X - offset`` with an ``offset``)."""
     minibatch = batch_size is not None and batch_size < X.shape[0]
     if mode == "paper":
         factor = _lipschitz.paper_frobenius_factor(
@@ -64,9 +66,9 @@ def column_constants(X, sw, column_levels, *, mode, fit_intercept, alpha, batch_
             L = L + alpha * _lipschitz.paper_weight_bound(X, fit_intercept)
         return L
     if minibatch:
-        data = _lipschitz.max_row_sq_norm(X, fit_intercept)
+        data = _lipschitz.max_row_sq_norm(X, fit_intercept, offset)
     else:
-        data = _lipschitz.gram_top_eigenvalue(X, sw, fit_intercept)
+        data = _lipschitz.gram_top_eigenvalue(X, sw, fit_intercept, offset)
     return sbqc_curvature(column_levels) * data + alpha
 
 
@@ -171,6 +173,63 @@ class BoundLevelLoss(_BoundSmoothBinaryQuantile):
         part.C32, part.Y32 = self.C32[:, keep], self.Y32[:, keep]
         part._scratch = self._scratch
         part._views()
+        return part
+
+
+class BoundLogisticLoss:
+    """The logistic loss ``log(1 + exp(-m))`` of the margins ``m = s raw``
+    (``s = +1`` on a positive, ``-1`` on a negative target) on fixed targets
+    and weights, per column (the bound loss of the levels' logistic pilot).
+
+    With ``e = exp(-|m|)`` in (0, 1] the loss is ``log(1 + e) + max(-m, 0)``
+    and its derivative in ``m`` is ``-expit(-m)``, ``expit(-m) = e / (1 + e)``
+    for ``m >= 0`` and ``1 / (1 + e)`` otherwise.  ``e`` and ``log(1 + e)``
+    are computed in float32 (numpy's float32 ``exp`` and ``log`` are several
+    times faster than the float64 ones; ``log1p`` is not), the rest in the
+    precision of ``raw``: the values and the gradient have a relative error
+    of about ``1e-7 (1 + |m|)`` (a term ``log(1 + e)`` below 6e-8 counts as
+    zero), enough for the pilot, which only starts the levels.  Every step is elementwise,
+    so a row repeated and a row of weight 2 give the same terms.
+    """
+
+    def __init__(self, targets, sample_weight):
+        s = np.asarray(sample_weight, dtype=np.float64) / float(np.sum(sample_weight))
+        self.S = np.where(np.asarray(targets) > 0, 1.0, -1.0).astype(targets.dtype)
+        self.weight = s
+        self.A = (-self.S * s[:, None]).astype(targets.dtype)  # d loss/d raw = A expit(-m)
+        self._buffers()
+
+    def _buffers(self):
+        self._m = np.empty(self.S.shape, dtype=self.S.dtype)
+        self._d = np.empty(self.S.shape, dtype=self.S.dtype)
+        self._e = np.empty(self.S.shape, dtype=np.float32)
+        self._l = np.empty(self.S.shape, dtype=np.float32)
+
+    def columns(self, raw):
+        m, d, e, lg = self._m, self._d, self._e, self._l
+        np.multiply(raw, self.S, out=m)
+        np.abs(m, out=d)
+        with np.errstate(over="ignore"):
+            np.copyto(e, d, casting="same_kind")
+        np.negative(e, out=e)
+        np.exp(e, out=e)  # exp(-|m|) in [0, 1]
+        np.add(e, np.float32(1.0), out=lg)
+        np.log(lg, out=lg)
+        values = self.weight @ lg
+        pos = m >= 0
+        np.negative(m, out=m)
+        np.maximum(m, 0.0, out=m)  # max(-m, 0)
+        values = values + self.weight @ m
+        np.add(e, 1.0, out=d)
+        np.divide(np.where(pos, e, np.float32(1.0)), d, out=d)  # expit(-m)
+        d *= self.A
+        return np.asarray(values, dtype=np.float64), d
+
+    def take(self, keep):
+        part = type(self).__new__(type(self))
+        part.weight = self.weight
+        part.S, part.A = self.S[:, keep], self.A[:, keep]
+        part._buffers()
         return part
 
 

@@ -1,10 +1,12 @@
 """The L1 / elastic-net penalty of LipschitzQuantileClassifier."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
 from sklearn.datasets import load_breast_cancer, load_iris
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
 from sklipschitz import LipschitzQuantileClassifier
@@ -40,8 +42,9 @@ def _check_kkt(grad, W, l1, atol):
 @pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
 def test_large_alpha_zeroes_every_coefficient(cancer, penalty):
     X, y = cancer
-    clf = LipschitzQuantileClassifier(penalty=penalty, l1_ratio=0.9, alpha=10.0,
-                                      quantile_grid=5).fit(X, y)
+    with pytest.warns(ConvergenceWarning, match=r"class \[1\].*constant predictor"):
+        clf = LipschitzQuantileClassifier(penalty=penalty, l1_ratio=0.9, alpha=10.0,
+                                          quantile_grid=5).fit(X, y)
     assert np.all(clf.quantile_coef_ == 0)
     # the intercepts are free: for a constant score the loss decreases
     # towards f = +inf or -inf, by the sign of the weighted class balance
@@ -118,7 +121,8 @@ def test_partial_fit_applies_the_l1_penalty(cancer):
 def test_multiclass_every_level_of_every_class_is_penalised():
     X, y = load_iris(return_X_y=True)
     X = StandardScaler().fit_transform(X)
-    clf = LipschitzQuantileClassifier(penalty="l1", alpha=100.0, quantile_grid=3).fit(X, y)
+    with pytest.warns(ConvergenceWarning, match=r"classes \[0, 1, 2\].*constant predictor"):
+        clf = LipschitzQuantileClassifier(penalty="l1", alpha=100.0, quantile_grid=3).fit(X, y)
     assert clf.quantile_coef_.shape == (3, 3, 4)
     assert np.all(clf.quantile_coef_ == 0)
     small = LipschitzQuantileClassifier(penalty="l1", alpha=1e-3, quantile_grid=3).fit(X, y)
@@ -165,3 +169,27 @@ def test_bad_penalty_raises(cancer):
     X, y = cancer
     with pytest.raises(ValueError, match="penalty"):
         LipschitzQuantileClassifier(penalty="l3").fit(X, y)
+
+
+def test_l1_fits_start_from_the_pilot_and_warn_when_constant():
+    # one positive in 5,000 rows: from zero weights every coefficient was
+    # soft-thresholded to zero (AUC 0.5, the same p for every row, no warning)
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((5000, 5))
+    X[0] += 3.0
+    y = np.zeros(5000, dtype=int)
+    y[0] = 1
+    for penalty in ("l1", "elasticnet"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ConvergenceWarning)
+            est = LipschitzQuantileClassifier(penalty=penalty).fit(X, y)
+        p = est.predict_proba(X)[:, 1]
+        assert roc_auc_score(y, p) >= 0.95 and np.argmax(p) == 0
+    # a penalty strong enough to zero every coefficient: a constant predictor, with a warning
+    X, y = load_iris(return_X_y=True)
+    with pytest.warns(ConvergenceWarning, match=r"class(es)? \[1\].*constant predictor"):
+        est = LipschitzQuantileClassifier(penalty="l1", alpha=0.3).fit(X, y)
+    assert not np.any(est.quantile_coef_[1])
+    assert np.ptp(est.decision_function(X)[:, 1]) == 0.0

@@ -135,7 +135,7 @@ def table_paper():
               f"{out[2][0]:>11.4f}{fmt(out[2][1]):>12}   {published[name]}")
 
 
-def table_regression(quick):
+def table_regression(quick, data=None, models_like=None):
     print("\n== 4. Regression: test MAE and fit time ==")
     print(f"{'data':<24}{'model':<30}{'MAE':>8}{'time s':>9}{'epochs':>8}")
     X, Y = load_linnerud(return_X_y=True)
@@ -157,6 +157,10 @@ def table_regression(quick):
             "SymNet tanh log_cosh": lambda: SymNetRegressor(loss="log_cosh", activation="tanh",
                                                             random_state=0),
         }
+        if data is not None and not name.startswith(data):
+            continue
+        if models_like is not None:
+            models = {k: v for k, v in models.items() if models_like in k}
         splits = (KFold(len(Xd)).split(Xd) if len(Xd) < 100
                   else [train_test_split(np.arange(len(Xd)), test_size=0.2, random_state=0)])
         splits = list(splits)
@@ -202,13 +206,23 @@ def plot(grid_rows):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="1 CV repetition, smaller synthetic")
+    parser.add_argument("--tables", nargs="+", type=int, choices=[1, 2, 3, 4],
+                        default=[1, 2, 3, 4], help="tables to print (default: all)")
+    parser.add_argument("--regression-data", choices=["linnerud", "synthetic"],
+                        help="table 4: only this data set")
+    parser.add_argument("--models", help="table 4: only the models whose label contains this")
     args = parser.parse_args()
     warnings.simplefilter("ignore", ConvergenceWarning)
-    table_accuracy(1 if args.quick else 3)
-    rows = table_grid()
-    table_paper()
-    table_regression(args.quick)
-    plot(rows)
+    if 1 in args.tables:
+        table_accuracy(1 if args.quick else 3)
+    if 2 in args.tables:
+        rows = table_grid()
+    if 3 in args.tables:
+        table_paper()
+    if 4 in args.tables:
+        table_regression(args.quick, args.regression_data, args.models)
+    if 2 in args.tables:
+        plot(rows)
 
 
 if __name__ == "__main__":

@@ -117,6 +117,34 @@ class _PlateauStopping(Stopping):
         return stop
 
 
+class _EndLossGuard(HalvingGuard):
+    """The halving guard, with the epoch's mean batch loss judged against its start.
+
+    An epoch is undone when the objective at its end is not finite or above
+    the threshold, or when the mean of its mini-batch losses (each taken
+    before its step) is above the threshold *and* the epoch did not lower
+    the objective.  The mean alone used to decide: a network that starts at
+    the constant predictor's loss (one positive in 5,000 rows) had every
+    epoch rejected although each ended below the threshold (a few batch
+    losses early in the epoch were above it): 25 halvings and a stalled fit.
+    """
+
+    def __init__(self, threshold, end_loss_fn, start):
+        super().__init__(threshold, end_loss_fn)
+        self.start = start
+
+    def is_bad(self, epoch_loss, state):
+        if not math.isfinite(epoch_loss):
+            return True
+        end = self.end_loss_fn(state.coefs, state.intercepts)
+        if not math.isfinite(end) or end > self.threshold:
+            return True
+        if epoch_loss > self.threshold and not end < self.start:
+            return True
+        self.start = end
+        return False
+
+
 class _FullPass:
     """The network on the whole training set, every layer's activations kept.
 
@@ -221,6 +249,9 @@ class _BaseSymNet(LipschitzEstimator):
             raise ValueError(f"the network's activation is not activation={self.activation!r}")
         return _ForwardMemoNetwork(tuple(layer_sizes), activation)
 
+    def _nominal_batch(self):
+        return _AUTO_BATCH if self.batch_size == "auto" else int(self.batch_size)
+
     def _batch(self, n):
         if self.batch_size == "auto":
             return min(_AUTO_BATCH, n)
@@ -230,6 +261,10 @@ class _BaseSymNet(LipschitzEstimator):
 
     def _paper_constant(self, A, raw, Y, batch_size, last_coef):
         raise NotImplementedError
+
+    def _penalty_scale(self, loss, Y, sw):
+        """The factor of ``alpha`` in a ``fit`` of the default rule (1: as given)."""
+        return 1.0
 
     def _validation_score(self, Y_true, raw):
         raise NotImplementedError
@@ -262,6 +297,14 @@ class _BaseSymNet(LipschitzEstimator):
         )
         lr = self.learning_rate
         mode = lr if isinstance(lr, str) else "constant"
+        # the L2 term in the units of the problem's loss (fit of the default
+        # rule; see _penalty_scale)
+        alpha = self.alpha
+        if incremental and getattr(self, "_train_state", None) is not None:
+            alpha = getattr(self, "_alpha", alpha)  # the first call's (or fit's)
+        elif mode == "lipschitz" and hidden and not incremental and alpha:
+            alpha = alpha * self._penalty_scale(loss, Y, sw)
+        self._alpha = alpha
         # one rate per layer: the default rule on a network
         per_layer = mode == "lipschitz" and bool(hidden)
 
@@ -276,7 +319,7 @@ class _BaseSymNet(LipschitzEstimator):
             # LipschitzRegressor (smoothness for smooth losses, per-sample
             # bound for mini-batches, Lipschitz constant for non-smooth ones)
             L_linear = _lipschitz.linear_lipschitz(
-                loss, X, sw, fit_intercept=True, alpha=self.alpha, minibatch=m < n
+                loss, X, sw, fit_intercept=True, alpha=alpha, minibatch=m < n
             )
 
         forward_full = _FullPass(network, X, m, hidden, n_outputs, dtype)
@@ -285,6 +328,16 @@ class _BaseSymNet(LipschitzEstimator):
         # iterations have their start vectors; the first constants of a fit
         # iterate on stored activations
         fused = per_layer and m < n
+        small_calls = getattr(self, "_small_calls", 0) if (
+            incremental and getattr(self, "_train_state", None) is not None
+        ) else 0
+        small_call = incremental and per_layer and n < self._nominal_batch()
+        small_calls += small_call
+        # (kept between calls as plain values: (weight, means))
+        kept = getattr(self, "_act_means", None) if (
+            incremental and getattr(self, "_train_state", None) is not None
+        ) else None
+        running = _nl.RunningMeans(*(kept or (0.0, None)))
         keys = [(("A", k), size + 1) for k, size in enumerate(network.layer_sizes[:-1])]
         cache = {}
         # the hidden layers' curvature along the actual network (an estimate
@@ -315,7 +368,7 @@ class _BaseSymNet(LipschitzEstimator):
             w = sw[idx].astype(np.float64)
             w = w / w.sum()
             _nl.layer_constants(
-                acts, c, network.activation, loss, w, alpha=self.alpha, batch_size=m,
+                acts, c, network.activation, loss, w, alpha=alpha, batch_size=m,
                 power=power, means=[_nl.column_means(A, w) for A in acts],
                 curvature=_nl.local_curvature(loss, raw, _CURV_FLOOR),
             )
@@ -333,7 +386,7 @@ class _BaseSymNet(LipschitzEstimator):
                 stats = hit[1] if hit is not None and hit[1] is not None else stats_pass(c, i)
                 means = stats.means()
                 consts = stats.constants(
-                    c, network.activation, alpha=self.alpha, batch_size=m
+                    c, network.activation, alpha=alpha, batch_size=m
                 )
             else:
                 if hit is not None and hit[2] is not None:
@@ -342,12 +395,17 @@ class _BaseSymNet(LipschitzEstimator):
                     raw, acts = forward_full(c, i)
                 if mode != "lipschitz":
                     return self._paper_constant(acts[-1], raw, Y, m, c[-1])
-                # one row: its centred coordinates have no weight direction
-                # (every weight gradient would be centred to zero), so a
-                # one-row call (partial_fit) steps in the plain coordinates
-                means = [_nl.column_means(A, weights) for A in acts] if n > 1 else None
+                means = [_nl.column_means(A, weights) for A in acts]
+                if incremental:
+                    # partial_fit: centred at the running means of the rows
+                    # seen so far (this call's included).  A call's own
+                    # means would centre a single row to zero (no weight
+                    # direction left: a sequence of one-row calls moved
+                    # the intercepts only); the first call of one row
+                    # steps in the plain coordinates
+                    means = running.combine(means, float(sw.sum()), n)
                 consts = _nl.layer_constants(
-                    acts, c, network.activation, loss, weights, alpha=self.alpha,
+                    acts, c, network.activation, loss, weights, alpha=alpha,
                     batch_size=m, power=power, means=means,
                     curvature=_nl.local_curvature(loss, raw, _CURV_FLOOR),
                 )
@@ -358,7 +416,7 @@ class _BaseSymNet(LipschitzEstimator):
                     network, X, sw, c, i, loss, means, _CURV_FLOOR
                 )
                 consts[:-1] = [
-                    min(L, e + self.alpha) if (math.isfinite(e) and e > 0) else L
+                    min(L, e + alpha) if (math.isfinite(e) and e > 0) else L
                     for L, e in zip(consts[:-1], est)
                 ]
             # one constant per parameter, coefs then intercepts (a layer's
@@ -366,6 +424,13 @@ class _BaseSymNet(LipschitzEstimator):
             # stops its layer (rate 0) instead of dividing by zero
             consts = [L if (math.isfinite(L) and L > 0) else math.inf for L in consts]
             update.means = means
+            if small_call:
+                # partial_fit on fewer rows than a batch: the call's own
+                # constants give steps that fit its rows (one row: a
+                # Kaczmarz projection, in every layer at once), so the
+                # steps are noise around the fit; the k-th such call takes
+                # 1 / sqrt(k) of the rate (Robbins-Monro)
+                consts = [L * math.sqrt(small_calls) for L in consts]
             return consts + consts
 
         def guard_loss_fn(c, i):
@@ -376,8 +441,8 @@ class _BaseSymNet(LipschitzEstimator):
             else:
                 raw, acts = forward_full(c, i)
                 value, entry = loss.objective(Y, raw, sw), (None, (raw, acts))
-            if self.alpha:
-                value += 0.5 * self.alpha * sum(float(np.vdot(W, W)) for W in c)
+            if alpha:
+                value += 0.5 * alpha * sum(float(np.vdot(W, W)) for W in c)
             cache["end"] = ([p.copy() for p in (*c, *i)], *entry)
             return value
 
@@ -390,10 +455,11 @@ class _BaseSymNet(LipschitzEstimator):
         if mode == "lipschitz":
             # (this pass is also the one the first constant needs: cached)
             initial = guard_loss_fn(state.coefs, state.intercepts)
-            guard = HalvingGuard(max(initial, const_loss) * (1.0 + 1e-9), guard_loss_fn)
+            guard = _EndLossGuard(max(initial, const_loss) * (1.0 + 1e-9), guard_loss_fn,
+                                  initial)
         else:
             guard = DivergenceStop(hint=divergence_hint(lr))
-        problem = NetworkProblem(network, loss, X, Y, sw, alpha=self.alpha)
+        problem = NetworkProblem(network, loss, X, Y, sw, alpha=alpha)
         # an epoch that overflows is the guard's to judge (a non-finite loss
         # is undone, or stops the fit with a warning): no RuntimeWarning
         with np.errstate(over="ignore", invalid="ignore"):
@@ -401,6 +467,8 @@ class _BaseSymNet(LipschitzEstimator):
                                 score_fn, incremental)
         self._train_state = state
         self._step_rule, self._update, self._power = rule, update, power
+        self._act_means = running.committed() if incremental else None
+        self._small_calls = small_calls
         self._store_results(network, state, X, Y, sw, loss, n_outputs, X_val is not None)
         if not incremental:
             self._warn_on_failure(state, const_loss)
@@ -465,7 +533,7 @@ class _BaseSymNet(LipschitzEstimator):
         self.learning_rate_history_ = list(state.learning_rate_history)
         self.lipschitz_constant_ = float(state.lipschitz)
         self.loss_ = float(
-            network.objective(X, Y, sw, loss, self.alpha, state.coefs, state.intercepts)
+            network.objective(X, Y, sw, loss, self._alpha, state.coefs, state.intercepts)
         )
         self.best_loss_ = float(min(self.loss_curve_)) if self.loss_curve_ else self.loss_
         if validation:
@@ -493,7 +561,7 @@ class _BaseSymNet(LipschitzEstimator):
         # the data term of the objective (loss_ includes the L2 penalty, which
         # the constant predictor does not pay: with small targets in their
         # units the penalty alone can exceed the constant's loss)
-        data_loss = self.loss_ - 0.5 * self.alpha * sum(
+        data_loss = self.loss_ - 0.5 * self._alpha * sum(
             float(np.vdot(W, W)) for W in self.coefs_
         )
         if not (data_loss < const_loss - 1e-3 * abs(const_loss)):
@@ -576,7 +644,10 @@ _COMMON_PARAMS_DOC = """
         Mini-batch size; 'auto' is ``min(200, n_samples)``.
     alpha : float >= 0, default=1e-4
         L2 penalty ``alpha/2 * sum ||W||^2`` on the weights (not the
-        intercepts); added to ``L``.
+        intercepts); added to ``L``.  A classifier network fitted with
+        ``learning_rate='lipschitz'`` uses ``alpha * min(1, H / log 2)``, ``H``
+        the entropy of the weighted class frequencies (the loss of the
+        constant predictor): a rare class is not regularised away.
     max_iter : int >= 1, default=200
         Maximum number of epochs.
     tol : float >= 0, default=1e-4

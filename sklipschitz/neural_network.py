@@ -169,6 +169,16 @@ class SymNetClassifier(ClassifierMixin, _BaseSymNet):
             A, len(self.classes_), batch_size, alpha=self.alpha, last_coef=last_coef
         )
 
+    def _penalty_scale(self, loss, Y, sw):
+        """``min(1, H / log 2)``, ``H`` the entropy of the (weighted) class
+        frequencies: the loss of the constant predictor, the scale of the
+        cross-entropy.  With one positive in 5,000 rows ``H`` is 0.0019, and
+        the L2 term of ``alpha=1e-4`` outweighed the whole loss: it drove the
+        hidden weights to zero (the constant predictor, AUC 0.5)."""
+        from ._symnet_base import _constant_loss
+
+        return min(1.0, _constant_loss(loss, Y, sw) / float(np.log(2.0)))
+
     def _validation_score(self, Y_true, raw):
         if len(self.classes_) == 2:
             return accuracy_score(Y_true[:, 0] > 0.5, raw[:, 0] > 0)
@@ -266,6 +276,9 @@ class SymNetClassifier(ClassifierMixin, _BaseSymNet):
         sample_weight: ArrayLike | None = None,
     ) -> SymNetClassifier:
         """Run one epoch on the given data (mini-batches of ``batch_size``).
+
+        Calls of fewer rows than ``batch_size`` take a decaying rate (the
+        computed rate divided by ``sqrt(k)`` at the ``k``-th such call).
 
         Parameters
         ----------
@@ -393,6 +406,21 @@ class SymNetClassifier(ClassifierMixin, _BaseSymNet):
         if len(self.classes_) == 2:
             return self.classes_[(raw[:, 0] > 0).astype(int)]
         return self.classes_[raw.argmax(axis=1)]
+
+
+#: ``partial_fit`` with ``normalize_y``: the target statistics are those of
+#: the first call, or of the first calls until they hold this many rows
+#: (one row has no spread: the scale would be 1, in the units of y)
+_STAT_ROWS = 30
+
+
+def _target_moments(Y, sw):
+    """``(rows, weight, mean, M2)`` of the targets (weighted, per column, float64)."""
+    w = sw.astype(np.float64)
+    weight = float(w.sum())
+    mean = (w @ Y.astype(np.float64)) / weight
+    m2 = w @ (Y.astype(np.float64) - mean) ** 2
+    return Y.shape[0], weight, mean, m2
 
 
 class SymNetRegressor(RegressorMixin, _BaseSymNet):
@@ -532,6 +560,29 @@ default='squared_error'
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
         return Y
 
+    def _update_target_scaling(self, Y, sw):
+        """The statistics of every target seen so far (``partial_fit`` while
+        fewer than ``_STAT_ROWS`` rows have been seen), with the output layer
+        re-expressed so that the predictions do not change."""
+        rows, weight, mean, m2 = self._y_seen
+        c_rows, c_weight, c_mean, c_m2 = _target_moments(Y, sw)
+        if not c_weight > 0:
+            return
+        total = weight + c_weight
+        delta = c_mean - mean
+        mean = mean + delta * (c_weight / total)
+        m2 = m2 + c_m2 + delta ** 2 * (weight * c_weight / total)
+        self._y_seen = (rows + c_rows, total, mean, m2)
+        std = np.sqrt(m2 / total)
+        std = np.where(std > 1e-12 * np.maximum(np.abs(mean), 1.0), std, 1.0)
+        new_mean, new_scale = mean.astype(Y.dtype), std.astype(Y.dtype)
+        old_mean, old_scale = self._y_mean, self._y_scale
+        # raw_new = (raw_old * old_scale + old_mean - new_mean) / new_scale
+        W, b = self._train_state.coefs[-1], self._train_state.intercepts[-1]
+        W *= (old_scale / new_scale).astype(W.dtype)
+        b[...] = (b * old_scale + old_mean - new_mean) / new_scale
+        self._y_mean, self._y_scale = new_mean, new_scale
+
     def _target_scaling(self, Y, sw):
         """Per-target weighted mean and standard deviation (0 and 1 when off)."""
         if not self.normalize_y:
@@ -587,7 +638,11 @@ default='squared_error'
 
         With ``normalize_y`` the first call's target mean and standard
         deviation scale the targets of every later call (they are kept, not
-        updated).
+        updated); when the first call has fewer than 30 rows, they are those
+        of all the targets seen, updated (the output layer re-expressed, the
+        predictions unchanged) until 30 rows have been seen.  Calls of fewer
+        rows than ``batch_size`` take a decaying rate (the computed rate
+        divided by ``sqrt(k)`` at the ``k``-th such call).
 
         Parameters
         ----------
@@ -611,11 +666,16 @@ default='squared_error'
             self._rng = check_random_state(self.random_state)
             self.coefs_ = None
             self.out_activation_ = "identity"
+            self._y_seen = _target_moments(Y, sw) if self.normalize_y else None
             self._y_mean, self._y_scale = self._target_scaling(Y, sw)
         elif Y.shape[1] != self.n_outputs_:
             raise ValueError(
                 f"y has {Y.shape[1]} targets, but the model was fitted with {self.n_outputs_}."
             )
+        elif getattr(self, "_y_seen", None) is not None:
+            self._update_target_scaling(Y, sw)
+        if getattr(self, "_y_seen", None) is not None and self._y_seen[0] >= _STAT_ROWS:
+            self._y_seen = None  # the statistics are fixed from now on
         Y = ((Y - self._y_mean) / self._y_scale).astype(X.dtype, copy=False)
         loss = get_regression_loss(self.loss, self.quantile)
         return self._run(X, Y, sw, loss, incremental=True)

@@ -205,6 +205,38 @@ def test_exact_fit_on_dask_arrays_runs_on_the_cluster(client, data):
     assert {t["worker"] for t in stream.data} <= set(client.scheduler_info()["workers"])
 
 
+@pytest.mark.parametrize("loss", ["quantile", "squared_error"])
+def test_exact_fit_on_persisted_blocks_moves_no_block(client, data, loss):
+    """Blocks spread over the workers and persisted there: every task of the
+    fit runs on the worker that holds its block, and the pieces of the
+    n-vectors are sent there, so no data moves between workers."""
+    import dask
+
+    X, y = data
+    sw = np.random.default_rng(6).uniform(0.5, 2, N)
+    workers = sorted(client.scheduler_info()["workers"])
+    # (the scattered blocks are held until the persisted array is computed)
+    futs = [client.scatter(X[i:i + CHUNK], workers=[workers[k % 2]])
+            for k, i in enumerate(range(0, N, CHUNK))]
+    parts = [da.from_delayed(delayed(f), (min(CHUNK, N - i), D), X.dtype)
+             for f, i in zip(futs, range(0, N, CHUNK))]
+    (dX,) = dask.persist(da.concatenate(parts))
+    distributed.wait(dX)
+    del futs, parts
+    holders = {w for ks in client.has_what().values() for w in ks}
+    assert len(holders) > 1 and all(client.has_what().values())
+    params = dict(loss=loss, quantile=0.8)
+    ref = LipschitzRegressor(**params).fit(X, y, sample_weight=sw)
+    with distributed.get_task_stream(client) as stream:
+        est = LipschitzRegressor(**params).fit(dX, y, sample_weight=sw)
+    _assert_same_fit(est, ref, X, dX)
+    # (each pass: a task per block, on the cluster)
+    assert len(stream.data) >= 3 * est.n_passes_
+    moved = [t["key"] for t in stream.data
+             if any(s["action"] == "transfer" for s in t["startstops"])]
+    assert not moved
+
+
 @pytest.mark.parametrize("scheduler", ["threads", "synchronous"])
 def test_exact_fit_on_dask_runs_on_the_active_scheduler(data, scheduler):
     import dask

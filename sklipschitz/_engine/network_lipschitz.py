@@ -247,6 +247,43 @@ def column_means(A, weights):
     return mean.astype(np.float64)
 
 
+class RunningMeans:
+    """Weighted running column means of every layer's input over ``partial_fit`` calls.
+
+    ``combine(chunk_means, weight)`` returns the means of the rows seen before
+    this call and of this call's rows together (the chunk's weighted by the
+    sum of its sample weights; the earlier rows' activations are those of the
+    network when they were seen), or None on the first call of a single row
+    (its own means would centre it to zero).  Any means give an exact
+    reparametrisation of the network (:class:`CentredUpdate`), so stale
+    ones cost only speed.  ``committed()`` returns the last combination,
+    which the next call starts from.
+    """
+
+    def __init__(self, weight=0.0, means=None):
+        self.weight, self.means = weight, means
+        self._pending = None
+
+    def combine(self, chunk_means, weight, n_rows=None):
+        if self.means is None or len(self.means) != len(chunk_means) or self.weight <= 0:
+            total, out = weight, [np.asarray(m, dtype=np.float64) for m in chunk_means]
+            first_row = n_rows == 1
+        else:
+            total = self.weight + weight
+            a, b = self.weight / total, weight / total
+            out = [a * m0 + b * m1 for m0, m1 in zip(self.means, chunk_means)]
+            first_row = False
+        self._pending = (total, out)
+        return None if first_row else out
+
+    def committed(self):
+        """``(weight, means)`` after this call (plain values, saved with the model)."""
+        if self._pending is not None:
+            self.weight, self.means = self._pending
+            self._pending = None
+        return (self.weight, self.means)
+
+
 def layer_constants(
     acts, coefs, activation, loss, weights, *, alpha, batch_size, power, means=None,
     curvature=None,

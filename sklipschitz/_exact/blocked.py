@@ -30,15 +30,19 @@ import functools
 import numpy as np
 
 __all__ = ["ArrayBlocks", "BlockSource", "DaskBlocks", "as_source", "check_blocks",
-           "gram_top", "is_dask_array", "BLOCK_BYTES"]
+           "constant_if_equal", "gram_top", "is_dask_array", "BLOCK_BYTES"]
 
 #: target size of a block of a memory-mapped X (bytes, in X's dtype)
 BLOCK_BYTES = 16 << 20
 #: n-vectors of at least this size (bytes) are scattered to a distributed
 #: cluster's workers rather than sent inside the task graph
 SCATTER_BYTES = 1 << 20
-#: rows converted to float64 at a time inside a block (the temporaries stay
-#: in cache and small, whatever the block size)
+#: rows converted to float64 at a time inside a block, and the rows of the
+#: pieces a dask block is reduced in (:class:`_InCache`): the temporaries
+#: stay in cache and small, whatever the block size -- below the allocator's
+#: mmap threshold (128 kB), which dask workers pin with
+#: ``MALLOC_TRIM_THRESHOLD_``: larger ones are mapped and unmapped, page
+#: faults and all, at every allocation
 SUB_ROWS = 8192
 
 
@@ -50,6 +54,16 @@ def is_dask_array(X):
 
 def _working_dtype(dtype):
     return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float64)
+
+
+def constant_if_equal(v):
+    """``v`` as a zero-stride vector when all its entries are equal (the
+    default weights): a block task then gets one number, not its slice of
+    an n-vector (on a cluster: not shipped to the workers)."""
+    if v.ndim == 1 and v.size > 1 and not is_constant_vector(v) and v[0] == v[-1] \
+            and bool(np.all(v == v[0])):
+        return np.broadcast_to(v[0], v.shape)
+    return v
 
 
 def is_constant_vector(v):
@@ -73,9 +87,6 @@ class _Const:
 
     def __init__(self, value, length):
         self.value, self.length = value, length
-
-    def expand(self):
-        return np.broadcast_to(self.value, (self.length,))
 
 
 def _check_dtype(dtype, name="X"):
@@ -149,18 +160,7 @@ class BlockSource:
 
     def map_sum(self, fn, *vecs):
         """Sum over blocks of ``fn``'s result (an array, a float or a tuple of them)."""
-        parts = self.map(fn, *vecs)
-        total = parts[0]
-        if isinstance(total, tuple):
-            total = tuple(np.array(t, dtype=np.float64, copy=True) for t in total)
-            for p in parts[1:]:
-                for t, q in zip(total, p):
-                    t += q
-            return total
-        total = np.array(total, dtype=np.float64, copy=True)
-        for p in parts[1:]:
-            total += p
-        return total
+        return add_parts(self.map(fn, *vecs))
 
     def map_cat(self, fn, *vecs):
         """``fn``'s per-block results stacked along the rows."""
@@ -218,6 +218,43 @@ class ArrayBlocks(BlockSource):
         return _as_working(self.X[self._rows_of(idx)], self.dtype, self.scale)
 
 
+def add_parts(parts):
+    """The sum (float64) of partial results: arrays, floats or tuples of them."""
+    total = parts[0]
+    if isinstance(total, tuple):
+        total = tuple(np.array(t, dtype=np.float64, copy=True) for t in total)
+        for p in parts[1:]:
+            for t, q in zip(total, p):
+                t += q
+        return total
+    total = np.array(total, dtype=np.float64, copy=True)
+    for p in parts[1:]:
+        total += p
+    return total
+
+
+class _InCache:
+    """A block function applied to a large block in pieces of ``rows`` rows,
+    its results added up: each piece of ``X`` is read from memory once and
+    used by every product of the function while it is in cache, and the
+    function's row-length temporaries stay small (as
+    :meth:`~sklipschitz._exact.design.Design.reduce_rows` does in memory).
+    A dask block of 10^6 rows would otherwise be streamed from memory once
+    per product and once per temporary."""
+
+    __slots__ = ("fn", "rows")
+
+    def __init__(self, fn, rows):
+        self.fn, self.rows = fn, rows
+
+    def __call__(self, xb, *vb):
+        m, rows = xb.shape[0], self.rows
+        if m <= rows:
+            return self.fn(xb, *vb)
+        return add_parts([self.fn(xb[i:i + rows], *(v[i:i + rows] for v in vb))
+                          for i in range(0, m, rows)])
+
+
 def _as_working(xb, dtype, scale=1.0):
     """A block in the working dtype (times ``scale``)."""
     xb = np.asarray(xb)
@@ -226,11 +263,28 @@ def _as_working(xb, dtype, scale=1.0):
     return xb if xb.dtype == dtype else xb.astype(dtype)
 
 
+def _worker_vector(v):
+    """A block's piece of an n-vector as the block function gets it on a
+    worker: a constant expanded to a contiguous array (matrix products with
+    a zero-stride operand miss BLAS and run ~15 times slower), and a piece
+    received unaligned (a slice of a network frame) copied to aligned
+    memory, for the same reason."""
+    if isinstance(v, _Const):
+        return np.full(v.length, v.value)
+    if isinstance(v, np.ndarray) and not v.flags.aligned:
+        return np.array(v, order="C")
+    return v
+
+
 def _call_block(fn, dtype, scale, loc, xb, *vb):
+    xb = np.asarray(xb)
     if loc is not None:
-        xb = np.asarray(xb)[loc]
-    vb = [v.expand() if isinstance(v, _Const) else v for v in vb]
-    return fn(_as_working(xb, dtype, scale), *vb)
+        xb = xb[loc]
+    elif not xb.flags.aligned:
+        # a block received from another worker: unaligned, every product
+        # would copy it (one copy here instead)
+        xb = np.array(xb, order="C")
+    return fn(_as_working(xb, dtype, scale), *(_worker_vector(v) for v in vb))
 
 
 def _take_block(xb, loc, dtype, scale):
@@ -265,6 +319,8 @@ class DaskBlocks(BlockSource):
         self._scattered = {}
         # (client, futures of the blocks or None), see _block_futures
         self._futures = None
+        # the worker of each block, see _where
+        self._holders = None
 
     @staticmethod
     def _client():
@@ -294,7 +350,13 @@ class DaskBlocks(BlockSource):
             hit = self._scattered.get(id(v))
             if hit is not None and hit[0] is v and hit[1] is bounds:
                 return hit[2]
-        futures = client.scatter(pieces, hash=False)
+        where = self._where(client)
+        if where is None:
+            futures = client.scatter(pieces, hash=False)
+        else:
+            # each piece on the worker that holds its block of X
+            futures = [client.scatter(piece, workers=None if w is None else [w], hash=False)
+                       for piece, w in zip(pieces, where)]
         if frozen:
             self._scattered[id(v)] = (v, bounds, futures)
         return futures
@@ -318,7 +380,25 @@ class DaskBlocks(BlockSource):
         except Exception:  # pragma: no cover - any doubt: the graph route
             out = None
         self._futures = (client, out)
+        self._holders = None
         return out
+
+    def _where(self, client):
+        """The worker holding each persisted block (or None): the tasks of a
+        block run there, so that no block of ``X`` moves between workers
+        (a moved block is also received unaligned, which makes every matrix
+        product copy it)."""
+        futures = self._block_futures(client)
+        if futures is None:
+            return None
+        if self._holders is None:
+            try:
+                held = client.who_has(futures)
+                self._holders = [sorted(held[f.key])[0] if held.get(f.key) else None
+                                 for f in futures]
+            except Exception:  # pragma: no cover - any doubt: the scheduler decides
+                self._holders = [None] * len(futures)
+        return self._holders
 
     def map(self, fn, *vecs):
         import dask
@@ -330,11 +410,20 @@ class DaskBlocks(BlockSource):
         futures = self._block_futures(client)
         if futures is not None:
             run = functools.partial(_call_block, fn, self.dtype, self.scale)
-            return client.gather(client.map(run, local, futures, *cols, pure=False))
+            where = self._where(client)
+            tasks = [client.submit(run, loc, part, *(c[k] for c in cols), pure=False,
+                                   workers=None if w is None else [w])
+                     for k, (loc, part, w) in enumerate(zip(local, futures, where))]
+            return client.gather(tasks)
         call = dask.delayed(_call_block, pure=False)
         tasks = [call(fn, self.dtype, self.scale, loc, part, *(c[k] for c in cols))
                  for k, (part, loc) in enumerate(zip(self.parts, local))]
         return list(dask.compute(*tasks))
+
+    def map_sum(self, fn, *vecs):
+        """Sum over blocks of ``fn``'s result, each block reduced in pieces
+        of :data:`SUB_ROWS` rows (:class:`_InCache`)."""
+        return add_parts(self.map(_InCache(fn, SUB_ROWS), *vecs))
 
     def _take_sorted(self, idx):
         import dask
@@ -348,7 +437,11 @@ class DaskBlocks(BlockSource):
         futures = self._block_futures(client)
         if futures is not None:
             run = functools.partial(_take_block, dtype=self.dtype, scale=self.scale)
-            parts = client.gather(client.map(run, [futures[b] for b in blocks], locs, pure=False))
+            where = self._where(client)
+            parts = client.gather([
+                client.submit(run, futures[b], loc, pure=False,
+                              workers=None if where[b] is None else [where[b]])
+                for b, loc in zip(blocks, locs)])
         else:
             call = dask.delayed(_take_block, pure=False)
             parts = dask.compute(*[call(self.parts[b], loc, self.dtype, self.scale)
@@ -356,17 +449,26 @@ class DaskBlocks(BlockSource):
         return np.concatenate(parts, axis=0)
 
 
-def _subs(m):
-    return [(i, min(i + SUB_ROWS, m)) for i in range(0, m, SUB_ROWS)]
+def _subs(m, rows=SUB_ROWS):
+    return [(i, min(i + rows, m)) for i in range(0, m, rows)]
 
 
 def gram_part(xb, sb, qb, xbar, center, const, with_sum):
     """A block's ``(X_c' diag(q^2) X_c, X' s)`` in float64 (``const``: ``q = 1``)."""
     d = xb.shape[1]
     G, m = np.zeros((d, d)), np.zeros(d)
-    for i, j in _subs(xb.shape[0]):
+    # one float64 work array for every piece, of at most 64 kB: it is
+    # allocated at every call, and a dask block is reduced in many pieces
+    # (larger work arrays are mapped afresh on dask workers, see SUB_ROWS)
+    rows = min(SUB_ROWS, max(64, (64 << 10) // (8 * max(d, 1))))
+    buf = np.empty((min(rows, xb.shape[0]), d))
+    for i, j in _subs(xb.shape[0], rows):
         x = xb[i:j]
-        xc = x - xbar if center else x.astype(np.float64)
+        xc = buf[:j - i]
+        if center:
+            np.subtract(x, xbar, out=xc)
+        else:
+            xc[...] = x
         if with_sum:
             m += x.T @ sb[i:j]
         if not const:
@@ -388,11 +490,18 @@ def matvec_part(xb, w, dt):
 def rmatvec_part(xb, vb, exact):
     """A block's ``X' v`` in float64 (``exact``: the products too)."""
     if not exact or xb.dtype == np.float64:
-        return np.asarray(xb.T @ vb, dtype=np.float64)
+        return np.asarray(xb.T @ _blas_operand(vb), dtype=np.float64)
     out = np.zeros((xb.shape[1],) + vb.shape[1:])
     for i, j in _subs(xb.shape[0]):
-        out += xb[i:j].astype(np.float64).T @ vb[i:j]
+        out += xb[i:j].astype(np.float64).T @ _blas_operand(vb[i:j])
     return out
+
+
+def _blas_operand(v):
+    """``v`` with a unit stride along the rows: a zero-stride (constant)
+    vector is expanded, since ``X' v`` with it misses BLAS (a strided
+    loop over ``X``, many times slower)."""
+    return np.ascontiguousarray(v) if v.ndim and v.shape[0] > 1 and v.strides[0] == 0 else v
 
 
 def as_source(X, block_rows=None):
@@ -415,18 +524,26 @@ def as_source(X, block_rows=None):
 
 def _check_part(xb, sb, fit_intercept, gram):
     """Per block: count of non-finite entries, min, max, sum_i s_i ||x~_i||,
-    and (``gram``) ``X~' S X~`` of the block."""
-    bad = int(np.count_nonzero(~np.isfinite(xb)))
+    and (``gram``) ``X~' S X~`` of the block.  One read of the block: every
+    quantity is taken on pieces of :data:`SUB_ROWS` rows while they are in
+    cache."""
     k = xb.shape[1] + int(fit_intercept)
     G = np.zeros((k, k) if gram else (0, 0))
     if xb.size == 0:
-        return bad, np.inf, -np.inf, 0.0, G
-    if bad:
-        return bad, 0.0, 0.0, 0.0, G
-    norm = 0.0
+        return 0, np.inf, -np.inf, 0.0, G
+    bad, lo, hi, norm = 0, np.inf, -np.inf, 0.0
     with np.errstate(over="ignore"):
         for i, j in _subs(xb.shape[0]):
-            x64, s = xb[i:j].astype(np.float64), sb[i:j]
+            xs = xb[i:j]
+            # all finite iff the extremes are (min / max propagate NaN)
+            lo_s, hi_s = float(xs.min()), float(xs.max())
+            nb = 0 if np.isfinite(lo_s) and np.isfinite(hi_s) else \
+                xs.size - int(np.count_nonzero(np.isfinite(xs)))
+            if nb or bad:
+                bad += nb
+                continue
+            lo, hi = min(lo, lo_s), max(hi, hi_s)
+            x64, s = xs if xs.dtype == np.float64 else xs.astype(np.float64), sb[i:j]
             sq = np.einsum("ij,ij->i", x64, x64)
             if fit_intercept:
                 sq += 1.0
@@ -438,7 +555,9 @@ def _check_part(xb, sb, fit_intercept, gram):
                     G[:-1, -1] += col
                     G[-1, :-1] += col
                     G[-1, -1] += s.sum()
-    return bad, float(xb.min()), float(xb.max()), norm, G
+    if bad:
+        return bad, 0.0, 0.0, 0.0, G
+    return bad, lo, hi, norm, G
 
 
 def gram_top(src, s, fit_intercept, c=1.0):
@@ -446,7 +565,7 @@ def gram_top(src, s, fit_intercept, c=1.0):
     :func:`~sklipschitz._engine.lipschitz.gram_top_eigenvalue`: for entries
     of extreme magnitude, from the Gram matrix of ``X / c`` (``c`` a power
     of two), times ``c^2`` (which may overflow to inf)."""
-    s = as_float64(s)
+    s = constant_if_equal(as_float64(s))
     src.rescale(1.0 / c)
     try:
         G = src.map_sum(lambda xb, sb: _check_part(xb, sb, fit_intercept, True)[4], s)
@@ -478,7 +597,7 @@ def check_blocks(src, s, fit_intercept, gram=False):
     if src.d < 1:
         raise ValueError(f"Found array with 0 feature(s) (shape={src.shape}) while a minimum "
                          "of 1 is required.")
-    s = as_float64(s)
+    s = constant_if_equal(as_float64(s))
     parts = src.map(lambda xb, sb: _check_part(xb, sb, fit_intercept, gram), s)
     bad = sum(p[0] for p in parts)
     if bad:

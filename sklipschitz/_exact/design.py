@@ -246,6 +246,28 @@ class Design:
             out = out - np.multiply.outer(self.xbar, v.sum(axis=0))
         return out
 
+    def squared_pass(self, Y, W, off):
+        """One pass at the residuals ``R = Y - X W - off`` (float64, ``Y``
+        of shape (n, k)): returns ``(sn' (R * R), X_c' (sn R), sn' R)``,
+        what a step of the squared error needs, without forming ``R``: on a
+        block source each block reduces its own rows, so no n-vector is
+        gathered from (or sent to) the blocks."""
+        Wd = np.asarray(W, dtype=np.float64)
+        off = np.asarray(off, dtype=np.float64)
+
+        # (the block function is shipped to dask workers: it captures no Design)
+        def part(xb, yb, snb):
+            rb = matvec_part(xb, Wd, np.float64)
+            np.subtract(yb, rb, out=rb)
+            rb -= off
+            srb = rb * snb[:, None]
+            return (srb * rb).sum(axis=0), rmatvec_part(xb, srb, True), srb.sum(axis=0)
+
+        sq, xr, sr = self.reduce_rows(part, Y, self.sn)
+        if self.fit_intercept:
+            xr = xr - np.multiply.outer(self.xbar, sr)
+        return sq, xr, sr
+
     def rows(self, idx, extra=0):
         """Whitened rows ``[(x_i - xbar) T, 1]`` of the points ``idx`` (float64).
 

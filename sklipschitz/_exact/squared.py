@@ -28,8 +28,10 @@ def solve(des, Y, loss, alpha, W, B_init, warm, max_iter, tol, verbose):
         Bc = (Y.T @ des.sn).astype(np.float64)
     else:
         Bc = B_init + des.xbar @ W
+    # (out of core: Y as given, read-only, which a cluster keeps on its
+    # workers; the blocks promote it to float64)
     W, Bc, n_iter, curve, lrs, cert = _steps(
-        des, Y.astype(np.float64), alpha, W, Bc, max_iter, tol, verbose)
+        des, Y if des.blocked else Y.astype(np.float64), alpha, W, Bc, max_iter, tol, verbose)
     B = Bc - des.xbar @ W if des.fit_intercept else np.zeros(k)
     return W, B, n_iter, curve, lrs, cert, cert
 
@@ -45,13 +47,21 @@ def _steps(des, Y, alpha, W, B, max_iter, tol, verbose):
     max_steps = max(1, min(int(max_iter), 5))
     for it in range(max_steps + 1):
         off = B - des.xbar @ W
-        R = Y - des.matvec(W, exact=True) - off
-        F = 0.5 * float(np.sum(sn @ (R * R))) + 0.5 * alpha * float(np.sum(W * W))
+        if des.blocked:
+            # one pass per step, no n-vector: the blocks reduce their residuals
+            sq, XR, sR = des.squared_pass(Y, W, off)
+            F = 0.5 * float(np.sum(sq)) + 0.5 * alpha * float(np.sum(W * W))
+            Gw = -XR + alpha * W
+            Gb = -sR
+        else:
+            R = Y - des.matvec(W, exact=True) - off
+            F = 0.5 * float(np.sum(sn @ (R * R))) + 0.5 * alpha * float(np.sum(W * W))
+            SR = R * sn[:, None]
+            Gw = -des.rmatvec(SR, exact=True) + alpha * W
+            Gb = -SR.sum(axis=0)
+            del R, SR
         if it > 0:
             curve.append(F)
-        SR = R * sn[:, None]
-        Gw = -des.rmatvec(SR, exact=True) + alpha * W
-        Gb = -SR.sum(axis=0)
         Gz = np.sqrt(inv)[:, None] * (des.V.T @ Gw)
         gap = 0.5 * (float(np.sum(Gz * Gz)) + (float(np.sum(Gb * Gb)) if des.fit_intercept else 0.0))
         if F0 is None:

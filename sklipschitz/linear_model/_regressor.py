@@ -24,7 +24,7 @@ from .._base import (
 )
 from .._engine.lipschitz import distance_scale, linear_constant
 from .._engine.loop import TrainState, train
-from .._engine.losses import REGRESSION_LOSSES, get_regression_loss
+from .._engine.losses import get_regression_loss
 from .._engine.monitors import Averaging, DivergenceStop, Stopping, Validation
 from .._engine.network import DenseNetwork
 from .._engine.network_lipschitz import CentredUpdate
@@ -794,7 +794,7 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
     def _fit_blocked(self, src, y, sample_weight):
         """``fit`` on ``X`` read by row blocks (a memory map, a dask array)."""
         from .._exact import solve_linear
-        from .._exact.blocked import check_blocks, gram_top
+        from .._exact.blocked import check_blocks, constant_if_equal
 
         kind = type(src.X).__module__.split(".")[0] + "." + type(src.X).__name__
         reasons = self._exact_unavailable()
@@ -820,8 +820,7 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         self._y_ndim = y.ndim if np.ndim(self.quantile) == 0 else 2
         self._penalty = None
         self._l2, self._l1 = penalty_strengths(self.penalty, self.alpha, self.l1_ratio)
-        smooth = REGRESSION_LOSSES[self.loss]().smooth if self.loss != "quantile" else False
-        lo, hi, norm, top = check_blocks(src, sw, self.fit_intercept, gram=smooth)
+        lo, hi, norm, _ = check_blocks(src, sw, self.fit_intercept)
         # (an 'auto' Huber threshold or log-cosh scale: a pilot fit, blockwise too)
         loss, start = self._set_loss(src, Y, sw, start=True)
         # features are known once the check passed: the model is in memory
@@ -829,12 +828,6 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         if hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
         passes = 1
-        if loss.smooth and (not np.isfinite(top) or max(hi, -lo) > 1e100):
-            top = gram_top(src, sw, self.fit_intercept,
-                           c=float(2.0 ** np.round(np.log2(max(hi, -lo)))))
-            passes += 1
-        L = loss.curvature * top if loss.smooth else loss.lipschitz * norm
-        L = float(L + self._l2)
         W0, b0, warm = self._init_params(d, loss, Y, sw, src.dtype, start)
         # (no weights: None, so that the solver holds no n-vector of ones)
         sol = solve_linear(
@@ -844,6 +837,9 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
             intercept_init=b0 if warm else None,
             max_iter=self.max_iter, verbose=self.verbose, x_range=(lo, hi),
         )
+        # a smooth loss: the constant from the solver's Gram matrix, as in memory
+        L = loss.curvature * sol.gram_top if loss.smooth else loss.lipschitz * norm
+        L = float(L + self._l2)
         if not sol.converged:
             warnings.warn(
                 f"The full-batch solver did not converge in {self.max_iter} iterations; "
@@ -857,9 +853,11 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         state.step_state = self._step_rule.init(L)
         state.loss_curve = list(sol.loss_curve)
         state.learning_rate_history = list(sol.learning_rate_history)
-        # the final objective: one more pass
-        raw = src.map_cat(lambda xb: xb @ W) + b
-        value = loss.objective(Y, raw, sw)
+        # the final objective: one more pass, each block summing its weighted
+        # losses (no n-vector of predictions gathered)
+        sw_b = constant_if_equal(sw)
+        value = float(src.map_sum(lambda xb, yb, sb: float(sb @ loss.loss(yb, xb @ W + b)),
+                                  Y, sw_b)) / float(sw.sum())
         if self._l2:
             value += 0.5 * self._l2 * float(np.vdot(W, W))
         if self._l1 > 0:

@@ -268,20 +268,13 @@ def test_partial_fit_on_single_rows_classifier_at_depth_three():
     assert clf.score(X, y) > 0.8
 
 
-def _one_in_five_thousand():
-    rng = np.random.RandomState(0)
-    X = rng.standard_normal((5000, 5))
-    y = np.zeros(5000, dtype=int)
-    y[17] = 1
-    X[17] += 3.0
-    return X, y
 
 
 @pytest.mark.parametrize("activation, layers, seed", [
     ("sbaf", (32, 32, 32), 0), ("sbaf", (64, 64), 1), ("arelu", (32, 32, 32), 0),
     ("arelu", (64, 64), 2), ("relu", (32, 32, 32), 0), ("relu", (100,), 0),
 ])
-def test_one_positive_in_five_thousand_at_depth(activation, layers, seed):
+def test_one_positive_in_five_thousand_at_depth(one_in_five_thousand, activation, layers, seed):
     """One positive in 5,000 rows: SBAF and A-ReLU at depth 2-3 ended at the
     constant predictor for every seed (AUC 0.5, with a warning): ``alpha``
     on a mean loss of 0.0019 drove the hidden weights to zero, and with a
@@ -291,7 +284,7 @@ def test_one_positive_in_five_thousand_at_depth(activation, layers, seed):
     halvings and a warning."""
     from sklearn.metrics import roc_auc_score
 
-    X, y = _one_in_five_thousand()
+    X, y = one_in_five_thousand
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         clf = SymNetClassifier(hidden_layer_sizes=layers, activation=activation,
@@ -299,10 +292,10 @@ def test_one_positive_in_five_thousand_at_depth(activation, layers, seed):
     assert roc_auc_score(y, clf.predict_proba(X)[:, 1]) >= 0.95
 
 
-def test_penalty_is_scaled_by_the_class_entropy():
+def test_penalty_is_scaled_by_the_class_entropy(one_in_five_thousand):
     """alpha * min(1, H / log 2) for networks; the linear model keeps alpha
     (it must equal LogisticRegression at C = 1 / (alpha n))."""
-    X, y = _one_in_five_thousand()
+    X, y = one_in_five_thousand
     X, y = X[:1000], y[:1000]
     p = 1 / 1000
     H = -(p * np.log(p) + (1 - p) * np.log(1 - p))

@@ -252,13 +252,9 @@ def test_predict_log_proba_is_finite_in_log_space(cancer):
 # -- imbalance and weights -------------------------------------------------------------
 
 
-def test_one_positive_in_five_thousand_is_found():
+def test_one_positive_in_five_thousand_is_found(one_in_five_thousand):
     """Old: every probability 0, log-probability -inf, AUC 0.5."""
-    rng = np.random.RandomState(0)
-    X = rng.standard_normal((5000, 5))
-    y = np.zeros(5000, dtype=int)
-    y[17] = 1
-    X[17] += 3.0
+    X, y = one_in_five_thousand
     with _quiet():
         clf = SymNetClassifier(random_state=0, max_iter=3).fit(X, y)
     p = clf.predict_proba(X)[:, 1]

@@ -653,16 +653,19 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
             constants = functools.partial(
                 column_constants, X, sw, column_levels, mode=mode,
                 fit_intercept=self.fit_intercept, alpha=self._l2, batch_size=self.batch_size)
+            L = None
             if state is None:
                 self._x_offset = self._stream_offset(X, sw)
-                if self._x_offset is not None and not (
-                        np.max(constants(offset=self._x_offset)) < 0.5 * np.max(constants())):
-                    # features already about centred: the first chunk's means
-                    # would only move the origin (measured: breast cancer
-                    # partial_fit 0.984 -> 0.970 after 10 passes)
-                    self._x_offset = None
+                if self._x_offset is not None:
+                    L, L_plain = constants(offset=self._x_offset), constants()
+                    if not np.max(L) < 0.5 * np.max(L_plain):
+                        # features already about centred: the first chunk's means
+                        # would only move the origin (measured: breast cancer
+                        # partial_fit 0.984 -> 0.970 after 10 passes)
+                        self._x_offset, L = None, L_plain
             offset = getattr(self, "_x_offset", None)
-            L = constants(offset=offset)
+            if L is None:
+                L = constants(offset=offset)
             l1 = L1(self._l1) if self._l1 > 0 else None
             problem = NetworkProblem(DenseNetwork((X.shape[1], Y.shape[1])), loss, X, Y, sw,
                                      alpha=self._l2, fit_intercept=self.fit_intercept, l1=l1)

@@ -27,7 +27,7 @@ from .._engine.loop import TrainState, train
 from .._engine.losses import get_regression_loss
 from .._engine.monitors import Averaging, DivergenceStop, Stopping, Validation
 from .._engine.network import DenseNetwork
-from .._engine.network_lipschitz import CentredUpdate
+from .._engine.network_lipschitz import CentredUpdate, RunningMeans
 from .._engine.penalties import L1, ProximalUpdate, Tikhonov, penalty_strengths
 from .._engine.problems import NetworkProblem
 from .._engine.steps import make_rule
@@ -558,12 +558,10 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
             return None
         sw = np.asarray(sw, dtype=np.float64)
         weight = float(sw.sum())
-        mean = np.asarray(X.T @ sw, dtype=np.float64).ravel() / weight
-        if running and getattr(self, "_x_offset", None) is not None:
-            seen = self._x_offset_weight
-            mean = (seen * self._x_offset + weight * mean) / (seen + weight)
-            weight += seen
-        self._x_offset, self._x_offset_weight = mean, weight
+        kept = getattr(self, "_x_offset", None) if running else None
+        means = RunningMeans(*((self._x_offset_weight, [kept]) if kept is not None else (0.0, None)))
+        (mean,) = means.combine([np.asarray(X.T @ sw, dtype=np.float64).ravel() / weight], weight)
+        self._x_offset_weight, (self._x_offset,) = means.committed()
         return mean if np.any(mean) and np.all(np.isfinite(mean)) else None
 
     # -- problem -> solver -------------------------------------------------------

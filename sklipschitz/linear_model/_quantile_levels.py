@@ -119,7 +119,7 @@ class BoundLevelLoss(_BoundSmoothBinaryQuantile):
         # np.arctan (their per-call overhead): numpy's arctan there
         self.fast = self.A.size >= FAST_ARCTAN_MIN_SIZE
         self.C32 = np.abs(self.A).astype(np.float32)
-        self.Y32 = np.where(self.A < 0, 1.0, -1.0).astype(np.float32)  # the targets
+        self.Y32 = np.where(self.A < 0, np.float32(1.0), np.float32(-1.0))  # the targets
         self._scratch = np.empty(4 * self.A.size, dtype=np.float32)
         self._views()
 

@@ -185,7 +185,6 @@ class ColumnFreezing:
         self.no_improvement = np.zeros(n_columns, dtype=np.int64)
         self.unchanged = np.zeros(n_columns, dtype=np.int64)
         self.signs = None
-        self._flipped = None
         self.active = np.arange(n_columns)
         self.frozen_sum = 0.0
 
@@ -194,12 +193,7 @@ class ColumnFreezing:
         if self.weights is not None:
             signs = scores > 0
             if self.signs is not None:
-                # 1.0 where the sign changed, written into a reused float64 buffer
-                n = signs.size
-                if self._flipped is None or self._flipped.size < n:
-                    self._flipped = np.empty(n)
-                flipped = np.not_equal(signs, self.signs, casting="unsafe",
-                                       out=self._flipped[:n].reshape(signs.shape))
+                flipped = np.not_equal(signs, self.signs).astype(np.float64)
                 changed = self.weights @ flipped > self.sign_share
                 self.unchanged[active] = np.where(changed, 0, self.unchanged[active] + 1)
             self.signs = signs

@@ -199,9 +199,9 @@ class LocalStep(StepRule):
         dx = np.einsum("ij,ij->j", d, d, dtype=np.float64)
         np.subtract(gW, gW0, out=d)
         dg = np.einsum("ij,ij->j", d, d, dtype=np.float64)
-        db = (b - b0).astype(np.float64)
+        db = (b - b0).astype(np.float64, copy=False)
         dx += db * db
-        db = (gb - gb0).astype(np.float64)
+        db = (gb - gb0).astype(np.float64, copy=False)
         dg += db * db
         np.sqrt(dx, out=dx)
         np.sqrt(dg, out=dg)

@@ -31,7 +31,7 @@ from .._engine.network_lipschitz import CentredUpdate, RunningMeans
 from .._engine.penalties import L1, ProximalUpdate, Tikhonov, penalty_strengths
 from .._engine.problems import NetworkProblem
 from .._engine.steps import make_rule
-from .._engine.updates import SGD
+from .._engine.updates import SGD, PolynomialAveraging
 from ._robust import FLAT_RATIO, build_loss, flat_ratio
 
 if TYPE_CHECKING:
@@ -62,6 +62,11 @@ def _in_memory(*arrays):
 #: a general-loop fit that stops early must improve on the constant
 #: predictor's objective by more than this fraction, or it warns
 STALL_TOL = 1e-4
+
+#: the decay exponent of ``average='auto'``'s polynomial-decay average
+#: (measured in benchmarks/bench_partial_fit_average.py: 2 to 5 do about as
+#: well after a few passes; 3 is the closest to the last iterate after one)
+AUTO_AVERAGE_ETA = 3
 
 
 def _warn_flat_loss(loss, ratio):
@@ -245,13 +250,29 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         Seed of the shuffling.
     warm_start : bool, default=False
         Start from the previous solution.
-    average : bool or int >= 1, default=False
-        Mini-batch, ``partial_fit`` and the non-default rates only: report the
-        mean of the weights over the steps (from step ``average`` on when an
-        int; True is 1) instead of the last weights.  With a constant step
-        over a fixed cycle of chunks the weights settle into a cycle around
-        the optimum, and their mean converges to it.  The full-batch default
-        solver is exact and ignores it.
+    average : 'auto', bool or int >= 1, default='auto'
+        Which weights the general loop (mini-batch, ``partial_fit``, the
+        non-default rates) reports in ``coef_`` and ``intercept_``; the
+        steps always continue from the last weights.
+
+        - 'auto': for ``partial_fit`` with ``loss='absolute_error'`` or
+          ``'quantile'`` at the default ``learning_rate='lipschitz'``, a
+          polynomial-decay average of the iterates (Shamir & Zhang 2013),
+          ``w_bar_t = (1 - c_t) w_bar_{t-1} + c_t w_t`` with
+          ``c_t = 4 / (t + 3)`` over the steps ``t`` of every call (a
+          suffix average: the weight of step ``s`` grows as ``s^3``, so the
+          early iterates are forgotten).  The subgradient steps
+          ``R / (L sqrt(t))`` of these losses have a convergence guarantee
+          for such an average, not for the last iterate, which stalls
+          about 1e-5 above the optimum.  Otherwise (``fit``, the smooth
+          losses, the other rates) the last weights, as False.
+        - False: the last weights.
+        - True or an int: the mean of the weights over the steps (from step
+          ``average`` on when an int; True is 1).  With a constant step over
+          a fixed cycle of chunks the weights settle into a cycle around the
+          optimum, and their mean converges to it.
+
+        The full-batch default solver is exact and ignores it.
     verbose : int, default=0
         Print one line per epoch when positive.
 
@@ -364,7 +385,7 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         block_rows=[Interval(Integral, 1, None, closed="left"), None],
         penalty=[StrOptions({"l2", "l1", "elasticnet"}), None],
         l1_ratio=[Interval(Real, 0, 1, closed="both")],
-        average=["boolean", Interval(Integral, 1, None, closed="left")],
+        average=[StrOptions({"auto"}), "boolean", Interval(Integral, 1, None, closed="left")],
     )
 
     def __init__(
@@ -391,7 +412,7 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         shuffle=True,
         random_state=None,
         warm_start=False,
-        average=False,
+        average="auto",
         verbose=0,
     ):
         self.loss = loss
@@ -617,12 +638,21 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
             monotone=not descent,
             stopping=Stopping(self.tol, self.n_iter_no_change),
             guard=DivergenceStop(hint=divergence_hint(self.learning_rate)),
-            averaging=Averaging(int(self.average)) if self.average else None,
+            averaging=self._averaging(loss, incremental),
             validation=validation,
             max_iter=self.max_iter, batch_size=self.batch_size, shuffle=self.shuffle,
             rng=self._rng, incremental=incremental, verbose=self.verbose,
         )
         return state
+
+    def _averaging(self, loss, incremental):
+        """The average of the iterates a general-loop call keeps (None: the
+        last iterate); see ``average``."""
+        if isinstance(self.average, str):  # 'auto'
+            subgradient = not loss.smooth and (isinstance(self.learning_rate, str)
+                                               and self.learning_rate == "lipschitz")
+            return PolynomialAveraging(AUTO_AVERAGE_ETA) if incremental and subgradient else None
+        return Averaging(int(self.average)) if self.average else None
 
     def _warn_on_stall(self, X, Y, sw, loss):
         """Warn when a general-loop fit stopped by its tolerance ends (on the
@@ -691,9 +721,11 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
 
     # -- solver -> attributes ----------------------------------------------------
 
-    def _finish(self, X, Y, sw, loss, state, objective=None):
+    def _finish(self, X, Y, sw, loss, state, objective=None, averaged=False):
+        """The fitted attributes; ``averaged``: report ``state``'s average of
+        the iterates (when it holds one) instead of its last weights."""
         W, b = state.coefs[0], state.intercepts[0]
-        if self.average and state.average_params is not None:
+        if averaged and state.average_params is not None:
             W, b = state.average_params
         self._coef_matrix, self._intercept_vector = W, b
         self._levels = self._quantile_levels()
@@ -760,7 +792,8 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         else:
             state = self._fit_gd(X, Y, sw, loss, incremental=False, validation=validation,
                                  start=start)
-        self._finish(X, Y, sw, loss, state)
+        self._finish(X, Y, sw, loss, state,
+                     averaged=self.solver_ == "gd" and self._averaging(loss, False) is not None)
         self._set_validation(state, validation is not None)
         if self.solver_ == "gd":
             self.certified_, self.n_passes_ = None, self.n_iter_
@@ -965,7 +998,7 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         loss = self._set_loss(X, Y, sw)[0] if first else self._fitted_loss()
         state = self._fit_gd(X, Y, sw, loss, incremental=True)
         self.solver_ = "gd"
-        self._finish(X, Y, sw, loss, state)
+        self._finish(X, Y, sw, loss, state, averaged=self._averaging(loss, True) is not None)
         self._set_validation(state, False)
         self.certified_, self.n_passes_ = None, self.n_iter_
         return self

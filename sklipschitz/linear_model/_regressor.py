@@ -966,7 +966,11 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         """Run one epoch on the given chunk (mini-batches of ``batch_size``).
 
         The constant is a running maximum over the chunks seen, so every
-        step stays valid for the data it is taken on.
+        step stays valid for the data it is taken on.  With
+        ``loss='absolute_error'`` or ``'quantile'`` and the default
+        ``average='auto'``, ``coef_`` and ``intercept_`` are a running
+        (polynomial-decay) average of the subgradient iterates of every
+        call so far, and the next call continues from the last iterate.
 
         Parameters
         ----------

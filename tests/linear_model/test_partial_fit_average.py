@@ -6,6 +6,7 @@ iterates of a one-dimensional problem written out by hand, and the certified
 optimum of the exact solver.
 """
 
+import io
 import pickle
 import warnings
 from math import prod
@@ -168,20 +169,34 @@ def test_auto_leaves_fit_unchanged(diabetes_std, params):
     assert a.loss_curve_ == b.loss_curve_
 
 
+def _pickled(est):
+    return pickle.loads(pickle.dumps(est))
+
+
+def _model_file(est):
+    from sklipschitz.cli import modelfile
+
+    buf = io.BytesIO()
+    modelfile.dump(est, buf)
+    buf.seek(0)
+    return modelfile.load(buf)
+
+
+@pytest.mark.parametrize("save", [_pickled, _model_file], ids=["pickle", "modelfile"])
 @pytest.mark.parametrize("loss", ["quantile", "absolute_error"])
-def test_auto_average_survives_pickling(diabetes_std, loss):
+def test_auto_average_survives_saving(diabetes_std, loss, save):
     X, y = diabetes_std
     whole = _stream(LipschitzRegressor(loss=loss, batch_size=32, random_state=0), X, y, 14)
     half = _stream(LipschitzRegressor(loss=loss, batch_size=32, random_state=0), X, y, 7)
     n_averaged = half._train_state.n_averaged
     assert n_averaged == 7 * 4  # 4 mini-batches of 100 rows a call
-    half = pickle.loads(pickle.dumps(half))
+    half = save(half)
     assert half._train_state.n_averaged == n_averaged
     for k in range(7, 14):
         i = (k * 100) % (len(y) - 100)
         half.partial_fit(X[i:i + 100], y[i:i + 100])
-    np.testing.assert_allclose(half.coef_, whole.coef_, rtol=1e-12)
-    assert half.intercept_ == pytest.approx(whole.intercept_, rel=1e-12)
+    np.testing.assert_array_equal(half.coef_, whole.coef_)
+    assert half.intercept_ == whole.intercept_
     # coef_ is the average, not the iterate the steps continue from
     assert np.abs(whole.coef_ - whole._train_state.coefs[0][:, 0]).max() > 1e-3
 

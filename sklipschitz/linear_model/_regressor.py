@@ -64,8 +64,9 @@ def _in_memory(*arrays):
 STALL_TOL = 1e-4
 
 #: the decay exponent of ``average='auto'``'s polynomial-decay average
-#: (measured in benchmarks/bench_partial_fit_average.py: 2 to 5 do about as
-#: well after a few passes; 3 is the closest to the last iterate after one)
+#: (measured on the stream of benchmarks/bench_partial_fit_average.py and three
+#: variants, docs/scaling.md: 2 to 5 do about as well after a few passes, 3 is
+#: the best compromise after one)
 AUTO_AVERAGE_ETA = 3
 
 

@@ -224,3 +224,17 @@ def test_average_rejects_unknown_string(diabetes_std):
     X, y = diabetes_std
     with pytest.raises(ValueError, match="average"):
         LipschitzRegressor(average="suffix").partial_fit(X, y)
+
+
+def test_auto_loss_is_judged_on_the_averaged_weights(diabetes_std):
+    # loss_ is the objective of the reported (averaged) weights on the last
+    # chunk, not that of the last iterate
+    X, y = diabetes_std
+    est = _stream(LipschitzRegressor(loss="quantile", quantile=0.7, batch_size=32,
+                                     random_state=0), X, y, 9)
+    i = (8 * 100) % (len(y) - 100)
+    Xc, yc = X[i:i + 100], y[i:i + 100]
+    assert est.loss_ == pytest.approx(pinball(yc, Xc @ est.coef_ + est.intercept_, 0.7),
+                                      rel=1e-12)
+    W, b = est._train_state.coefs[0][:, 0], est._train_state.intercepts[0][0]
+    assert abs(est.loss_ - pinball(yc, Xc @ W + b, 0.7)) > 1e-6

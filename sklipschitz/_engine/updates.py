@@ -144,13 +144,18 @@ class PolynomialAveraging:
 
     Same interface as :class:`sklipschitz._engine.monitors.Averaging`:
     ``accumulate(state, params)`` after every step; the iterates themselves
-    are not changed (the steps continue from the last one).
+    are not changed (the steps continue from the last one).  An iterate
+    with a non-finite entry is left out.
     """
 
     def __init__(self, eta=3):
         self.eta = eta
 
     def accumulate(self, state, params):
+        if not all(np.isfinite(p).all() for p in params):
+            # a step that overflowed: the loop's guard restores the weights
+            # and stops; the average keeps the finite iterates only
+            return
         if state.average_params is None:
             state.average_params = [np.zeros_like(p) for p in params]
             state.n_averaged = 0

@@ -265,8 +265,11 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
           early iterates are forgotten).  The subgradient steps
           ``R / (L sqrt(t))`` of these losses have a convergence guarantee
           for such an average, not for the last iterate, which stalls
-          about 1e-5 above the optimum.  Otherwise (``fit``, the smooth
-          losses, the other rates) the last weights, as False.
+          about 1e-5 above the optimum.  As for the iterates, a call never
+          leaves the reported weights worse on its chunk: when the new
+          average is, the call's steps are left out of it.  Otherwise
+          (``fit``, the smooth losses, the other rates) the last weights,
+          as False.
         - False: the last weights.
         - True or an int: the mean of the weights over the steps (from step
           ``average`` on when an int; True is 1).  With a constant step over
@@ -733,11 +736,16 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         self.coef_ = W[:, 0].copy() if self._y_ndim == 1 else W.T.copy()
         self.intercept_ = float(b[0]) if self._y_ndim == 1 else b.copy()
         if objective is None:
-            network = self._network(X.shape[1], Y.shape[1])
-            objective = network.objective(X, Y, sw, loss, self._l2, [W], [b])
-            if self._l1 > 0:
-                objective += L1(self._l1).value([W])
+            objective = self._objective(X, Y, sw, loss, W, b)
         self._set_fitted(state, objective)
+
+    def _objective(self, X, Y, sw, loss, W, b):
+        """The objective ``F`` of the weights ``(W, b)`` on ``(X, Y, sw)``."""
+        network = self._network(X.shape[1], Y.shape[1])
+        value = network.objective(X, Y, sw, loss, self._l2, [W], [b])
+        if self._l1 > 0:
+            value += L1(self._l1).value([W])
+        return value
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(
@@ -1001,12 +1009,38 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
             )
         # 'auto' parameters are estimated on the first chunk and kept
         loss = self._set_loss(X, Y, sw)[0] if first else self._fitted_loss()
+        averaging = self._averaging(loss, True)
+        kept = None
+        if isinstance(averaging, PolynomialAveraging) and hasattr(self, "_coef_matrix"):
+            kept = self._kept_average()
         state = self._fit_gd(X, Y, sw, loss, incremental=True)
+        if kept is not None:
+            self._keep_average_if_worse(X, Y, sw, loss, state, kept)
         self.solver_ = "gd"
-        self._finish(X, Y, sw, loss, state, averaged=self._averaging(loss, True) is not None)
+        self._finish(X, Y, sw, loss, state, averaged=averaging is not None)
         self._set_validation(state, False)
         self.certified_, self.n_passes_ = None, self.n_iter_
         return self
+
+    def _kept_average(self):
+        """Copies of the reported weights and of the average's state, before a call."""
+        state = self._train_state
+        average = None if state.average_params is None else (
+            [a.copy() for a in state.average_params], state.n_averaged)
+        return self._coef_matrix.copy(), self._intercept_vector.copy(), average
+
+    def _keep_average_if_worse(self, X, Y, sw, loss, state, kept):
+        """``average='auto'``: undo this call's share of the average when the
+        new average has a higher objective on the call's chunk than the
+        weights reported before the call (so that, as for the iterates, a
+        call never leaves the reported model worse on its chunk)."""
+        if state.average_params is None:
+            return
+        W0, b0, average = kept
+        before = self._objective(X, Y, sw, loss, W0, b0)
+        after = self._objective(X, Y, sw, loss, *state.average_params)
+        if not after <= before + 1e-12 * abs(before):
+            state.average_params, state.n_averaged = average if average else (None, 0)
 
     def predict(self, X: ArrayLike) -> np.ndarray:
         """Predict with the linear model.

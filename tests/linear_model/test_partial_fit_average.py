@@ -52,6 +52,18 @@ def test_polynomial_average_by_hand():
     assert state.n_averaged == 3
 
 
+def test_polynomial_average_leaves_out_non_finite_iterates():
+    state = TrainState(coefs=[], intercepts=[])
+    avg = PolynomialAveraging(eta=3)
+    avg.accumulate(state, [np.array([1.0, 2.0]), np.array([3.0])])
+    avg.accumulate(state, [np.array([np.inf, 2.0]), np.array([3.0])])
+    avg.accumulate(state, [np.array([1.0, 2.0]), np.array([np.nan])])
+    assert state.n_averaged == 1
+    avg.accumulate(state, [np.array([2.0, 2.0]), np.array([4.0])])  # t = 2: c = 4/5
+    np.testing.assert_allclose(state.average_params[0], [1.8, 2.0], rtol=1e-15)
+    np.testing.assert_allclose(state.average_params[1], [3.8], rtol=1e-15)
+
+
 @pytest.mark.parametrize("eta", [0, 1, 3, 5])
 def test_polynomial_average_has_the_closed_form_weights(eta):
     rng = np.random.default_rng(eta)
@@ -238,3 +250,28 @@ def test_auto_loss_is_judged_on_the_averaged_weights(diabetes_std):
                                       rel=1e-12)
     W, b = est._train_state.coefs[0][:, 0], est._train_state.intercepts[0][0]
     assert abs(est.loss_ - pinball(yc, Xc @ W + b, 0.7)) > 1e-6
+
+
+@pytest.mark.parametrize("loss, batch_size", [("quantile", 32), ("absolute_error", 32),
+                                              ("quantile", None)])
+def test_auto_never_leaves_the_reported_model_worse_on_its_chunk(diabetes_std, loss,
+                                                                 batch_size):
+    # as the loop does for the iterates: a call whose new average is worse on
+    # its chunk than the weights reported before keeps the previous average
+    X, y = diabetes_std
+    est = LipschitzRegressor(loss=loss, quantile=0.7, batch_size=batch_size, random_state=0)
+    tau = 0.7 if loss == "quantile" else 0.5  # (|r| = 2 pinball_0.5(r))
+    undone = 0
+    for k in range(30):
+        i = (k * 100) % (len(y) - 100)
+        Xc, yc = X[i:i + 100], y[i:i + 100]
+        if k:
+            before = pinball(yc, Xc @ est.coef_ + est.intercept_, tau)
+            n_before = est._train_state.n_averaged
+        est.partial_fit(Xc, yc)
+        if k:
+            after = pinball(yc, Xc @ est.coef_ + est.intercept_, tau)
+            assert after <= before * (1 + 1e-9), k
+            undone += est._train_state.n_averaged == n_before
+    if batch_size is not None:  # (the rule was needed on these streams)
+        assert undone > 0

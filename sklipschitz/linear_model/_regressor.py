@@ -1010,14 +1010,14 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         # 'auto' parameters are estimated on the first chunk and kept
         loss = self._set_loss(X, Y, sw)[0] if first else self._fitted_loss()
         averaging = self._averaging(loss, True)
-        kept = None
+        kept = objective = None
         if isinstance(averaging, PolynomialAveraging) and hasattr(self, "_coef_matrix"):
             kept = self._kept_average()
         state = self._fit_gd(X, Y, sw, loss, incremental=True)
         if kept is not None:
-            self._keep_average_if_worse(X, Y, sw, loss, state, kept)
+            objective = self._keep_average_if_worse(X, Y, sw, loss, state, kept)
         self.solver_ = "gd"
-        self._finish(X, Y, sw, loss, state, averaged=averaging is not None)
+        self._finish(X, Y, sw, loss, state, objective=objective, averaged=averaging is not None)
         self._set_validation(state, False)
         self.certified_, self.n_passes_ = None, self.n_iter_
         return self
@@ -1033,14 +1033,20 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         """``average='auto'``: undo this call's share of the average when the
         new average has a higher objective on the call's chunk than the
         weights reported before the call (so that, as for the iterates, a
-        call never leaves the reported model worse on its chunk)."""
+        call never leaves the reported model worse on its chunk).  Returns
+        the objective of the weights then reported (None: not computed)."""
         if state.average_params is None:
-            return
+            return None
         W0, b0, average = kept
         before = self._objective(X, Y, sw, loss, W0, b0)
         after = self._objective(X, Y, sw, loss, *state.average_params)
-        if not after <= before + 1e-12 * abs(before):
-            state.average_params, state.n_averaged = average if average else (None, 0)
+        if after <= before + 1e-12 * abs(before):
+            return after
+        if average is None:  # no average before this call: the last iterate
+            state.average_params, state.n_averaged = None, 0
+            return None
+        state.average_params, state.n_averaged = average
+        return before
 
     def predict(self, X: ArrayLike) -> np.ndarray:
         """Predict with the linear model.

@@ -269,6 +269,11 @@ class _BaseSymNet(LipschitzEstimator):
     def _validation_score(self, Y_true, raw):
         raise NotImplementedError
 
+    def _stream_prior(self, Y, sw):
+        """The targets whose best constant starts the output of a ``partial_fit``
+        (the first call's, as given: overridden by the classifier)."""
+        return Y
+
     def _init_params(self, network, loss, Y, sw, dtype, rng):
         coefs, intercepts = network.init_params(rng, dtype=dtype)
         z0 = network.activation.steepest_input if network.activation is not None else None
@@ -333,6 +338,14 @@ class _BaseSymNet(LipschitzEstimator):
         ) else 0
         small_call = incremental and per_layer and n < self._nominal_batch()
         small_calls += small_call
+        # the local curvature of a cross-entropy output is that at the start
+        # of the epoch, raised to a tenth of its supremum: the outputs move
+        # during an epoch.  A call smaller than a batch moves its rows'
+        # outputs the whole way in one step, and a row the network gets
+        # confidently wrong has almost no curvature where it starts
+        # (p (1 - p) near 0): its step was ten times the one the supremum
+        # allows, and saturated the hidden units.  Such calls use the supremum
+        curv_floor = 1.0 if small_call else _CURV_FLOOR
         # (kept between calls as plain values: (weight, means))
         kept = getattr(self, "_act_means", None) if (
             incremental and getattr(self, "_train_state", None) is not None
@@ -407,13 +420,13 @@ class _BaseSymNet(LipschitzEstimator):
                 consts = _nl.layer_constants(
                     acts, c, network.activation, loss, weights, alpha=alpha,
                     batch_size=m, power=power, means=means,
-                    curvature=_nl.local_curvature(loss, raw, _CURV_FLOOR),
+                    curvature=_nl.local_curvature(loss, raw, curv_floor),
                 )
             if jacobian is not None:
                 # the hidden layers: the curvature along the actual network
                 # (an estimate on a row sample) where it is below the bound
                 est = jacobian.constants(
-                    network, X, sw, c, i, loss, means, _CURV_FLOOR
+                    network, X, sw, c, i, loss, means, curv_floor
                 )
                 consts[:-1] = [
                     min(L, e + alpha) if (math.isfinite(e) and e > 0) else L
@@ -505,7 +518,10 @@ class _BaseSymNet(LipschitzEstimator):
                 coefs = [W.astype(dtype, copy=True) for W in self.coefs_]
                 intercepts = [b.astype(dtype, copy=True) for b in self.intercepts_]
             else:
-                coefs, intercepts = self._init_params(network, loss, Y, sw, dtype, self._rng)
+                # the first partial_fit call's rows may be a few of one class:
+                # the output starts at a smoothed constant (_stream_prior)
+                Y0 = self._stream_prior(Y, sw) if incremental else Y
+                coefs, intercepts = self._init_params(network, loss, Y0, sw, dtype, self._rng)
             state = TrainState(coefs=coefs, intercepts=intercepts)
             if isinstance(lr, str):
                 # a non-smooth loss (absolute error, pinball) has no smoothness

@@ -16,6 +16,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+from sklearn.base import is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
@@ -84,6 +85,117 @@ def _constant_loss(loss, Y, sw):
     """The training loss of the best constant prediction (no penalty)."""
     raw = np.asarray(loss.constant_raw(Y, sw), dtype=Y.dtype)
     return float(loss.objective(Y, np.broadcast_to(raw, Y.shape).copy(), sw))
+
+
+#: a stream is judged (prequentially, :class:`_StreamCheck`) once it has
+#: seen this many rows in at least _STREAM_CALLS scored calls (each call is
+#: scored with the network of before it: a stream of few large calls lags)
+_STREAM_ROWS = 200
+_STREAM_CALLS = 10
+#: targets kept (a uniform sample of the stream) for the constant predictor
+#: of losses whose best constant is not the mean (median, quantile, log-cosh)
+_RESERVOIR_ROWS = 512
+
+
+class _StreamCheck:
+    """The prequential test of a ``partial_fit`` stream against the constant predictor.
+
+    ``fit`` compares its final training loss with that of the best
+    constant; a stream has no final training set.  Each call's rows are
+    therefore scored *before* the network is updated on them (prequential
+    evaluation, Dawid 1984), and so is the constant predictor of the rows
+    seen before the call: their weighted mean target (the class frequencies
+    with one pseudo-row per class, so an unseen class costs a finite loss),
+    or for the median-type losses the best constant of a uniform sample of
+    ``_RESERVOIR_ROWS`` earlier targets.  The first call has no earlier
+    rows and is not scored.  Row ``t`` of the stream counts with weight
+    ``t`` times its sample weight (the later rows, which show what the
+    network has learned, count most; the early ones, while it learns, least).
+    Once ``_STREAM_ROWS`` rows have been seen and ``_STREAM_CALLS`` calls
+    scored, a stream whose weighted
+    prequential loss is no better than the constant predictor's raises one
+    ``ConvergenceWarning`` (it warns once per stream).
+    """
+
+    def __init__(self, state=None, n_classes=None):
+        # plain values only (numbers, arrays, lists): the estimator keeps
+        # them as they are, and so does a saved model
+        self.s = state if state is not None else {
+            "n_classes": n_classes, "rows": 0, "calls": 0, "warned": False,
+            "sums": [0.0, 0.0, 0.0],  # index-weighted: network, constant, weight
+            "weight": 0.0, "target_sum": None, "sample": None, "sample_w": None,
+        }
+
+    def _constant(self, loss):
+        s = self.s
+        if s["target_sum"] is None:
+            return None
+        if s["n_classes"] is not None:
+            # one pseudo-row per class, of the mean weight of the rows seen
+            unit = s["weight"] / s["rows"]
+            prior = (s["target_sum"] + unit) / (s["weight"] + s["n_classes"] * unit)
+            return loss.constant_raw(prior[None, :], np.ones(1))
+        if loss.name == "squared_error":
+            return s["target_sum"] / s["weight"]
+        return loss.constant_raw(s["sample"], s["sample_w"])
+
+    def _remember(self, loss, Y, w):
+        s = self.s
+        Y = Y.astype(np.float64)
+        if s["target_sum"] is None:
+            s["target_sum"], s["weight"] = w @ Y, float(w.sum())
+        else:
+            s["target_sum"], s["weight"] = s["target_sum"] + w @ Y, s["weight"] + float(w.sum())
+        if s["n_classes"] is None and loss.name != "squared_error":
+            # a uniform sample of the targets (Vitter's algorithm R)
+            if s["sample"] is None:
+                s["sample"], s["sample_w"] = Y[:0].copy(), w[:0].copy()
+            free = max(0, min(_RESERVOIR_ROWS - s["sample"].shape[0], Y.shape[0]))
+            s["sample"] = np.vstack([s["sample"], Y[:free]])
+            s["sample_w"] = np.concatenate([s["sample_w"], w[:free]])
+            if free < Y.shape[0]:
+                rows = np.arange(free, Y.shape[0])
+                seen = s["rows"] + rows + 1
+                draw = np.random.default_rng(s["rows"]).random(rows.size)
+                slot = (draw * seen).astype(np.int64)
+                keep = slot < _RESERVOIR_ROWS
+                rows, slot = rows[keep], slot[keep]
+                # in stream order: a later row replaces an earlier one in its slot
+                slots, first = np.unique(slot[::-1], return_index=True)
+                last = rows[::-1][first]
+                s["sample"][slots], s["sample_w"][slots] = Y[last], w[last]
+        s["rows"] += Y.shape[0]
+
+    def judge(self, loss, Y, sw, raw):
+        """Score this call's rows (``raw``: the network's outputs before the
+        update) and the earlier rows' constant; warn when the stream has
+        seen enough rows and the network is no better."""
+        s = self.s
+        w = np.asarray(sw, dtype=np.float64)
+        constant = self._constant(loss)
+        if constant is not None:
+            v = w * (s["rows"] + 1.0 + np.arange(Y.shape[0]))
+            Y64 = Y.astype(np.float64)
+            const_raw = np.broadcast_to(np.asarray(constant, dtype=np.float64), Y.shape).copy()
+            s["sums"][0] += float(v @ loss.loss(Y64, np.asarray(raw, dtype=np.float64)))
+            s["sums"][1] += float(v @ loss.loss(Y64, const_raw))
+            s["sums"][2] += float(v.sum())
+            s["calls"] += 1
+        self._remember(loss, Y, w)
+        if (s["warned"] or s["rows"] < _STREAM_ROWS or s["calls"] < _STREAM_CALLS
+                or not s["sums"][2] > 0):
+            return
+        model, const = s["sums"][0] / s["sums"][2], s["sums"][1] / s["sums"][2]
+        if not (model < const - 1e-3 * abs(const)):
+            s["warned"] = True
+            warnings.warn(
+                f"After {s['rows']} rows the stream's prequential loss ({model:.6g}: each "
+                "call's rows scored before the update on them, later rows weighted "
+                f"more) is no better than that of the constant predictor ({const:.6g}): "
+                "the network has learned nothing from X so far. Standardize X (and y), "
+                "pass larger chunks, or change the layers or the activation.",
+                ConvergenceWarning,
+            )
 
 
 class _PlateauStopping(Stopping):
@@ -472,6 +584,10 @@ class _BaseSymNet(LipschitzEstimator):
                                   initial)
         else:
             guard = DivergenceStop(hint=divergence_hint(lr))
+        if incremental:
+            self._judge_stream(network, loss, X, Y, sw, state, cache)
+        else:
+            self._stream = None  # a fit ends the stream before it
         problem = NetworkProblem(network, loss, X, Y, sw, alpha=alpha)
         # an epoch that overflows is the guard's to judge (a non-finite loss
         # is undone, or stops the fit with a warning): no RuntimeWarning
@@ -486,6 +602,21 @@ class _BaseSymNet(LipschitzEstimator):
         if not incremental:
             self._warn_on_failure(state, const_loss)
         return self
+
+    def _judge_stream(self, network, loss, X, Y, sw, state, cache):
+        """``partial_fit``: score the call's rows before the update (_StreamCheck)."""
+        kept = getattr(self, "_stream", None) if getattr(
+            self, "_train_state", None
+        ) is not None else None
+        check = _StreamCheck(kept, len(self.classes_) if is_classifier(self) else None)
+        self._stream = check.s
+        hit = cache.get("end")
+        if hit is not None and hit[2] is not None:
+            raw = hit[2][0]  # the guard's first pass, at the same weights
+        else:
+            raw = network.predict_raw(X, state.coefs, state.intercepts)
+        with np.errstate(over="ignore", invalid="ignore"):
+            check.judge(loss, Y, sw, raw)
 
     def _train(self, problem, state, rule, update, lipschitz_fn, guard, m, score_fn,
                incremental):

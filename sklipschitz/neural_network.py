@@ -298,7 +298,12 @@ class SymNetClassifier(ClassifierMixin, _BaseSymNet):
         """Run one epoch on the given data (mini-batches of ``batch_size``).
 
         Calls of fewer rows than ``batch_size`` take a decaying rate (the
-        computed rate divided by ``sqrt(k)`` at the ``k``-th such call).
+        computed rate divided by ``sqrt(k)`` at the ``k``-th such call) and
+        the loss's largest curvature.  The first call's class frequencies,
+        with one pseudo-row per class, start the output.  Each call's rows
+        are scored before the update on them: a stream that, after 200 rows
+        in 10 calls, scores no better than the class frequencies of the
+        earlier rows raises a ``ConvergenceWarning`` (once).
 
         Parameters
         ----------
@@ -662,7 +667,10 @@ default='squared_error'
         of all the targets seen, updated (the output layer re-expressed, the
         predictions unchanged) until 30 rows have been seen.  Calls of fewer
         rows than ``batch_size`` take a decaying rate (the computed rate
-        divided by ``sqrt(k)`` at the ``k``-th such call).
+        divided by ``sqrt(k)`` at the ``k``-th such call).  Each call's rows
+        are scored before the update on them: a stream that, after 200 rows
+        in 10 calls, scores no better than the best constant of the earlier
+        rows' targets raises a ``ConvergenceWarning`` (once).
 
         Parameters
         ----------

@@ -109,8 +109,11 @@ class _StreamCheck:
     or for the median-type losses the best constant of a uniform sample of
     ``_RESERVOIR_ROWS`` earlier targets.  The first call has no earlier
     rows and is not scored.  Row ``t`` of the stream counts with weight
-    ``t`` times its sample weight (the later rows, which show what the
-    network has learned, count most; the early ones, while it learns, least).
+    ``t^3`` times its sample weight: the later rows, which show what the
+    network has learned, count most (the last half of the rows seen carries
+    15/16 of the weight); with weight ``t`` the early rows of a stream that
+    overshot at first and then learned (A-ReLU, three layers of 32, one-row
+    calls on diabetes) still outweighed the later ones 100 rows on.
     Once ``_STREAM_ROWS`` rows have been seen and ``_STREAM_CALLS`` calls
     scored, a stream whose weighted
     prequential loss is no better than the constant predictor's raises one
@@ -174,7 +177,7 @@ class _StreamCheck:
         w = np.asarray(sw, dtype=np.float64)
         constant = self._constant(loss)
         if constant is not None:
-            v = w * (s["rows"] + 1.0 + np.arange(Y.shape[0]))
+            v = w * (s["rows"] + 1.0 + np.arange(Y.shape[0])) ** 3
             Y64 = Y.astype(np.float64)
             const_raw = np.broadcast_to(np.asarray(constant, dtype=np.float64), Y.shape).copy()
             s["sums"][0] += float(v @ loss.loss(Y64, np.asarray(raw, dtype=np.float64)))
@@ -190,9 +193,10 @@ class _StreamCheck:
             s["warned"] = True
             warnings.warn(
                 f"After {s['rows']} rows the stream's prequential loss ({model:.6g}: each "
-                "call's rows scored before the update on them, later rows weighted "
-                f"more) is no better than that of the constant predictor ({const:.6g}): "
-                "the network has learned nothing from X so far. Standardize X (and y), "
+                "call's rows predicted before the update on them, recent rows weighted "
+                f"most) is no better than that of the constant predictor ({const:.6g}, "
+                "the best constant of the earlier rows' targets): so far the network has "
+                "learned nothing from X, or its steps overshoot. Standardize X (and y), "
                 "pass larger chunks, or change the layers or the activation.",
                 ConvergenceWarning,
             )

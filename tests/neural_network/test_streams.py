@@ -73,12 +73,12 @@ def test_stream_starts_at_laplace_smoothed_class_frequencies(cancer):
     np.testing.assert_allclose(clf.intercepts_[-1], log_p - log_p.mean(), rtol=1e-9)
 
 
-@pytest.mark.parametrize("chunk", [1, 10])
-def test_stream_learning_nothing_warns_once(chunk):
+@pytest.mark.parametrize("chunk, n", [(1, _STREAM_ROWS + 10), (10, 400)])
+def test_stream_learning_nothing_warns_once(chunk, n):
     """Labels independent of X: the network cannot beat the class
     frequencies of the earlier rows; one warning per stream."""
     rng = np.random.default_rng(0)
-    X = rng.standard_normal((_STREAM_ROWS + 10, 5))
+    X = rng.standard_normal((n, 5))
     y = rng.integers(0, 2, X.shape[0])
     clf = SymNetClassifier(hidden_layer_sizes=(16,), random_state=0)
     with pytest.warns(ConvergenceWarning, match=_NOTHING) as record:
@@ -123,13 +123,13 @@ def test_fit_ends_the_stream_check(cancer):
 
 
 def _manual_prequential(loss, chunks, raws, constant_of):
-    """The index-weighted prequential means, computed row by row."""
+    """The prequential means (row t weighted by t^3), computed row by row."""
     seen, model, const, weight, t = [], 0.0, 0.0, 0.0, 0
     for (Y, w), raw in zip(chunks, raws):
         if seen:
             c = constant_of(np.vstack([s[0] for s in seen]), np.concatenate([s[1] for s in seen]))
             for i in range(Y.shape[0]):
-                v = w[i] * (t + 1 + i)
+                v = w[i] * (t + 1 + i) ** 3
                 model += v * float(loss.loss(Y[i:i + 1], raw[i:i + 1])[0])
                 const += v * float(loss.loss(Y[i:i + 1], np.atleast_2d(c))[0])
                 weight += v

@@ -238,3 +238,26 @@ def test_wide_relu_layer_does_not_end_on_an_epoch_worse_than_the_constant():
         reg = SymNetRegressor(hidden_layer_sizes=(512,), activation="relu",
                               random_state=0).fit(X, y)
     assert reg.score(X, y) >= reference - 0.05
+
+
+def test_stream_check_survives_saving(tmp_path):
+    """The check's state is plain values: a model saved mid-stream (pickle or
+    model file) continues the same check."""
+    import pickle
+
+    from sklipschitz.cli import modelfile
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 3))
+    y = X[:, 0] + 0.1 * rng.standard_normal(40)
+    reg = SymNetRegressor(hidden_layer_sizes=(4,), loss="absolute_error", random_state=0)
+    for s in range(0, 30, 5):
+        reg.partial_fit(X[s:s + 5], y[s:s + 5])
+    modelfile.dump(reg, tmp_path / "m.skl")
+    copies = [pickle.loads(pickle.dumps(reg)), modelfile.load(tmp_path / "m.skl")]
+    for est in [reg, *copies]:
+        est.partial_fit(X[30:], y[30:])
+    for est in copies:
+        assert est._stream["rows"] == reg._stream["rows"] == 40
+        np.testing.assert_allclose(est._stream["sums"], reg._stream["sums"], rtol=1e-12)
+        np.testing.assert_array_equal(est._stream["sample"], reg._stream["sample"])

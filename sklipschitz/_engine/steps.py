@@ -189,6 +189,19 @@ class LocalStep(StepRule):
         rounded = np.exp2(np.floor(np.log2(lr) * k) / k)
         return np.where(np.isfinite(rounded) & (rounded > 0), rounded, lr)
 
+    def _next_rate(self, state, dx, dg):
+        """AdGD's rate from the norms of the last move ``dx`` and of the
+        gradient's change ``dg``: ``min(sqrt(1 + theta) * rate, dx / (2 dg))``
+        (rounded down to the octave grid), the previous rate where that is
+        not a positive number; updates ``state.theta``."""
+        growth = np.sqrt(1.0 + state.theta) * state.rate
+        with np.errstate(divide="ignore", invalid="ignore"):
+            local = np.where(dg > 0, dx / (2.0 * dg), np.inf)
+            lr = np.minimum(growth, local)
+            lr = np.where(~np.isfinite(lr) | (lr <= 0), state.rate, self._round_quiet(lr))
+        state.theta = lr / state.rate
+        return lr
+
     def _column_rate(self, state, params, grads):
         """The AdGD rate of every column of ``[W, b]`` (``per_column``, after
         the first step): the same operations as the general case, with
@@ -205,12 +218,7 @@ class LocalStep(StepRule):
         dg += db * db
         np.sqrt(dx, out=dx)
         np.sqrt(dg, out=dg)
-        growth = np.sqrt(1.0 + state.theta) * state.rate
-        with np.errstate(divide="ignore", invalid="ignore"):
-            local = np.where(dg > 0, dx / (2.0 * dg), np.inf)
-            lr = np.minimum(growth, local)
-            lr = np.where(~np.isfinite(lr) | (lr <= 0), state.rate, self._round_quiet(lr))
-        state.theta = lr / state.rate
+        lr = self._next_rate(state, dx, dg)
         W0[...] = W
         b0[...] = b
         gW0[...] = gW
@@ -233,12 +241,7 @@ class LocalStep(StepRule):
         else:
             dx = _diff_norms(params, state.prev_params, self.per_column)
             dg = _diff_norms(grads, state.prev_grads, self.per_column)
-            growth = np.sqrt(1.0 + state.theta) * state.rate
-            with np.errstate(divide="ignore", invalid="ignore"):
-                local = np.where(dg > 0, dx / (2.0 * dg), np.inf)
-            lr = np.minimum(growth, local)
-            lr = np.where(~np.isfinite(lr) | (lr <= 0), state.rate, self._round(lr))
-            state.theta = lr / state.rate
+            lr = self._next_rate(state, dx, dg)
             if not self.per_column:
                 lr, state.theta = float(lr), float(state.theta)
             for q, p in zip(state.prev_params, params):

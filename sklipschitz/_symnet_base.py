@@ -47,6 +47,9 @@ _WARM_ROWS = 1024
 _JACOBIAN_ROWS = 512
 #: the units whose hidden layers take that estimate (see _run)
 _JACOBIAN_UNITS = frozenset({"relu", "identity", "arelu"})
+#: decay per accepted epoch of the weight average (_WeightAverage): a
+#: window of about 20 epochs
+_AVERAGE_DECAY = 0.95
 
 
 class _ForwardMemoNetwork(DenseNetwork):
@@ -85,6 +88,36 @@ def _constant_loss(loss, Y, sw):
     """The training loss of the best constant prediction (no penalty)."""
     raw = np.asarray(loss.constant_raw(Y, sw), dtype=Y.dtype)
     return float(loss.objective(Y, np.broadcast_to(raw, Y.shape).copy(), sw))
+
+
+class _WeightAverage:
+    """Bias-corrected exponential moving average of the weights, one term per accepted epoch.
+
+    ``avg_t = d avg_{t-1} + (1 - d) w_t`` from ``avg_0 = 0``, returned as
+    ``avg_t / (1 - d^t)`` (the "temporal averaging" of Kingma & Ba, *Adam*,
+    ICLR 2015, section 7.2; Polyak & Juditsky 1992 for averaged stochastic
+    iterates).  Mini-batch steps at a computed rate leave the weights
+    moving around the fit from epoch to epoch; the average removes most
+    of that noise and, on small data sets, lags behind the late epochs
+    that only fit the training rows.  One copy of the weights.
+    """
+
+    def __init__(self, decay):
+        self.decay = decay
+        self.sums = None
+        self.count = 0
+
+    def add(self, params):
+        if self.sums is None:
+            self.sums = [np.zeros_like(p) for p in params]
+        self.count += 1
+        for a, p in zip(self.sums, params):
+            a *= self.decay
+            a += (1.0 - self.decay) * p
+
+    def value(self):
+        correction = 1.0 - self.decay ** self.count
+        return [a / correction for a in self.sums]
 
 
 #: a stream is judged (prequentially, :class:`_StreamCheck`) once it has
@@ -215,10 +248,13 @@ class _PlateauStopping(Stopping):
     validation score decides, by the absolute rule.
     """
 
-    def __init__(self, tol, n_iter_no_change, progress_tol):
+    def __init__(self, tol, n_iter_no_change, progress_tol, average=None):
         super().__init__(tol, n_iter_no_change, absolute=True)
         self.progress_tol = progress_tol
         self.on_loss = False
+        # the weight average (_WeightAverage) of the accepted epochs, if any
+        self.average = average
+        self.fired = False
 
     def improved(self, value, best):
         # called by the loop for the training-loss rule only
@@ -230,6 +266,9 @@ class _PlateauStopping(Stopping):
         curve, n = state.loss_curve, self.n_iter_no_change
         if self.on_loss and self.progress_tol > 0 and len(curve) > n:
             stop = stop or (curve[-1 - n] - curve[-1] < self.progress_tol * (curve[0] - curve[-1]))
+        if self.average is not None:
+            self.average.add([*state.coefs, *state.intercepts])
+        self.fired = bool(stop)
         return stop
 
 
@@ -604,11 +643,22 @@ class _BaseSymNet(LipschitzEstimator):
         else:
             self._stream = None  # a fit ends the stream before it
         problem = NetworkProblem(network, loss, X, Y, sw, alpha=alpha)
+        # the weight average of a mini-batch fit (see _averaging)
+        averaging = None if (incremental or X_val is not None or m >= n) else (
+            self._averaging(n, n_outputs, network)
+        )
+        stopping = _PlateauStopping(
+            self.tol, self.n_iter_no_change, self.progress_tol,
+            average=_WeightAverage(_AVERAGE_DECAY) if averaging else None,
+        )
         # an epoch that overflows is the guard's to judge (a non-finite loss
         # is undone, or stops the fit with a warning): no RuntimeWarning
         with np.errstate(over="ignore", invalid="ignore"):
             state = self._train(problem, state, rule, update, lipschitz_fn, guard, m,
-                                score_fn, incremental)
+                                score_fn, incremental, stopping)
+        self.weights_averaged_ = False
+        if averaging and stopping.average.count and (averaging is True or stopping.fired):
+            self._take_average(network, state, stopping.average, X, Y, sw, loss, const_loss)
         self._train_state = state
         self._step_rule, self._update, self._power = rule, update, power
         self._act_means = running.committed() if incremental else None
@@ -617,6 +667,22 @@ class _BaseSymNet(LipschitzEstimator):
         if not incremental:
             self._warn_on_failure(state, const_loss)
         return self
+
+    def _averaging(self, n, n_outputs, network):
+        """Whether a mini-batch ``fit`` ends on the weight average: False, True
+        (always) or ``'auto'`` (when the stopping rule ended the fit)."""
+        return False
+
+    def _take_average(self, network, state, average, X, Y, sw, loss, const_loss):
+        """End on the averaged weights unless they fit worse than the constant predictor."""
+        params = average.value()
+        k = len(state.coefs)
+        coefs, intercepts = params[:k], params[k:]
+        value = float(network.objective(X, Y, sw, loss, 0.0, coefs, intercepts))
+        if math.isfinite(value) and value < const_loss:
+            for p, q in zip((*state.coefs, *state.intercepts), params):
+                p[...] = q
+            self.weights_averaged_ = True
 
     def _judge_stream(self, network, loss, X, Y, sw, state, cache):
         """``partial_fit``: score the call's rows before the update (_StreamCheck)."""
@@ -634,11 +700,11 @@ class _BaseSymNet(LipschitzEstimator):
             check.judge(loss, Y, sw, raw)
 
     def _train(self, problem, state, rule, update, lipschitz_fn, guard, m, score_fn,
-               incremental):
+               incremental, stopping):
         return train(
             problem, state, rule=rule, update=update, lipschitz_fn=lipschitz_fn,
             max_iter=self.max_iter, batch_size=m,
-            stopping=_PlateauStopping(self.tol, self.n_iter_no_change, self.progress_tol),
+            stopping=stopping,
             guard=guard,
             validation=None if score_fn is None else Validation(score_fn),
             shuffle=self.shuffle, rng=self._rng, verbose=self.verbose, incremental=incremental,
@@ -865,6 +931,9 @@ _COMMON_ATTRS_DOC = """
         halving).
     validation_scores_, best_validation_score_ : list, float or None
         With early stopping.
+    weights_averaged_ : bool
+        Whether the fitted weights are the average of the epochs' weights
+        (``average_weights`` of :class:`SymNetRegressor`; False otherwise).
     n_outputs_ : int
     n_layers_ : int
     out_activation_ : str

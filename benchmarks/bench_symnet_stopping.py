@@ -1,0 +1,179 @@
+"""SymNet stopping and weight averaging, measured on stored per-epoch scores.
+
+Two measurements behind docs/symnet.md ("Weight averaging on small regression
+problems" and the replayed stopping rules):
+
+    OMP_NUM_THREADS=1 python benchmarks/bench_symnet_stopping.py --decays
+
+fits the default SymNetRegressor on diabetes (3-fold, StandardScaler, y in its
+units; layers (128,), (64, 64), (32, 32, 32); sbaf, arelu, relu) and prints
+the test R^2 of the last weights and of the weight average at each decay
+(``_symnet_base._AVERAGE_DECAY`` set for the fit; ``average_weights=True``).
+
+    OMP_NUM_THREADS=1 python benchmarks/bench_symnet_stopping.py --replay [--compare]
+
+runs the depth-3 classifier cells (digits and the synthetic 5-class problem
+of bench_symnet_depth.py; with ``--compare`` the five classifier tasks of
+``sklipschitz compare`` instead, 5-fold) to 200 epochs with every stopping
+rule off, scores every epoch's weights on the test fold, and replays
+candidate stopping rules on the stored training-loss curves: the score at
+the epoch each rule stops / mean epochs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+
+import numpy as np
+from sklearn.datasets import load_diabetes, load_digits, make_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import KFold, StratifiedKFold
+from sklearn.preprocessing import StandardScaler
+
+from sklipschitz import _symnet_base
+from sklipschitz.neural_network import SymNetClassifier, SymNetRegressor
+
+
+def decays(values=(0.8, 0.9, 0.95)):
+    X, y = load_diabetes(return_X_y=True)
+    print("| activation, layers | last weights | "
+          + " | ".join(f"decay {d:g}" for d in values) + " |")
+    print("| --- " * (2 + len(values)) + "|")
+    default = _symnet_base._AVERAGE_DECAY
+    for act in ("relu", "arelu", "sbaf"):
+        for layers in ((128,), (64, 64), (32, 32, 32)):
+            cells = []
+            for decay in (None, *values):
+                _symnet_base._AVERAGE_DECAY = default if decay is None else decay
+                scores = []
+                for tr, te in KFold(3, shuffle=True, random_state=0).split(X):
+                    sc = StandardScaler().fit(X[tr])
+                    reg = SymNetRegressor(hidden_layer_sizes=layers, activation=act,
+                                          random_state=0, average_weights=decay is not None)
+                    reg.fit(sc.transform(X[tr]), y[tr])
+                    scores.append(reg.score(sc.transform(X[te]), y[te]))
+                cells.append(f"{np.mean(scores):.4f}")
+            _symnet_base._AVERAGE_DECAY = default
+            print(f"| {act} {layers} | " + " | ".join(cells) + " |", flush=True)
+
+
+# -- replayed stopping rules ----------------------------------------------------
+
+
+def _stop_epoch(L, rule, n=10, tol=1e-4):
+    """Epochs run under the MLP rule (tol absolute, n epochs) and ``rule``."""
+    best, no_improvement = np.inf, 0
+    for t in range(len(L)):
+        no_improvement = 0 if L[t] < best - tol else no_improvement + 1
+        best = min(best, L[t])
+        if no_improvement >= n or rule(L, t, n):
+            return t + 1
+    return len(L)
+
+
+def _plateau(p=0.01, window=1):
+    def rule(L, t, n):
+        k = window * n
+        return t >= k and L[t - k] - L[t] < p * (L[0] - L[t])
+    return rule
+
+
+def _decelerating(p=0.01, ratio=0.5):
+    def rule(L, t, n):
+        if t < 2 * n:
+            return False
+        recent, before = L[t - n] - L[t], L[t - 2 * n] - L[t - n]
+        return recent < p * (L[0] - L[t]) and recent <= ratio * before
+    return rule
+
+
+RULES = {
+    "current rule": _plateau(),
+    "none": lambda L, t, n: False,
+    "window 2n": _plateau(window=2),
+    "window 3n": _plateau(window=3),
+    "progress_tol=0.003": _plateau(0.003),
+    "decelerating": _decelerating(),
+}
+
+
+def _curves(est_factory, X, y, folds, metric):
+    """Per fold: the training-loss curve and the test score of every epoch's weights."""
+    snapshots = []
+    original = _symnet_base._PlateauStopping.update
+
+    def update(self, state, improved):
+        snapshots.append(([c.copy() for c in state.coefs],
+                          [b.copy() for b in state.intercepts]))
+        return original(self, state, improved)
+
+    out = []
+    _symnet_base._PlateauStopping.update = update
+    try:
+        for tr, te in StratifiedKFold(folds, shuffle=True, random_state=0).split(X, y):
+            sc = StandardScaler().fit(X[tr])
+            Xtr, Xte = sc.transform(X[tr]), sc.transform(X[te])
+            snapshots.clear()
+            est = est_factory().fit(Xtr, y[tr])
+            scores = []
+            for coefs, intercepts in snapshots:
+                est.coefs_, est.intercepts_ = coefs, intercepts
+                scores.append(roc_auc_score(y[te], est.predict_proba(Xte)[:, 1])
+                              if metric == "roc_auc" else est.score(Xte, y[te]))
+            out.append((list(est.loss_curve_), scores))
+    finally:
+        _symnet_base._PlateauStopping.update = original
+    return out
+
+
+def replay(compare):
+    if compare:
+        from sklipschitz.cli.compare._tasks import DATASETS
+
+        cells = [(f"compare {name}", DATASETS[name].load(False, 0), (100,), "sbaf", 5, metric)
+                 for name, metric in [("breast-cancer", "accuracy"), ("iris", "accuracy"),
+                                      ("wine", "accuracy"), ("digits", "accuracy"),
+                                      ("imbalanced", "roc_auc")]]
+    else:
+        synthetic = make_classification(n_samples=3000, n_features=20, n_informative=10,
+                                        n_classes=5, n_clusters_per_class=2, random_state=0)
+        cells = [(f"{name} (32, 32, 32) {act}", data, (32, 32, 32), act, 3, "accuracy")
+                 for name, data in [("digits", load_digits(return_X_y=True)),
+                                    ("synthetic 5-class", synthetic)]
+                 for act in ("sbaf", "arelu", "relu")]
+    print("| cell | " + " | ".join(RULES) + " |")
+    print("| --- " * (1 + len(RULES)) + "|")
+    for label, (X, y), layers, act, folds, metric in cells:
+        curves = _curves(
+            lambda: SymNetClassifier(hidden_layer_sizes=layers, activation=act, random_state=0,
+                                     max_iter=200, tol=0.0, n_iter_no_change=200,
+                                     progress_tol=0.0),
+            X, y, folds, metric,
+        )
+        cells_out = []
+        for rule in RULES.values():
+            epochs = [_stop_epoch(L, rule) for L, _ in curves]
+            score = np.mean([s[e - 1] for (_, s), e in zip(curves, epochs)])
+            cells_out.append(f"{score:.4f} / {np.mean(epochs):.0f}")
+        print(f"| {label} | " + " | ".join(cells_out) + " |", flush=True)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument("--decays", action="store_true")
+    group.add_argument("--replay", action="store_true")
+    parser.add_argument("--compare", action="store_true",
+                        help="--replay: the compare classifier tasks instead of the depth-3 cells")
+    args = parser.parse_args(argv)
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    if args.decays:
+        decays()
+    else:
+        replay(args.compare)
+
+
+if __name__ == "__main__":
+    main()

@@ -94,8 +94,14 @@ def _is_pinball(loss):
     return isinstance(loss, (AbsoluteError, PinballLoss))
 
 
-def solve(des, Y, loss, l2, l1, W, B_init, warm, max_iter, tol, verbose):
-    """All outputs; returns ``(W, B, n_iter, curve, lrs, certified, converged)``."""
+def solve(des, Y, loss, l2, l1, W, B_init, warm, max_iter, tol, verbose, path=False):
+    """All outputs; returns ``(W, B, n_iter, curve, lrs, certified, converged)``.
+
+    ``path``: a point of a regularisation path (:mod:`.path`), warm-started
+    at the previous penalty's solution: the squared error's feature-sign
+    search starts there, without the proximal steps first (they run when
+    the search alone does not certify).
+    """
     k = Y.shape[1]
     B = np.zeros(k)
     curves, lrs0 = [], None
@@ -106,6 +112,7 @@ def solve(des, Y, loss, l2, l1, W, B_init, warm, max_iter, tol, verbose):
         b0 = des.centred_intercept(w0, B_init[j]) if B_init is not None else None
         if isinstance(loss, HalfSquaredError):
             col = _Squared(des, Y64[:, j], l2, l1, verbose)
+            col.signs_known = bool(path and warm)
         elif isinstance(loss, LogCosh):
             col = _LogCosh(des, Y64[:, j], l2, l1, verbose)
         else:
@@ -231,7 +238,7 @@ class _Column:
     def __init__(self, des, y, l2, l1, verbose):
         self.des, self.y, self.l2, self.l1, self.verbose = des, y, l2, l1, verbose
         self.curve, self.lrs = [], []
-        self.diag = diagonal_majorant(des)
+        self.diag = column_cache(des)["diag"]
 
     def steps(self, c, shift=0.0):
         """Per-coordinate steps ``c / (diag + shift)`` of the coefficients
@@ -242,20 +249,46 @@ class _Column:
 
     def gram(self):
         """``G = X_c' S X_c`` in the original coordinates (rank-truncated)."""
-        des = self.des
-        return (des.V * des.g) @ des.V.T
+        return column_cache(self.des)["gram"]
 
     def penalty(self, w):
         return self.l1 * float(np.abs(w).sum()) + 0.5 * self.l2 * float(w @ w)
 
 
+def column_cache(des):
+    """What every column solve derives from a Design alone (computed once
+    per Design, which a path shares between its penalties): the Gram matrix
+    in the original coordinates and :func:`diagonal_majorant`."""
+    cache = getattr(des, "_l1_cache", None)
+    if cache is None:
+        cache = {"gram": (des.V * des.g) @ des.V.T, "diag": diagonal_majorant(des)}
+        des._l1_cache = cache
+    return cache
+
+
+def _cached_rmatvec(des, y):
+    """``X_c' (sn y)`` (float64), kept on the Design for the last ``y`` seen:
+    the solves of a path share it."""
+    cache = column_cache(des)
+    last = cache.get("xty")
+    if last is not None and last[0].shape == y.shape and np.array_equal(last[0], y):
+        return last[1]
+    c = des.rmatvec(des.sn * y, exact=True)
+    cache["xty"] = (np.array(y, copy=True), c)
+    return c
+
+
 class _Squared(_Column):
     """Squared error: proximal steps on the Gram matrix, then feature-sign."""
+
+    #: the start's signs are a good guess (a warm start along a path): the
+    #: first attempt goes to the feature-sign search directly
+    signs_known = False
 
     def solve(self, w, b, max_iter):
         des = self.des
         sn = des.sn
-        c = des.rmatvec(sn * self.y, exact=True)
+        c = _cached_rmatvec(des, self.y)
         G = self.gram()
         H = G + self.l2 * np.eye(des.d)
         L = (float(des.g[-1]) if des.rank else 0.0) + self.l2
@@ -269,11 +302,13 @@ class _Squared(_Column):
         budget = max(max_iter - 1, 0)
         ref = float(np.abs(c).max(initial=0.0)) + self.l1 + 1e-300
         best = None
-        for attempt in range(_SQUARED_ATTEMPTS):
+        # a start with known signs first tries the search alone (attempt -1),
+        # then goes on as any other start
+        for attempt in range(-int(self.signs_known), _SQUARED_ATTEMPTS):
             # (a singular active block, e.g. more features than samples, can
             # leave the search short of the optimum: more proximal steps from
             # the best point, then the search again)
-            steps = min(_FISTA_SQUARED * (4 ** attempt), budget)
+            steps = min(_FISTA_SQUARED * (4 ** attempt), budget) if attempt >= 0 else 0
             budget -= steps
             w = self._fista(H, c, L, w, steps, value, stop_on_signs=attempt == 0)
             w = quad_l1(H, c, lam, w)

@@ -99,8 +99,8 @@ def solve(des, Y, loss, l2, l1, W, B_init, warm, max_iter, tol, verbose, path=Fa
 
     ``path``: a point of a regularisation path (:mod:`.path`), warm-started
     at the previous penalty's solution: the squared error's feature-sign
-    search starts there, without the proximal steps first (they run when
-    the search alone does not certify).
+    search and the pinball loss's exact finish start there, without the
+    proximal steps first (they run when that alone does not certify).
     """
     k = Y.shape[1]
     B = np.zeros(k)
@@ -117,6 +117,7 @@ def solve(des, Y, loss, l2, l1, W, B_init, warm, max_iter, tol, verbose, path=Fa
             col = _LogCosh(des, Y64[:, j], l2, l1, verbose)
         else:
             col = _Pinball(des, Y64[:, j], loss, l1, verbose)
+            col.residuals_known = bool(path and warm)
         w, b, cert, conv = col.solve(w0, b0, max_iter)
         W[:, j] = w
         B[j] = des.raw_intercept(w, b)
@@ -527,6 +528,10 @@ def _aug_hessian(des, v, l2):
 class _Pinball(_Column):
     """Pinball / absolute error with an L1 penalty (an LP)."""
 
+    #: the start is the solution at a nearby penalty (a path): the exact
+    #: finish is tried from it before any proximal step
+    residuals_known = False
+
     def __init__(self, des, y, loss, l1, verbose):
         tau = float(getattr(loss, "quantile", 0.5))
         self.tau = tau
@@ -558,6 +563,12 @@ class _Pinball(_Column):
             self.curve.append(self.value(r, w))
             self.lrs.append(1.0)
             return w, b, True, True
+        if self.residuals_known:
+            # the previous point of a path: its residuals order the points
+            # for the kept set as well as the proximal steps would
+            out = self._finish(w, b)
+            if out[2]:
+                return out
         # (a warm start, e.g. the previous point of a path, starts the
         # proximal steps at the smaller widths)
         s0 = float(des.sn @ np.abs(r)) + 1e-300

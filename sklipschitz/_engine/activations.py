@@ -293,11 +293,8 @@ class SBAF(Activation):
         inv = 1.0 / (1.0 + e)
         pos = z >= 0
         x = np.where(pos, inv, e * inv)
-        if self.alpha == 0.5:
-            t = np.sqrt(e) * inv
-        else:
-            beta = np.where(pos, 1.0 - self.alpha, self.alpha)
-            t = np.exp(-np.abs(z) * beta) * inv
+        beta = np.where(pos, 1.0 - self.alpha, self.alpha)
+        t = np.exp(-np.abs(z) * beta) * inv
         return t, x
 
     def _even_value(self, z):

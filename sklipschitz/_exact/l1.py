@@ -115,6 +115,7 @@ def solve(des, Y, loss, l2, l1, W, B_init, warm, max_iter, tol, verbose, path=Fa
             col.signs_known = bool(path and warm)
         elif isinstance(loss, LogCosh):
             col = _LogCosh(des, Y64[:, j], l2, l1, verbose)
+            col.newton_first = bool(path and warm)
         else:
             col = _Pinball(des, Y64[:, j], loss, l1, verbose)
             col.residuals_known = bool(path and warm)
@@ -417,6 +418,10 @@ def _soft(v, t):
 class _LogCosh(_Column):
     """Log-cosh: proximal gradient steps, then proximal Newton."""
 
+    #: the start is the solution at a nearby penalty (a path): proximal
+    #: Newton starts there, without the proximal gradient steps
+    newton_first = False
+
     def state(self, w, b):
         des, sn = self.des, self.des.sn
         r = des.residual(self.y, w, b)
@@ -428,6 +433,14 @@ class _LogCosh(_Column):
         return r, F, th, gw, gb
 
     def solve(self, w, b, max_iter):
+        if self.newton_first:
+            out = self._solve(w.copy(), b, max_iter, fista=False)
+            if out[2]:
+                return out
+            # not certified from there: the steps of any other start
+        return self._solve(w, b, max_iter, fista=True)
+
+    def _solve(self, w, b, max_iter, fista):
         des = self.des
         if b is None:
             b = 0.0
@@ -442,7 +455,7 @@ class _LogCosh(_Column):
         budget = max(max_iter, 1)
         # proximal gradient (FISTA) at the valid 1/L
         t, w_prev, b_prev = 1.0, w.copy(), b
-        for _ in range(min(_FISTA_SMOOTH, budget - 1)):
+        for _ in range(min(_FISTA_SMOOTH, budget - 1) if fista else 0):
             t_next = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * t * t))
             m = (t - 1.0) / t_next
             wy, by = w + m * (w - w_prev), b + m * (b - b_prev)

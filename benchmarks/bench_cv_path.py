@@ -42,6 +42,7 @@ from sklearn.linear_model import ElasticNetCV, LassoCV, QuantileRegressor
 from sklearn.model_selection import KFold
 
 from sklipschitz import LipschitzRegressorCV
+from sklipschitz._engine.losses import get_regression_loss
 from sklipschitz.linear_model import _cv
 
 
@@ -106,7 +107,9 @@ def run_case(name, X, y, kind, n_alphas, repeat, qr_fits):
         kw = dict(loss="squared_error", penalty="elasticnet", l1_ratio=0.5)
     else:
         kw = dict(loss="quantile", quantile=0.5, penalty="l1")
-    grid = LipschitzRegressorCV(n_alphas=n_alphas, cv=cv, **kw).fit(X, y).alphas_
+    # the estimator's own grid: alpha_max from the KKT condition, log-spaced down to 1e-3 of it
+    loss = get_regression_loss(kw["loss"], kw.get("quantile", 0.5))
+    grid = _cv._alpha_grid(X, y, loss, None, kw.get("l1_ratio", 1.0), True, n_alphas, 1e-3)
     contenders = {"solve_path": lambda: ours(X, y, cv, grid, **kw),
                   "per-alpha": lambda: per_alpha(X, y, cv, grid, **kw)}
     if kind == "lasso":

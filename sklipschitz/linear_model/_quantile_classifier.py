@@ -250,13 +250,17 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
     (sorting, Chernozhukov, Fernandez-Val & Galichon 2010) and the level
     ``tau*(x)`` where they change sign, interpolated linearly in
     ``logit(tau)``, gives the class probability ``p(x) = 1 - tau*(x)``.
-    Beyond the grid the end segment is extrapolated linearly in
-    ``logit(tau)``, its distance ``e`` past the end level shrunk to
-    ``3 e / (3 + e)`` (less than 3 logit units: with the default grid
-    ``p`` lies in (0.0028, 0.9972)).  Several classes are handled
-    one-vs-rest; their probabilities are the softmax of the one-vs-rest
-    logits ``-logit(tau*_k(x))``.  The grid and all classes are one
-    multi-column linear fit, every column with its own step.
+    Beyond the grid the curve is extended linearly in ``logit(tau)`` from
+    the end level with the least-squares slope of the three end levels, its
+    zero's distance ``e`` past the end level shrunk to ``3 e / (3 + e)``
+    (less than 3 logit units: with the default grid ``p`` lies in
+    (0.0028, 0.9972)).  Several classes are handled one-vs-rest; their
+    probabilities are the softmax of the one-vs-rest logits
+    ``-logit(tau*_k(x))``, which calibrates like a one-vs-rest logistic
+    regression's softmax, not like a multinomial one (on digits the
+    multinomial ``LogisticRegression`` has the lower log-loss).  The grid
+    and all classes are one multi-column linear fit, every column with its
+    own step.
 
     The loss is smooth but not convex (the arctan squashing), so a fit finds
     a local minimum, and the start matters.  A fit with the default rate
@@ -1035,9 +1039,10 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
 
         ``tau*(x)`` is where the curve ``tau -> f_tau(x) / ||w_tau||`` (the
         distance of ``x`` to each level's hyperplane, rearranged) changes sign,
-        by linear interpolation in ``logit(tau)`` between levels and linear
-        extrapolation beyond the grid, bounded to 3 logit units past the end
-        levels.  Two classes: ``p(x) = 1 - tau*(x)``.  More classes: the
+        by linear interpolation in ``logit(tau)`` between levels and, beyond
+        the grid, linear extrapolation from the end level with the
+        least-squares slope of the three end levels, bounded to 3 logit units
+        past the end levels.  Two classes: ``p(x) = 1 - tau*(x)``.  More classes: the
         softmax of the one-vs-rest logits ``-logit(tau*_k(x))`` (each the log-odds
         of its class against the rest), so the most likely class is the one
         :meth:`predict` returns.

@@ -318,21 +318,35 @@ def level_distances(raw, norms):
     return raw / norms[None, :, :]
 
 
-def crossing_logit(curves, quantiles, tail=TAIL_WIDTH):
+#: how many levels at each end of the grid set the slope of the extrapolation
+END_LEVELS = 3
+
+
+def _end_slope(F, z):
+    """Least-squares slope of the points ``(z_j, F[..., j])`` (last axis)."""
+    zc = z - z.mean()
+    return (F - F.mean(axis=-1, keepdims=True)) @ zc / (zc @ zc)
+
+
+def crossing_logit(curves, quantiles, tail=TAIL_WIDTH, end_levels=END_LEVELS):
     """``logit(tau*)``: where the rearranged curves change sign.
 
     Between levels, ``tau*`` is the zero of the piecewise-linear interpolant
     of the points ``(logit(tau_j), f_j)``.  When the curve does not change
     sign on the grid (``f >= 0`` at every level, or ``f < 0`` at every
-    level), the end segment is extended to its zero, at a distance ``e``
-    beyond the end level in ``logit`` units (the linear extrapolation of the
-    interpolant), and that distance is shrunk to ``tail e / (tail + e)``:
-    ``tau*`` moves continuously and strictly monotonically with ``f`` and
+    level), it is extended linearly past the end level with the
+    least-squares slope ``s`` of the ``end_levels`` levels at that end (the
+    end level and its neighbours, in ``logit`` units); its zero lies
+    ``e = |f_end| / s`` logit units beyond the end level, and that distance is
+    shrunk to ``tail e / (tail + e)``: ``tau*`` moves continuously with the
+    scores (``e = 0`` where ``f_end = 0``, the interpolant's own zero) and
+    monotonically when every level's distance moves by the same amount, and
     approaches, without reaching, ``tail`` logit units beyond the end level
-    (with the default grid 0.05, ..., 0.95 and ``tail = 3`` every ``p``
-    lies in (0.0028, 0.9972)).  Where the extrapolation is short the shrink
-    hardly matters (``e = 1`` becomes 0.75); it bounds the few rows whose end
-    segment is nearly flat.
+    (with the default grid 0.05, ..., 0.95 and ``tail = 3`` every ``p`` lies
+    in (0.0028, 0.9972)).  Where the extrapolation is short the shrink hardly
+    matters (``e = 1`` becomes 0.75); it bounds the few rows whose end of the
+    curve is nearly flat (``s <= 0``: the bound itself).  With two levels the
+    slope is that of the end segment.
 
     Parameters
     ----------
@@ -342,6 +356,9 @@ def crossing_logit(curves, quantiles, tail=TAIL_WIDTH):
         Increasing levels, at least two.
     tail : float > 0, default=TAIL_WIDTH
         The bound, in logit units, on the extrapolation beyond the end levels.
+    end_levels : int >= 2, default=END_LEVELS
+        How many levels at each end set the slope of the extrapolation
+        (at most ``n_levels``).
 
     Returns
     -------
@@ -350,19 +367,21 @@ def crossing_logit(curves, quantiles, tail=TAIL_WIDTH):
     F = np.asarray(curves, dtype=np.float64)
     z = logit(np.asarray(quantiles, dtype=np.float64))
     G = z.shape[0]
+    k = max(2, min(int(end_levels), G))
     n_neg = np.sum(F < 0, axis=-1)
     seg = np.clip(n_neg - 1, 0, G - 2)
     f_lo = np.take_along_axis(F, seg[..., None], axis=-1)[..., 0]
     f_hi = np.take_along_axis(F, seg[..., None] + 1, axis=-1)[..., 0]
     z_lo, z_hi = z[seg], z[seg + 1]
-    den = f_hi - f_lo
-    with np.errstate(divide="ignore", invalid="ignore"):
-        zero = z_lo + (z_hi - z_lo) * (-f_lo) / den
+    below = n_neg == 0
+    above = n_neg == G
+    s_below = _end_slope(F[..., :k], z[:k])
+    s_above = _end_slope(F[..., G - k:], z[G - k:])
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        zero = z_lo + (z_hi - z_lo) * (-f_lo) / (f_hi - f_lo)
         # beyond the grid: distance past the end level, shrunk below ``tail``
-        below = n_neg == 0
-        above = n_neg == G
-        e_below = np.where(den > 0, z[0] - zero, np.inf)
-        e_above = np.where(den > 0, zero - z[-1], np.inf)
+        e_below = np.where(s_below > 0, F[..., 0] / s_below, np.inf)
+        e_above = np.where(s_above > 0, -F[..., -1] / s_above, np.inf)
         shrink_lo = np.where(np.isinf(e_below), tail, tail * e_below / (tail + e_below))
         shrink_hi = np.where(np.isinf(e_above), tail, tail * e_above / (tail + e_above))
     zero = np.where(below, z[0] - shrink_lo, zero)

@@ -47,8 +47,9 @@ def _tau_star_reference(est, X):
     divided by ``||w_tau||`` (distances to the levels' hyperplanes); each
     curve ``logit(tau) -> sorted distance`` is interpolated linearly and its
     sign change found by bisection (60 halvings).  A curve without a sign
-    change on the grid takes the documented end rule: the zero of the
-    extended end segment, at a distance ``e`` past the end level, shrunk to
+    change on the grid takes the documented end rule: the zero of the line
+    through the end level with the least-squares slope (``np.polyfit``) of the
+    three end levels, at a distance ``e`` past the end level, shrunk to
     ``w e/(w+e)`` with ``w = 3`` logit units.  Returns shape (n_samples, n_models).
     """
     z = logit(est.quantiles_)
@@ -59,9 +60,9 @@ def _tau_star_reference(est, X):
         F = np.sort((X @ W.T + est.quantile_intercept_[k]) / np.linalg.norm(W, axis=1), axis=1)
         for i, f in enumerate(F):
             if f[0] >= 0 or f[-1] < 0:
-                j0, j1 = (0, 1) if f[0] >= 0 else (-2, -1)
-                slope = (f[j1] - f[j0]) / (z[j1] - z[j0])
-                e = f[j0] / slope if f[0] >= 0 else -f[j1] / slope
+                end = slice(0, 3) if f[0] >= 0 else slice(-3, None)
+                slope = np.polyfit(z[end], f[end], 1)[0]
+                e = f[0] / slope if f[0] >= 0 else -f[-1] / slope
                 if slope <= 0:
                     e = np.inf
                 shrunk = w if np.isinf(e) else w * e / (w + e)
@@ -205,16 +206,19 @@ def test_crossing_matches_a_dense_evaluation_of_the_interpolant():
         values = np.interp(grid_z, logit(levels), F)
         first = grid_z[np.argmax(values >= 0)]
         assert zc == pytest.approx(first, abs=5e-5)
-    # beyond the grid: the end segment's zero e logit units past the end
+    # beyond the grid: the zero of the line through the end level with the
+    # least-squares slope of the three end levels, e logit units past the end
     # level, shrunk to tail * e / (tail + e) < tail
     zl = logit(levels)
     below, above = curves[:, 0] >= 0, curves[:, -1] < 0
     assert below.any() and above.any()
     F = curves[below]
-    e = (zl[1] - zl[0]) * F[:, 0] / (F[:, 1] - F[:, 0])
+    slope = np.polyfit(zl[:3], F[:, :3].T, 1)[0]
+    e = F[:, 0] / slope
     np.testing.assert_allclose(z[below], zl[0] - TAIL_WIDTH * e / (TAIL_WIDTH + e), rtol=1e-12)
     F = curves[above]
-    e = (zl[-1] - zl[-2]) * -F[:, -1] / (F[:, -1] - F[:, -2])
+    slope = np.polyfit(zl[-3:], F[:, -3:].T, 1)[0]
+    e = -F[:, -1] / slope
     np.testing.assert_allclose(z[above], zl[-1] + TAIL_WIDTH * e / (TAIL_WIDTH + e), rtol=1e-12)
     assert np.all((z[below] <= zl[0]) & (z[below] > zl[0] - TAIL_WIDTH))
     assert np.all((z[above] > zl[-1]) & (z[above] < zl[-1] + TAIL_WIDTH))

@@ -577,9 +577,11 @@ class _Pinball(_Column):
             self.lrs.append(1.0)
             return w, b, True, True
         if self.residuals_known:
-            # the previous point of a path: its residuals order the points
-            # for the kept set as well as the proximal steps would
-            out = self._finish(w, b)
+            # the previous point of a path: its residuals may order the
+            # points for the kept set as well as the proximal steps would.
+            # One reduced LP is tried (never the full one: on a large fold
+            # it costs as much as the LP of the whole problem)
+            out = self._finish(w, b, rounds=1)
             if out[2]:
                 return out
         # (a warm start, e.g. the previous point of a path, starts the
@@ -620,8 +622,11 @@ class _Pinball(_Column):
                 w_prev, b_prev, w, b = w, b, w_new, b_new
         return w, b
 
-    def _finish(self, w, b):
-        """Kept set + globbing, the exact reduced LP, the certificate."""
+    def _finish(self, w, b, rounds=None):
+        """Kept set + globbing, the exact reduced LP, the certificate.
+
+        ``rounds``: at most this many reduced LPs and never the full one
+        (an attempt: uncertified, it returns ``(w, b, False, False)``)."""
         des = self.des
         n, p = des.n, des.d + int(des.fit_intercept)
         r = des.residual(self.y, w, b)
@@ -629,6 +634,8 @@ class _Pinball(_Column):
         extra = np.zeros(0, dtype=np.intp)
         best = None
         for rnd in range(_MAX_ROUNDS + 1):
+            if rounds is not None and (rnd >= rounds or M >= 0.5 * n):
+                return w, b, False, False
             if rnd == _MAX_ROUNDS or M >= 0.5 * n:
                 K = np.arange(n)
             else:

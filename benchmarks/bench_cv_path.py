@@ -142,7 +142,7 @@ def run_case(name, X, y, kind, n_alphas, repeat, qr_fits):
         if k == "per-alpha":
             ratio = f"{t / med['solve_path']:.2f}x faster"
         else:
-            ratio = f"{med['solve_path'] / t:.2f}x its time"
+            ratio = f"{med['solve_path'] / t:.3g}x its time"
         coef = "-" if other is None else f"{rel(ref.coef_, other.coef_):.1e}"
         same = "-" if other is None else str(bool(np.isclose(ref.alpha_, other.alpha_,
                                                              rtol=1e-12)) if hasattr(

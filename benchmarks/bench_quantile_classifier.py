@@ -30,8 +30,15 @@
    (``PYTHONPATH=OTHER_TREE``), in alternated subprocesses, with the medians
    over RUNS (default 3) rounds; the scores and pickle sizes of both.
 
+8. ``abi OTHER_TREE [ROUNDS]``: the same comparison in one process (the other
+   checkout's package imported from a temporary copy), every fold's fit by
+   both trees back to back, ROUNDS (default 5) times: the median of the
+   paired CPU ratios is steadier than ``ab`` on a loaded machine; also the
+   largest difference of the two trees' out-of-fold probabilities.
+
 Run:  python benchmarks/bench_quantile_classifier.py [convergence] [quality] [cost] [partial] [hard]
       python benchmarks/bench_quantile_classifier.py ab /path/to/other/checkout [3]
+      python benchmarks/bench_quantile_classifier.py abi /path/to/other/checkout [5]
 """
 
 from __future__ import annotations
@@ -421,11 +428,72 @@ def ab_table(other, runs=3, names=("digits", "imbalanced")):
                   f"{r[0, 3]:8.4f}{r[0, 4]:9.4f}{r[0, 5]:8.4f}{r[0, 6]:10.1f}", flush=True)
 
 
+def _import_copy(tree, name="_sklipschitz_other"):
+    """The package ``sklipschitz`` of the checkout ``tree``, imported under
+    another name from a temporary copy (its own imports are relative), so
+    that both versions run in one process."""
+    import importlib
+    import shutil
+    import sys
+    import tempfile
+
+    root = Path(tempfile.mkdtemp())
+    shutil.copytree(Path(tree) / "sklipschitz", root / name,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    sys.path.insert(0, str(root))
+    return importlib.import_module(name)
+
+
+def abi_table(other, rounds=5, names=("digits", "imbalanced")):
+    """``ab`` in one process: every fold's default fit by the other tree and
+    by this one, back to back (the order alternating), ``rounds`` times; the
+    median over the pairs of the CPU ratio this / other (a pair shares the
+    load of the machine), the median CPU per fit of each, and the largest
+    difference of their out-of-fold probabilities."""
+    Other = _import_copy(other).LipschitzQuantileClassifier
+    trees = (("other", Other), ("this", LipschitzQuantileClassifier))
+    print("=" * 100)
+    print("CPU s per default fit (5-fold, as the cost table), fits interleaved in one process,")
+    print(f"{rounds} rounds; other = {Path(other).resolve()}, this = {Path(__file__).resolve().parents[1]}")
+    print("=" * 100)
+    print(f"{'data':<12}{'other CPU s':>12}{'this CPU s':>12}{'median ratio':>14}{'ratio IQR':>16}"
+          f"{'epochs':>12}{'max |dP|':>10}")
+    for name in names:
+        X, y = _cost_data()[name]
+        folds = []
+        for train, test in StratifiedKFold(5, shuffle=True, random_state=0).split(X, y):
+            scaler = StandardScaler().fit(X[train])
+            folds.append((scaler.transform(X[train]), y[train], scaler.transform(X[test])))
+        cpu = {"other": [], "this": []}
+        ratios, epochs, dP = [], {}, 0.0
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            for r in range(rounds):
+                for Xtr, ytr, Xte in folds:
+                    pair, P = {}, {}
+                    for label, make in (trees if r % 2 else trees[::-1]):
+                        t0 = time.process_time()
+                        est = make().fit(Xtr, ytr)
+                        pair[label] = time.process_time() - t0
+                        cpu[label].append(pair[label])
+                        epochs.setdefault(label, []).append(est.n_iter_)
+                        P[label] = est.predict_proba(Xte)
+                    ratios.append(pair["this"] / pair["other"])
+                    dP = max(dP, float(np.max(np.abs(P["this"] - P["other"]))))
+        q1, q3 = np.percentile(ratios, [25, 75])
+        ep = f"{np.mean(epochs['other']):.1f}/{np.mean(epochs['this']):.1f}"
+        print(f"{name:<12}{np.median(cpu['other']):12.4f}{np.median(cpu['this']):12.4f}"
+              f"{np.median(ratios):14.3f}{f'{q1:.2f}-{q3:.2f}':>16}{ep:>12}{dP:10.1e}", flush=True)
+
+
 if __name__ == "__main__":
     import sys
 
     if sys.argv[1:2] == ["ab"]:
         ab_table(sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 3)
+        sys.exit()
+    if sys.argv[1:2] == ["abi"]:
+        abi_table(sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 5)
         sys.exit()
     parts = sys.argv[1:] or ["convergence", "quality"]
     if "convergence" in parts:

@@ -9,9 +9,11 @@ losses use the subgradient schedule ``1/(L sqrt(t))``, ``t`` the number of
   over the chunks): first-order steps need a reasonable conditioning, and
   the same data unscaled converges several times slower.
 * quantile (pinball) loss: the decreasing schedule converges to the in-memory
-  optimum: after 300 passes over 4 chunks the objective is 1.5e-4 (relative)
-  above the exact ``fit`` (1.7e-5 after 400, 1e-6 after 600); the test asks
-  for 5e-4.
+  optimum.  The reported weights (``average='auto'``: the polynomial-decay
+  average of the iterates) are 1.5e-6 (relative) above the exact ``fit`` after
+  300 passes over 4 chunks, 1.0e-6 after 600 (the last iterate: 3.6e-6 and
+  1.9e-6); after 30 passes the average still lags, 8.2e-4 (last iterate
+  1.9e-4).  The test asks for 2e-5 after 300 passes.
 * squared error: a constant step over chunks is incremental gradient descent,
   which converges to a limit cycle around the optimum, not to the optimum:
   3.2e-3 relative above it after one or two passes, and more passes do not
@@ -140,7 +142,7 @@ def test_quantile_partial_fit_over_csv_chunks_reaches_fit(data, csv_file, reader
             est.partial_fit(Xc, yc)
         if p in (30, 300):
             gaps[p] = objective(est.coef_, est.intercept_, Xs, y, "quantile", tau) / ref_obj - 1
-    assert 0 <= gaps[300] < 5e-4
+    assert 0 <= gaps[300] < 2e-5
     assert gaps[300] < 0.1 * gaps[30]  # converging, not stalled
     # the constant is the running maximum of the per-chunk constants
     # G * mean ||(x - m, 1)||, each chunk's rows centred at the running means

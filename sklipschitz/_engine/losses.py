@@ -600,7 +600,8 @@ class _BoundSmoothBinaryQuantile:
         s = np.asarray(sample_weight, dtype=np.float64) / float(np.sum(sample_weight))
         neg = loss._neg_weight
         self.K = np.sum(s[:, None] * np.where(pos, 1.0, neg), axis=0)
-        self.A = (np.where(pos, -1.0, neg) * s[:, None] * (2.0 / math.pi)).astype(y.dtype)
+        self.A = (np.where(pos, -1.0, neg) * s[:, None] * (2.0 / math.pi)).astype(y.dtype,
+                                                                                  copy=False)
         self._buf = np.empty(y.shape, dtype=y.dtype)
 
     def columns(self, raw):

@@ -144,9 +144,9 @@ class ColumnProblem:
     def original(self, W, b):
         """The coefficients and intercepts on ``X`` of the variables ``W, b``."""
         if self.scale is not None:
-            W = W / self.scale[:, None].astype(W.dtype)
+            W = W / self.scale[:, None].astype(W.dtype, copy=False)
         if self.offset is not None:
-            b = b - (self.offset @ W).astype(b.dtype)
+            b = b - (self.offset @ W).astype(b.dtype, copy=False)
         return W, b
 
     def variables(self, W, b):
@@ -172,21 +172,28 @@ class ColumnProblem:
         self.scores = Z  # the scores of this evaluation (until the next one)
         gW = np.asarray(self.X.T @ delta)
         if self.fit_intercept:  # column sums as a product: faster than sum(axis=0)
-            gb = np.ones(delta.shape[0], dtype=delta.dtype) @ delta
+            gb = self._ones(delta.dtype) @ delta
         else:
             gb = np.zeros(V.shape[1], dtype=V.dtype)
         if self.offset is not None:
-            gW -= np.outer(self.offset, gb).astype(gW.dtype)
+            gW -= np.multiply.outer(self.offset, gb).astype(gW.dtype, copy=False)
         if self.scale is not None:
-            gW /= self.scale[:, None].astype(gW.dtype)
+            gW /= self.scale[:, None].astype(gW.dtype, copy=False)
         if np.ndim(self.alpha):
-            aV = self.alpha[:, None].astype(V.dtype) * V
+            aV = self.alpha[:, None].astype(V.dtype, copy=False) * V
             values = values + 0.5 * np.einsum("ij,ij->j", V, aV, dtype=np.float64)
             gW += aV
         elif self.alpha:
             values = values + 0.5 * self.alpha * np.einsum("ij,ij->j", V, V, dtype=np.float64)
             gW += self.alpha * V
         return values, [gW, gb], self.wsum
+
+    def _ones(self, dtype):
+        """A vector of ones, one per row (kept: the loop asks every epoch)."""
+        ones = self.__dict__.get("_ones_vector")
+        if ones is None or ones.dtype != dtype:
+            ones = self._ones_vector = np.ones(self.n_samples, dtype=dtype)
+        return ones
 
     def restrict(self, keep):
         part = type(self).__new__(type(self))

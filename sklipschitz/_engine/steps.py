@@ -178,10 +178,44 @@ class LocalStep(StepRule):
     def _round(self, lr):
         if self.octave_steps is None:
             return lr
-        k = self.octave_steps
         with np.errstate(divide="ignore", invalid="ignore"):
-            rounded = np.exp2(np.floor(np.log2(lr) * k) / k)
+            return self._round_quiet(lr)
+
+    def _round_quiet(self, lr):
+        """:meth:`_round` for a caller that already silenced the log of 0."""
+        if self.octave_steps is None:
+            return lr
+        k = self.octave_steps
+        rounded = np.exp2(np.floor(np.log2(lr) * k) / k)
         return np.where(np.isfinite(rounded) & (rounded > 0), rounded, lr)
+
+    def _column_rate(self, state, params, grads):
+        """The AdGD rate of every column of ``[W, b]`` (``per_column``, after
+        the first step): the same operations as the general case, with
+        fewer temporary arrays (the loop calls it every epoch)."""
+        (W, b), (gW, gb) = params, grads
+        (W0, b0), (gW0, gb0) = state.prev_params, state.prev_grads
+        d = W - W0
+        dx = np.einsum("ij,ij->j", d, d, dtype=np.float64)
+        np.subtract(gW, gW0, out=d)
+        dg = np.einsum("ij,ij->j", d, d, dtype=np.float64)
+        db = (b - b0).astype(np.float64, copy=False)
+        dx += db * db
+        db = (gb - gb0).astype(np.float64, copy=False)
+        dg += db * db
+        np.sqrt(dx, out=dx)
+        np.sqrt(dg, out=dg)
+        growth = np.sqrt(1.0 + state.theta) * state.rate
+        with np.errstate(divide="ignore", invalid="ignore"):
+            local = np.where(dg > 0, dx / (2.0 * dg), np.inf)
+            lr = np.minimum(growth, local)
+            lr = np.where(~np.isfinite(lr) | (lr <= 0), state.rate, self._round_quiet(lr))
+        state.theta = lr / state.rate
+        W0[...] = W
+        b0[...] = b
+        gW0[...] = gW
+        gb0[...] = gb
+        return lr
 
     def rate(self, state, params, grads):
         if not state.prev_params:
@@ -193,6 +227,9 @@ class LocalStep(StepRule):
                 state.theta = np.full(np.shape(lr), np.inf)
             state.prev_params = [np.array(p, copy=True) for p in params]
             state.prev_grads = [np.array(g, copy=True) for g in grads]
+        elif (self.per_column and len(params) == 2 and params[0].ndim == 2
+              and params[1].ndim == 1 and grads[0].dtype == params[0].dtype):
+            lr = self._column_rate(state, params, grads)
         else:
             dx = _diff_norms(params, state.prev_params, self.per_column)
             dg = _diff_norms(grads, state.prev_grads, self.per_column)

@@ -7,6 +7,9 @@ carries it between calls).  ``lr`` has one of the shapes of
 :mod:`sklipschitz._engine.steps`: a float, a per-column array (broadcast
 along every parameter's last axis) or a list with one rate per parameter.
 Updates whose state is per column also implement ``restrict(state, keep)``.
+
+:class:`PolynomialAveraging` is not an update: it keeps a weighted mean of
+the iterates an update produces, for the loop's ``averaging`` slot.
 """
 
 from __future__ import annotations
@@ -122,6 +125,44 @@ class Nesterov:
 
     def restrict(self, state, keep):
         return {"x": [p[..., keep] for p in state["x"]], "t": state["t"][keep]}
+
+
+class PolynomialAveraging:
+    """Polynomial-decay averaging of the iterates (Shamir & Zhang 2013).
+
+    ``w_bar_t = (1 - c_t) w_bar_{t-1} + c_t w_t`` with
+    ``c_t = (eta + 1) / (t + eta)``, ``t = 1, 2, ...`` the number of steps
+    averaged (``c_1 = 1``: the first iterate itself), kept in
+    ``state.average_params`` with ``t`` in ``state.n_averaged``.  The weight
+    of iterate ``s`` in ``w_bar_t`` is ``(eta + 1) prod_{k=1}^{eta} (s + k - 1)
+    / prod_{k=0}^{eta} (t + k)``, about ``(eta + 1) s^eta / t^(eta + 1)``: a
+    suffix average in O(1) memory, whose weights favour the last steps and
+    forget the early iterates, far from the optimum, as the step count
+    grows.  ``eta = 0`` is the plain mean of every step.  Subgradient steps
+    ``~ 1/sqrt(t)`` come with a guarantee for such averages, not for the last
+    iterate (Rakhlin, Shamir & Sridharan 2012; Shamir & Zhang 2013).
+
+    Same interface as :class:`sklipschitz._engine.monitors.Averaging`:
+    ``accumulate(state, params)`` after every step; the iterates themselves
+    are not changed (the steps continue from the last one).  An iterate
+    with a non-finite entry is left out.
+    """
+
+    def __init__(self, eta=3):
+        self.eta = eta
+
+    def accumulate(self, state, params):
+        if not all(np.isfinite(p).all() for p in params):
+            # a step that overflowed: the loop's guard restores the weights
+            # and stops; the average keeps the finite iterates only
+            return
+        if state.average_params is None:
+            state.average_params = [np.zeros_like(p) for p in params]
+            state.n_averaged = 0
+        state.n_averaged += 1
+        c = (self.eta + 1.0) / (state.n_averaged + self.eta)
+        for a, p in zip(state.average_params, params):
+            a += c * (p - a)
 
 
 UPDATES = {"sgd": SGD, "momentum": Momentum, "adam": Adam, "nesterov": Nesterov}

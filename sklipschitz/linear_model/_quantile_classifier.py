@@ -39,7 +39,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from .._base import QUANTILE_CONSTRAINT, LipschitzEstimator, constraints, divergence_hint
 from .._engine import lipschitz as _lipschitz
 from .._engine.loop import TrainState, train
-from .._engine.losses import BinomialLoss, SmoothBinaryQuantileLoss, _BoundSmoothBinaryQuantile
+from .._engine.losses import BinomialLoss, SmoothBinaryQuantileLoss
 from .._engine.monitors import ColumnFreezing, DivergenceStop, Stopping, Validation
 from .._engine.network import DenseNetwork
 from .._engine.penalties import (
@@ -778,8 +778,12 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         if bound is not None:
             # the full-batch fit's loss, bound to its targets and weights: one
             # (exact, numpy) arctan over the scores, summed per column
-            raw = np.asarray(X @ state.coefs[0]) + state.intercepts[0]
-            value = float(np.sum(_BoundSmoothBinaryQuantile.columns(bound, raw)[0]))
+            # (the values of _BoundSmoothBinaryQuantile.columns, without its gradient)
+            raw = np.asarray(X @ state.coefs[0])
+            raw += state.intercepts[0]
+            np.arctan(raw, out=raw)
+            raw *= bound.A
+            value = float(np.sum(bound.K + raw.sum(axis=0, dtype=np.float64)))
             if self._l2:
                 value += 0.5 * self._l2 * float(np.vdot(state.coefs[0], state.coefs[0]))
         else:

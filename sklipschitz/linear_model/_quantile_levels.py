@@ -119,7 +119,7 @@ class BoundLevelLoss(_BoundSmoothBinaryQuantile):
         # np.arctan (their per-call overhead): numpy's arctan there
         self.fast = self.A.size >= FAST_ARCTAN_MIN_SIZE
         self.C32 = np.abs(self.A).astype(np.float32)
-        self.Y32 = np.where(self.A < 0, 1.0, -1.0).astype(np.float32)  # the targets
+        self.Y32 = np.where(self.A < 0, np.float32(1.0), np.float32(-1.0))  # the targets
         self._scratch = np.empty(4 * self.A.size, dtype=np.float32)
         self._views()
 
@@ -216,12 +216,15 @@ class BoundLogisticLoss:
         np.add(e, np.float32(1.0), out=lg)
         np.log(lg, out=lg)
         values = self.weight @ lg
-        pos = m >= 0
+        # e where m >= 0, else 1, without a branch per element (e <= 1):
+        # max(e, 0) and max(e, 1)
+        np.less(m, 0.0, out=lg, casting="unsafe")
+        np.maximum(e, lg, out=lg)
         np.negative(m, out=m)
         np.maximum(m, 0.0, out=m)  # max(-m, 0)
         values = values + self.weight @ m
         np.add(e, 1.0, out=d)
-        np.divide(np.where(pos, e, np.float32(1.0)), d, out=d)  # expit(-m)
+        np.divide(lg, d, out=d)  # expit(-m)
         d *= self.A
         return np.asarray(values, dtype=np.float64), d
 

@@ -31,7 +31,7 @@ from .._engine.network_lipschitz import CentredUpdate, RunningMeans
 from .._engine.penalties import L1, ProximalUpdate, Tikhonov, penalty_strengths
 from .._engine.problems import NetworkProblem
 from .._engine.steps import make_rule
-from .._engine.updates import SGD
+from .._engine.updates import SGD, PolynomialAveraging
 from ._robust import FLAT_RATIO, build_loss, flat_ratio
 
 if TYPE_CHECKING:
@@ -62,6 +62,12 @@ def _in_memory(*arrays):
 #: a general-loop fit that stops early must improve on the constant
 #: predictor's objective by more than this fraction, or it warns
 STALL_TOL = 1e-4
+
+#: the decay exponent of ``average='auto'``'s polynomial-decay average
+#: (measured on the stream of benchmarks/bench_partial_fit_average.py and three
+#: variants, docs/scaling.md: 2 to 5 do about as well after a few passes, 3 is
+#: the best compromise after one)
+AUTO_AVERAGE_ETA = 3
 
 
 def _warn_flat_loss(loss, ratio):
@@ -245,13 +251,32 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         Seed of the shuffling.
     warm_start : bool, default=False
         Start from the previous solution.
-    average : bool or int >= 1, default=False
-        Mini-batch, ``partial_fit`` and the non-default rates only: report the
-        mean of the weights over the steps (from step ``average`` on when an
-        int; True is 1) instead of the last weights.  With a constant step
-        over a fixed cycle of chunks the weights settle into a cycle around
-        the optimum, and their mean converges to it.  The full-batch default
-        solver is exact and ignores it.
+    average : 'auto', bool or int >= 1, default='auto'
+        Which weights the general loop (mini-batch, ``partial_fit``, the
+        non-default rates) reports in ``coef_`` and ``intercept_``; the
+        steps always continue from the last weights.
+
+        - 'auto': for ``partial_fit`` with ``loss='absolute_error'`` or
+          ``'quantile'`` at the default ``learning_rate='lipschitz'``, a
+          polynomial-decay average of the iterates (Shamir & Zhang 2013),
+          ``w_bar_t = (1 - c_t) w_bar_{t-1} + c_t w_t`` with
+          ``c_t = 4 / (t + 3)`` over the steps ``t`` of every call (a
+          suffix average: the weight of step ``s`` grows as ``s^3``, so the
+          early iterates are forgotten).  The subgradient steps
+          ``R / (L sqrt(t))`` of these losses have a convergence guarantee
+          for such an average, not for the last iterate, which stalls
+          about 1e-5 above the optimum.  As for the iterates, a call never
+          leaves the reported weights worse on its chunk: when the new
+          average is, the call's steps are left out of it.  Otherwise
+          (``fit``, the smooth losses, the other rates) the last weights,
+          as False.
+        - False: the last weights.
+        - True or an int: the mean of the weights over the steps (from step
+          ``average`` on when an int; True is 1).  With a constant step over
+          a fixed cycle of chunks the weights settle into a cycle around the
+          optimum, and their mean converges to it.
+
+        The full-batch default solver is exact and ignores it.
     verbose : int, default=0
         Print one line per epoch when positive.
 
@@ -364,7 +389,7 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         block_rows=[Interval(Integral, 1, None, closed="left"), None],
         penalty=[StrOptions({"l2", "l1", "elasticnet"}), None],
         l1_ratio=[Interval(Real, 0, 1, closed="both")],
-        average=["boolean", Interval(Integral, 1, None, closed="left")],
+        average=[StrOptions({"auto"}), "boolean", Interval(Integral, 1, None, closed="left")],
     )
 
     def __init__(
@@ -391,7 +416,7 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         shuffle=True,
         random_state=None,
         warm_start=False,
-        average=False,
+        average="auto",
         verbose=0,
     ):
         self.loss = loss
@@ -617,12 +642,21 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
             monotone=not descent,
             stopping=Stopping(self.tol, self.n_iter_no_change),
             guard=DivergenceStop(hint=divergence_hint(self.learning_rate)),
-            averaging=Averaging(int(self.average)) if self.average else None,
+            averaging=self._averaging(loss, incremental),
             validation=validation,
             max_iter=self.max_iter, batch_size=self.batch_size, shuffle=self.shuffle,
             rng=self._rng, incremental=incremental, verbose=self.verbose,
         )
         return state
+
+    def _averaging(self, loss, incremental):
+        """The average of the iterates a general-loop call keeps (None: the
+        last iterate); see ``average``."""
+        if isinstance(self.average, str):  # 'auto'
+            subgradient = not loss.smooth and (isinstance(self.learning_rate, str)
+                                               and self.learning_rate == "lipschitz")
+            return PolynomialAveraging(AUTO_AVERAGE_ETA) if incremental and subgradient else None
+        return Averaging(int(self.average)) if self.average else None
 
     def _warn_on_stall(self, X, Y, sw, loss):
         """Warn when a general-loop fit stopped by its tolerance ends (on the
@@ -691,20 +725,27 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
 
     # -- solver -> attributes ----------------------------------------------------
 
-    def _finish(self, X, Y, sw, loss, state, objective=None):
+    def _finish(self, X, Y, sw, loss, state, objective=None, averaged=False):
+        """The fitted attributes; ``averaged``: report ``state``'s average of
+        the iterates (when it holds one) instead of its last weights."""
         W, b = state.coefs[0], state.intercepts[0]
-        if self.average and state.average_params is not None:
+        if averaged and state.average_params is not None:
             W, b = state.average_params
         self._coef_matrix, self._intercept_vector = W, b
         self._levels = self._quantile_levels()
         self.coef_ = W[:, 0].copy() if self._y_ndim == 1 else W.T.copy()
         self.intercept_ = float(b[0]) if self._y_ndim == 1 else b.copy()
         if objective is None:
-            network = self._network(X.shape[1], Y.shape[1])
-            objective = network.objective(X, Y, sw, loss, self._l2, [W], [b])
-            if self._l1 > 0:
-                objective += L1(self._l1).value([W])
+            objective = self._objective(X, Y, sw, loss, W, b)
         self._set_fitted(state, objective)
+
+    def _objective(self, X, Y, sw, loss, W, b):
+        """The objective ``F`` of the weights ``(W, b)`` on ``(X, Y, sw)``."""
+        network = self._network(X.shape[1], Y.shape[1])
+        value = network.objective(X, Y, sw, loss, self._l2, [W], [b])
+        if self._l1 > 0:
+            value += L1(self._l1).value([W])
+        return value
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(
@@ -760,7 +801,8 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         else:
             state = self._fit_gd(X, Y, sw, loss, incremental=False, validation=validation,
                                  start=start)
-        self._finish(X, Y, sw, loss, state)
+        self._finish(X, Y, sw, loss, state,
+                     averaged=self.solver_ == "gd" and self._averaging(loss, False) is not None)
         self._set_validation(state, validation is not None)
         if self.solver_ == "gd":
             self.certified_, self.n_passes_ = None, self.n_iter_
@@ -933,7 +975,11 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         """Run one epoch on the given chunk (mini-batches of ``batch_size``).
 
         The constant is a running maximum over the chunks seen, so every
-        step stays valid for the data it is taken on.
+        step stays valid for the data it is taken on.  With
+        ``loss='absolute_error'`` or ``'quantile'`` and the default
+        ``average='auto'``, ``coef_`` and ``intercept_`` are a running
+        (polynomial-decay) average of the subgradient iterates of every
+        call so far, and the next call continues from the last iterate.
 
         Parameters
         ----------
@@ -963,12 +1009,44 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
             )
         # 'auto' parameters are estimated on the first chunk and kept
         loss = self._set_loss(X, Y, sw)[0] if first else self._fitted_loss()
+        averaging = self._averaging(loss, True)
+        kept = objective = None
+        if isinstance(averaging, PolynomialAveraging) and hasattr(self, "_coef_matrix"):
+            kept = self._kept_average()
         state = self._fit_gd(X, Y, sw, loss, incremental=True)
+        if kept is not None:
+            objective = self._keep_average_if_worse(X, Y, sw, loss, state, kept)
         self.solver_ = "gd"
-        self._finish(X, Y, sw, loss, state)
+        self._finish(X, Y, sw, loss, state, objective=objective, averaged=averaging is not None)
         self._set_validation(state, False)
         self.certified_, self.n_passes_ = None, self.n_iter_
         return self
+
+    def _kept_average(self):
+        """Copies of the reported weights and of the average's state, before a call."""
+        state = self._train_state
+        average = None if state.average_params is None else (
+            [a.copy() for a in state.average_params], state.n_averaged)
+        return self._coef_matrix.copy(), self._intercept_vector.copy(), average
+
+    def _keep_average_if_worse(self, X, Y, sw, loss, state, kept):
+        """``average='auto'``: undo this call's share of the average when the
+        new average has a higher objective on the call's chunk than the
+        weights reported before the call (so that, as for the iterates, a
+        call never leaves the reported model worse on its chunk).  Returns
+        the objective of the weights then reported (None: not computed)."""
+        if state.average_params is None:
+            return None
+        W0, b0, average = kept
+        before = self._objective(X, Y, sw, loss, W0, b0)
+        after = self._objective(X, Y, sw, loss, *state.average_params)
+        if after <= before + 1e-12 * abs(before):
+            return after
+        if average is None:  # no average before this call: the last iterate
+            state.average_params, state.n_averaged = None, 0
+            return None
+        state.average_params, state.n_averaged = average
+        return before
 
     def predict(self, X: ArrayLike) -> np.ndarray:
         """Predict with the linear model.

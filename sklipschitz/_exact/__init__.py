@@ -24,6 +24,9 @@ phase:
   Gram matrix is out of the question: an iterative least-squares solve, or
   smoothed FISTA and an exact LP finish.
 * :mod:`.result` -- the :class:`LinearSolution` returned.
+* :mod:`.path` -- :func:`solve_path`: a sequence of penalties (a
+  regularisation path) on one design, each solve warm-started at the
+  previous solution.
 * :mod:`.blocked` -- ``X`` out of core (a memory map, a dask array): the
   passes of :class:`~.design.Design` run block by block, the same solver.
 
@@ -50,9 +53,11 @@ from . import huber, logcosh, pinball, squared, wide
 from . import l1 as l1_module
 from .blocked import BlockSource, is_constant_vector
 from .design import Design
+from .path import PathSolution, solve_path
 from .result import LinearSolution, sum_curves
 
-__all__ = ["LinearSolution", "solve_linear", "WIDE_SPARSE_MIN_FEATURES"]
+__all__ = ["LinearSolution", "PathSolution", "solve_linear", "solve_path",
+           "WIDE_SPARSE_MIN_FEATURES"]
 
 #: loss type -> solver module (``solve`` and ``REQUIRED_ATTRS``)
 _SOLVERS = (

@@ -94,8 +94,14 @@ def _is_pinball(loss):
     return isinstance(loss, (AbsoluteError, PinballLoss))
 
 
-def solve(des, Y, loss, l2, l1, W, B_init, warm, max_iter, tol, verbose):
-    """All outputs; returns ``(W, B, n_iter, curve, lrs, certified, converged)``."""
+def solve(des, Y, loss, l2, l1, W, B_init, warm, max_iter, tol, verbose, path=False):
+    """All outputs; returns ``(W, B, n_iter, curve, lrs, certified, converged)``.
+
+    ``path``: a point of a regularisation path (:mod:`.path`), warm-started
+    at the previous penalty's solution: the squared error's feature-sign
+    search and the pinball loss's exact finish start there, without the
+    proximal steps first (they run when that alone does not certify).
+    """
     k = Y.shape[1]
     B = np.zeros(k)
     curves, lrs0 = [], None
@@ -106,10 +112,13 @@ def solve(des, Y, loss, l2, l1, W, B_init, warm, max_iter, tol, verbose):
         b0 = des.centred_intercept(w0, B_init[j]) if B_init is not None else None
         if isinstance(loss, HalfSquaredError):
             col = _Squared(des, Y64[:, j], l2, l1, verbose)
+            col.signs_known = bool(path and warm)
         elif isinstance(loss, LogCosh):
             col = _LogCosh(des, Y64[:, j], l2, l1, verbose)
+            col.newton_first = bool(path and warm)
         else:
             col = _Pinball(des, Y64[:, j], loss, l1, verbose)
+            col.residuals_known = bool(path and warm)
         w, b, cert, conv = col.solve(w0, b0, max_iter)
         W[:, j] = w
         B[j] = des.raw_intercept(w, b)
@@ -231,7 +240,7 @@ class _Column:
     def __init__(self, des, y, l2, l1, verbose):
         self.des, self.y, self.l2, self.l1, self.verbose = des, y, l2, l1, verbose
         self.curve, self.lrs = [], []
-        self.diag = diagonal_majorant(des)
+        self.diag = column_cache(des)["diag"]
 
     def steps(self, c, shift=0.0):
         """Per-coordinate steps ``c / (diag + shift)`` of the coefficients
@@ -242,20 +251,46 @@ class _Column:
 
     def gram(self):
         """``G = X_c' S X_c`` in the original coordinates (rank-truncated)."""
-        des = self.des
-        return (des.V * des.g) @ des.V.T
+        return column_cache(self.des)["gram"]
 
     def penalty(self, w):
         return self.l1 * float(np.abs(w).sum()) + 0.5 * self.l2 * float(w @ w)
 
 
+def column_cache(des):
+    """What every column solve derives from a Design alone (computed once
+    per Design, which a path shares between its penalties): the Gram matrix
+    in the original coordinates and :func:`diagonal_majorant`."""
+    cache = getattr(des, "_l1_cache", None)
+    if cache is None:
+        cache = {"gram": (des.V * des.g) @ des.V.T, "diag": diagonal_majorant(des)}
+        des._l1_cache = cache
+    return cache
+
+
+def _cached_rmatvec(des, y):
+    """``X_c' (sn y)`` (float64), kept on the Design for the last ``y`` seen:
+    the solves of a path share it."""
+    cache = column_cache(des)
+    last = cache.get("xty")
+    if last is not None and last[0].shape == y.shape and np.array_equal(last[0], y):
+        return last[1]
+    c = des.rmatvec(des.sn * y, exact=True)
+    cache["xty"] = (np.array(y, copy=True), c)
+    return c
+
+
 class _Squared(_Column):
     """Squared error: proximal steps on the Gram matrix, then feature-sign."""
+
+    #: the start's signs are a good guess (a warm start along a path): the
+    #: first attempt goes to the feature-sign search directly
+    signs_known = False
 
     def solve(self, w, b, max_iter):
         des = self.des
         sn = des.sn
-        c = des.rmatvec(sn * self.y, exact=True)
+        c = _cached_rmatvec(des, self.y)
         G = self.gram()
         H = G + self.l2 * np.eye(des.d)
         L = (float(des.g[-1]) if des.rank else 0.0) + self.l2
@@ -269,11 +304,13 @@ class _Squared(_Column):
         budget = max(max_iter - 1, 0)
         ref = float(np.abs(c).max(initial=0.0)) + self.l1 + 1e-300
         best = None
-        for attempt in range(_SQUARED_ATTEMPTS):
+        # a start with known signs first tries the search alone (attempt -1),
+        # then goes on as any other start
+        for attempt in range(-int(self.signs_known), _SQUARED_ATTEMPTS):
             # (a singular active block, e.g. more features than samples, can
             # leave the search short of the optimum: more proximal steps from
             # the best point, then the search again)
-            steps = min(_FISTA_SQUARED * (4 ** attempt), budget)
+            steps = min(_FISTA_SQUARED * (4 ** attempt), budget) if attempt >= 0 else 0
             budget -= steps
             w = self._fista(H, c, L, w, steps, value, stop_on_signs=attempt == 0)
             w = quad_l1(H, c, lam, w)
@@ -381,6 +418,10 @@ def _soft(v, t):
 class _LogCosh(_Column):
     """Log-cosh: proximal gradient steps, then proximal Newton."""
 
+    #: the start is the solution at a nearby penalty (a path): proximal
+    #: Newton starts there, without the proximal gradient steps
+    newton_first = False
+
     def state(self, w, b):
         des, sn = self.des, self.des.sn
         r = des.residual(self.y, w, b)
@@ -392,6 +433,14 @@ class _LogCosh(_Column):
         return r, F, th, gw, gb
 
     def solve(self, w, b, max_iter):
+        if self.newton_first:
+            out = self._solve(w.copy(), b, max_iter, fista=False)
+            if out[2]:
+                return out
+            # not certified from there: the steps of any other start
+        return self._solve(w, b, max_iter, fista=True)
+
+    def _solve(self, w, b, max_iter, fista):
         des = self.des
         if b is None:
             b = 0.0
@@ -406,7 +455,7 @@ class _LogCosh(_Column):
         budget = max(max_iter, 1)
         # proximal gradient (FISTA) at the valid 1/L
         t, w_prev, b_prev = 1.0, w.copy(), b
-        for _ in range(min(_FISTA_SMOOTH, budget - 1)):
+        for _ in range(min(_FISTA_SMOOTH, budget - 1) if fista else 0):
             t_next = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * t * t))
             m = (t - 1.0) / t_next
             wy, by = w + m * (w - w_prev), b + m * (b - b_prev)
@@ -492,6 +541,10 @@ def _aug_hessian(des, v, l2):
 class _Pinball(_Column):
     """Pinball / absolute error with an L1 penalty (an LP)."""
 
+    #: the start is the solution at a nearby penalty (a path): the exact
+    #: finish is tried from it before any proximal step
+    residuals_known = False
+
     def __init__(self, des, y, loss, l1, verbose):
         tau = float(getattr(loss, "quantile", 0.5))
         self.tau = tau
@@ -523,6 +576,14 @@ class _Pinball(_Column):
             self.curve.append(self.value(r, w))
             self.lrs.append(1.0)
             return w, b, True, True
+        if self.residuals_known:
+            # the previous point of a path: its residuals may order the
+            # points for the kept set as well as the proximal steps would.
+            # One reduced LP is tried (never the full one: on a large fold
+            # it costs as much as the LP of the whole problem)
+            out = self._finish(w, b, rounds=1)
+            if out[2]:
+                return out
         # (a warm start, e.g. the previous point of a path, starts the
         # proximal steps at the smaller widths)
         s0 = float(des.sn @ np.abs(r)) + 1e-300
@@ -561,8 +622,11 @@ class _Pinball(_Column):
                 w_prev, b_prev, w, b = w, b, w_new, b_new
         return w, b
 
-    def _finish(self, w, b):
-        """Kept set + globbing, the exact reduced LP, the certificate."""
+    def _finish(self, w, b, rounds=None):
+        """Kept set + globbing, the exact reduced LP, the certificate.
+
+        ``rounds``: at most this many reduced LPs and never the full one
+        (an attempt: uncertified, it returns ``(w, b, False, False)``)."""
         des = self.des
         n, p = des.n, des.d + int(des.fit_intercept)
         r = des.residual(self.y, w, b)
@@ -570,6 +634,8 @@ class _Pinball(_Column):
         extra = np.zeros(0, dtype=np.intp)
         best = None
         for rnd in range(_MAX_ROUNDS + 1):
+            if rounds is not None and (rnd >= rounds or M >= 0.5 * n):
+                return w, b, False, False
             if rnd == _MAX_ROUNDS or M >= 0.5 * n:
                 K = np.arange(n)
             else:

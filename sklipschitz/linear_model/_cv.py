@@ -3,19 +3,23 @@ cross-validation: :func:`lipschitz_path` and :class:`LipschitzRegressorCV`."""
 
 from __future__ import annotations
 
+import warnings
 from numbers import Integral, Real
 from typing import TYPE_CHECKING
 
 import numpy as np
+import scipy.sparse as sp
 from joblib import Parallel, delayed
 from sklearn.base import RegressorMixin, _fit_context, clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._base import QUANTILE_CONSTRAINT, LipschitzEstimator
 from .._engine.losses import get_regression_loss
-from .._exact import _BLAS_SINGLE_BELOW
+from .._engine.penalties import penalty_strengths
+from .._exact import _BLAS_SINGLE_BELOW, solve_path
 from .._threads import single_blas_thread
 from ._regressor import LipschitzRegressor
 
@@ -49,11 +53,19 @@ def _alpha_grid(X, y, loss, sample_weight, l1_ratio, fit_intercept, n_alphas, ep
 
 def _path(X, y, sample_weight, alphas, params):
     """Warm-started fits along ``alphas`` (decreasing); returns the fitted
-    ``(coefs (n_features, n_alphas), intercepts (n_alphas,), n_iter)``."""
+    ``(coefs (n_features, n_alphas), intercepts (n_alphas,), n_iter)``.
+
+    When the exact solver takes every alpha (what ``LipschitzRegressor``
+    would choose), the whole path is one :func:`~sklipschitz._exact.solve_path`
+    on one design; otherwise (e.g. the elastic net with the pinball loss,
+    which the gradient-descent solver fits) one estimator fit per alpha."""
     reg = LipschitzRegressor(warm_start=True, **params)
     reg._validate_params()
     # the data are checked once; every alpha then fits the checked arrays
     X, y, Y, sample_weight = reg._validate(X, y, sample_weight, reset=True)
+    strengths = [penalty_strengths(params["penalty"], a, params["l1_ratio"]) for a in alphas]
+    if _exact_path(reg, X, strengths):
+        return _exact_path_fit(X, Y, sample_weight, strengths, params)
     coefs = np.zeros((X.shape[1], len(alphas)))
     intercepts = np.zeros(len(alphas))
     n_iter = np.zeros(len(alphas), dtype=int)
@@ -67,6 +79,43 @@ def _path(X, y, sample_weight, alphas, params):
             intercepts[i] = reg.intercept_
             n_iter[i] = reg.n_iter_
     return coefs, intercepts, n_iter
+
+
+def _exact_path(reg, X, strengths):
+    """Whether ``reg`` (the path's settings) fits every alpha with the exact
+    solver on an in-memory ``X``."""
+    if not isinstance(X, np.ndarray) and not sp.issparse(X):
+        return False
+    reg._penalty = None
+    for l2, l1 in strengths:
+        reg._l2, reg._l1 = l2, l1
+        if reg._choose_solver(None, X) != "exact":
+            return False
+    return True
+
+
+def _exact_path_fit(X, Y, sw, strengths, params):
+    """The path by :func:`~sklipschitz._exact.solve_path`: one design, the
+    first alpha started where ``LipschitzRegressor`` starts (zero
+    coefficients, the loss's best constant), each next one at the previous
+    solution."""
+    loss = get_regression_loss(params["loss"], params["quantile"])
+    d = X.shape[1]
+    b0 = (np.asarray(loss.constant_raw(Y, sw), dtype=np.float64).reshape(-1)
+          if params["fit_intercept"] else None)
+    l2s, l1s = np.array(strengths, dtype=np.float64).reshape(-1, 2).T
+    sol = solve_path(X, Y, loss, sw, alpha=l2s, l1=l1s, fit_intercept=params["fit_intercept"],
+                     coef_init=np.zeros((d, 1)), intercept_init=b0,
+                     max_iter=params["max_iter"])
+    if not np.all(sol.converged):
+        bad = np.flatnonzero(~sol.converged)
+        warnings.warn(
+            f"The full-batch solver did not converge in {params['max_iter']} iterations at "
+            f"{bad.size} of the {l2s.size} alphas of the path; increase max_iter.",
+            ConvergenceWarning,
+        )
+    return (np.asarray(sol.coefs[:, :, 0].T, dtype=np.float64),
+            np.asarray(sol.intercepts[:, 0], dtype=np.float64), sol.n_iter)
 
 
 def lipschitz_path(X, y, *, loss="squared_error", quantile=0.5, penalty="l1", l1_ratio=0.15,

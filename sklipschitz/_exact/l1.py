@@ -135,13 +135,24 @@ def solve(des, Y, loss, l2, l1, W, B_init, warm, max_iter, tol, verbose, path=Fa
 def quad_l1(H, c, lam, x0, max_outer=None):
     """``argmin 1/2 x'Hx - c'x + sum_j lam_j |x_j|`` for a PSD ``H``.
 
-    The feature-sign search (Lee, Battle, Raina & Ng 2007): coordinates with
-    ``lam_j = 0`` are always free; a zero coordinate whose gradient exceeds
-    its bound is activated with the sign that decreases the objective; on
-    the active set with fixed signs the minimiser solves a linear system,
-    and the step towards it stops at the best of the points where a
-    coefficient changes sign.  Each step decreases the objective and no sign
-    pattern repeats, so it terminates.
+    The feature-sign search (Lee, Battle, Raina & Ng 2007), from any start
+    ``x0``: coordinates with ``lam_j = 0`` are always free.  While the
+    nonzero coefficients are not optimal for their signs, a step solves the
+    linear system of the current signs and stops at the best of the points
+    where a coefficient changes sign on the way (their condition (a)).  Only
+    once they are optimal is the zero coordinate whose gradient exceeds its
+    bound the most activated, with the sign that decreases the objective
+    (condition (b)): the model's gradient is then zero on the other active
+    coordinates, so the step of the new one, ``-[H_SS^-1]_jj g_j``, has the
+    chosen sign and the objective decreases (their Lemma 4).  Activating
+    while the other coefficients are still off their optimum can give the new
+    coordinate a step of the opposite sign, along which the L1 term grows
+    instead of shrinking; the search would then find no decrease and stop
+    short of the optimum.  When round-off still gives that step the wrong
+    sign, the activated coordinate alone takes its exact step
+    ``sign * (|g_j| - lam_j) / H_jj`` (a strict decrease).  The search
+    returns at a KKT point (to round-off), or when no step decreases the
+    objective any more.
     """
     x = np.asarray(x0, dtype=np.float64).copy()
     n = x.size
@@ -156,18 +167,22 @@ def quad_l1(H, c, lam, x0, max_outer=None):
 
     scale = float(np.abs(c).max(initial=0.0)) + float(lam.max(initial=0.0)) + 1e-300
     tol = 1e-13 * scale
+    # set when a step on the nonzero coefficients finds no decrease: they are
+    # optimal to round-off, whatever the test of their condition says
+    settled = False
     for _ in range(max_outer):
         grad = H @ x - c
         active = (x != 0) | free
-        excess = np.where(active, -np.inf, np.abs(grad) - lam)
-        j = int(np.argmax(excess)) if n else 0
-        activated = n and excess[j] > tol
         theta = np.sign(x)
+        activated = settled or _nonzero_ok(grad, x, lam, free, tol)
+        settled = False
         if activated:
+            excess = np.where(active, -np.inf, np.abs(grad) - lam)
+            j = int(np.argmax(excess))
+            if not excess[j] > tol:
+                return x                     # both optimality conditions hold
             theta[j] = -np.sign(grad[j])
             active[j] = True
-        elif _active_ok(grad, x, lam, free, tol):
-            return x
         F_now = objective(x)
         for _inner in range(4 * n + 10):
             S = np.flatnonzero(active)
@@ -184,41 +199,59 @@ def quad_l1(H, c, lam, x0, max_outer=None):
             eps = _PROX_EPS * max(float(np.max(np.diag(HS), initial=0.0)), 1e-300)
             xs_new = psd_solve(HS + eps * np.eye(S.size), rhs + eps * xs_old)
             dxs = xs_new - xs_old
-            # candidate steps: the full step and every sign change on the way
-            with np.errstate(divide="ignore", invalid="ignore"):
-                tz = -xs_old / dxs
-            cross = (~free[S]) & (xs_old != 0) & (tz > 0) & (tz < 1)
-            ts = np.concatenate([[1.0], tz[cross]])
-            best_t, best_F, best_v = None, np.inf, None
-            for t in ts:
-                v = x.copy()
-                v[S] = xs_old + t * dxs
-                if t != 1.0:
-                    # the coefficient crossing here is exactly zero
-                    v[S[cross & (tz == t)]] = 0.0
-                F = objective(v)
-                if F < best_F - 1e-15 * abs(best_F) or best_t is None:
-                    best_t, best_F, best_v = t, F, v
+            best_F = np.inf
+            if not (activated and _inner == 0 and dxs[S == j][0] * theta[j] <= 0):
+                best_t, best_F, best_v = _sign_change_search(x, S, xs_old, dxs, free,
+                                                             objective)
+            if activated and _inner == 0 and best_F >= F_now:
+                # the new coordinate's step has the wrong sign or does not
+                # decrease (round-off): its exact coordinate step instead
+                best_t, best_v = 1.0, x.copy()
+                if H[j, j] > 0:
+                    best_v[j] = theta[j] * (abs(grad[j]) - lam[j]) / H[j, j]
+                best_F = objective(best_v)
             if best_F >= F_now:
-                return x                     # no decrease left
+                if activated and _inner == 0:
+                    return x                 # no decrease left (round-off)
+                # the nonzero coefficients are optimal to round-off: the
+                # outer loop checks the zero ones
+                settled = _inner == 0
+                break
             x = best_v
             F_now = best_F
             if best_t == 1.0:
                 break
             active = (x != 0) | free
             theta = np.sign(x)
-        grad = H @ x - c
-        if not activated and _active_ok(grad, x, lam, free, tol):
-            return x
     return x
 
 
-def _active_ok(grad, x, lam, free, tol):
+def _sign_change_search(x, S, xs_old, dxs, free, objective):
+    """The line search of a feature-sign step on ``x[S] + t dxs``, ``t`` in
+    ``(0, 1]``: the best of the full step and of the points where a nonzero
+    coefficient reaches zero.  Returns ``(t, objective, point)``."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tz = -xs_old / dxs
+    cross = (~free[S]) & (xs_old != 0) & (tz > 0) & (tz < 1)
+    ts = np.concatenate([[1.0], tz[cross]])
+    best_t, best_F, best_v = None, np.inf, None
+    for t in ts:
+        v = x.copy()
+        v[S] = xs_old + t * dxs
+        if t != 1.0:
+            # the coefficient crossing here is exactly zero
+            v[S[cross & (tz == t)]] = 0.0
+        F = objective(v)
+        if F < best_F - 1e-15 * abs(best_F) or best_t is None:
+            best_t, best_F, best_v = t, F, v
+    return best_t, best_F, best_v
+
+
+def _nonzero_ok(grad, x, lam, free, tol):
+    """Optimality of the nonzero (and free) coefficients for their signs."""
     nz = (x != 0) | free
     eq = np.abs(grad[nz] + lam[nz] * np.sign(x[nz]))
-    zero = np.abs(grad[~nz]) - lam[~nz]
-    return (eq.max(initial=0.0) <= max(tol, 1e-10 * float(np.abs(grad).max(initial=0.0)))
-            and zero.max(initial=0.0) <= tol)
+    return eq.max(initial=0.0) <= max(tol, 1e-10 * float(np.abs(grad).max(initial=0.0)))
 
 
 def kkt_violation(gw, gb, w, l1, ref, fit_intercept):

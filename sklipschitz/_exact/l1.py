@@ -70,6 +70,8 @@ _STABLE_SIGNS = 10
 _SQUARED_ATTEMPTS = 4
 # relative proximal-point term of the feature-sign systems
 _PROX_EPS = 1e-10
+# relative round-off of a change of the objective in the feature-sign search
+_ROUNDOFF = 1e-13
 # damping of the proximal Newton model of log-cosh when its step fails
 _DAMPING = (0.0, 1e-3, 1e-1, 1.0)
 _FISTA_SMOOTH = 30
@@ -150,9 +152,13 @@ def quad_l1(H, c, lam, x0, max_outer=None):
     instead of shrinking; the search would then find no decrease and stop
     short of the optimum.  When round-off still gives that step the wrong
     sign, the activated coordinate alone takes its exact step
-    ``sign * (|g_j| - lam_j) / H_jj`` (a strict decrease).  The search
-    returns at a KKT point (to round-off), or when no step decreases the
-    objective any more.
+    ``sign * (|g_j| - lam_j) / H_jj`` (a strict decrease).
+
+    The steps are compared by their change of the objective, computed from
+    the step itself (:func:`_change`), not as a difference of two objective
+    values: the last steps to a KKT point change the objective by less than
+    its round-off.  The search returns at a KKT point (to round-off), or when
+    no step decreases the objective any more.
     """
     x = np.asarray(x0, dtype=np.float64).copy()
     n = x.size
@@ -161,10 +167,6 @@ def quad_l1(H, c, lam, x0, max_outer=None):
     free = lam == 0
     if max_outer is None:
         max_outer = 4 * n + 20
-
-    def objective(v):
-        return 0.5 * float(v @ (H @ v)) - float(c @ v) + float(lam @ np.abs(v))
-
     scale = float(np.abs(c).max(initial=0.0)) + float(lam.max(initial=0.0)) + 1e-300
     tol = 1e-13 * scale
     # set when a step on the nonzero coefficients finds no decrease: they are
@@ -172,13 +174,9 @@ def quad_l1(H, c, lam, x0, max_outer=None):
     settled = False
     for _ in range(max_outer):
         grad = H @ x - c
-        ok = _nonzero_ok(grad, x, lam, free, tol)
-        if not ok and _snap_to_zero(H, c, lam, x, grad, free, tol):
-            grad = H @ x - c
-            ok = _nonzero_ok(grad, x, lam, free, tol)
         active = (x != 0) | free
         theta = np.sign(x)
-        activated = settled or ok
+        activated = settled or _nonzero_ok(grad, x, lam, free, tol)
         settled = False
         if activated:
             excess = np.where(active, -np.inf, np.abs(grad) - lam)
@@ -187,11 +185,12 @@ def quad_l1(H, c, lam, x0, max_outer=None):
                 return x                     # both optimality conditions hold
             theta[j] = -np.sign(grad[j])
             active[j] = True
-        F_now = objective(x)
         for _inner in range(4 * n + 10):
             S = np.flatnonzero(active)
             if S.size == 0:
                 break
+            if _inner:
+                grad = H @ x - c
             rhs = c[S] - lam[S] * theta[S]
             xs_old = x[S]
             HS = H[np.ix_(S, S)]
@@ -203,26 +202,26 @@ def quad_l1(H, c, lam, x0, max_outer=None):
             eps = _PROX_EPS * max(float(np.max(np.diag(HS), initial=0.0)), 1e-300)
             xs_new = psd_solve(HS + eps * np.eye(S.size), rhs + eps * xs_old)
             dxs = xs_new - xs_old
-            best_F = np.inf
-            if not (activated and _inner == 0 and dxs[S == j][0] * theta[j] <= 0):
-                best_t, best_F, best_v = _sign_change_search(x, S, xs_old, dxs, free,
-                                                             objective)
-            if activated and _inner == 0 and best_F >= F_now:
+            best = None
+            new_j = activated and _inner == 0
+            if not (new_j and dxs[S == j][0] * theta[j] <= 0):
+                best = _sign_change_search(H, grad, lam, x, S, xs_old, dxs, free)
+            if new_j and (best is None or not best[1]):
                 # the new coordinate's step has the wrong sign or does not
                 # decrease (round-off): its exact coordinate step instead
-                best_t, best_v = 1.0, x.copy()
+                v = x.copy()
                 if H[j, j] > 0:
-                    best_v[j] = theta[j] * (abs(grad[j]) - lam[j]) / H[j, j]
-                best_F = objective(best_v)
-            if best_F >= F_now:
-                if activated and _inner == 0:
+                    v[j] = theta[j] * (abs(grad[j]) - lam[j]) / H[j, j]
+                best = (1.0, _decreases(H, grad, lam, x, v), v)
+            best_t, decrease, best_v = best
+            if not decrease:
+                if new_j:
                     return x                 # no decrease left (round-off)
                 # the nonzero coefficients are optimal to round-off: the
                 # outer loop checks the zero ones
                 settled = _inner == 0
                 break
             x = best_v
-            F_now = best_F
             if best_t == 1.0:
                 break
             active = (x != 0) | free
@@ -230,10 +229,35 @@ def quad_l1(H, c, lam, x0, max_outer=None):
     return x
 
 
-def _sign_change_search(x, S, xs_old, dxs, free, objective):
+def _change(H, grad, lam, x, v):
+    """``(F(v) - F(x), size)`` for the objective ``F`` of :func:`quad_l1`
+    (``grad`` its smooth gradient at ``x``), computed from the step ``dx =
+    v - x``: ``sum_j (grad_j + lam_j s_j) dx_j + 1/2 dx'H dx + 2 sum lam_j
+    |v_j|`` over the coefficients whose sign flips, ``s_j`` the sign of
+    ``x_j`` (of ``v_j`` when ``x_j = 0``).  Exact in exact arithmetic, and
+    accurate to the size of its terms, however small the step; ``size``
+    is that size (the scale of its round-off)."""
+    dx = v - x
+    k = np.flatnonzero(dx)
+    dx, xk, vk = dx[k], x[k], v[k]
+    s = np.where(xk != 0, np.sign(xk), np.sign(vk))
+    lin = (grad[k] + lam[k] * s) * dx
+    flip = 2.0 * lam[k] * np.where(np.sign(vk) == -s, np.abs(vk), 0.0)
+    quad = 0.5 * float(dx @ (H[np.ix_(k, k)] @ dx))
+    change = float(lin.sum()) + float(flip.sum()) + quad
+    size = float(np.abs(lin).sum()) + float(flip.sum()) + abs(quad)
+    return change, size
+
+
+def _decreases(H, grad, lam, x, v):
+    change, size = _change(H, grad, lam, x, v)
+    return change < -_ROUNDOFF * size
+
+
+def _sign_change_search(H, grad, lam, x, S, xs_old, dxs, free):
     """The line search of a feature-sign step on ``x[S] + t dxs``, ``t`` in
     ``(0, 1]``: the best of the full step and of the points where a nonzero
-    coefficient reaches zero.  Returns ``(t, objective, point)``.
+    coefficient reaches zero.  Returns ``(t, decreases, point)``.
 
     A tie (to round-off) goes to the sign change: when the optimum of the
     current signs has a coefficient at zero, the full step leaves it at a
@@ -242,36 +266,17 @@ def _sign_change_search(x, S, xs_old, dxs, free, objective):
         tz = -xs_old / dxs
     cross = (~free[S]) & (xs_old != 0) & (tz > 0) & (tz < 1)
     ts = np.concatenate([np.sort(tz[cross]), [1.0]])
-    best_t, best_F, best_v = None, np.inf, None
+    best_t, best_c, best_size, best_v = None, np.inf, 0.0, None
     for t in ts:
         v = x.copy()
         v[S] = xs_old + t * dxs
         if t != 1.0:
             # the coefficient crossing here is exactly zero
             v[S[cross & (tz == t)]] = 0.0
-        F = objective(v)
-        if F < best_F - 1e-15 * abs(best_F) or best_t is None:
-            best_t, best_F, best_v = t, F, v
-    return best_t, best_F, best_v
-
-
-def _snap_to_zero(H, c, lam, x, grad, free, tol):
-    """Set to zero (in place) the coefficients left at round-off size on the
-    wrong side of a kink: an optimum of the current signs with a coefficient
-    at exactly zero (a degenerate problem, e.g. integer data) is reached only
-    up to round-off, and a value of ``1e-20`` whose sign the gradient
-    contradicts fails the nonzero condition although the zero condition
-    holds.  Only coefficients that fail the first, satisfy the second and
-    change the objective by less than its round-off are set to zero.
-    Returns True when any was."""
-    nz = (x != 0) & ~free
-    ax = np.abs(x)
-    ref = (0.5 * abs(float(x @ (H @ x))) + abs(float(c @ x)) + float(lam @ ax)) * 1e-15
-    change = ax * (np.abs(grad) + lam) + 0.5 * np.diag(H) * ax * ax
-    snap = (nz & (np.abs(grad + lam * np.sign(x)) > tol) & (np.abs(grad) - lam <= tol)
-            & (change <= ref))
-    x[snap] = 0.0
-    return bool(snap.any())
+        change, size = _change(H, grad, lam, x, v)
+        if best_t is None or change < best_c - _ROUNDOFF * max(size, best_size):
+            best_t, best_c, best_size, best_v = t, change, size, v
+    return best_t, best_c < -_ROUNDOFF * best_size, best_v
 
 
 def _nonzero_ok(grad, x, lam, free, tol):

@@ -176,20 +176,22 @@ def quad_l1(H, c, lam, x0, max_outer=None):
         grad = H @ x - c
         active = (x != 0) | free
         theta = np.sign(x)
-        activated = settled or _nonzero_ok(grad, x, lam, free, tol)
+        nonzero_ok = settled or _nonzero_ok(grad, x, lam, free, tol)
         settled = False
+        excess = np.where(active, -np.inf, np.abs(grad) - lam)
+        j = int(np.argmax(excess))
+        activated = bool(excess[j] > tol)
         if activated:
-            excess = np.where(active, -np.inf, np.abs(grad) - lam)
-            j = int(np.argmax(excess))
-            if not excess[j] > tol:
-                return x                     # both optimality conditions hold
             theta[j] = -np.sign(grad[j])
             active[j] = True
+        elif nonzero_ok:
+            return x                         # both optimality conditions hold
+        first = True
         for _inner in range(4 * n + 10):
             S = np.flatnonzero(active)
             if S.size == 0:
                 break
-            if _inner:
+            if not first:
                 grad = H @ x - c
             rhs = c[S] - lam[S] * theta[S]
             xs_old = x[S]
@@ -203,10 +205,15 @@ def quad_l1(H, c, lam, x0, max_outer=None):
             xs_new = psd_solve(HS + eps * np.eye(S.size), rhs + eps * xs_old)
             dxs = xs_new - xs_old
             best = None
-            new_j = activated and _inner == 0
+            new_j = activated and first
             if not (new_j and dxs[S == j][0] * theta[j] <= 0):
-                best = _sign_change_search(H, grad, lam, x, S, xs_old, dxs, free)
+                best = _sign_change_search(HS, grad, lam, x, S, xs_old, dxs, free)
             if new_j and (best is None or not best[1]):
+                if not nonzero_ok:
+                    # the other coefficients are off their optimum: the step
+                    # of their signs alone first (Lee et al.'s order)
+                    active[j], theta[j], activated = False, 0.0, False
+                    continue
                 # the new coordinate's step has the wrong sign or does not
                 # decrease (round-off): its exact coordinate step instead
                 v = x.copy()
@@ -219,8 +226,9 @@ def quad_l1(H, c, lam, x0, max_outer=None):
                     return x                 # no decrease left (round-off)
                 # the nonzero coefficients are optimal to round-off: the
                 # outer loop checks the zero ones
-                settled = _inner == 0
+                settled = first
                 break
+            first = False
             x = best_v
             if best_t == 1.0:
                 break
@@ -254,10 +262,12 @@ def _decreases(H, grad, lam, x, v):
     return change < -_ROUNDOFF * size
 
 
-def _sign_change_search(H, grad, lam, x, S, xs_old, dxs, free):
+def _sign_change_search(HS, grad, lam, x, S, xs_old, dxs, free):
     """The line search of a feature-sign step on ``x[S] + t dxs``, ``t`` in
     ``(0, 1]``: the best of the full step and of the points where a nonzero
-    coefficient reaches zero.  Returns ``(t, decreases, point)``.
+    coefficient reaches zero, by their change of the objective (as
+    :func:`_change`, all candidates at once).  Returns ``(t, decreases,
+    point)``.
 
     A tie (to round-off) goes to the sign change: when the optimum of the
     current signs has a coefficient at zero, the full step leaves it at a
@@ -266,17 +276,25 @@ def _sign_change_search(H, grad, lam, x, S, xs_old, dxs, free):
         tz = -xs_old / dxs
     cross = (~free[S]) & (xs_old != 0) & (tz > 0) & (tz < 1)
     ts = np.concatenate([np.sort(tz[cross]), [1.0]])
-    best_t, best_c, best_size, best_v = None, np.inf, 0.0, None
-    for t in ts:
-        v = x.copy()
-        v[S] = xs_old + t * dxs
-        if t != 1.0:
-            # the coefficient crossing here is exactly zero
-            v[S[cross & (tz == t)]] = 0.0
-        change, size = _change(H, grad, lam, x, v)
-        if best_t is None or change < best_c - _ROUNDOFF * max(size, best_size):
-            best_t, best_c, best_size, best_v = t, change, size, v
-    return best_t, best_c < -_ROUNDOFF * best_size, best_v
+    V = xs_old + ts[:, None] * dxs
+    # the coefficients crossing at a candidate are exactly zero there
+    V[:-1][np.equal.outer(ts[:-1], tz) & cross] = 0.0
+    DX = V - xs_old
+    s = np.sign(xs_old)
+    s = np.where(s == 0, np.sign(dxs), s)
+    lamS = lam[S]
+    lin = DX * (grad[S] + lamS * s)
+    flip = (2.0 * lamS * np.where(np.sign(V) == -s, np.abs(V), 0.0)).sum(axis=1)
+    quad = 0.5 * np.einsum("ij,ij->i", DX @ HS, DX)
+    change = lin.sum(axis=1) + flip + quad
+    size = np.abs(lin).sum(axis=1) + flip + np.abs(quad)
+    best = 0
+    for i in range(1, ts.size):
+        if change[i] < change[best] - _ROUNDOFF * max(size[i], size[best]):
+            best = i
+    v = x.copy()
+    v[S] = V[best]
+    return float(ts[best]), bool(change[best] < -_ROUNDOFF * size[best]), v
 
 
 def _nonzero_ok(grad, x, lam, free, tol):

@@ -40,11 +40,16 @@ def _l1_ratio(penalty, l1_ratio):
 
 
 def _alpha_grid(X, y, loss, sample_weight, l1_ratio, fit_intercept, n_alphas, eps):
-    """``n_alphas`` values from ``alpha_max`` down to ``eps * alpha_max``, log-spaced."""
+    """``n_alphas`` values from ``alpha_max`` down to ``eps * alpha_max``, log-spaced.
+
+    With several outputs (``y`` of shape (n_samples, n_outputs), independent
+    columns under one penalty) ``alpha_max`` is the largest of the outputs'
+    values: the smallest alpha that zeroes every coefficient of every output."""
     from .._exact import penalty_alpha_max
 
-    amax = penalty_alpha_max(X, y, loss, sample_weight, l1_ratio=l1_ratio,
-                             fit_intercept=fit_intercept)
+    columns = [y] if y.ndim == 1 else [y[:, j] for j in range(y.shape[1])]
+    amax = max(penalty_alpha_max(X, col, loss, sample_weight, l1_ratio=l1_ratio,
+                                 fit_intercept=fit_intercept) for col in columns)
     if not amax > np.finfo(float).resolution:
         # constant target or features: every alpha gives the constant model
         return np.full(n_alphas, np.finfo(float).resolution)
@@ -53,7 +58,8 @@ def _alpha_grid(X, y, loss, sample_weight, l1_ratio, fit_intercept, n_alphas, ep
 
 def _path(X, y, sample_weight, alphas, params):
     """Warm-started fits along ``alphas`` (decreasing); returns the fitted
-    ``(coefs (n_features, n_alphas), intercepts (n_alphas,), n_iter)``.
+    ``(coefs (n_outputs, n_features, n_alphas), intercepts (n_outputs,
+    n_alphas), n_iter)`` (one output for a 1-D ``y``).
 
     When the exact solver takes every alpha (what ``LipschitzRegressor``
     would choose), the whole path is one :func:`~sklipschitz._exact.solve_path`
@@ -66,8 +72,8 @@ def _path(X, y, sample_weight, alphas, params):
     strengths = [penalty_strengths(params["penalty"], a, params["l1_ratio"]) for a in alphas]
     if _exact_path(reg, X, strengths):
         return _exact_path_fit(X, Y, sample_weight, strengths, params)
-    coefs = np.zeros((X.shape[1], len(alphas)))
-    intercepts = np.zeros(len(alphas))
+    coefs = np.zeros((Y.shape[1], X.shape[1], len(alphas)))
+    intercepts = np.zeros((Y.shape[1], len(alphas)))
     n_iter = np.zeros(len(alphas), dtype=int)
     # the BLAS limit of the exact solver's narrow passes is set once for the
     # whole path (each fit would otherwise look the BLAS libraries up again)
@@ -75,8 +81,8 @@ def _path(X, y, sample_weight, alphas, params):
         for i, a in enumerate(alphas):
             reg.set_params(alpha=float(a))
             reg._fit_arrays(X, y, Y, sample_weight)
-            coefs[:, i] = reg.coef_
-            intercepts[i] = reg.intercept_
+            coefs[:, :, i] = reg._coef_matrix.T
+            intercepts[:, i] = reg._intercept_vector
             n_iter[i] = reg.n_iter_
     return coefs, intercepts, n_iter
 
@@ -105,7 +111,7 @@ def _exact_path_fit(X, Y, sw, strengths, params):
           if params["fit_intercept"] else None)
     l2s, l1s = np.array(strengths, dtype=np.float64).reshape(-1, 2).T
     sol = solve_path(X, Y, loss, sw, alpha=l2s, l1=l1s, fit_intercept=params["fit_intercept"],
-                     coef_init=np.zeros((d, 1)), intercept_init=b0,
+                     coef_init=np.zeros((d, Y.shape[1])), intercept_init=b0,
                      max_iter=params["max_iter"])
     if not np.all(sol.converged):
         bad = np.flatnonzero(~sol.converged)
@@ -114,8 +120,9 @@ def _exact_path_fit(X, Y, sw, strengths, params):
             f"{bad.size} of the {l2s.size} alphas of the path; increase max_iter.",
             ConvergenceWarning,
         )
-    return (np.asarray(sol.coefs[:, :, 0].T, dtype=np.float64),
-            np.asarray(sol.intercepts[:, 0], dtype=np.float64), sol.n_iter)
+    # sol.coefs: (n_alphas, n_features, n_outputs); sol.intercepts: (n_alphas, n_outputs)
+    return (np.asarray(np.transpose(sol.coefs, (2, 1, 0)), dtype=np.float64),
+            np.asarray(sol.intercepts.T, dtype=np.float64), sol.n_iter)
 
 
 def lipschitz_path(X, y, *, loss="squared_error", quantile=0.5, penalty="l1", l1_ratio=0.15,
@@ -196,19 +203,23 @@ def lipschitz_path(X, y, *, loss="squared_error", quantile=0.5, penalty="l1", l1
         if alphas.size == 0 or np.any(alphas < 0) or not np.all(np.isfinite(alphas)):
             raise ValueError("alphas must be a non-empty list of finite values >= 0.")
     coefs, intercepts, _ = _path(X, y, sw, alphas, params)
-    return alphas, coefs, intercepts
+    return alphas, coefs[0], intercepts[0]
 
 
 def _fold_losses(X, y, sw, train, test, alphas, params, loss):
-    """The held-out mean loss of every alpha of the path fitted on ``train``."""
+    """The held-out mean loss of every alpha of the path fitted on ``train``,
+    shape (n_outputs, n_alphas) (one output for a 1-D ``y``)."""
     sw_train = None if sw is None else sw[train]
     coefs, intercepts, _ = _path(X[train], y[train], sw_train, alphas, params)
-    raw = np.asarray(X[test] @ coefs) + intercepts
     w = np.ones(len(test)) if sw is None else np.asarray(sw[test], dtype=np.float64)
     if w.sum() <= 0:
         w = np.ones(len(test))
-    yt = y[test].astype(np.float64)[:, None]
-    return (w @ loss.pointwise(yt, raw)) / w.sum()
+    Yt = y[test].astype(np.float64).reshape(len(test), -1)
+    out = np.empty(intercepts.shape)
+    for j in range(coefs.shape[0]):
+        raw = np.asarray(X[test] @ coefs[j]) + intercepts[j]
+        out[j] = (w @ loss.pointwise(Yt[:, j:j + 1], raw)) / w.sum()
+    return out
 
 
 class LipschitzRegressorCV(RegressorMixin, LipschitzEstimator):
@@ -223,6 +234,13 @@ class LipschitzRegressorCV(RegressorMixin, LipschitzEstimator):
     ``'squared_error'``), and a final fit on all the data at the best alpha.
     With ``loss='quantile'`` and ``penalty='l1'`` every fit is
     ``QuantileRegressor(alpha)``'s model, solved exactly.
+
+    A 2-D ``y`` of shape (n_samples, n_outputs) is fitted as
+    :class:`LipschitzRegressor` fits it: independent outputs under one
+    penalty. One alpha is chosen for all outputs, the one with the smallest
+    held-out loss averaged over the outputs (as ``RidgeCV`` with
+    ``alpha_per_target=False``); the grid starts at the largest of the
+    outputs' ``alpha_max``.
 
     Parameters
     ----------
@@ -262,10 +280,12 @@ class LipschitzRegressorCV(RegressorMixin, LipschitzEstimator):
     alphas_ : ndarray of shape (n_alphas,)
         The grid, decreasing.
     loss_path_ : ndarray of shape (n_alphas, n_folds)
-        Held-out mean loss of every alpha on every fold.
-    coef_ : ndarray of shape (n_features,)
+        Held-out mean loss of every alpha on every fold; with several
+        outputs, its mean over the outputs (what ``alpha_`` minimises,
+        averaged over the folds).
+    coef_ : ndarray of shape (n_features,) or (n_outputs, n_features)
         Coefficients of the final fit.
-    intercept_ : float
+    intercept_ : float or ndarray of shape (n_outputs,)
         Intercept of the final fit.
     estimator_ : LipschitzRegressor
         The final fit on all the data at ``alpha_``.
@@ -289,6 +309,14 @@ class LipschitzRegressorCV(RegressorMixin, LipschitzEstimator):
     >>> reg = LipschitzRegressorCV(loss="quantile", n_alphas=10).fit(X, y)
     >>> bool(reg.alpha_ < reg.alphas_[0])
     True
+
+    Several outputs, one alpha:
+
+    >>> import numpy as np
+    >>> Y = np.column_stack([y, X[:, 2] * 100 + X[:, 3] * 50])
+    >>> reg = LipschitzRegressorCV(n_alphas=10).fit(X, Y)
+    >>> reg.coef_.shape, reg.predict(X[:2]).shape
+    ((2, 10), (2, 2))
     """
 
     _parameter_constraints: dict = {
@@ -338,8 +366,8 @@ class LipschitzRegressorCV(RegressorMixin, LipschitzEstimator):
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data.
-        y : array-like of shape (n_samples,)
-            Target values.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target values (several outputs: one alpha for all of them).
         sample_weight : array-like of shape (n_samples,), default=None
             Sample weights, used in the fits and in the held-out scores.
 
@@ -348,7 +376,7 @@ class LipschitzRegressorCV(RegressorMixin, LipschitzEstimator):
         self : object
             The fitted estimator.
         """
-        X, y = self._validate_X_y(X, y, reset=True, y_numeric=True)
+        X, y = self._validate_X_y(X, y, reset=True, multi_output=True, y_numeric=True)
         y = np.asarray(y, dtype=X.dtype)
         if not np.all(np.isfinite(y)):
             raise ValueError("y contains NaN or infinity.")
@@ -367,7 +395,9 @@ class LipschitzRegressorCV(RegressorMixin, LipschitzEstimator):
             delayed(_fold_losses)(X, y, sw, train, test, alphas, params, loss)
             for train, test in folds
         )
-        self.loss_path_ = np.column_stack(paths)
+        # paths: one (n_outputs, n_alphas) array per fold; one alpha for all
+        # outputs, by the loss averaged over them
+        self.loss_path_ = np.column_stack([p.mean(axis=0) for p in paths])
         mean = self.loss_path_.mean(axis=1)
         best = int(np.argmin(mean))          # ties: the largest alpha
         self.alphas_ = alphas
@@ -391,10 +421,15 @@ class LipschitzRegressorCV(RegressorMixin, LipschitzEstimator):
 
         Returns
         -------
-        ndarray of shape (n_samples,)
-            Predictions.
+        ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predictions (2-D when ``y`` was).
         """
         check_is_fitted(self, "estimator_")
         X = self._validate_X(X, reset=False)
-        return np.asarray(X @ self.estimator_._coef_matrix
-                          + self.estimator_._intercept_vector)[:, 0]
+        raw = np.asarray(X @ self.estimator_._coef_matrix + self.estimator_._intercept_vector)
+        return raw[:, 0] if self.estimator_._y_ndim == 1 else raw
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags

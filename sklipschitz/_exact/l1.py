@@ -138,21 +138,23 @@ def quad_l1(H, c, lam, x0, max_outer=None):
     """``argmin 1/2 x'Hx - c'x + sum_j lam_j |x_j|`` for a PSD ``H``.
 
     The feature-sign search (Lee, Battle, Raina & Ng 2007), from any start
-    ``x0``: coordinates with ``lam_j = 0`` are always free.  While the
-    nonzero coefficients are not optimal for their signs, a step solves the
-    linear system of the current signs and stops at the best of the points
-    where a coefficient changes sign on the way (their condition (a)).  Only
-    once they are optimal is the zero coordinate whose gradient exceeds its
-    bound the most activated, with the sign that decreases the objective
-    (condition (b)): the model's gradient is then zero on the other active
-    coordinates, so the step of the new one, ``-[H_SS^-1]_jj g_j``, has the
-    chosen sign and the objective decreases (their Lemma 4).  Activating
-    while the other coefficients are still off their optimum can give the new
-    coordinate a step of the opposite sign, along which the L1 term grows
-    instead of shrinking; the search would then find no decrease and stop
-    short of the optimum.  When round-off still gives that step the wrong
-    sign, the activated coordinate alone takes its exact step
-    ``sign * (|g_j| - lam_j) / H_jj`` (a strict decrease).
+    ``x0``: coordinates with ``lam_j = 0`` are always free.  A step solves
+    the linear system of the current signs on the active set and stops at the
+    best of the points where a coefficient changes sign on the way; the zero
+    coordinate whose gradient exceeds its bound the most joins the active
+    set with the sign that decreases the objective.  Once the nonzero
+    coefficients are optimal for their signs (their condition (a)), the
+    model's gradient is zero on them, so the step of the new coordinate,
+    ``-[H_SS^-1]_jj g_j``, has the chosen sign and the objective decreases
+    (their Lemma 4).  Before that (a warm start, whose coefficients are off
+    their optimum) the new coordinate's step can come out with the opposite
+    sign, along which the L1 term grows instead of shrinking, and no
+    candidate decreases the objective: the search then drops the new
+    coordinate and steps on the nonzero coefficients alone first, in the
+    paper's order, instead of stopping short of the optimum.  When round-off
+    still gives the step the wrong sign at an optimum of the nonzero
+    coefficients, the new coordinate alone takes its exact step ``sign *
+    (|g_j| - lam_j) / H_jj`` (a strict decrease).
 
     The steps are compared by their change of the objective, computed from
     the step itself (:func:`_change`), not as a difference of two objective

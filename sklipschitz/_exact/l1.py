@@ -178,15 +178,16 @@ def quad_l1(H, c, lam, x0, max_outer=None):
         grad = H @ x - c
         active = (x != 0) | free
         theta = np.sign(x)
-        nonzero_ok = settled or _nonzero_ok(grad, x, lam, free, tol)
-        settled = False
         excess = np.where(active, -np.inf, np.abs(grad) - lam)
         j = int(np.argmax(excess))
         activated = bool(excess[j] > tol)
+        # (evaluated when needed: settled, or the test of condition (a))
+        nonzero_ok = True if settled else None
+        settled = False
         if activated:
             theta[j] = -np.sign(grad[j])
             active[j] = True
-        elif nonzero_ok:
+        elif nonzero_ok or _nonzero_ok(grad, x, lam, free, tol):
             return x                         # both optimality conditions hold
         first = True
         for _inner in range(4 * n + 10):
@@ -211,7 +212,7 @@ def quad_l1(H, c, lam, x0, max_outer=None):
             if not (new_j and dxs[S == j][0] * theta[j] <= 0):
                 best = _sign_change_search(HS, grad, lam, x, S, xs_old, dxs, free)
             if new_j and (best is None or not best[1]):
-                if not nonzero_ok:
+                if not (nonzero_ok or _nonzero_ok(grad, x, lam, free, tol)):
                     # the other coefficients are off their optimum: the step
                     # of their signs alone first (Lee et al.'s order)
                     active[j], theta[j], activated = False, 0.0, False

@@ -205,8 +205,13 @@ def quad_l1(H, c, lam, x0, max_outer=None):
             # directions to the next sign change; repeated steps converge to
             # the exact solution of a regular block
             eps = _PROX_EPS * max(float(np.max(np.diag(HS), initial=0.0)), 1e-300)
-            xs_new = psd_solve(HS + eps * np.eye(S.size), rhs + eps * xs_old)
-            dxs = xs_new - xs_old
+            with np.errstate(over="ignore", invalid="ignore"):
+                xs_new = psd_solve(HS + eps * np.eye(S.size), rhs + eps * xs_old)
+                dxs = xs_new - xs_old
+            if not np.all(np.isfinite(dxs)):
+                # H_SS is zero to round-off (a log-cosh Hessian where every
+                # residual saturates): no finite step decreases the model
+                return x
             best = None
             new_j = activated and first
             if not (new_j and dxs[S == j][0] * theta[j] <= 0):

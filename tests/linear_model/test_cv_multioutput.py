@@ -149,19 +149,7 @@ def test_1d_y_numbers_unchanged(loss, alphas, mean_path, coef, intercept):
     assert isinstance(reg.intercept_, float) and reg.coef_.shape == (10,)
 
 
-L1_LOG_COSH_NAN = pytest.mark.xfail(
-    strict=True, raises=RuntimeWarning,
-    reason="the exact L1 log-cosh solver (_exact/l1.py, quad_l1) meets NaN on the "
-           "check's data (11 samples, 10 features, targets ~1e2), also with 1-D y: "
-           "make_regression(random_state=42, n_samples=11, n_features=10, n_targets=5), "
-           "LipschitzRegressor(loss='log_cosh', penalty='l1', alpha=100) on rows 6-10, target 1",
-)
-
-
-@pytest.mark.parametrize("name", [
-    pytest.param(n, marks=L1_LOG_COSH_NAN) if n == "log_cosh_l1" else n
-    for n in SETTINGS if not n.endswith("_gd")
-])
+@pytest.mark.parametrize("name", [n for n in SETTINGS if not n.endswith("_gd")])
 def test_estimator_check_multioutput(name):
     est = LipschitzRegressorCV(n_alphas=3, cv=2, **SETTINGS[name])
     assert est.__sklearn_tags__().target_tags.multi_output

@@ -174,13 +174,8 @@ def solve_linear(X, Y, loss, sample_weight, *, alpha=0.0, l1=0.0, fit_intercept=
         Y.flags.writeable = False
         if sn.flags.writeable:
             sn.flags.writeable = False
-    W = np.zeros((d, k))
+    W, B = _start(coef_init, intercept_init, d, k, fit_intercept)
     warm = coef_init is not None
-    if warm:
-        W[...] = np.asarray(coef_init, dtype=np.float64).reshape(d, k)
-    B = None
-    if intercept_init is not None and fit_intercept:
-        B = np.broadcast_to(np.asarray(intercept_init, dtype=np.float64).reshape(-1), (k,)).copy()
     # an X of extreme magnitude is solved as X / c (c a power of two, exact)
     # with alpha / c^2 for the coefficients c w, then scaled back
     passes = 0
@@ -289,6 +284,18 @@ def _join_columns(results):
     curves = [list(r[3]) for r in results]
     return (W, B, max(int(r[2]) for r in results), sum_curves(curves), results[0][4],
             all(r[5] for r in results), all(r[6] for r in results))
+
+
+def _start(coef_init, intercept_init, d, k, fit_intercept):
+    """The start ``(W, B)``: ``W`` (d, k) float64, zeros without ``coef_init``;
+    ``B`` (k,) or None (no start given, or no intercept)."""
+    W = np.zeros((d, k))
+    if coef_init is not None:
+        W[...] = np.asarray(coef_init, dtype=np.float64).reshape(d, k)
+    B = None
+    if intercept_init is not None and fit_intercept:
+        B = np.broadcast_to(np.asarray(intercept_init, dtype=np.float64).reshape(-1), (k,)).copy()
+    return W, B
 
 
 def _arrays(X, Y, sample_weight):

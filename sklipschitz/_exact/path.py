@@ -88,7 +88,7 @@ def solve_path(X, Y, loss, sample_weight, *, alpha, l1, fit_intercept=True, coef
     """
     from . import (
         WIDE_SPARSE_MIN_FEATURES, _BLAS_SINGLE_BELOW, _arrays, _column_losses, _join_columns,
-        _magnitude, solver_for,
+        _magnitude, _start, solver_for,
     )
     from . import l1 as l1_module
     from .blocked import BlockSource
@@ -123,13 +123,8 @@ def solve_path(X, Y, loss, sample_weight, *, alpha, l1, fit_intercept=True, coef
         X, Y, s = X[keep], Y[keep], s[keep]
     uniform = bool(np.all(s == s[0]))
     sn = np.full(s.size, 1.0 / s.size) if uniform else s / s.sum()
-    W = np.zeros((d, k))
+    W, B = _start(coef_init, intercept_init, d, k, fit_intercept)
     warm = coef_init is not None
-    if warm:
-        W[...] = np.asarray(coef_init, dtype=np.float64).reshape(d, k)
-    B = None
-    if intercept_init is not None and fit_intercept:
-        B = np.broadcast_to(np.asarray(intercept_init, dtype=np.float64).reshape(-1), (k,)).copy()
     # X of extreme magnitude: solved as X / c (c a power of two), as solve_linear does
     c = _magnitude(X)
     if c != 1.0:

@@ -107,7 +107,7 @@ def newton_columns(problem, coefs, intercepts, *, tol=1e-20, max_iter=50):
         theta[d] = intercepts
 
     def evaluate(theta):
-        raw = (D @ theta).astype(coefs.dtype, copy=False)
+        raw = D @ theta  # float64 whatever the data's dtype: the steps need the precision
         values, delta = bound.columns(raw)
         values = values + 0.5 * np.einsum("ij,ij->j", theta * alpha[:, None], theta)
         grad = D.T @ np.asarray(delta, dtype=np.float64) + alpha[:, None] * theta

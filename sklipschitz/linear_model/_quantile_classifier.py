@@ -188,9 +188,12 @@ def _newton_pilot(problem, T, sw, n_models, dtype):
     alpha = NEWTON_PILOT_PENALTY * np.asarray(problem.alpha, dtype=np.float64)
     if not np.all(alpha > 0) or newton_cost(problem, n_models) > NEWTON_PILOT_MAX_FLOPS:
         return None
-    pilot = ColumnProblem(BinomialLoss(), problem.X, T, sw, alpha=alpha,
-                          fit_intercept=problem.fit_intercept, offset=problem.offset,
-                          scale=problem.scale)
+    # targets and weights in float64 (float32 data too): Newton's steps and its
+    # stopping rule need the values and gradients to float64 rounding
+    T = T.astype(np.float64)
+    pilot = ColumnProblem(BinomialLoss(), problem.X, T, np.asarray(sw, dtype=np.float64),
+                          alpha=alpha, fit_intercept=problem.fit_intercept,
+                          offset=problem.offset, scale=problem.scale)
     V = np.zeros((problem.X.shape[1], n_models), dtype=dtype)
     c = np.zeros(n_models, dtype=dtype)
     if problem.fit_intercept:

@@ -25,13 +25,13 @@ from .._base import (
 from .._engine.lipschitz import distance_scale, linear_constant
 from .._engine.loop import TrainState, train
 from .._engine.losses import get_regression_loss
-from .._engine.monitors import Averaging, DivergenceStop, Stopping, Validation
+from .._engine.monitors import DivergenceStop, Stopping, Validation
 from .._engine.network import DenseNetwork
 from .._engine.network_lipschitz import CentredUpdate, RunningMeans
 from .._engine.penalties import L1, ProximalUpdate, Tikhonov, penalty_strengths
 from .._engine.problems import NetworkProblem
 from .._engine.steps import make_rule
-from .._engine.updates import SGD, PolynomialAveraging
+from .._engine.updates import SGD, IterateAverage
 from ._robust import FLAT_RATIO, build_loss, flat_ratio
 
 if TYPE_CHECKING:
@@ -655,8 +655,10 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         if isinstance(self.average, str):  # 'auto'
             subgradient = not loss.smooth and (isinstance(self.learning_rate, str)
                                                and self.learning_rate == "lipschitz")
-            return PolynomialAveraging(AUTO_AVERAGE_ETA) if incremental and subgradient else None
-        return Averaging(int(self.average)) if self.average else None
+            if incremental and subgradient:
+                return IterateAverage("polynomial", eta=AUTO_AVERAGE_ETA)
+            return None
+        return IterateAverage("uniform", start=int(self.average)) if self.average else None
 
     def _warn_on_stall(self, X, Y, sw, loss):
         """Warn when a general-loop fit stopped by its tolerance ends (on the
@@ -725,12 +727,12 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
 
     # -- solver -> attributes ----------------------------------------------------
 
-    def _finish(self, X, Y, sw, loss, state, objective=None, averaged=False):
-        """The fitted attributes; ``averaged``: report ``state``'s average of
-        the iterates (when it holds one) instead of its last weights."""
+    def _finish(self, X, Y, sw, loss, state, objective=None, average=None):
+        """The fitted attributes; ``average`` (an IterateAverage): report its
+        value on ``state`` (when it holds one) instead of the last weights."""
         W, b = state.coefs[0], state.intercepts[0]
-        if averaged and state.average_params is not None:
-            W, b = state.average_params
+        if average is not None and state.average_params is not None:
+            W, b = average.value(state)
         self._coef_matrix, self._intercept_vector = W, b
         self._levels = self._quantile_levels()
         self.coef_ = W[:, 0].copy() if self._y_ndim == 1 else W.T.copy()
@@ -802,7 +804,7 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
             state = self._fit_gd(X, Y, sw, loss, incremental=False, validation=validation,
                                  start=start)
         self._finish(X, Y, sw, loss, state,
-                     averaged=self.solver_ == "gd" and self._averaging(loss, False) is not None)
+                     average=self._averaging(loss, False) if self.solver_ == "gd" else None)
         self._set_validation(state, validation is not None)
         if self.solver_ == "gd":
             self.certified_, self.n_passes_ = None, self.n_iter_
@@ -1011,25 +1013,24 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         loss = self._set_loss(X, Y, sw)[0] if first else self._fitted_loss()
         averaging = self._averaging(loss, True)
         kept = objective = None
-        if isinstance(averaging, PolynomialAveraging) and hasattr(self, "_coef_matrix"):
+        if averaging is not None and averaging.schedule == "polynomial" and hasattr(
+                self, "_coef_matrix"):
             kept = self._kept_average()
         state = self._fit_gd(X, Y, sw, loss, incremental=True)
         if kept is not None:
-            objective = self._keep_average_if_worse(X, Y, sw, loss, state, kept)
+            objective = self._keep_average_if_worse(X, Y, sw, loss, state, kept, averaging)
         self.solver_ = "gd"
-        self._finish(X, Y, sw, loss, state, objective=objective, averaged=averaging is not None)
+        self._finish(X, Y, sw, loss, state, objective=objective, average=averaging)
         self._set_validation(state, False)
         self.certified_, self.n_passes_ = None, self.n_iter_
         return self
 
     def _kept_average(self):
         """Copies of the reported weights and of the average's state, before a call."""
-        state = self._train_state
-        average = None if state.average_params is None else (
-            [a.copy() for a in state.average_params], state.n_averaged)
-        return self._coef_matrix.copy(), self._intercept_vector.copy(), average
+        return (self._coef_matrix.copy(), self._intercept_vector.copy(),
+                IterateAverage.saved(self._train_state))
 
-    def _keep_average_if_worse(self, X, Y, sw, loss, state, kept):
+    def _keep_average_if_worse(self, X, Y, sw, loss, state, kept, averaging):
         """``average='auto'``: undo this call's share of the average when the
         new average has a higher objective on the call's chunk than the
         weights reported before the call (so that, as for the iterates, a
@@ -1039,14 +1040,12 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
             return None
         W0, b0, average = kept
         before = self._objective(X, Y, sw, loss, W0, b0)
-        after = self._objective(X, Y, sw, loss, *state.average_params)
+        after = self._objective(X, Y, sw, loss, *averaging.value(state))
         if after <= before + 1e-12 * abs(before):
             return after
-        if average is None:  # no average before this call: the last iterate
-            state.average_params, state.n_averaged = None, 0
-            return None
-        state.average_params, state.n_averaged = average
-        return before
+        IterateAverage.restore(state, average)
+        # no average before this call: the last iterate (its objective not computed)
+        return None if average is None else before
 
     def predict(self, X: ArrayLike) -> np.ndarray:
         """Predict with the linear model.

@@ -85,6 +85,73 @@ def _warn_flat_loss(loss, ratio):
     )
 
 
+def solver_settings(est):
+    """The parameters of a :class:`LipschitzRegressor` that :func:`choose_solver` reads."""
+    return dict(solver=est.solver, loss=est.loss, scale=est.scale,
+                learning_rate=est.learning_rate, batch_size=est.batch_size,
+                early_stopping=est.early_stopping)
+
+
+def _l1_exact_reasons(loss, l2, tikhonov, X):
+    """Why the exact solver cannot take this L1 / elastic-net problem."""
+    from .._exact import WIDE_SPARSE_MIN_FEATURES
+
+    out = []
+    if tikhonov:
+        out.append("no tikhonov matrix with an L1 penalty")
+    if loss in ("quantile", "absolute_error") and l2 > 0:
+        out.append(f"penalty='l1' with loss={loss!r} (elastic net is not exact there)")
+    if X is not None and hasattr(X, "tocsr") and X.shape[1] >= WIDE_SPARSE_MIN_FEATURES:
+        out.append(f"a sparse X with fewer than {WIDE_SPARSE_MIN_FEATURES} columns "
+                   "for an L1 penalty")
+    return out
+
+
+def choose_solver(solver, loss, l2, l1, X=None, *, scale=1.0, learning_rate="lipschitz",
+                  batch_size=None, early_stopping=False, tikhonov=False, whitened=False):
+    """The solver of a :class:`LipschitzRegressor` fit: ``'exact'`` or ``'gd'``.
+
+    ``solver``, ``loss``, ``scale``, ``learning_rate``, ``batch_size`` and
+    ``early_stopping`` are the estimator's parameters (:func:`solver_settings`),
+    ``l2`` and ``l1`` the penalty strengths (``penalty_strengths``), ``X``
+    the training data (None: not known yet), ``tikhonov`` whether a Tikhonov
+    matrix is set and ``whitened`` whether it has a whitening root.
+    ``solver='auto'`` takes the exact solver when it can fit the problem.
+
+    Raises
+    ------
+    ValueError
+        If ``solver='exact'`` and the exact solver cannot fit the problem
+        (the message names what it needs).
+    """
+    reasons = []
+    if not (isinstance(learning_rate, str) and learning_rate == "lipschitz"):
+        reasons.append(f"learning_rate='lipschitz' (got {learning_rate!r})")
+    if batch_size is not None:
+        reasons.append(f"batch_size=None (got {batch_size!r})")
+    if tikhonov and not whitened and l1 == 0:
+        reasons.append("a positive definite alpha*I + 2*tikhonov'tikhonov")
+    if l1 > 0:
+        reasons.extend(_l1_exact_reasons(loss, l2, tikhonov, X))
+    if l1 > 0 and (loss == "huber" or (
+            loss == "log_cosh" and not (isinstance(scale, Real) and scale == 1.0))):
+        reasons.append(f"penalty='l2' or None with loss={loss!r}"
+                       + (" at a scale other than 1" if loss == "log_cosh" else "")
+                       + " (the exact L1 solver does not take it)")
+    if early_stopping:
+        reasons.append(
+            "early_stopping=False (the exact solver returns the optimum of the training "
+            "objective: it has no epochs to stop early)")
+    if solver == "auto":
+        return "gd" if reasons else "exact"
+    if solver == "exact" and reasons:
+        raise ValueError(
+            "solver='exact' (the exact full-batch solver) needs " + " and ".join(reasons)
+            + "; use solver='gd' or solver='auto'."
+        )
+    return solver
+
+
 class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
     """Linear regression trained by gradient descent at the rate ``1/L``.
 
@@ -486,50 +553,6 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
             raise ValueError(f"quantile levels must be distinct; got {self.quantile!r}.")
         return levels
 
-    def _l1_exact_reasons(self, X):
-        """Why the exact solver cannot take this L1 / elastic-net problem."""
-        from .._exact import WIDE_SPARSE_MIN_FEATURES
-
-        out = []
-        if self._penalty is not None:
-            out.append("no tikhonov matrix with an L1 penalty")
-        if self.loss in ("quantile", "absolute_error") and self._l2 > 0:
-            out.append(f"penalty='l1' with loss={self.loss!r} (elastic net is not exact there)")
-        if X is not None and hasattr(X, "tocsr") and X.shape[1] >= WIDE_SPARSE_MIN_FEATURES:
-            out.append(f"a sparse X with fewer than {WIDE_SPARSE_MIN_FEATURES} columns "
-                       "for an L1 penalty")
-        return out
-
-    def _choose_solver(self, root, X=None):
-        """'exact' or 'gd' for ``fit``; ``root`` is Tikhonov's whitening root."""
-        reasons = []
-        if not (isinstance(self.learning_rate, str) and self.learning_rate == "lipschitz"):
-            reasons.append(f"learning_rate='lipschitz' (got {self.learning_rate!r})")
-        if self.batch_size is not None:
-            reasons.append(f"batch_size=None (got {self.batch_size!r})")
-        if self._penalty is not None and root is None and self._l1 == 0:
-            reasons.append("a positive definite alpha*I + 2*tikhonov'tikhonov")
-        if self._l1 > 0:
-            reasons.extend(self._l1_exact_reasons(X))
-        if self._l1 > 0 and (self.loss == "huber" or (
-                self.loss == "log_cosh" and not (isinstance(self.scale, Real)
-                                                 and self.scale == 1.0))):
-            reasons.append(f"penalty='l2' or None with loss={self.loss!r}"
-                           + (" at a scale other than 1" if self.loss == "log_cosh" else "")
-                           + " (the exact L1 solver does not take it)")
-        if self.early_stopping:
-            reasons.append(
-                "early_stopping=False (the exact solver returns the optimum of the training "
-                "objective: it has no epochs to stop early)")
-        if self.solver == "auto":
-            return "gd" if reasons else "exact"
-        if self.solver == "exact" and reasons:
-            raise ValueError(
-                "solver='exact' (the exact full-batch solver) needs " + " and ".join(reasons)
-                + "; use solver='gd' or solver='auto'."
-            )
-        return self.solver
-
     def _init_params(self, n_features, loss, Y, sw, dtype, start=None):
         """The starting weights ``(W, b, warm)``: the previous fit's with
         ``warm_start`` (same shapes), else those of ``start`` (the
@@ -791,7 +814,9 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         root = None if self._penalty is None else self._penalty.whitening_root(self._l2)
         if self._l1 > 0 and self._penalty is not None:
             root = None
-        self.solver_ = self._choose_solver(root, X)
+        self.solver_ = choose_solver(**solver_settings(self), l2=self._l2, l1=self._l1, X=X,
+                                     tikhonov=self._penalty is not None,
+                                     whitened=root is not None)
         validation = None
         if self.early_stopping:
             X, Y, sw, validation = self._hold_out(X, Y, sw)
@@ -827,7 +852,7 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         self._l2, self._l1 = penalty_strengths(self.penalty, self.alpha, self.l1_ratio)
         self._penalty = None
         if self._l1 > 0:
-            reasons.extend(r for r in self._l1_exact_reasons(None))
+            reasons.extend(_l1_exact_reasons(self.loss, self._l2, False, None))
             if self.loss == "huber" or (self.loss == "log_cosh" and not (
                     isinstance(self.scale, Real) and self.scale == 1.0)):
                 reasons.append(f"penalty={self.penalty!r} with loss={self.loss!r}")

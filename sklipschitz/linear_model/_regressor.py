@@ -92,38 +92,18 @@ def solver_settings(est):
                 early_stopping=est.early_stopping)
 
 
-def _l1_exact_reasons(loss, l2, tikhonov, X):
-    """Why the exact solver cannot take this L1 / elastic-net problem."""
+def exact_solver_reasons(loss, l2, l1, X=None, *, scale=1.0, learning_rate="lipschitz",
+                         batch_size=None, early_stopping=False, tikhonov=False, whitened=False):
+    """What the exact solver needs and this problem lacks (empty: it fits it).
+
+    ``loss``, ``scale``, ``learning_rate``, ``batch_size`` and
+    ``early_stopping`` are a :class:`LipschitzRegressor`'s parameters, ``l2``
+    and ``l1`` its penalty strengths (``penalty_strengths``), ``X`` the
+    training data (None: not known yet), ``tikhonov`` whether a Tikhonov
+    matrix is set and ``whitened`` whether it has a whitening root.
+    """
     from .._exact import WIDE_SPARSE_MIN_FEATURES
 
-    out = []
-    if tikhonov:
-        out.append("no tikhonov matrix with an L1 penalty")
-    if loss in ("quantile", "absolute_error") and l2 > 0:
-        out.append(f"penalty='l1' with loss={loss!r} (elastic net is not exact there)")
-    if X is not None and hasattr(X, "tocsr") and X.shape[1] >= WIDE_SPARSE_MIN_FEATURES:
-        out.append(f"a sparse X with fewer than {WIDE_SPARSE_MIN_FEATURES} columns "
-                   "for an L1 penalty")
-    return out
-
-
-def choose_solver(solver, loss, l2, l1, X=None, *, scale=1.0, learning_rate="lipschitz",
-                  batch_size=None, early_stopping=False, tikhonov=False, whitened=False):
-    """The solver of a :class:`LipschitzRegressor` fit: ``'exact'`` or ``'gd'``.
-
-    ``solver``, ``loss``, ``scale``, ``learning_rate``, ``batch_size`` and
-    ``early_stopping`` are the estimator's parameters (:func:`solver_settings`),
-    ``l2`` and ``l1`` the penalty strengths (``penalty_strengths``), ``X``
-    the training data (None: not known yet), ``tikhonov`` whether a Tikhonov
-    matrix is set and ``whitened`` whether it has a whitening root.
-    ``solver='auto'`` takes the exact solver when it can fit the problem.
-
-    Raises
-    ------
-    ValueError
-        If ``solver='exact'`` and the exact solver cannot fit the problem
-        (the message names what it needs).
-    """
     reasons = []
     if not (isinstance(learning_rate, str) and learning_rate == "lipschitz"):
         reasons.append(f"learning_rate='lipschitz' (got {learning_rate!r})")
@@ -132,16 +112,39 @@ def choose_solver(solver, loss, l2, l1, X=None, *, scale=1.0, learning_rate="lip
     if tikhonov and not whitened and l1 == 0:
         reasons.append("a positive definite alpha*I + 2*tikhonov'tikhonov")
     if l1 > 0:
-        reasons.extend(_l1_exact_reasons(loss, l2, tikhonov, X))
-    if l1 > 0 and (loss == "huber" or (
-            loss == "log_cosh" and not (isinstance(scale, Real) and scale == 1.0))):
-        reasons.append(f"penalty='l2' or None with loss={loss!r}"
-                       + (" at a scale other than 1" if loss == "log_cosh" else "")
-                       + " (the exact L1 solver does not take it)")
+        if tikhonov:
+            reasons.append("no tikhonov matrix with an L1 penalty")
+        if loss in ("quantile", "absolute_error") and l2 > 0:
+            reasons.append(f"penalty='l1' with loss={loss!r} (elastic net is not exact there)")
+        if X is not None and hasattr(X, "tocsr") and X.shape[1] >= WIDE_SPARSE_MIN_FEATURES:
+            reasons.append(f"a sparse X with fewer than {WIDE_SPARSE_MIN_FEATURES} columns "
+                           "for an L1 penalty")
+        if loss == "huber" or (loss == "log_cosh" and not (isinstance(scale, Real)
+                                                           and scale == 1.0)):
+            reasons.append(f"penalty='l2' or None with loss={loss!r}"
+                           + (" at a scale other than 1" if loss == "log_cosh" else "")
+                           + " (the exact L1 solver does not take it)")
     if early_stopping:
         reasons.append(
             "early_stopping=False (the exact solver returns the optimum of the training "
             "objective: it has no epochs to stop early)")
+    return reasons
+
+
+def choose_solver(solver, loss, l2, l1, X=None, **settings):
+    """The solver of a :class:`LipschitzRegressor` fit: ``'exact'`` or ``'gd'``.
+
+    ``solver='auto'`` takes the exact solver when :func:`exact_solver_reasons`
+    (the other arguments, :func:`solver_settings` of an estimator among them)
+    finds nothing missing.
+
+    Raises
+    ------
+    ValueError
+        If ``solver='exact'`` and the exact solver cannot fit the problem
+        (the message names what it needs).
+    """
+    reasons = exact_solver_reasons(loss, l2, l1, X, **settings)
     if solver == "auto":
         return "gd" if reasons else "exact"
     if solver == "exact" and reasons:
@@ -837,26 +840,15 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         return self
 
     def _exact_unavailable(self):
-        """The settings that keep ``fit`` off the exact solver (empty: none)."""
-        reasons = []
-        if self.solver == "gd":
-            reasons.append("solver='gd'")
-        if not (isinstance(self.learning_rate, str) and self.learning_rate == "lipschitz"):
-            reasons.append(f"learning_rate={self.learning_rate!r}")
-        if self.batch_size is not None:
-            reasons.append(f"batch_size={self.batch_size!r}")
+        """What keeps ``fit`` off the exact solver on a data source read by
+        row blocks, which is never whitened (empty: nothing)."""
+        reasons = ["solver='exact' or 'auto' (got 'gd')"] if self.solver == "gd" else []
         if self.tikhonov is not None:
-            reasons.append("tikhonov")
-        if self.early_stopping:
-            reasons.append("early_stopping=True")
-        self._l2, self._l1 = penalty_strengths(self.penalty, self.alpha, self.l1_ratio)
-        self._penalty = None
-        if self._l1 > 0:
-            reasons.extend(_l1_exact_reasons(self.loss, self._l2, False, None))
-            if self.loss == "huber" or (self.loss == "log_cosh" and not (
-                    isinstance(self.scale, Real) and self.scale == 1.0)):
-                reasons.append(f"penalty={self.penalty!r} with loss={self.loss!r}")
-        return reasons
+            reasons.append("no tikhonov matrix")
+        settings = solver_settings(self)
+        del settings["solver"]
+        l2, l1 = penalty_strengths(self.penalty, self.alpha, self.l1_ratio)
+        return reasons + exact_solver_reasons(l2=l2, l1=l1, **settings)
 
     def _fit_blocked(self, src, y, sample_weight):
         """``fit`` on ``X`` read by row blocks (a memory map, a dask array)."""
@@ -868,9 +860,7 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         if reasons:
             raise ValueError(
                 f"X ({kind}) is read in row blocks, which only the exact solver does; it "
-                "needs the default learning_rate='lipschitz', batch_size=None, no "
-                "tikhonov and a penalty the exact solver takes with this loss, but got "
-                f"{', '.join(reasons)}. Use partial_fit over the blocks "
+                f"needs {' and '.join(reasons)}. Use partial_fit over the blocks "
                 "(e.g. dask_ml.wrappers.Incremental), or fit an in-memory array."
             )
         n, d = src.shape

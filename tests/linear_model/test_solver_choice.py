@@ -97,3 +97,16 @@ def test_a_tikhonov_matrix_without_a_whitening_root_is_not_exact():
     assert choose_solver(**settings, l2=0.0, l1=0.0, tikhonov=True, whitened=False) == "gd"
     with pytest.raises(ValueError, match=r"a positive definite alpha\*I"):
         choose_solver(**dict(settings, solver="exact"), l2=0.0, l1=0.0, tikhonov=True)
+
+
+@pytest.mark.parametrize("params, auto, exact_reason",
+                         [c for c in CASES if c[1] == "gd" and "tikhonov" not in c[0]])
+def test_row_blocks_name_the_reason_of_the_rule(tmp_path, params, auto, exact_reason):
+    # X read in row blocks has only the exact solver: the refusal names what
+    # solver='exact' would need
+    X, y = _data()
+    np.save(tmp_path / "X.npy", X)
+    Xm = np.load(tmp_path / "X.npy", mmap_mode="r")
+    with pytest.raises(ValueError, match="read in row blocks, which only the exact solver does; "
+                                         "it needs " + exact_reason):
+        LipschitzRegressor(block_rows=20, **params).fit(Xm, y)

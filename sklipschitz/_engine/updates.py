@@ -169,15 +169,19 @@ class IterateAverage:
     average keeps the finite iterates only.
     """
 
-    def __init__(self, schedule="uniform", *, eta=0, decay=0.95, start=1):
+    def __init__(self, schedule="uniform", *, eta=None, decay=None, start=1):
         if schedule not in AVERAGE_SCHEDULES:
             raise ValueError(f"schedule must be one of {AVERAGE_SCHEDULES}; got {schedule!r}")
+        for name, value, owner in (("eta", eta, "polynomial"), ("decay", decay, "exponential")):
+            if (value is None) == (schedule == owner):
+                raise ValueError(f"{name} is the parameter of the {owner!r} schedule (and "
+                                 f"only of it); got {name}={value!r} with {schedule!r}")
         if schedule == "polynomial" and not eta >= 0:
             raise ValueError(f"eta must be >= 0; got {eta!r}")
         if schedule == "exponential" and not 0 < decay < 1:
             raise ValueError(f"decay must be in (0, 1); got {decay!r}")
         self.schedule = schedule
-        self.eta = eta if schedule == "polynomial" else 0
+        self.eta = 0 if eta is None else eta  # 'uniform': c_t = 1 / t
         self.decay = decay
         self.start = int(start)
 

@@ -151,7 +151,8 @@ def test_saved_state_is_a_copy_and_restores():
 @pytest.mark.parametrize("save", ["pickle", "plain"])
 def test_state_round_trips_and_continues_identically(schedule, save):
     iterates = _iterates(11, n=6)
-    avg = IterateAverage(schedule, eta=2, decay=0.8)
+    avg = IterateAverage(schedule, **{"uniform": {}, "polynomial": dict(eta=2),
+                                      "exponential": dict(decay=0.8)}[schedule])
     whole, half = _state(), _state()
     for params in iterates:
         _step(avg, whole, [p.copy() for p in params])
@@ -165,10 +166,16 @@ def test_state_round_trips_and_continues_identically(schedule, save):
         np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("kw, match", [(dict(schedule="mean"), "schedule must be one of"),
-                                       (dict(schedule="polynomial", eta=-1), "eta must be >= 0"),
-                                       (dict(schedule="exponential", decay=1.0), "decay must be"),
-                                       (dict(schedule="exponential", decay=0.0), "decay must be")])
+@pytest.mark.parametrize("kw, match", [
+    (dict(schedule="mean"), "schedule must be one of"),
+    (dict(schedule="polynomial", eta=-1), "eta must be >= 0"),
+    (dict(schedule="exponential", decay=1.0), "decay must be"),
+    (dict(schedule="exponential", decay=0.0), "decay must be"),
+    (dict(schedule="polynomial"), "eta is the parameter of the 'polynomial' schedule"),
+    (dict(schedule="exponential"), "decay is the parameter of the 'exponential' schedule"),
+    (dict(schedule="uniform", eta=3), "eta is the parameter of the 'polynomial' schedule"),
+    (dict(schedule="polynomial", eta=3, decay=0.5), "decay is the parameter of the 'exp"),
+])
 def test_invalid_schedule_is_a_value_error(kw, match):
     with pytest.raises(ValueError, match=match):
         IterateAverage(**kw)

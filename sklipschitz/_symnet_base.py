@@ -48,7 +48,10 @@ _JACOBIAN_ROWS = 512
 #: the units whose hidden layers take that estimate (see _run)
 _JACOBIAN_UNITS = frozenset({"relu", "identity", "arelu"})
 #: decay per accepted epoch of the weight average (the bias-corrected
-#: exponential IterateAverage): a window of about 20 epochs
+#: exponential IterateAverage): a window of about 20 epochs.  Mini-batch
+#: steps at a computed rate leave the weights moving around the fit from
+#: epoch to epoch; the average removes most of that noise and, on small data
+#: sets, lags behind the late epochs that only fit the training rows
 _AVERAGE_DECAY = 0.95
 
 

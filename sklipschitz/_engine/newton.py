@@ -131,8 +131,11 @@ def newton_columns(problem, coefs, intercepts, *, tol=1e-20, max_iter=50):
                     return None
                 step[:, i] = -scipy.linalg.cho_solve(factor, grad[:, j], check_finite=False)
                 decrement[i] = -grad[:, j] @ step[:, i]
-            if not (np.all(np.isfinite(step)) and np.all(decrement >= 0)):
+            if not np.all(np.isfinite(step)):
                 return None
+            # H is positive definite (its Cholesky factor exists): a negative
+            # decrement is the rounding of a zero one
+            np.maximum(decrement, 0.0, out=decrement)
             going = 0.5 * decrement > tol
             active, step, decrement = active[going], step[:, going], decrement[going]
             if active.size == 0:

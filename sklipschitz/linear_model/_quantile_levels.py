@@ -128,7 +128,8 @@ class BoundLevelLoss(_BoundSmoothBinaryQuantile):
         scratch buffer (shared with the restrictions :meth:`take` makes)."""
         n, k = self.A.shape
         self._f32 = [self._scratch[i * n * k:(i + 1) * n * k].reshape(n, k) for i in range(4)]
-        self._ones = np.ones(n)
+        if getattr(self, "_ones", None) is None:
+            self._ones = np.ones(n)
 
     def columns(self, raw):
         if not self.fast:
@@ -171,7 +172,7 @@ class BoundLevelLoss(_BoundSmoothBinaryQuantile):
         part.__class__ = type(self)
         part.fast = self.fast
         part.C32, part.Y32 = self.C32[:, keep], self.Y32[:, keep]
-        part._scratch = self._scratch
+        part._scratch, part._ones = self._scratch, self._ones
         part._views()
         return part
 

@@ -56,6 +56,7 @@ from ._confidence import QuantileConfidenceMixin
 from ._quantile_levels import (
     BoundLevelLoss,
     BoundLogisticLoss,
+    LevelFreezing,
     column_constants,
     crossing_logit,
     fitted_levels,
@@ -684,11 +685,13 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
             if isinstance(self._step_rule, LocalStep):
                 # with an L1 part a column is done when its objective is (tol), not
                 # when its decisions are: its support must settle too
-                freezing = ColumnFreezing(self.tol, self.n_iter_no_change,
-                                          stable_signs=l1 is None,
+                # (the last few active levels tolerate a few hovering rows)
+                freezing = (ColumnFreezing(self.tol, self.n_iter_no_change, stable_signs=False)
+                            if l1 is not None else
+                            LevelFreezing(self.tol, self.n_iter_no_change,
                                           rows=None if np.all(sw > 0) else sw > 0,
                                           sign_share=SETTLED_SHARE, weights=sw,
-                                          sign_patience=sign_patience)
+                                          sign_patience=sign_patience))
             elif self._update == "nesterov" and l1 is None:
                 # with an L1 part the proximal gradient step (ISTA) runs instead:
                 # the extrapolated iterates of Nesterov's method are not sparse

@@ -190,15 +190,17 @@ class Design:
         """``[X_c, 1]' diag(v) [X_c, 1]`` restricted to span(V) (float64)."""
         if self.blocked:
             G, Xv = self._gram_parts(v, with_sum=self.fit_intercept)
+            if self.fit_intercept:
+                Xv = Xv - self.xbar * v.sum()
         else:
             G = self._gram(v)
             if self.fit_intercept:
-                self.passes += 1
-                Xv = np.asarray(self.X.T @ v, dtype=np.float64).ravel()
+                # X_c' v in float64 (a float32 X by blocks: no float64 copy)
+                Xv = self.rmatvec(v, exact=True)
         G = self.V.T @ G @ self.V
         if not self.fit_intercept:
             return G
-        m = self.V.T @ (Xv - self.xbar * v.sum())
+        m = self.V.T @ Xv
         p = self.rank + 1
         H = np.empty((p, p))
         H[:-1, :-1] = G

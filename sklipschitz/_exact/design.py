@@ -59,6 +59,9 @@ class Design:
                 self.passes += 1
                 self.xbar = np.asarray(X.T @ sn, dtype=np.float64).ravel()
         G = self._gram(sn)
+        #: ``X_c' diag(sn) X_c`` itself (float64, before the truncation to
+        #: span(V)): the exact quadratic form of the squared error
+        self.gram = G
         self.g_max = float(np.max(np.diag(G))) if self.d else 0.0
         if self.d and self.g_max > 0:
             g, V = sla.eigh(G, check_finite=False)

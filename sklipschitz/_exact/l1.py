@@ -81,6 +81,9 @@ _MAX_ROUNDS = 4
 # kept points of the exact finish: max(_KEEP_PER_PARAM p, n / _KEEP_DIVISOR)
 _KEEP_PER_PARAM = 5
 _KEEP_DIVISOR = 50
+# HiGHS without presolve: the reduced dual LP is small, dense and always
+# feasible and bounded (u = 0); presolve cost up to half its time
+_LP_OPTIONS = {"presolve": False}
 
 
 def supported(loss, l2):
@@ -851,7 +854,7 @@ def _dual_lp(A, y, sn, tau, lam, fit_intercept):
         kw = dict(A_eq=np.ones((1, m)), b_eq=np.zeros(1))
     res = linprog(-y / ys, A_ub=A_ub if d else None, b_ub=b_ub if d else None,
                   bounds=np.column_stack([f * sn * (tau - 1.0), f * sn * tau]),
-                  method="highs", **kw)
+                  method="highs", options=_LP_OPTIONS, **kw)
     if res.status != 0:
         return None
     # multipliers: d(objective)/d(b_ub) <= 0; beta_w = (m_minus - m_plus) * ys / f... sign

@@ -118,7 +118,9 @@ def solve(des, Y, loss, l2, l1, W, B_init, warm, max_iter, tol, verbose, path=Fa
         if isinstance(loss, HalfSquaredError):
             col = _Squared(des, Y64[:, j], l2, l1, verbose)
             col.signs_known = bool(path and warm)
-            col.gram_certificate = bool(path)
+            # (a sparse Gram is centred as X'SX - xbar xbar': its cancellation
+            # error is that of the uncentred moments; the pass then certifies)
+            col.gram_certificate = bool(path) and not des.sparse
         elif isinstance(loss, LogCosh):
             col = _LogCosh(des, Y64[:, j], l2, l1, verbose)
             col.newton_first = bool(path and warm)

@@ -68,3 +68,17 @@ def test_design_of_float32_rows_centres_and_sums_in_float64(X32):
     # (the weights' square roots are one float64 n-vector, X32.nbytes here;
     # a float64 copy of X would be twice X32.nbytes)
     assert peak < 1.5 * X32.nbytes
+
+
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_paper_weight_bound_of_float32_rows(X32, fit_intercept):
+    # K = (sum of the column means + mean of the column maxima) / 2 (LipschitzLR 8.1),
+    # the bias column of ones included with an intercept
+    from sklipschitz._engine.lipschitz import paper_weight_bound
+
+    if fit_intercept:
+        expected = ((1.0 + 1000.0 + 0.25) + (1.0 + 1001.0 + 0.25) / 3) / 2
+    else:
+        expected = ((1000.0 + 0.25) + (1001.0 + 0.25) / 2) / 2
+    # (the maxima are float32 values, their mean of 2 or 3 is float32: 1e-7)
+    assert paper_weight_bound(X32, fit_intercept) == pytest.approx(expected, rel=1e-6)

@@ -22,7 +22,7 @@ from .._base import (
     constraints,
     divergence_hint,
 )
-from .._engine.lipschitz import distance_scale, linear_constant
+from .._engine.lipschitz import column_moments, distance_scale, linear_constant
 from .._engine.loop import TrainState, train
 from .._engine.losses import get_regression_loss
 from .._engine.monitors import Averaging, DivergenceStop, Stopping, Validation
@@ -63,6 +63,12 @@ def _in_memory(*arrays):
 #: predictor's objective by more than this fraction, or it warns
 STALL_TOL = 1e-4
 
+#: a general-loop fit of a smooth loss that stops by its tolerance while the
+#: gradient in standardized coordinates still has this fraction of its norm
+#: at the start warns (features on scales far apart: the rate 1/L, set by the
+#: largest, barely moves the coefficients of the smallest)
+STATIONARITY_TOL = 0.3
+
 #: the decay exponent of ``average='auto'``'s polynomial-decay average
 #: (measured on the stream of benchmarks/bench_partial_fit_average.py and three
 #: variants, docs/scaling.md: 2 to 5 do about as well after a few passes, 3 is
@@ -83,6 +89,30 @@ def _warn_flat_loss(loss, ratio):
         "(the exact solver).",
         ConvergenceWarning,
     )
+
+
+def standardized_gradient_norm(X, Y, sw, loss, W, b, l2, l1, fit_intercept=True):
+    """The norm of the objective's (minimum-norm sub)gradient in ``W`` in the
+    coordinates of the standardized features (centred when the model fits an
+    intercept, only scaled by their root mean square otherwise), over the
+    columns with a spread.
+
+    Scale-free: on features of scales far apart, the gradient of the small
+    ones is tiny in the raw coordinates although their coefficients are far
+    from the optimum; divided by the columns' standard deviations it is the
+    weighted covariance of each feature with the loss's derivative.
+    """
+    raw = np.asarray(X @ W) + b
+    g = loss.gradient(Y, raw) * (sw / sw.sum())[:, None]
+    mean, std = column_moments(X, sw)
+    if not fit_intercept:
+        std, mean = np.sqrt(std * std + mean * mean), np.zeros_like(mean)
+    G = np.asarray(X.T @ g) - mean[:, None] * g.sum(axis=0) + l2 * W
+    if l1 > 0:  # the minimum-norm subgradient of + l1 ||W||_1
+        G = np.where(W != 0, G + l1 * np.sign(W),
+                     np.sign(G) * np.maximum(np.abs(G) - l1, 0.0))
+    keep = std > 0
+    return float(np.linalg.norm(G[keep] / std[keep, None]))
 
 
 class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
@@ -661,7 +691,9 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
     def _warn_on_stall(self, X, Y, sw, loss):
         """Warn when a general-loop fit stopped by its tolerance ends (on the
         weights it keeps, averaged with ``average``) no better than the
-        constant predictor (the best intercept-only model)."""
+        constant predictor (the best intercept-only model), or, for a smooth
+        loss, with a gradient in standardized features still above
+        ``STATIONARITY_TOL`` times its norm at the start."""
         if not 0 < self.n_iter_ < self.max_iter:
             return
         W, b = self._coef_matrix, self._intercept_vector
@@ -677,6 +709,24 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
                 f"({const_value:.6g}): either X explains nothing of y, or the steps did "
                 "not fit this data. Standardize X (e.g. with StandardScaler), or use the "
                 "default solver='auto' (the exact solver).",
+                ConvergenceWarning,
+            )
+            return
+        if not loss.smooth or self._penalty is not None or self.early_stopping:
+            return
+        end = standardized_gradient_norm(X, Y, sw, loss, W, b, self._l2, self._l1,
+                                         self.fit_intercept)
+        start = standardized_gradient_norm(X, Y, sw, loss, np.zeros_like(W), b0,
+                                           self._l2, self._l1, self.fit_intercept)
+        if end > STATIONARITY_TOL * start:
+            warnings.warn(
+                f"The fit stopped after {self.n_iter_} epochs (its relative improvement "
+                f"fell below tol={self.tol:g}) far from the optimum: in standardized "
+                f"features the gradient still has {end / start:.0%} of its initial "
+                "norm. The features are on scales far apart, so the steps at the rate 1/L "
+                "(set by the largest) barely move the coefficients of the smallest. "
+                "Standardize X (e.g. with StandardScaler), or use the default "
+                "solver='auto' (the exact solver).",
                 ConvergenceWarning,
             )
 

@@ -1,0 +1,73 @@
+"""Silent failures of LipschitzRegressor on data it was not tuned on
+(benchmarks/bench_robustness.py sweeps them all)."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LinearRegression
+
+from sklipschitz import LipschitzRegressor
+from sklipschitz._engine.losses import HalfSquaredError
+from sklipschitz.linear_model._regressor import standardized_gradient_norm
+
+
+def _data(seed=0, n=200, d=5):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    w = rng.standard_normal(d)
+    return X, X @ w + 0.3 * rng.standard_normal(n)
+
+
+@pytest.mark.parametrize("scales", [[1e4, 1, 1, 1, 1], [1e6, 1e-6, 1, 1, 1]])
+@pytest.mark.parametrize("kw", [{}, {"loss": "log_cosh"}, {"penalty": "l1", "alpha": 1e-3},
+                                {"fit_intercept": False}])
+def test_gd_on_features_of_scales_far_apart_warns(scales, kw):
+    # solver='gd' at the rate 1/L set by the 1e4 column barely moves the
+    # others: the relative improvement falls below tol after ~12 epochs at
+    # R^2 0.39 (LinearRegression: 0.97); it used to stop without a warning
+    X, y = _data()
+    Xs = X * np.asarray(scales)
+    est = LipschitzRegressor(solver="gd", **kw)
+    with pytest.warns(ConvergenceWarning, match="standardized features the gradient"):
+        est.fit(Xs, y)
+    assert est.n_iter_ < est.max_iter
+    ref = LinearRegression(fit_intercept=est.fit_intercept).fit(Xs, y).score(Xs, y)
+    assert est.score(Xs, y) < ref - 0.3  # the warning is about a real failure
+    # the default exact solver is immune: it reaches the reference's R^2
+    if not kw:
+        assert LipschitzRegressor().fit(Xs, y).score(Xs, y) == pytest.approx(ref, abs=1e-6)
+
+
+@pytest.mark.parametrize("kw", [{}, {"loss": "huber"}, {"loss": "log_cosh"},
+                                {"penalty": "l1", "alpha": 1e-3}, {"fit_intercept": False}])
+@pytest.mark.parametrize("scale", [1.0, 3.0])
+def test_gd_on_comparable_scales_stays_quiet(kw, scale):
+    X, y = _data(1)
+    X[:, 0] *= scale
+    est = LipschitzRegressor(solver="gd", **kw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est.fit(X, y)
+    ref = LinearRegression(fit_intercept=est.fit_intercept).fit(X, y).score(X, y)
+    assert est.score(X, y) == pytest.approx(ref, abs=2e-3)
+
+
+def test_standardized_gradient_norm_is_the_covariance_with_the_residual():
+    X, y = _data(2, n=50, d=3)
+    X = X * [1e3, 1.0, 1e-3] + [5.0, -2.0, 0.0]
+    Y = y[:, None]
+    sw = np.ones(len(y))
+    W = np.array([[1e-3], [0.5], [100.0]])
+    b = np.array([0.7])
+    r = X @ W[:, 0] + b[0] - y
+    # d/dv_j of mean (x_j' v / s_j + c - y)^2 / 2 at the centred features:
+    expected = [np.mean((X[:, j] - X[:, j].mean()) * r) / X[:, j].std() for j in range(3)]
+    got = standardized_gradient_norm(X, Y, sw, HalfSquaredError(), W, b, 0.0, 0.0)
+    assert got == pytest.approx(np.linalg.norm(expected), rel=1e-10)
+    # zero at the least-squares solution, whatever the scales
+    coef = np.linalg.lstsq(np.c_[X, np.ones(len(y))], y, rcond=None)[0]
+    at_opt = standardized_gradient_norm(X, Y, sw, HalfSquaredError(), coef[:3, None],
+                                        coef[3:], 0.0, 0.0)
+    assert at_opt < 1e-8 * got

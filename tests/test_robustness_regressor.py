@@ -1,6 +1,7 @@
 """Silent failures of LipschitzRegressor on data it was not tuned on
 (benchmarks/bench_robustness.py sweeps them all)."""
 
+import re
 import warnings
 
 import numpy as np
@@ -8,7 +9,7 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LinearRegression
 
-from sklipschitz import LipschitzRegressor
+from sklipschitz import LipschitzRegressor, SymNetRegressor
 from sklipschitz._engine.losses import HalfSquaredError
 from sklipschitz.linear_model._regressor import standardized_gradient_norm
 
@@ -122,3 +123,31 @@ def test_partial_fit_on_comparable_scales_stays_quiet():
         _stream(est, X * [3, 1, 1, 1, 1], y, 20)
     assert est.score(X * [3, 1, 1, 1, 1], y) == pytest.approx(
         LinearRegression().fit(X, y).score(X, y), abs=5e-3)
+
+
+@pytest.mark.parametrize("make", [LipschitzRegressor,
+                                  lambda: LipschitzRegressor(loss="absolute_error"),
+                                  lambda: SymNetRegressor(hidden_layer_sizes=(4,), max_iter=5)])
+@pytest.mark.parametrize("dtype, scale, limit", [(np.float64, 1e160, "1.34e+150"),
+                                                 (np.float32, 1e25, "1.84e+15")])
+def test_targets_too_large_for_the_dtype_raise_naming_the_magnitude(make, dtype, scale, limit):
+    # before: FloatingPointError('training produced a non-finite loss') after
+    # overflow RuntimeWarnings, a NaN R^2 (absolute error), or "y contains NaN
+    # or infinity" for finite float64 targets cast to float32
+    X, y = _data()
+    y = y * scale
+    top = f"{np.max(np.abs(y)):.3g}"
+    with pytest.raises(ValueError, match=re.escape(f"magnitude up to {top}, beyond the {limit}")):
+        make().fit(X.astype(dtype), y)
+    if not hasattr(make(), "partial_fit"):
+        return
+    with pytest.raises(ValueError, match="Rescale y"):
+        make().partial_fit(X.astype(dtype), y)
+
+
+def test_targets_within_range_fit_as_before():
+    X, y = _data()
+    y = y * 1e140  # squares 1e280: still finite in float64
+    ref = LinearRegression().fit(X, y)
+    est = LipschitzRegressor().fit(X, y)
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-8)

@@ -20,6 +20,7 @@ from .._base import (
     QUANTILE_CONSTRAINT,
     REGRESSION_LOSS_CONSTRAINT,
     LipschitzEstimator,
+    as_target,
     constraints,
     divergence_hint,
 )
@@ -501,9 +502,7 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
 
     def _validate(self, X, y, sample_weight, reset):
         X, y = self._validate_X_y(X, y, reset=reset, multi_output=True, y_numeric=True)
-        y = np.asarray(y, dtype=X.dtype)
-        if not np.all(np.isfinite(y)):
-            raise ValueError("y contains NaN or infinity.")
+        y = as_target(y, X.dtype)
         return X, y, self._target_matrix(y), self._check_weights(sample_weight, X)
 
     def _target_matrix(self, y):

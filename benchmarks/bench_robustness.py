@@ -9,7 +9,8 @@ imbalanced cases) for classifiers.  Outcomes:
 
 - ``ok``      the score is within ``0.05 + 5 %`` of the reference's;
 - ``warned``  below that, with a warning (shown);
-- ``SILENT``  below that, without a warning: a silent failure;
+- ``SILENT``  below that, or a constant predictor (whatever the reference
+  does), without a warning: a silent failure;
 - ``NAN``     non-finite predictions;
 - ``raised``  an exception: expected (``ok-raise``) for NaN / inf input when it is a
   ValueError naming the problem, ``ERROR`` otherwise.
@@ -35,7 +36,7 @@ from sklearn.linear_model import (
     Ridge,
 )
 from sklearn.metrics import mean_pinball_loss, r2_score, roc_auc_score
-from sklearn.neural_network import MLPClassifier, MLPRegressor  # noqa: F401 (documented refs)
+from sklearn.neural_network import MLPClassifier
 from sklearn.svm import SVC
 
 from sklipschitz import (
@@ -67,9 +68,11 @@ def record(case, name, outcome, score, ref, warns, seconds):
     ROWS.append((case, name, outcome, score, ref, w))
 
 
-def verdict(score, ref, warns, finite=True):
+def verdict(score, ref, warns, finite=True, constant=False):
     if not finite:
         return "NAN"
+    if constant:  # a constant predictor is a failure whatever the reference does
+        return "warned" if warns else "SILENT"
     if score is None or ref is None or score >= ref - 0.05 - 0.05 * abs(ref):
         return "ok"
     return "warned" if warns else "SILENT"
@@ -109,7 +112,8 @@ REG_REF = {
 
 
 def run_reg(case, name, est, X, y, *, loss="squared_error", ref=None, Xs=None, expect_raise=None,
-            fit=None):
+            fit=None, rows=None):
+    """``rows``: score on these rows only (the reference is fitted on them)."""
     q = 0.8 if loss == "quantile" else 0.5
     t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
@@ -129,6 +133,8 @@ def run_reg(case, name, est, X, y, *, loss="squared_error", ref=None, Xs=None, e
         record(case, name, "SILENT", None, None, ["accepted " + expect_raise] + warns, dt)
         return
     p = np.asarray(p)
+    if rows is not None:
+        X, y, p = X[rows], y[rows], p[rows]
     if p.ndim == 2 and p.shape[1] == 1 and np.ndim(y) == 1:
         p = p.ravel()
     score = reg_score(y, p, loss, q) if p.ndim == 1 else r2_score(y, p)
@@ -137,21 +143,27 @@ def run_reg(case, name, est, X, y, *, loss="squared_error", ref=None, Xs=None, e
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             Xr = Xs if Xs is not None else X
-            r = ref.fit(Xr, y)
-            rp = r.predict(Xr)
-        ref_score = reg_score(y, rp, loss, q) if np.ndim(rp) == 1 else r2_score(y, rp)
-    record(case, name, verdict(score, ref_score, warns, score is not None), score, ref_score,
-           warns, dt)
+            try:
+                rp = ref.fit(Xr, y).predict(Xr)
+            except Exception:  # noqa: BLE001 - the reference fails on this data too
+                rp = None
+        if rp is not None:
+            ref_score = reg_score(y, rp, loss, q) if np.ndim(rp) == 1 else r2_score(y, rp)
+    constant = p.ndim == 1 and len(y) > 2 and np.ptp(y) > 0 and np.ptp(p) == 0
+    record(case, name, verdict(score, ref_score, warns, score is not None, constant), score,
+           ref_score, warns, dt)
 
 
 def run_clf(case, name, est, X, y, *, ref=None, auc=False, expect_raise=None, fit=None,
-            Xs=None):
+            Xs=None, rows=None):
+    """``rows``: score on these rows only (the reference is fitted on them)."""
     t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             (fit or est.fit)(X, y)
-            score = clf_score(y, est, X, auc)
+            score = clf_score(y, est, X, auc) if rows is None else \
+                clf_score(y[rows], est, X[rows], auc)
         except Exception as exc:  # noqa: BLE001
             ok = expect_raise is not None and isinstance(exc, ValueError) and \
                 expect_raise.lower() in str(exc).lower()
@@ -168,10 +180,18 @@ def run_clf(case, name, est, X, y, *, ref=None, auc=False, expect_raise=None, fi
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             Xr = Xs if Xs is not None else X
-            ref.fit(Xr, y)
-            ref_score = clf_score(y, ref, Xr, auc)
-    record(case, name, verdict(score, ref_score, warns, score is not None), score, ref_score,
-           warns, dt)
+            yr = y
+            if rows is not None:
+                Xr, yr = Xr[rows], y[rows]
+            try:
+                ref.fit(Xr, yr)
+                ref_score = clf_score(yr, ref, Xr, auc)
+            except Exception:  # noqa: BLE001 - the reference fails on this data too
+                ref_score = None
+    Xp = X if rows is None else X[rows]
+    constant = not auc and len(np.unique(y)) > 1 and len(np.unique(est.predict(Xp))) == 1
+    record(case, name, verdict(score, ref_score, warns, score is not None, constant), score,
+           ref_score, warns, dt)
 
 
 # -- data ---------------------------------------------------------------------------
@@ -216,10 +236,17 @@ def regressors(quick):
 
 
 def classifiers(quick):
+    """(name, estimator factory, reference factory): the linear classifier
+    against LogisticRegression, the network against MLPClassifier of the
+    same width."""
     return [
-        ("LQC", lambda: LipschitzQuantileClassifier()),
-        ("SymNetClassifier", lambda: SymNetClassifier(hidden_layer_sizes=(16,), random_state=0)),
-    ]
+        ("LQC", lambda: LipschitzQuantileClassifier(),
+         lambda: LogisticRegression(max_iter=5000)),
+        ("LQC batch_size=32", lambda: LipschitzQuantileClassifier(batch_size=32),
+         lambda: LogisticRegression(max_iter=5000)),
+        ("SymNetClassifier", lambda: SymNetClassifier(hidden_layer_sizes=(16,), random_state=0),
+         lambda: MLPClassifier((16,), max_iter=500, random_state=0)),
+    ][::2 if quick else 1]
 
 
 def ref_for(loss):
@@ -308,13 +335,8 @@ def sweep_regression(quick, only):
         yz[::3] = 1e3  # rows with zero weight hold garbage
         for name, make, loss in regressors(quick):
             est = make()
-            run_reg(case, name, est, X, yz, loss=loss,
+            run_reg(case, name, est, X, yz, loss=loss, ref=ref_for(loss), rows=sw > 0,
                     fit=lambda a, b, e=est: e.fit(a, b, sample_weight=sw))
-            # score on the weighted rows only
-        ref = LinearRegression().fit(X[sw > 0], yz[sw > 0])
-        print(f"{'':<34} (reference R² on weighted rows "
-              f"{r2_score(yz[sw > 0], ref.predict(X[sw > 0])):.3f}; the R² above includes "
-              "the zero-weight rows)")
     case = "sample_weight ratio 1e8"
     if not only or only in case:
         sw = np.ones(len(y))
@@ -369,6 +391,42 @@ def sweep_regression(quick, only):
                     for v in np.unique(b):
                         e.partial_fit(a[b == v], b[b == v])
             run_reg(case, name, est, Xo, yq, ref=LinearRegression(), fit=fit)
+    for case, scale in [("X scaled 1e-10", 1e-10), ("X scaled 1e50", 1e50)]:
+        if only and only not in case:
+            continue
+        for name, make, loss in regressors(True):
+            run_reg(case, name, make(), X * scale, y, loss=loss, ref=ref_for(loss))
+    case = "y 1e160 (squares overflow)"
+    if not only or only in case:
+        for name, make, loss in regressors(True):
+            run_reg(case, name, make(), X, y * 1e160, expect_raise="magnitude")
+    case = "float32 X, y 1e25"
+    if not only or only in case:
+        for name, make, loss in regressors(True):
+            run_reg(case, name, make(), X.astype(np.float32), y * 1e25, expect_raise="magnitude")
+    case = "stream, one column 1e3"
+    if not only or only in case:
+        Xu = X * [1e3, 1, 1, 1, 1]
+        for name, make in [("LR squared", LipschitzRegressor),
+                           ("LR absolute", lambda: LipschitzRegressor(loss="absolute_error"))]:
+            est = make()
+
+            def fit(a, b, e=est):
+                for _ in range(5):
+                    for s in range(0, len(b), 20):
+                        e.partial_fit(a[s:s + 20], b[s:s + 20])
+            loss = "absolute_error" if "absolute" in name else "squared_error"
+            run_reg(case, name, est, Xu, y, loss=loss, ref=ref_for(loss), fit=fit)
+    case = "gd, one column 1e4"
+    if not only or only in case:
+        Xu = X * [1e4, 1, 1, 1, 1]
+        for name, kw, loss in [("LR squared gd", {}, "squared_error"),
+                               ("LR absolute gd", {"loss": "absolute_error"}, "absolute_error"),
+                               ("LR quantile .8 gd", {"loss": "quantile", "quantile": 0.8},
+                                "quantile"),
+                               ("LR squared batch 32", {"batch_size": 32}, "squared_error")]:
+            kw = dict(kw, **({} if "batch_size" in kw else {"solver": "gd"}))
+            run_reg(case, name, LipschitzRegressor(**kw), Xu, y, loss=loss, ref=ref_for(loss))
     # LipschitzRegressorCV
     case = "CV: y in raw units (1e4)"
     if not only or only in case:
@@ -376,6 +434,8 @@ def sweep_regression(quick, only):
                 ref=LinearRegression())
         run_reg("CV: 1e6 and 1e-6 columns", "LipschitzRegressorCV", LipschitzRegressorCV(),
                 Xs, y, ref=LinearRegression())
+        run_reg("CV: one column 1e4", "LipschitzRegressorCV", LipschitzRegressorCV(),
+                X * [1e4, 1, 1, 1, 1], y, ref=LinearRegression())
         run_reg("CV: y offset 1e6", "LipschitzRegressorCV", LipschitzRegressorCV(),
                 X, 1e6 + y, ref=LinearRegression())
         run_reg("CV: 4 rows, cv=5", "LipschitzRegressorCV", LipschitzRegressorCV(), X[:4], y[:4],
@@ -407,15 +467,15 @@ def sweep_classification(quick, only):
     for case, (Xc_, yc_) in cases.items():
         if only and only not in case:
             continue
-        for name, make in classifiers(quick):
-            run_clf(case, name, make(), Xc_, yc_,
-                    ref=LogisticRegression(max_iter=5000) if len(yc_) > 2 else None)
+        # the mini-batch classifier on many classes takes minutes: left out there
+        for name, make, ref in classifiers(quick or "classes" in case):
+            run_clf(case, name, make(), Xc_, yc_, ref=ref() if len(yc_) > 2 else None)
     for case, k, n in [("clf imbalance 1 in 1000", 1000, 20000),
                        ("clf imbalance 1 in 5000", 5000, 50000)]:
         if only and only not in case:
             continue
         Xi, yi = classification(n=n, d=5, seed=7, imbalance=k)
-        for name, make in classifiers(quick):
+        for name, make, _ in classifiers(True):
             run_clf(case + " (AUC)", name, make(), Xi, yi, auc=True,
                     ref=LogisticRegression(max_iter=5000))
     for bad, val in [("clf NaN in X", np.nan), ("clf inf in X", np.inf)]:
@@ -423,14 +483,14 @@ def sweep_classification(quick, only):
             continue
         Xb = X.copy()
         Xb[3, 1] = val
-        for name, make in classifiers(quick):
+        for name, make, _ in classifiers(True):
             run_clf(bad, name, make(), Xb, y, expect_raise="NaN" if val != val else "infinity")
     # streams
     for case in ["clf stream single rows", "clf stream chunks of one class",
                  "clf stream with empty chunk"]:
         if only and only not in case:
             continue
-        for name, make in classifiers(quick):
+        for name, make, _ in classifiers(True):
             est = make()
             classes = np.unique(y)
             if case.endswith("single rows"):
@@ -455,10 +515,31 @@ def sweep_classification(quick, only):
     if not only or only in case:
         sw = np.ones(len(y))
         sw[::3] = 0
-        for name, make in classifiers(quick):
+        yg = y.copy()
+        yg[::3] = 1 - yg[::3]  # the zero-weight rows hold flipped labels
+        keep = sw > 0
+        for name, make, ref in classifiers(True):
             est = make()
-            run_clf(case, name, est, X, y, ref=LogisticRegression(),
+            run_clf(case, name, est, X, yg, ref=ref(), rows=keep,
                     fit=lambda a, b, e=est: e.fit(a, b, sample_weight=sw))
+    Xu = X * [1e3, 1, 1, 1, 1]
+    for case, fit_kw in [("clf stream, one column 1e3", None)]:
+        if only and only not in case:
+            continue
+        for name, make, ref in classifiers(True):
+            est = make()
+
+            def fit(a, b, e=est):
+                for _ in range(5):
+                    for s in range(0, len(b), 20):
+                        e.partial_fit(a[s:s + 20], b[s:s + 20], classes=[0, 1])
+            run_clf(case, name, est, Xu, y, ref=ref(), fit=fit)
+    for case, scale in [("clf X scaled 1e-10", 1e-10), ("clf X scaled 1e50", 1e50),
+                        ("clf X scaled 1e100", 1e100)]:
+        if only and only not in case:
+            continue
+        for name, make, ref in classifiers(True):
+            run_clf(case, name, make(), X * scale, y, ref=ref())
     case = "SBAFKernel + SVC"
     if not only or only in case:
         run_clf(case, "SVC(kernel=SBAFKernel())", SVC(kernel=SBAFKernel()), X, y,

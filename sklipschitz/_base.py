@@ -174,6 +174,8 @@ def as_target(y, dtype):
     fit, or cast to inf for float32).
     """
     y = np.asarray(y)
+    if y.dtype.kind not in "fiub":  # strings, objects: numbers or a ValueError
+        y = y.astype(np.float64)
     limit = math.sqrt(float(np.finfo(dtype).max)) * TARGET_MARGIN
     with np.errstate(over="ignore", invalid="ignore"):
         top = float(np.max(np.abs(y))) if y.size else 0.0

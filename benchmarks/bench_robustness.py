@@ -565,28 +565,33 @@ def sweep_model_selection(only):
     sw = np.ones(len(y))
     sw[:100] = 5.0
     with config_context(enable_metadata_routing=True):
-        reg = LipschitzRegressor().set_fit_request(sample_weight=True)
+        reg = LipschitzRegressor().set_fit_request(sample_weight=True).set_score_request(
+            sample_weight=True)
         pipe = make_pipeline(StandardScaler().set_fit_request(sample_weight=True), reg)
         gs = GridSearchCV(pipe, {"lipschitzregressor__alpha": [0.0, 1e-2]}, cv=3)
         run_reg(case, "Pipeline(LR)", gs, X, y, ref=LinearRegression(),
                 fit=lambda a, b: gs.fit(a, b, sample_weight=sw))
         t0 = time.perf_counter()
-        res = cross_validate(make_pipeline(StandardScaler(), LipschitzRegressor()
-                                           .set_fit_request(sample_weight=True)),
+        res = cross_validate(make_pipeline(StandardScaler().set_fit_request(sample_weight=True),
+                                           LipschitzRegressor().set_fit_request(sample_weight=True)
+                                           .set_score_request(sample_weight=True)),
                              X, y, params={"sample_weight": sw}, cv=3)
-        ref = cross_validate(LinearRegression(), X, y, cv=3)
+        ref = cross_validate(LinearRegression().set_fit_request(sample_weight=True)
+                             .set_score_request(sample_weight=True), X, y,
+                             params={"sample_weight": sw}, cv=3)
         s, r = np.mean(res["test_score"]), np.mean(ref["test_score"])
         record("cross_validate + sw", "Pipeline(LR)", verdict(s, r, []), s, r, [],
                time.perf_counter() - t0)
         Xc, yc = classification()
-        swc = np.ones(len(yc))
+        swc = np.where(np.arange(len(yc)) % 3 == 0, 4.0, 1.0)
         for name, est in [("LQC", LipschitzQuantileClassifier()),
                           ("SymNetClassifier", SymNetClassifier(hidden_layer_sizes=(8,),
                                                                 random_state=0))]:
             t0 = time.perf_counter()
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                res = cross_validate(est.set_fit_request(sample_weight=True), Xc, yc,
+                res = cross_validate(est.set_fit_request(sample_weight=True)
+                                     .set_score_request(sample_weight=False), Xc, yc,
                                      params={"sample_weight": swc}, cv=3)
             ref = cross_validate(LogisticRegression(), Xc, yc, cv=3)
             s, r = np.mean(res["test_score"]), np.mean(ref["test_score"])

@@ -45,6 +45,10 @@ _WARM_ROWS = 1024
 #: rows (evenly spaced) on which the hidden layers' curvature along the
 #: actual network is estimated (network_lipschitz.JacobianCurvature)
 _JACOBIAN_ROWS = 512
+#: the local curvature floor of that estimate (a fraction of the loss's
+#: supremum, as _CURV_FLOOR): lower than the bound's, see docs/symnet.md
+#: "Curvature along the network"
+_JACOBIAN_FLOOR = 0.02
 #: the units whose hidden layers take that estimate (see _run)
 _JACOBIAN_UNITS = frozenset({"relu", "identity", "arelu"})
 #: decay per accepted epoch of the weight average (_WeightAverage): a
@@ -592,7 +596,8 @@ class _BaseSymNet(LipschitzEstimator):
                 # the hidden layers: the curvature along the actual network
                 # (an estimate on a row sample) where it is below the bound
                 est = jacobian.constants(
-                    network, X, sw, c, i, loss, means, curv_floor
+                    network, X, sw, c, i, loss, means,
+                    curv_floor if small_call else _JACOBIAN_FLOOR,
                 )
                 consts[:-1] = [
                     min(L, e + alpha) if (math.isfinite(e) and e > 0) else L

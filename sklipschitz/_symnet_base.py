@@ -58,6 +58,7 @@ _JACOBIAN_UNITS = frozenset({"relu", "identity", "arelu", "sbaf", "tanh", "logis
 #: iterations jumped between epochs)
 _RESIDUAL_UNITS = frozenset({"sbaf", "tanh", "logistic"})
 _RESIDUAL_ITERATIONS = 5
+_RESIDUAL_FLOOR = 0.3
 #: decay per accepted epoch of the weight average (_WeightAverage): a
 #: window of about 20 epochs
 _AVERAGE_DECAY = 0.95
@@ -541,7 +542,8 @@ class _BaseSymNet(LipschitzEstimator):
             power, np.unique(np.linspace(0, n - 1, min(n, _JACOBIAN_ROWS)).astype(np.intp)),
             iterations=_RESIDUAL_ITERATIONS if residual else 2, residual=residual,
         ) if (per_layer and loss.smooth and network.activation.name in _JACOBIAN_UNITS) else None
-        jacobian_floor = curv_floor if (small_call or residual) else _JACOBIAN_FLOOR
+        jacobian_floor = curv_floor if small_call else (
+            _RESIDUAL_FLOOR if residual else _JACOBIAN_FLOOR)
 
         def stats_pass(c, i):
             return _nl.pass_statistics(

@@ -591,7 +591,6 @@ class JacobianCurvature:
         #: Gauss-Newton part plus the residual x ``g''`` term of curved units)
         #: and take the larger of the two eigenvalue estimates
         self.residual = residual
-        self._rng = np.random.RandomState(1)
 
     def _start(self, key, shape, dtype):
         """The layer's kept vector ``(V, c)`` (in the :class:`PowerIteration`
@@ -601,9 +600,7 @@ class JacobianCurvature:
         if power.has(key, size):
             v, iters = power.vector(key), self.iterations
         else:
-            # its own random start (the other keys' starts stay as they were)
-            v = self._rng.standard_normal(size)
-            v, iters = v / np.linalg.norm(v), FIRST_ITERATIONS
+            v, iters = power._start(key, size)
         v = v.astype(dtype)
         return v[:-shape[1]].reshape(shape), v[-shape[1]:], iters
 

@@ -580,7 +580,9 @@ class JacobianCurvature:
     ``iterations`` later).  It is an estimate, not a bound: the rows are a
     sample, the iteration approaches ``lambda_max`` from below, and the
     network moves during the epoch; for ReLU and identity units ``G_k`` is
-    the layer's exact block Hessian on the sample (``g'' = 0``).
+    the layer's exact block Hessian on the sample (``g'' = 0``).  For curved
+    units, ``residual=True`` adds the residual x ``g''`` term (see
+    :meth:`constants`).
     """
 
     def __init__(self, power, rows, iterations=2, residual=False):

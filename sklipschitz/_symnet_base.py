@@ -510,16 +510,19 @@ class _BaseSymNet(LipschitzEstimator):
         # slope bound (A-ReLU); for the curved bounded units (SBAF, tanh,
         # logistic) the larger of it and the whole block Hessian's estimate
         # (the residual x g'' term included)
-        # (curved units from two hidden layers on: with one, the bound has a
-        # single slope-times-norm factor, and the estimate's passes cost more
-        # than its faster rates save -- see docs/symnet.md)
+        # (curved units from two hidden layers on, and not for partial_fit
+        # calls smaller than a batch: with one layer, the bound has a single
+        # slope-times-norm factor, and the estimate's passes cost more than
+        # its faster rates save; on one-row calls the estimate of one row's
+        # block Hessian let a depth-3 regressor learn nothing -- see
+        # docs/symnet.md)
         residual = network.activation.name in _RESIDUAL_UNITS
         jacobian = _nl.JacobianCurvature(
             power, np.unique(np.linspace(0, n - 1, min(n, _JACOBIAN_ROWS)).astype(np.intp)),
             iterations=_RESIDUAL_ITERATIONS if residual else 2, residual=residual,
         ) if (
             per_layer and loss.smooth and network.activation.name in _JACOBIAN_UNITS
-            and (len(hidden) >= 2 or not residual)
+            and (not residual or (len(hidden) >= 2 and not small_call))
         ) else None
         jacobian_floor = curv_floor if small_call else (
             _RESIDUAL_FLOOR if residual else _JACOBIAN_FLOOR)

@@ -913,7 +913,14 @@ _COMMON_PARAMS_DOC = """
         intercepts); added to ``L``.  A classifier network fitted with
         ``learning_rate='lipschitz'`` uses ``alpha * min(1, H / log 2)``, ``H``
         the entropy of the weighted class frequencies (the loss of the
-        constant predictor): a rare class is not regularised away.
+        constant predictor): a rare class is not regularised away.  In a
+        ``fit`` with ``learning_rate='lipschitz'`` the term of layer
+        ``k`` steps at ``alpha_k = min(alpha, 0.1 * d_k)``, ``d_k`` the data's
+        curvature in that layer's constant (which becomes ``d_k + alpha_k``):
+        nothing changes where ``d_k >= 10 alpha``; where the gradients
+        vanish (deep SBAF networks) the penalty no longer moves a layer to
+        zero weights in a few steps.  ``partial_fit`` keeps ``alpha`` in
+        every layer.
     max_iter : int >= 1, default=200
         Maximum number of epochs.
     tol : float >= 0, default=1e-4

@@ -31,7 +31,7 @@ from ._engine.network import DenseNetwork, _axpy
 from ._engine.steps import ConstantStep, LipschitzStep
 from ._engine.monitors import DivergenceStop, HalvingGuard, Stopping, Validation
 from ._engine.problems import NetworkProblem
-from ._engine.updates import UPDATES
+from ._engine.updates import UPDATES, IterateAverage
 
 _AUTO_BATCH = 200
 #: a fit whose rate the guard had to halve this many times (a factor of
@@ -48,8 +48,11 @@ _WARM_ROWS = 1024
 _JACOBIAN_ROWS = 512
 #: the units whose hidden layers take that estimate (see _run)
 _JACOBIAN_UNITS = frozenset({"relu", "identity", "arelu"})
-#: decay per accepted epoch of the weight average (_WeightAverage): a
-#: window of about 20 epochs
+#: decay per accepted epoch of the weight average (the bias-corrected
+#: exponential IterateAverage): a window of about 20 epochs.  Mini-batch
+#: steps at a computed rate leave the weights moving around the fit from
+#: epoch to epoch; the average removes most of that noise and, on small data
+#: sets, lags behind the late epochs that only fit the training rows
 _AVERAGE_DECAY = 0.95
 
 
@@ -114,36 +117,6 @@ def _constant_loss(loss, Y, sw):
     """The training loss of the best constant prediction (no penalty)."""
     raw = np.asarray(loss.constant_raw(Y, sw), dtype=Y.dtype)
     return float(loss.objective(Y, np.broadcast_to(raw, Y.shape).copy(), sw))
-
-
-class _WeightAverage:
-    """Bias-corrected exponential moving average of the weights, one term per accepted epoch.
-
-    ``avg_t = d avg_{t-1} + (1 - d) w_t`` from ``avg_0 = 0``, returned as
-    ``avg_t / (1 - d^t)`` (the "temporal averaging" of Kingma & Ba, *Adam*,
-    ICLR 2015, section 7.2; Polyak & Juditsky 1992 for averaged stochastic
-    iterates).  Mini-batch steps at a computed rate leave the weights
-    moving around the fit from epoch to epoch; the average removes most
-    of that noise and, on small data sets, lags behind the late epochs
-    that only fit the training rows.  One copy of the weights.
-    """
-
-    def __init__(self, decay):
-        self.decay = decay
-        self.sums = None
-        self.count = 0
-
-    def add(self, params):
-        if self.sums is None:
-            self.sums = [np.zeros_like(p) for p in params]
-        self.count += 1
-        for a, p in zip(self.sums, params):
-            a *= self.decay
-            a += (1.0 - self.decay) * p
-
-    def value(self):
-        correction = 1.0 - self.decay ** self.count
-        return [a / correction for a in self.sums]
 
 
 #: a stream is judged (prequentially, :class:`_StreamCheck`) once it has
@@ -278,7 +251,7 @@ class _PlateauStopping(Stopping):
         super().__init__(tol, n_iter_no_change, absolute=True)
         self.progress_tol = progress_tol
         self.on_loss = False
-        # the weight average (_WeightAverage) of the accepted epochs, if any
+        # the weight average (an IterateAverage) of the accepted epochs, if any
         self.average = average
         self.fired = False
 
@@ -293,7 +266,7 @@ class _PlateauStopping(Stopping):
         if self.on_loss and self.progress_tol > 0 and len(curve) > n:
             stop = stop or (curve[-1 - n] - curve[-1] < self.progress_tol * (curve[0] - curve[-1]))
         if self.average is not None:
-            self.average.add([*state.coefs, *state.intercepts])
+            self.average.accumulate(state, [*state.coefs, *state.intercepts])
         self.fired = bool(stop)
         return stop
 
@@ -687,7 +660,7 @@ class _BaseSymNet(LipschitzEstimator):
         )
         stopping = _PlateauStopping(
             self.tol, self.n_iter_no_change, self.progress_tol,
-            average=_WeightAverage(_AVERAGE_DECAY) if averaging else None,
+            average=IterateAverage("exponential", decay=_AVERAGE_DECAY) if averaging else None,
         )
         # an epoch that overflows is the guard's to judge (a non-finite loss
         # is undone, or stops the fit with a warning): no RuntimeWarning
@@ -695,8 +668,10 @@ class _BaseSymNet(LipschitzEstimator):
             state = self._train(problem, state, rule, update, lipschitz_fn, guard, m,
                                 score_fn, incremental, stopping)
         self.weights_averaged_ = False
-        if averaging and stopping.average.count and (averaging is True or stopping.fired):
+        if averaging and state.n_averaged and (averaging is True or stopping.fired):
             self._take_average(network, state, stopping.average, X, Y, sw, loss, const_loss)
+        if averaging:
+            IterateAverage.restore(state, None)  # the fitted state keeps no average
         self._train_state = state
         self._step_rule, self._update, self._power = rule, update, power
         self._act_means = running.committed() if incremental else None
@@ -713,7 +688,7 @@ class _BaseSymNet(LipschitzEstimator):
 
     def _take_average(self, network, state, average, X, Y, sw, loss, const_loss):
         """End on the averaged weights unless they fit worse than the constant predictor."""
-        params = average.value()
+        params = average.value(state)
         k = len(state.coefs)
         coefs, intercepts = params[:k], params[k:]
         value = float(network.objective(X, Y, sw, loss, 0.0, coefs, intercepts))

@@ -6,7 +6,8 @@ One loop serves full-batch and mini-batch gradient descent, ``partial_fit``
 current Lipschitz constant, asks the step rule for a rate per step, records
 the history, and consults small objects (:mod:`.monitors`) for what the
 estimator wants: the stopping rule, the divergence guard, early stopping on
-a validation score, averaging of the iterates, and per-column best iterates
+a validation score, an average of the iterates
+(:class:`~.updates.IterateAverage`), and per-column best iterates
 with an active-column mask.  The problem (:mod:`.problems`) gives the
 objective and its gradient.
 
@@ -45,6 +46,7 @@ class TrainState:
     rate_scale: float = 1.0
     halvings: int = 0
     lipschitz: float = float("nan")
+    # the state of an average of the iterates (updates.IterateAverage)
     average_params: list = None
     n_averaged: int = 0
 

@@ -6,7 +6,6 @@
   blew up does (stop on the best weights with a warning, or roll back and
   halve the rate);
 * :class:`Validation` -- early stopping on a held-out score;
-* :class:`Averaging` -- the Polyak-Ruppert mean of the iterates;
 * :class:`ColumnFreezing` -- a linear model whose columns are independent
   problems: every column keeps its own best iterate, and a column that has
   stopped improving leaves the computation (the active-column mask).
@@ -118,30 +117,6 @@ class Validation:
 
     def __init__(self, score_fn):
         self.score_fn = score_fn
-
-
-class Averaging:
-    """Keep the running mean of the weights over every step from step
-    ``start`` on (Polyak-Ruppert averaging) in ``state.average_params``.
-
-    With a constant step over a fixed cycle of mini-batches or chunks the
-    weights settle into a cycle around the optimum; their mean over the steps
-    converges to it.
-    """
-
-    def __init__(self, start=1):
-        self.start = int(start)
-
-    def accumulate(self, state, params):
-        if state.t < self.start:
-            return
-        if state.average_params is None:
-            state.average_params = [np.zeros_like(p) for p in params]
-            state.n_averaged = 0
-        state.n_averaged += 1
-        step = 1.0 / state.n_averaged
-        for a, p in zip(state.average_params, params):
-            a += step * (p - a)
 
 
 class ColumnFreezing:

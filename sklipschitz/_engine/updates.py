@@ -8,8 +8,9 @@ carries it between calls).  ``lr`` has one of the shapes of
 along every parameter's last axis) or a list with one rate per parameter.
 Updates whose state is per column also implement ``restrict(state, keep)``.
 
-:class:`PolynomialAveraging` is not an update: it keeps a weighted mean of
-the iterates an update produces, for the loop's ``averaging`` slot.
+:class:`IterateAverage` is not an update: it keeps a weighted mean of
+the iterates an update produces (the loop's ``averaging`` slot, a network's
+weight average).
 """
 
 from __future__ import annotations
@@ -127,42 +128,104 @@ class Nesterov:
         return {"x": [p[..., keep] for p in state["x"]], "t": state["t"][keep]}
 
 
-class PolynomialAveraging:
-    """Polynomial-decay averaging of the iterates (Shamir & Zhang 2013).
+#: the schedules of :class:`IterateAverage`
+AVERAGE_SCHEDULES = ("uniform", "polynomial", "exponential")
 
-    ``w_bar_t = (1 - c_t) w_bar_{t-1} + c_t w_t`` with
-    ``c_t = (eta + 1) / (t + eta)``, ``t = 1, 2, ...`` the number of steps
-    averaged (``c_1 = 1``: the first iterate itself), kept in
-    ``state.average_params`` with ``t`` in ``state.n_averaged``.  The weight
-    of iterate ``s`` in ``w_bar_t`` is ``(eta + 1) prod_{k=1}^{eta} (s + k - 1)
-    / prod_{k=0}^{eta} (t + k)``, about ``(eta + 1) s^eta / t^(eta + 1)``: a
-    suffix average in O(1) memory, whose weights favour the last steps and
-    forget the early iterates, far from the optimum, as the step count
-    grows.  ``eta = 0`` is the plain mean of every step.  Subgradient steps
-    ``~ 1/sqrt(t)`` come with a guarantee for such averages, not for the last
-    iterate (Rakhlin, Shamir & Sridharan 2012; Shamir & Zhang 2013).
 
-    Same interface as :class:`sklipschitz._engine.monitors.Averaging`:
-    ``accumulate(state, params)`` after every step; the iterates themselves
-    are not changed (the steps continue from the last one).  An iterate
-    with a non-finite entry is left out.
+class IterateAverage:
+    """A running average of the iterates, with an explicit schedule.
+
+    The one average of the engine: the loop's ``averaging`` slot (one term
+    per step: ``LipschitzRegressor(average=...)``) and a network's weight
+    average (one term per accepted epoch, taken by the stopping rule:
+    ``SymNetRegressor(average_weights=...)``).  ``accumulate(state, params)``
+    adds a term; ``value(state)`` is the average (None before the first
+    term).  Its state lives on the :class:`~sklipschitz._engine.loop.TrainState`,
+    as plain values saved with it: the arrays ``state.average_params`` and
+    the number of terms ``state.n_averaged`` (``t`` below).  The iterates
+    themselves are not changed.  Schedules, with ``w_t`` the ``t``-th term:
+
+    * ``'uniform'``: the mean of the terms (Polyak & Juditsky 1992),
+      ``w_bar_t = w_bar_{t-1} + (w_t - w_bar_{t-1}) / t``.
+    * ``'polynomial'``: polynomial-decay averaging (Shamir & Zhang 2013),
+      ``w_bar_t = (1 - c_t) w_bar_{t-1} + c_t w_t`` with
+      ``c_t = (eta + 1) / (t + eta)`` (``c_1 = 1``: the first term itself).
+      The weight of term ``s`` in ``w_bar_t`` is ``(eta + 1) prod_{k=1}^{eta}
+      (s + k - 1) / prod_{k=0}^{eta} (t + k)`` (integer ``eta``), about
+      ``(eta + 1) s^eta / t^(eta + 1)``: a suffix average in O(1) memory,
+      whose weights favour the last steps and forget the early iterates, far
+      from the optimum, as the step count grows.  ``eta = 0`` is
+      ``'uniform'``.  Subgradient steps ``~ 1/sqrt(t)`` come with a
+      guarantee for such averages, not for the last iterate (Rakhlin, Shamir
+      & Sridharan 2012; Shamir & Zhang 2013).
+    * ``'exponential'``: the bias-corrected exponential moving average
+      (the "temporal averaging" of Kingma & Ba, *Adam*, ICLR 2015, section
+      7.2): the state holds ``m_t = d m_{t-1} + (1 - d) w_t`` from
+      ``m_0 = 0`` and the average is ``m_t / (1 - d^t)``, ``d = decay``.
+
+    Terms are counted from the loop's step ``start`` on (``state.t >=
+    start``).  A term with a non-finite entry (a step that overflowed: the
+    loop's guard restores the weights and stops) is left out, so that the
+    average keeps the finite iterates only.
     """
 
-    def __init__(self, eta=3):
-        self.eta = eta
+    def __init__(self, schedule="uniform", *, eta=None, decay=None, start=1):
+        if schedule not in AVERAGE_SCHEDULES:
+            raise ValueError(f"schedule must be one of {AVERAGE_SCHEDULES}; got {schedule!r}")
+        for name, value, owner in (("eta", eta, "polynomial"), ("decay", decay, "exponential")):
+            if (value is None) == (schedule == owner):
+                raise ValueError(f"{name} is the parameter of the {owner!r} schedule (and "
+                                 f"only of it); got {name}={value!r} with {schedule!r}")
+        if schedule == "polynomial" and not eta >= 0:
+            raise ValueError(f"eta must be >= 0; got {eta!r}")
+        if schedule == "exponential" and not 0 < decay < 1:
+            raise ValueError(f"decay must be in (0, 1); got {decay!r}")
+        self.schedule = schedule
+        self.eta = 0 if eta is None else eta  # 'uniform': c_t = 1 / t
+        self.decay = decay
+        self.start = int(start)
 
     def accumulate(self, state, params):
-        if not all(np.isfinite(p).all() for p in params):
-            # a step that overflowed: the loop's guard restores the weights
-            # and stops; the average keeps the finite iterates only
+        """Add ``params`` (a list of arrays) as the next term of the average."""
+        if state.t < self.start or not all(np.isfinite(p).all() for p in params):
             return
         if state.average_params is None:
             state.average_params = [np.zeros_like(p) for p in params]
             state.n_averaged = 0
         state.n_averaged += 1
+        if self.schedule == "exponential":
+            d = self.decay
+            for a, p in zip(state.average_params, params):
+                a *= d
+                a += (1.0 - d) * p
+            return
         c = (self.eta + 1.0) / (state.n_averaged + self.eta)
         for a, p in zip(state.average_params, params):
             a += c * (p - a)
+
+    def value(self, state):
+        """The average of the terms added so far (None: no term yet).
+
+        The running mean of ``'uniform'`` and ``'polynomial'`` is the state
+        itself (not a copy); ``'exponential'`` returns new arrays."""
+        if state.average_params is None:
+            return None
+        if self.schedule == "exponential":
+            correction = 1.0 - self.decay ** state.n_averaged
+            return [a / correction for a in state.average_params]
+        return state.average_params
+
+    @staticmethod
+    def saved(state):
+        """A copy of the average's state (None: no term yet), for :meth:`restore`."""
+        if state.average_params is None:
+            return None
+        return [a.copy() for a in state.average_params], state.n_averaged
+
+    @staticmethod
+    def restore(state, saved):
+        """Set the average's state to ``saved`` (from :meth:`saved`; None: no term)."""
+        state.average_params, state.n_averaged = (None, 0) if saved is None else saved
 
 
 UPDATES = {"sgd": SGD, "momentum": Momentum, "adam": Adam, "nesterov": Nesterov}

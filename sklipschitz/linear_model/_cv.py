@@ -21,7 +21,7 @@ from .._engine.losses import get_regression_loss
 from .._engine.penalties import penalty_strengths
 from .._exact import _BLAS_SINGLE_BELOW, solve_path
 from .._threads import single_blas_thread
-from ._regressor import LipschitzRegressor
+from ._regressor import LipschitzRegressor, choose_solver, solver_settings
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
@@ -92,12 +92,8 @@ def _exact_path(reg, X, strengths):
     solver on an in-memory ``X``."""
     if not isinstance(X, np.ndarray) and not sp.issparse(X):
         return False
-    reg._penalty = None
-    for l2, l1 in strengths:
-        reg._l2, reg._l1 = l2, l1
-        if reg._choose_solver(None, X) != "exact":
-            return False
-    return True
+    settings = solver_settings(reg)
+    return all(choose_solver(**settings, l2=l2, l1=l1, X=X) == "exact" for l2, l1 in strengths)
 
 
 def _exact_path_fit(X, Y, sw, strengths, params):

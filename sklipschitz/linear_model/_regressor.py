@@ -25,13 +25,13 @@ from .._base import (
 from .._engine.lipschitz import distance_scale, linear_constant
 from .._engine.loop import TrainState, train
 from .._engine.losses import get_regression_loss
-from .._engine.monitors import Averaging, DivergenceStop, Stopping, Validation
+from .._engine.monitors import DivergenceStop, Stopping, Validation
 from .._engine.network import DenseNetwork
 from .._engine.network_lipschitz import CentredUpdate, RunningMeans
 from .._engine.penalties import L1, ProximalUpdate, Tikhonov, penalty_strengths
 from .._engine.problems import NetworkProblem
 from .._engine.steps import make_rule
-from .._engine.updates import SGD, PolynomialAveraging
+from .._engine.updates import SGD, IterateAverage
 from ._robust import FLAT_RATIO, build_loss, flat_ratio
 
 if TYPE_CHECKING:
@@ -83,6 +83,76 @@ def _warn_flat_loss(loss, ratio):
         "(the exact solver).",
         ConvergenceWarning,
     )
+
+
+def solver_settings(est):
+    """The parameters of a :class:`LipschitzRegressor` that :func:`choose_solver` reads."""
+    return dict(solver=est.solver, loss=est.loss, scale=est.scale,
+                learning_rate=est.learning_rate, batch_size=est.batch_size,
+                early_stopping=est.early_stopping)
+
+
+def exact_solver_reasons(loss, l2, l1, X=None, *, scale=1.0, learning_rate="lipschitz",
+                         batch_size=None, early_stopping=False, tikhonov=False, whitened=False):
+    """What the exact solver needs and this problem lacks (empty: it fits it).
+
+    ``loss``, ``scale``, ``learning_rate``, ``batch_size`` and
+    ``early_stopping`` are a :class:`LipschitzRegressor`'s parameters, ``l2``
+    and ``l1`` its penalty strengths (``penalty_strengths``), ``X`` the
+    training data (None: not known yet), ``tikhonov`` whether a Tikhonov
+    matrix is set and ``whitened`` whether it has a whitening root.
+    """
+    from .._exact import WIDE_SPARSE_MIN_FEATURES
+
+    reasons = []
+    if not (isinstance(learning_rate, str) and learning_rate == "lipschitz"):
+        reasons.append(f"learning_rate='lipschitz' (got {learning_rate!r})")
+    if batch_size is not None:
+        reasons.append(f"batch_size=None (got {batch_size!r})")
+    if tikhonov and not whitened and l1 == 0:
+        reasons.append("a positive definite alpha*I + 2*tikhonov'tikhonov")
+    if l1 > 0:
+        if tikhonov:
+            reasons.append("no tikhonov matrix with an L1 penalty")
+        if loss in ("quantile", "absolute_error") and l2 > 0:
+            reasons.append(f"penalty='l1' with loss={loss!r} (elastic net is not exact there)")
+        if X is not None and hasattr(X, "tocsr") and X.shape[1] >= WIDE_SPARSE_MIN_FEATURES:
+            reasons.append(f"a sparse X with fewer than {WIDE_SPARSE_MIN_FEATURES} columns "
+                           "for an L1 penalty")
+        if loss == "huber" or (loss == "log_cosh" and not (isinstance(scale, Real)
+                                                           and scale == 1.0)):
+            reasons.append(f"penalty='l2' or None with loss={loss!r}"
+                           + (" at a scale other than 1" if loss == "log_cosh" else "")
+                           + " (the exact L1 solver does not take it)")
+    if early_stopping:
+        reasons.append(
+            "early_stopping=False (the exact solver returns the optimum of the training "
+            "objective: it has no epochs to stop early)")
+    return reasons
+
+
+def choose_solver(solver, loss, l2, l1, X=None, **settings):
+    """The solver of a :class:`LipschitzRegressor` fit: ``'exact'`` or ``'gd'``.
+
+    ``solver='auto'`` takes the exact solver when :func:`exact_solver_reasons`
+    (the other arguments, :func:`solver_settings` of an estimator among them)
+    finds nothing missing.
+
+    Raises
+    ------
+    ValueError
+        If ``solver='exact'`` and the exact solver cannot fit the problem
+        (the message names what it needs).
+    """
+    reasons = exact_solver_reasons(loss, l2, l1, X, **settings)
+    if solver == "auto":
+        return "gd" if reasons else "exact"
+    if solver == "exact" and reasons:
+        raise ValueError(
+            "solver='exact' (the exact full-batch solver) needs " + " and ".join(reasons)
+            + "; use solver='gd' or solver='auto'."
+        )
+    return solver
 
 
 class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
@@ -486,50 +556,6 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
             raise ValueError(f"quantile levels must be distinct; got {self.quantile!r}.")
         return levels
 
-    def _l1_exact_reasons(self, X):
-        """Why the exact solver cannot take this L1 / elastic-net problem."""
-        from .._exact import WIDE_SPARSE_MIN_FEATURES
-
-        out = []
-        if self._penalty is not None:
-            out.append("no tikhonov matrix with an L1 penalty")
-        if self.loss in ("quantile", "absolute_error") and self._l2 > 0:
-            out.append(f"penalty='l1' with loss={self.loss!r} (elastic net is not exact there)")
-        if X is not None and hasattr(X, "tocsr") and X.shape[1] >= WIDE_SPARSE_MIN_FEATURES:
-            out.append(f"a sparse X with fewer than {WIDE_SPARSE_MIN_FEATURES} columns "
-                       "for an L1 penalty")
-        return out
-
-    def _choose_solver(self, root, X=None):
-        """'exact' or 'gd' for ``fit``; ``root`` is Tikhonov's whitening root."""
-        reasons = []
-        if not (isinstance(self.learning_rate, str) and self.learning_rate == "lipschitz"):
-            reasons.append(f"learning_rate='lipschitz' (got {self.learning_rate!r})")
-        if self.batch_size is not None:
-            reasons.append(f"batch_size=None (got {self.batch_size!r})")
-        if self._penalty is not None and root is None and self._l1 == 0:
-            reasons.append("a positive definite alpha*I + 2*tikhonov'tikhonov")
-        if self._l1 > 0:
-            reasons.extend(self._l1_exact_reasons(X))
-        if self._l1 > 0 and (self.loss == "huber" or (
-                self.loss == "log_cosh" and not (isinstance(self.scale, Real)
-                                                 and self.scale == 1.0))):
-            reasons.append(f"penalty='l2' or None with loss={self.loss!r}"
-                           + (" at a scale other than 1" if self.loss == "log_cosh" else "")
-                           + " (the exact L1 solver does not take it)")
-        if self.early_stopping:
-            reasons.append(
-                "early_stopping=False (the exact solver returns the optimum of the training "
-                "objective: it has no epochs to stop early)")
-        if self.solver == "auto":
-            return "gd" if reasons else "exact"
-        if self.solver == "exact" and reasons:
-            raise ValueError(
-                "solver='exact' (the exact full-batch solver) needs " + " and ".join(reasons)
-                + "; use solver='gd' or solver='auto'."
-            )
-        return self.solver
-
     def _init_params(self, n_features, loss, Y, sw, dtype, start=None):
         """The starting weights ``(W, b, warm)``: the previous fit's with
         ``warm_start`` (same shapes), else those of ``start`` (the
@@ -655,8 +681,10 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         if isinstance(self.average, str):  # 'auto'
             subgradient = not loss.smooth and (isinstance(self.learning_rate, str)
                                                and self.learning_rate == "lipschitz")
-            return PolynomialAveraging(AUTO_AVERAGE_ETA) if incremental and subgradient else None
-        return Averaging(int(self.average)) if self.average else None
+            if incremental and subgradient:
+                return IterateAverage("polynomial", eta=AUTO_AVERAGE_ETA)
+            return None
+        return IterateAverage("uniform", start=int(self.average)) if self.average else None
 
     def _warn_on_stall(self, X, Y, sw, loss):
         """Warn when a general-loop fit stopped by its tolerance ends (on the
@@ -725,12 +753,12 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
 
     # -- solver -> attributes ----------------------------------------------------
 
-    def _finish(self, X, Y, sw, loss, state, objective=None, averaged=False):
-        """The fitted attributes; ``averaged``: report ``state``'s average of
-        the iterates (when it holds one) instead of its last weights."""
+    def _finish(self, X, Y, sw, loss, state, objective=None, average=None):
+        """The fitted attributes; ``average`` (an IterateAverage): report its
+        value on ``state`` (when it holds one) instead of the last weights."""
         W, b = state.coefs[0], state.intercepts[0]
-        if averaged and state.average_params is not None:
-            W, b = state.average_params
+        if average is not None and state.average_params is not None:
+            W, b = average.value(state)
         self._coef_matrix, self._intercept_vector = W, b
         self._levels = self._quantile_levels()
         self.coef_ = W[:, 0].copy() if self._y_ndim == 1 else W.T.copy()
@@ -789,7 +817,9 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         root = None if self._penalty is None else self._penalty.whitening_root(self._l2)
         if self._l1 > 0 and self._penalty is not None:
             root = None
-        self.solver_ = self._choose_solver(root, X)
+        self.solver_ = choose_solver(**solver_settings(self), l2=self._l2, l1=self._l1, X=X,
+                                     tikhonov=self._penalty is not None,
+                                     whitened=root is not None)
         validation = None
         if self.early_stopping:
             X, Y, sw, validation = self._hold_out(X, Y, sw)
@@ -802,7 +832,7 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
             state = self._fit_gd(X, Y, sw, loss, incremental=False, validation=validation,
                                  start=start)
         self._finish(X, Y, sw, loss, state,
-                     averaged=self.solver_ == "gd" and self._averaging(loss, False) is not None)
+                     average=self._averaging(loss, False) if self.solver_ == "gd" else None)
         self._set_validation(state, validation is not None)
         if self.solver_ == "gd":
             self.certified_, self.n_passes_ = None, self.n_iter_
@@ -810,26 +840,15 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         return self
 
     def _exact_unavailable(self):
-        """The settings that keep ``fit`` off the exact solver (empty: none)."""
-        reasons = []
-        if self.solver == "gd":
-            reasons.append("solver='gd'")
-        if not (isinstance(self.learning_rate, str) and self.learning_rate == "lipschitz"):
-            reasons.append(f"learning_rate={self.learning_rate!r}")
-        if self.batch_size is not None:
-            reasons.append(f"batch_size={self.batch_size!r}")
+        """What keeps ``fit`` off the exact solver on a data source read by
+        row blocks, which is never whitened (empty: nothing)."""
+        reasons = ["solver='exact' or 'auto' (got 'gd')"] if self.solver == "gd" else []
         if self.tikhonov is not None:
-            reasons.append("tikhonov")
-        if self.early_stopping:
-            reasons.append("early_stopping=True")
-        self._l2, self._l1 = penalty_strengths(self.penalty, self.alpha, self.l1_ratio)
-        self._penalty = None
-        if self._l1 > 0:
-            reasons.extend(r for r in self._l1_exact_reasons(None))
-            if self.loss == "huber" or (self.loss == "log_cosh" and not (
-                    isinstance(self.scale, Real) and self.scale == 1.0)):
-                reasons.append(f"penalty={self.penalty!r} with loss={self.loss!r}")
-        return reasons
+            reasons.append("no tikhonov matrix")
+        settings = solver_settings(self)
+        del settings["solver"]
+        l2, l1 = penalty_strengths(self.penalty, self.alpha, self.l1_ratio)
+        return reasons + exact_solver_reasons(l2=l2, l1=l1, **settings)
 
     def _fit_blocked(self, src, y, sample_weight):
         """``fit`` on ``X`` read by row blocks (a memory map, a dask array)."""
@@ -841,9 +860,7 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         if reasons:
             raise ValueError(
                 f"X ({kind}) is read in row blocks, which only the exact solver does; it "
-                "needs the default learning_rate='lipschitz', batch_size=None, no "
-                "tikhonov and a penalty the exact solver takes with this loss, but got "
-                f"{', '.join(reasons)}. Use partial_fit over the blocks "
+                f"needs {' and '.join(reasons)}. Use partial_fit over the blocks "
                 "(e.g. dask_ml.wrappers.Incremental), or fit an in-memory array."
             )
         n, d = src.shape
@@ -1011,25 +1028,24 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         loss = self._set_loss(X, Y, sw)[0] if first else self._fitted_loss()
         averaging = self._averaging(loss, True)
         kept = objective = None
-        if isinstance(averaging, PolynomialAveraging) and hasattr(self, "_coef_matrix"):
+        if averaging is not None and averaging.schedule == "polynomial" and hasattr(
+                self, "_coef_matrix"):
             kept = self._kept_average()
         state = self._fit_gd(X, Y, sw, loss, incremental=True)
         if kept is not None:
-            objective = self._keep_average_if_worse(X, Y, sw, loss, state, kept)
+            objective = self._keep_average_if_worse(X, Y, sw, loss, state, kept, averaging)
         self.solver_ = "gd"
-        self._finish(X, Y, sw, loss, state, objective=objective, averaged=averaging is not None)
+        self._finish(X, Y, sw, loss, state, objective=objective, average=averaging)
         self._set_validation(state, False)
         self.certified_, self.n_passes_ = None, self.n_iter_
         return self
 
     def _kept_average(self):
         """Copies of the reported weights and of the average's state, before a call."""
-        state = self._train_state
-        average = None if state.average_params is None else (
-            [a.copy() for a in state.average_params], state.n_averaged)
-        return self._coef_matrix.copy(), self._intercept_vector.copy(), average
+        return (self._coef_matrix.copy(), self._intercept_vector.copy(),
+                IterateAverage.saved(self._train_state))
 
-    def _keep_average_if_worse(self, X, Y, sw, loss, state, kept):
+    def _keep_average_if_worse(self, X, Y, sw, loss, state, kept, averaging):
         """``average='auto'``: undo this call's share of the average when the
         new average has a higher objective on the call's chunk than the
         weights reported before the call (so that, as for the iterates, a
@@ -1039,14 +1055,12 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
             return None
         W0, b0, average = kept
         before = self._objective(X, Y, sw, loss, W0, b0)
-        after = self._objective(X, Y, sw, loss, *state.average_params)
+        after = self._objective(X, Y, sw, loss, *averaging.value(state))
         if after <= before + 1e-12 * abs(before):
             return after
-        if average is None:  # no average before this call: the last iterate
-            state.average_params, state.n_averaged = None, 0
-            return None
-        state.average_params, state.n_averaged = average
-        return before
+        IterateAverage.restore(state, average)
+        # no average before this call: the last iterate (its objective not computed)
+        return None if average is None else before
 
     def predict(self, X: ArrayLike) -> np.ndarray:
         """Predict with the linear model.

@@ -9,7 +9,6 @@ from sklearn.exceptions import ConvergenceWarning
 from sklipschitz._engine.loop import TrainState, train
 from sklipschitz._engine.losses import HalfSquaredError
 from sklipschitz._engine.monitors import (
-    Averaging,
     ColumnFreezing,
     DivergenceStop,
     HalvingGuard,
@@ -19,7 +18,7 @@ from sklipschitz._engine.monitors import (
 from sklipschitz._engine.network import DenseNetwork
 from sklipschitz._engine.problems import ColumnProblem, NetworkProblem
 from sklipschitz._engine.steps import ConstantStep, LipschitzStep
-from sklipschitz._engine.updates import SGD
+from sklipschitz._engine.updates import SGD, IterateAverage
 
 
 @pytest.fixture
@@ -161,7 +160,7 @@ def test_averaging_is_the_mean_of_the_iterates(data):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         state = run(problem, fresh_state(3, 1, rule, 1.0), rule, max_iter=6,
-                    stopping=Stopping(0.0, 100), averaging=Averaging(start=2))
+                    stopping=Stopping(0.0, 100), averaging=IterateAverage("uniform", start=2))
     # the same iteration by hand
     W, b, iterates = np.zeros((3, 1)), np.zeros(1), []
     A = np.hstack([X, np.ones((80, 1))])

@@ -1,15 +1,12 @@
 """``average='auto'``: the polynomial-decay average of the subgradient
 iterates that ``partial_fit`` reports for the absolute and pinball losses.
 
-References: the weights of the average in closed form, the subgradient
-iterates of a one-dimensional problem written out by hand, and the certified
-optimum of the exact solver.
+References: the subgradient iterates of a one-dimensional problem written
+out by hand, and the certified optimum of the exact solver (the average's
+weights against their closed form: tests/engine/test_averaging.py).
 """
 
-import io
-import pickle
 import warnings
-from math import prod
 
 import numpy as np
 import pytest
@@ -18,8 +15,6 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
 from sklipschitz import LipschitzRegressor
-from sklipschitz._engine.loop import TrainState
-from sklipschitz._engine.updates import PolynomialAveraging
 
 
 def pinball(y, pred, tau):
@@ -27,57 +22,10 @@ def pinball(y, pred, tau):
     return float(np.mean(np.maximum(tau * u, (tau - 1) * u)))
 
 
-def poly_weight(s, t, eta):
-    """Weight of iterate ``s`` in the average after ``t`` steps (closed form)."""
-    return (eta + 1) * prod(s + k - 1 for k in range(1, eta + 1)) / prod(
-        t + k for k in range(eta + 1))
-
-
 @pytest.fixture(scope="module")
 def diabetes_std():
     X, y = load_diabetes(return_X_y=True)
     return StandardScaler().fit_transform(X), y
-
-
-def test_polynomial_average_by_hand():
-    # eta = 3: c_t = 4 / (t + 3); iterates 1, 2, 3 (and a second parameter x10):
-    # t=1: 1;  t=2: 1/5 * 1 + 4/5 * 2 = 9/5;  t=3: 1/15 * 1 + 4/15 * 2 + 10/15 * 3 = 39/15
-    state = TrainState(coefs=[], intercepts=[])
-    avg = PolynomialAveraging(eta=3)
-    expected = [1.0, 9 / 5, 39 / 15]
-    for w, e in zip([1.0, 2.0, 3.0], expected):
-        avg.accumulate(state, [np.array([w]), np.array([10 * w])])
-        np.testing.assert_allclose(state.average_params[0], [e], rtol=1e-15)
-        np.testing.assert_allclose(state.average_params[1], [10 * e], rtol=1e-15)
-    assert state.n_averaged == 3
-
-
-def test_polynomial_average_leaves_out_non_finite_iterates():
-    state = TrainState(coefs=[], intercepts=[])
-    avg = PolynomialAveraging(eta=3)
-    avg.accumulate(state, [np.array([1.0, 2.0]), np.array([3.0])])
-    avg.accumulate(state, [np.array([np.inf, 2.0]), np.array([3.0])])
-    avg.accumulate(state, [np.array([1.0, 2.0]), np.array([np.nan])])
-    assert state.n_averaged == 1
-    avg.accumulate(state, [np.array([2.0, 2.0]), np.array([4.0])])  # t = 2: c = 4/5
-    np.testing.assert_allclose(state.average_params[0], [1.8, 2.0], rtol=1e-15)
-    np.testing.assert_allclose(state.average_params[1], [3.8], rtol=1e-15)
-
-
-@pytest.mark.parametrize("eta", [0, 1, 3, 5])
-def test_polynomial_average_has_the_closed_form_weights(eta):
-    rng = np.random.default_rng(eta)
-    iterates = rng.standard_normal((12, 4, 2))
-    state = TrainState(coefs=[], intercepts=[])
-    avg = PolynomialAveraging(eta=eta)
-    for t, w in enumerate(iterates, start=1):
-        avg.accumulate(state, [w.copy()])
-        weights = np.array([poly_weight(s, t, eta) for s in range(1, t + 1)])
-        assert weights.sum() == pytest.approx(1.0, rel=1e-14)
-        np.testing.assert_allclose(state.average_params[0],
-                                   np.tensordot(weights, iterates[:t], axes=1), rtol=1e-12)
-    if eta == 0:  # the plain mean
-        np.testing.assert_allclose(state.average_params[0], iterates.mean(axis=0), rtol=1e-12)
 
 
 @pytest.mark.parametrize("loss, tau, up, down, power", [("quantile", 0.9, 0.9, 0.1, 1),
@@ -104,7 +52,10 @@ def test_auto_reports_the_average_of_the_subgradient_iterates_1d(loss, tau, up, 
         w = w_next
         iterates.append(w)
         assert last.coef_[0] == pytest.approx(w, rel=1e-12)
-        expected = sum(poly_weight(s, t, 3) * iterates[s - 1] for s in range(1, t + 1))
+        # the weights of Shamir & Zhang (2013) at eta = 3
+        weights = [4 * s * (s + 1) * (s + 2) / (t * (t + 1) * (t + 2) * (t + 3))
+                   for s in range(1, t + 1)]
+        expected = sum(wt * it for wt, it in zip(weights, iterates))
         assert averaged.coef_[0] == pytest.approx(expected, rel=1e-12)
         assert averaged.lipschitz_constant_ == pytest.approx(L, rel=1e-12)
     # the iterates still travel: the average lags behind the last one
@@ -181,28 +132,14 @@ def test_auto_leaves_fit_unchanged(diabetes_std, params):
     assert a.loss_curve_ == b.loss_curve_
 
 
-def _pickled(est):
-    return pickle.loads(pickle.dumps(est))
-
-
-def _model_file(est):
-    from sklipschitz.cli import modelfile
-
-    buf = io.BytesIO()
-    modelfile.dump(est, buf)
-    buf.seek(0)
-    return modelfile.load(buf)
-
-
-@pytest.mark.parametrize("save", [_pickled, _model_file], ids=["pickle", "modelfile"])
 @pytest.mark.parametrize("loss", ["quantile", "absolute_error"])
-def test_auto_average_survives_saving(diabetes_std, loss, save):
+def test_auto_average_survives_saving(diabetes_std, loss, round_trip):
     X, y = diabetes_std
     whole = _stream(LipschitzRegressor(loss=loss, batch_size=32, random_state=0), X, y, 14)
     half = _stream(LipschitzRegressor(loss=loss, batch_size=32, random_state=0), X, y, 7)
     n_averaged = half._train_state.n_averaged
     assert n_averaged == 7 * 4  # 4 mini-batches of 100 rows a call
-    half = save(half)
+    half = round_trip(half)
     assert half._train_state.n_averaged == n_averaged
     for k in range(7, 14):
         i = (k * 100) % (len(y) - 100)

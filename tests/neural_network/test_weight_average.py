@@ -9,7 +9,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
 from sklipschitz import SymNetRegressor
-from sklipschitz import _symnet_base
+from sklipschitz._engine.updates import IterateAverage
 
 DECAY = 0.95
 
@@ -27,20 +27,6 @@ def _fit(X, y, **kw):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         return SymNetRegressor(**params).fit(X, y)
-
-
-def test_weight_average_is_the_bias_corrected_moving_average():
-    rng = np.random.default_rng(0)
-    iterates = [[rng.standard_normal((3, 2)), rng.standard_normal(2)] for _ in range(7)]
-    avg = _symnet_base._WeightAverage(DECAY)
-    for params in iterates:
-        avg.add([p.copy() for p in params])
-    t = len(iterates)
-    w = np.array([(1 - DECAY) * DECAY ** (t - 1 - i) for i in range(t)]) / (1 - DECAY ** t)
-    assert w.sum() == pytest.approx(1.0)
-    for j, got in enumerate(avg.value()):
-        expected = sum(wi * params[j] for wi, params in zip(w, iterates))
-        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-14)
 
 
 def test_fit_ends_on_the_average_of_the_epochs_weights(small_regression):
@@ -105,8 +91,8 @@ def test_average_that_fits_no_better_than_the_constant_is_not_taken(small_regres
                                                                      monkeypatch):
     X, y = small_regression
     last = _fit(X, y, max_iter=5, average_weights=False)
-    monkeypatch.setattr(_symnet_base._WeightAverage, "value",
-                        lambda self: [np.full_like(a, np.nan) for a in self.sums])
+    monkeypatch.setattr(IterateAverage, "value",
+                        lambda self, state: [np.full_like(a, np.nan) for a in state.average_params])
     est = _fit(X, y, max_iter=5, average_weights=True)
     assert est.weights_averaged_ is False
     for a, b in zip(est.coefs_, last.coefs_):

@@ -170,7 +170,6 @@ class WeightedL1(L1):
             W[...] = soft_threshold(W, t.astype(W.dtype))
 
 
-
 #: The largest share of a layer's constant the plain L2 term may take, as a
 #: fraction of the data's curvature there (:func:`layer_l2`).
 L2_SHARE = 0.1

@@ -891,8 +891,9 @@ _COMMON_PARAMS_DOC = """
         constant predictor): a rare class is not regularised away.  In a
         ``fit`` with ``learning_rate='lipschitz'`` the term of layer
         ``k`` steps at ``alpha_k = min(alpha, 0.1 * d_k)``, ``d_k`` the data's
-        curvature in that layer's constant (which becomes ``d_k + alpha_k``):
-        nothing changes where ``d_k >= 10 alpha``; where the gradients
+        curvature in that layer's constant (which becomes
+        ``max(d_k + alpha_k, alpha)``): nothing changes where
+        ``d_k >= 10 alpha``; where the gradients
         vanish (deep SBAF networks) the penalty no longer moves a layer to
         zero weights in a few steps.  ``partial_fit`` keeps ``alpha`` in
         every layer.

@@ -29,8 +29,11 @@ def test_layer_l2_closed_form():
     strengths, out = layer_l2(consts, alpha)
     assert L2_SHARE == 0.1
     np.testing.assert_allclose(strengths[:4], [alpha, alpha, 2e-5, 0.0], rtol=1e-9, atol=0)
-    np.testing.assert_allclose(out[:4], [1.0 + alpha, 1e-3 + alpha, 2.2e-4, 0.0],
+    # the constant never falls below alpha (the rate never exceeds 1/alpha)
+    np.testing.assert_allclose(out[:4], [1.0 + alpha, 1e-3 + alpha, 2.2e-4, alpha],
                                rtol=1e-9, atol=0)
+    _, low = layer_l2([alpha + 1e-5], alpha)
+    assert low == [alpha]
     assert strengths[4] == alpha and out[4] == np.inf
     # a step 1/L_k removes at most share / (1 + share) of the weights
     for a, L in zip(strengths[:3], out[:3]):

@@ -201,6 +201,7 @@ def layer_l2(constants, alpha, share=L2_SHARE):
     alpha : float
         The L2 strength of the objective.
     share : float, default=0.1
+        The largest ratio ``alpha_k / d_k``.
 
     Returns
     -------

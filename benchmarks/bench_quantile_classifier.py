@@ -34,11 +34,13 @@
    checkout's package imported from a temporary copy), every fold's fit by
    both trees back to back, ROUNDS (default 5) times: the median of the
    paired CPU ratios is steadier than ``ab`` on a loaded machine; also the
-   largest difference of the two trees' out-of-fold probabilities.
+   largest difference of the two trees' out-of-fold probabilities.  Data
+   sets after ROUNDS: names of the cost table's ('breast cancer' quoted),
+   or ``all`` (default: digits and imbalanced).
 
 Run:  python benchmarks/bench_quantile_classifier.py [convergence] [quality] [cost] [partial] [hard]
       python benchmarks/bench_quantile_classifier.py ab /path/to/other/checkout [3]
-      python benchmarks/bench_quantile_classifier.py abi /path/to/other/checkout [5]
+      python benchmarks/bench_quantile_classifier.py abi /path/to/other/checkout [5] [all | NAME ...]
 """
 
 from __future__ import annotations
@@ -493,7 +495,10 @@ if __name__ == "__main__":
         ab_table(sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 3)
         sys.exit()
     if sys.argv[1:2] == ["abi"]:
-        abi_table(sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 5)
+        names = tuple(sys.argv[4:]) or ("digits", "imbalanced")
+        if names == ("all",):
+            names = tuple(_cost_data())
+        abi_table(sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 5, names)
         sys.exit()
     parts = sys.argv[1:] or ["convergence", "quality"]
     if "convergence" in parts:

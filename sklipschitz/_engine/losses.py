@@ -120,6 +120,11 @@ class Loss:
         """Derivative of the loss with respect to ``raw`` (same shape)."""
         raise NotImplementedError
 
+    def second_derivative(self, y, raw):
+        """Second derivative of a separable loss in ``raw`` (same shape), for
+        the Newton steps of :mod:`.newton`; losses that state it override this."""
+        raise NotImplementedError(f"{type(self).__name__} does not state its second derivative")
+
     def loss(self, y, raw):
         """Per-sample loss, shape ``(n_samples,)`` (summed over outputs)."""
         return self.pointwise(y, raw).sum(axis=1)
@@ -437,6 +442,10 @@ class BinomialLoss(Loss):
     def gradient(self, y, raw):
         return expit(raw) - y
 
+    def second_derivative(self, y, raw):
+        # expit(raw) expit(-raw): no cancellation in 1 - expit(raw) for large raw
+        return expit(raw) * expit(-raw)
+
     def constant_raw(self, y, sample_weight):
         p = np.clip(_weighted_mean(y, sample_weight), 1e-12, 1 - 1e-12)
         return np.log(p / (1.0 - p))
@@ -577,6 +586,10 @@ class _BoundColumns:
         values = self.weight @ self.loss.pointwise(self.y, raw)
         delta = self.loss.gradient(self.y, raw) * self.weight[:, None]
         return np.asarray(values, dtype=np.float64), delta
+
+    def curvatures(self, raw):
+        """``s_i/sum(s) d^2 loss / d raw^2`` (the loss's ``second_derivative``)."""
+        return self.loss.second_derivative(self.y, raw) * self.weight[:, None]
 
     def take(self, keep):
         part = type(self).__new__(type(self))

@@ -42,6 +42,7 @@ from .._engine.loop import TrainState, train
 from .._engine.losses import BinomialLoss, SmoothBinaryQuantileLoss
 from .._engine.monitors import ColumnFreezing, DivergenceStop, Stopping, Validation
 from .._engine.network import DenseNetwork
+from .._engine.newton import newton_columns, newton_cost
 from .._engine.penalties import (
     L1,
     ProximalUpdate,
@@ -77,6 +78,15 @@ SETTLED_SHARE = 0.002
 PILOT_TOL = 1e-3
 PILOT_NO_CHANGE = 3
 PILOT_MAX_ITER = 100
+
+#: the exact (Newton) pilot, on designs where one Newton step costs at most
+#: NEWTON_PILOT_MAX_FLOPS (``n_models n (d + 1)^2``, see ``newton_cost``; measured:
+#: faster than the AdGD pilot at 0.01-0.5M, as fast at 1.8M, slower at 61M): it
+#: minimises the logistic loss with NEWTON_PILOT_PENALTY times the L2 part of
+#: the penalty (the AdGD pilot's early stop regularises about as much; at 1x the
+#: exact minimiser cost breast cancer accuracy 0.982 -> 0.975)
+NEWTON_PILOT_MAX_FLOPS = 1e6
+NEWTON_PILOT_PENALTY = 3.0
 
 #: AdGD's rates are rounded down to the grid 2**(k / OCTAVE_STEPS): fits with
 #: integer weights and with repeated rows then take the same steps
@@ -136,13 +146,19 @@ def _logistic_pilot(problem, Y, sw, n_models, G, dtype):
 
     The same design (centred, scaled), penalty and weights as the sBQC
     problem, one column per model (``Y`` holds the sBQC targets in {-1, +1},
-    ``G`` columns per model): AdGD per column from the prior's log-odds,
-    at most :data:`PILOT_MAX_ITER` epochs, a column stopping when its
-    objective improves by less than :data:`PILOT_TOL` for
+    ``G`` columns per model): on a narrow design the exact minimiser
+    with a stronger penalty (:func:`_newton_pilot`); otherwise (or when
+    Newton's steps do not conclude) AdGD per column from the prior's
+    log-odds, at most :data:`PILOT_MAX_ITER` epochs, a column stopping when
+    its objective improves by less than :data:`PILOT_TOL` for
     :data:`PILOT_NO_CHANGE` epochs.  Returns the coefficients and
-    intercepts (shape (n_features, n_models) and (n_models,)).
+    intercepts (shape (n_features, n_models) and (n_models,)) and the
+    number of epochs or Newton steps.
     """
     T = (Y[:, ::G] > 0).astype(dtype)
+    newton = _newton_pilot(problem, T, sw, n_models, dtype)
+    if newton is not None:
+        return newton
     pilot = ColumnProblem(BinomialLoss(), problem.X, T, sw, alpha=problem.alpha,
                           fit_intercept=problem.fit_intercept, offset=problem.offset,
                           scale=problem.scale, bound=BoundLogisticLoss(T, sw))
@@ -162,6 +178,31 @@ def _logistic_pilot(problem, Y, sw, n_models, G, dtype):
                       freezing=ColumnFreezing(PILOT_TOL, PILOT_NO_CHANGE),
                       max_iter=PILOT_MAX_ITER)
     return state.coefs[0], state.intercepts[0], state.n_iter
+
+
+def _newton_pilot(problem, T, sw, n_models, dtype):
+    """The exact pilot on a narrow design (None: not used, or not converged).
+
+    The one-vs-rest logistic regressions of :func:`_logistic_pilot` with
+    :data:`NEWTON_PILOT_PENALTY` times its L2 penalty, minimised by damped
+    Newton steps from the prior's log-odds (:func:`newton_columns`), when one
+    step costs at most :data:`NEWTON_PILOT_MAX_FLOPS` and the penalty is
+    positive (without it separable classes have no minimiser).
+    """
+    alpha = NEWTON_PILOT_PENALTY * np.asarray(problem.alpha, dtype=np.float64)
+    if not np.all(alpha > 0) or newton_cost(problem, n_models) > NEWTON_PILOT_MAX_FLOPS:
+        return None
+    # targets and weights in float64 (float32 data too): Newton's steps and its
+    # stopping rule need the values and gradients to float64 rounding
+    T = T.astype(np.float64)
+    pilot = ColumnProblem(BinomialLoss(), problem.X, T, np.asarray(sw, dtype=np.float64),
+                          alpha=alpha, fit_intercept=problem.fit_intercept,
+                          offset=problem.offset, scale=problem.scale)
+    V = np.zeros((problem.X.shape[1], n_models), dtype=dtype)
+    c = np.zeros(n_models, dtype=dtype)
+    if problem.fit_intercept:
+        c[...] = BinomialLoss().constant_raw(T, sw / sw.sum())
+    return newton_columns(pilot, V, c)
 
 
 def _pilot_start(V, c, levels, n_models, fit_intercept=True):
@@ -267,7 +308,8 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
     (full batch, ``learning_rate='local'``, no ``warm_start`` weights) first
     fits one-vs-rest logistic regressions with the L2 part of the penalty
     (a cheap convex pilot: one column per class instead of one per level
-    and class) and starts every level at ``f_tau = u + logit(tau)``, ``u``
+    and class; on narrow designs the exact minimiser with three times that
+    penalty, by a few damped Newton steps) and starts every level at ``f_tau = u + logit(tau)``, ``u``
     the pilot's log-odds: the parallel hyperplanes of a logistic model,
     ``tau`` predicting the positive class where its probability is at least
     ``1 - tau``; an L1 part then thins the coefficients by its proximal

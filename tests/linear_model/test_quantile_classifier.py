@@ -8,7 +8,7 @@ import pytest
 import scipy.sparse as sp
 from scipy.special import expit, logit
 from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine, make_classification
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 from sklearn.model_selection import StratifiedKFold, cross_val_score
@@ -853,8 +853,9 @@ def test_bound_logistic_loss_matches_the_closed_form():
     np.testing.assert_allclose(part_delta, delta[:, [0, 2]], rtol=1e-12, atol=1e-300)
 
 
+@pytest.mark.parametrize("exact", [False, True], ids=["adgd", "newton"])
 @pytest.mark.parametrize("loader", [load_breast_cancer, load_iris])
-def test_logistic_pilot_nearly_minimises_the_penalised_logistic_loss(loader):
+def test_logistic_pilot_nearly_minimises_the_penalised_logistic_loss(loader, exact, monkeypatch):
     from scipy.optimize import minimize
     from scipy.special import log_expit
 
@@ -862,6 +863,8 @@ def test_logistic_pilot_nearly_minimises_the_penalised_logistic_loss(loader):
 
     X, y = loader(return_X_y=True)  # raw units: the pilot runs in the scaled variables
     alpha, n = 1e-4, len(y)
+    if not exact:  # the first-order pilot of designs too wide for Newton steps
+        monkeypatch.setattr(qc, "NEWTON_PILOT_MAX_FLOPS", 0.0)
     est = LipschitzQuantileClassifier(alpha=alpha)
     est.classes_, est.quantiles_ = np.unique(y), np.array([0.25, 0.5, 0.75])
     n_models = 1 if len(est.classes_) == 2 else len(est.classes_)
@@ -871,6 +874,9 @@ def test_logistic_pilot_nearly_minimises_the_penalised_logistic_loss(loader):
     problem, _, _ = qc._full_batch_problem(est, SmoothBinaryQuantileLoss(levels), X, Y, sw,
                                            levels, alpha, 0.0)
     V, c, _ = qc._logistic_pilot(problem, Y, sw, n_models, 3, X.dtype)
+    if exact:  # the exact pilot (narrow designs) minimises the loss with a stronger penalty
+        assert n_models * n * (X.shape[1] + 1) ** 2 <= qc.NEWTON_PILOT_MAX_FLOPS
+        alpha = alpha * qc.NEWTON_PILOT_PENALTY
     W, b = problem.original(V, c)
     for k in range(n_models):
         t = (y == est.classes_[k + 1 if n_models == 1 else k]).astype(float)
@@ -897,9 +903,62 @@ def test_logistic_pilot_nearly_minimises_the_penalised_logistic_loss(loader):
                        options=dict(maxiter=10000, gtol=1e-12, ftol=1e-15))
         w_ref = res.x[:-1] / sc.scale_
         optimum = objective(w_ref, res.x[-1] - sc.mean_ @ w_ref)
-        assert optimum <= objective(W[:, k], b[k]) + 1e-12
-        # the pilot closes at least 90% of the gap between the prior and the optimum
-        assert objective(W[:, k], b[k]) - optimum <= 0.1 * (prior - optimum)
+        if exact:
+            # the minimiser, to rounding: scikit-learn's Newton solver on the same
+            # objective (C n times it), more precise than L-BFGS here
+            lr = LogisticRegression(C=1 / (alpha * n), solver="newton-cholesky", tol=1e-13,
+                                    max_iter=1000).fit(X, t)
+            np.testing.assert_allclose(W[:, k] * sc.scale_, lr.coef_[0] * sc.scale_, atol=1e-6,
+                                       rtol=0)
+            np.testing.assert_allclose(b[k], lr.intercept_[0], atol=1e-6)
+            assert abs(objective(W[:, k], b[k]) - objective(lr.coef_[0], lr.intercept_[0])) < 1e-12
+            assert objective(W[:, k], b[k]) <= optimum + 1e-12
+        else:
+            assert optimum <= objective(W[:, k], b[k]) + 1e-12
+            # the pilot closes at least 90% of the gap between the prior and the optimum
+            assert objective(W[:, k], b[k]) - optimum <= 0.1 * (prior - optimum)
+
+
+def test_newton_pilot_only_on_narrow_designs_with_an_l2_penalty(monkeypatch):
+    from sklipschitz.linear_model import _quantile_classifier as qc
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    calls = []
+    original = qc.newton_columns
+
+    def spy(*args, **kw):
+        out = original(*args, **kw)
+        calls.append(out is not None)
+        return out
+
+    monkeypatch.setattr(qc, "newton_columns", spy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        exact = LipschitzQuantileClassifier().fit(X, y)
+        assert calls == [True]
+        # without an L2 part (no minimiser on separable classes) and on a wide design:
+        # the first-order pilot
+        LipschitzQuantileClassifier(penalty="l1").fit(X, y)
+        monkeypatch.setattr(qc, "NEWTON_PILOT_MAX_FLOPS", 455 * 31**2 - 1)
+        first_order = LipschitzQuantileClassifier().fit(X, y)
+    assert calls == [True]
+    # both pilots start levels that separate the classes
+    assert exact.score(X, y) > 0.98 and first_order.score(X, y) > 0.98
+
+
+def test_newton_pilot_falls_back_to_the_first_order_pilot(monkeypatch):
+    from sklipschitz.linear_model import _quantile_classifier as qc
+
+    X, y = load_iris(return_X_y=True)
+    monkeypatch.setattr(qc, "NEWTON_PILOT_MAX_FLOPS", 0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reference = LipschitzQuantileClassifier().fit(X, y)
+        monkeypatch.setattr(qc, "NEWTON_PILOT_MAX_FLOPS", 1e6)
+        monkeypatch.setattr(qc, "newton_columns", lambda *a, **k: None)  # not converged
+        fallback = LipschitzQuantileClassifier().fit(X, y)
+    np.testing.assert_array_equal(fallback.quantile_coef_, reference.quantile_coef_)
 
 
 def test_pilot_start_puts_the_levels_logit_tau_apart():

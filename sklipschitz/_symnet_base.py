@@ -23,10 +23,11 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._engine import lipschitz as _lipschitz
 from ._engine import network_lipschitz as _nl
+from ._engine import penalties as _penalties
 from ._base import LipschitzEstimator, divergence_hint
 from ._engine.activations import make_activation
 from ._engine.loop import TrainState, train
-from ._engine.network import DenseNetwork
+from ._engine.network import DenseNetwork, _axpy
 from ._engine.steps import ConstantStep, LipschitzStep
 from ._engine.monitors import DivergenceStop, HalvingGuard, Stopping, Validation
 from ._engine.problems import NetworkProblem
@@ -97,6 +98,31 @@ class _ForwardMemoNetwork(DenseNetwork):
             self._memo = None
             return memo[2]
         return super().forward(X, coefs, intercepts)
+
+
+class _LayerL2Problem(NetworkProblem):
+    """:class:`NetworkProblem` whose gradient takes the L2 term of layer ``k``
+    at ``layer_alpha[k]`` (set with the constants: ``penalties.layer_l2``).
+
+    The value is the objective's, at ``alpha``: ``layer_alpha[k] < alpha``
+    only while the data's curvature of layer ``k`` is below ``10 alpha``.
+    """
+
+    layer_alpha = None
+
+    def evaluate(self, coefs, intercepts, rows=None):
+        alpha, self.alpha = self.alpha, 0.0
+        try:
+            value, grads, wsum = super().evaluate(coefs, intercepts, rows)
+        finally:
+            self.alpha = alpha
+        if grads is not None:
+            strengths = self.layer_alpha or [alpha] * len(coefs)
+            for W, g, a in zip(coefs, grads, strengths):
+                if a:
+                    _axpy(a, W, g)
+                value += 0.5 * alpha * float(np.vdot(W, W))
+        return value, grads, wsum
 
 
 def _constant_loss(loss, Y, sw):
@@ -463,6 +489,7 @@ class _BaseSymNet(LipschitzEstimator):
         self._alpha = alpha
         # one rate per layer: the default rule on a network
         per_layer = mode == "lipschitz" and bool(hidden)
+        layer_l2 = per_layer and bool(alpha) and not incremental
 
         state, rule, update, power = self._start(
             network, loss, Y, sw, dtype, incremental=incremental, per_layer=per_layer
@@ -599,6 +626,15 @@ class _BaseSymNet(LipschitzEstimator):
                     min(L, e + alpha) if (math.isfinite(e) and e > 0) else L
                     for L, e in zip(consts[:-1], est)
                 ]
+            if layer_l2:
+                # fit: the L2 term of a layer never outweighs a tenth of the
+                # data's curvature there (penalties.layer_l2): deep networks
+                # whose lowest layers' data curvature had vanished stepped to
+                # the penalty's minimum, zero weights (a constant network).
+                # Not partial_fit: a call of a few rows measures a layer's
+                # curvature on those rows, and alpha is what keeps its rate
+                # finite there
+                problem.layer_alpha, consts = _penalties.layer_l2(consts, alpha)
             # one constant per parameter, coefs then intercepts (a layer's
             # weights and intercept share it); a zero or non-finite one
             # stops its layer (rate 0) instead of dividing by zero
@@ -643,7 +679,9 @@ class _BaseSymNet(LipschitzEstimator):
             self._judge_stream(network, loss, X, Y, sw, state, cache)
         else:
             self._stream = None  # a fit ends the stream before it
-        problem = NetworkProblem(network, loss, X, Y, sw, alpha=alpha)
+        problem = (_LayerL2Problem if layer_l2 else NetworkProblem)(
+            network, loss, X, Y, sw, alpha=alpha
+        )
         # the weight average of a mini-batch fit (see _averaging)
         averaging = None if (incremental or X_val is not None or m >= n) else (
             self._averaging(n, n_outputs, network)
@@ -878,7 +916,15 @@ _COMMON_PARAMS_DOC = """
         intercepts); added to ``L``.  A classifier network fitted with
         ``learning_rate='lipschitz'`` uses ``alpha * min(1, H / log 2)``, ``H``
         the entropy of the weighted class frequencies (the loss of the
-        constant predictor): a rare class is not regularised away.
+        constant predictor): a rare class is not regularised away.  In a
+        ``fit`` with ``learning_rate='lipschitz'`` the term of layer
+        ``k`` steps at ``alpha_k = min(alpha, 0.1 * d_k)``, ``d_k`` the data's
+        curvature in that layer's constant (which becomes
+        ``max(d_k + alpha_k, alpha)``): nothing changes where
+        ``d_k >= 10 alpha``; where the gradients
+        vanish (deep SBAF networks) the penalty no longer moves a layer to
+        zero weights in a few steps.  ``partial_fit`` keeps ``alpha`` in
+        every layer.
     max_iter : int >= 1, default=200
         Maximum number of epochs.
     tol : float >= 0, default=1e-4

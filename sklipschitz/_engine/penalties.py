@@ -169,3 +169,51 @@ class WeightedL1(L1):
                 t = t[:, None]
             W[...] = soft_threshold(W, t.astype(W.dtype))
 
+
+#: The largest share of a layer's constant the plain L2 term may take, as a
+#: fraction of the data's curvature there (:func:`layer_l2`).
+L2_SHARE = 0.1
+
+
+def layer_l2(constants, alpha, share=L2_SHARE):
+    """Per-layer L2 strengths that never outweigh a share of the data's curvature.
+
+    A network's per-layer constant is ``L_k = d_k + alpha``: the data's
+    curvature ``d_k`` of layer ``k`` plus the L2 term's.  In a deep network
+    the data's curvature of the lowest layers can vanish (their gradients
+    pass through many small slopes); then ``L_k -> alpha``, the rate
+    ``1/L_k -> 1/alpha``, and one step lands on the penalty's minimum: the
+    layer's weights go to zero, a constant network.  Here the L2 term of
+    layer ``k`` is ``alpha_k = min(alpha, share * d_k)``, and its constant
+    ``max(d_k + alpha_k, alpha)``: where ``d_k >= alpha / share`` (a layer
+    the data reaches) nothing changes; below, the penalty shrinks with the
+    data's curvature, so a step removes at most ``share / (1 + share)`` of
+    the weights.  The constant stays at least ``alpha``: the rate is never
+    larger than without the rule (``1/alpha`` bounded the steps of a layer
+    whose curvature estimate is small; without that floor, six A-ReLU layers
+    of 32 on diabetes overshot and the guard halved the rate 15-18 times).
+
+    Parameters
+    ----------
+    constants : list of float
+        ``L_k = d_k + alpha`` per layer (``inf``: a layer without a finite
+        constant, kept as it is).
+    alpha : float
+        The L2 strength of the objective.
+    share : float, default=0.1
+        The largest ratio ``alpha_k / d_k``.
+
+    Returns
+    -------
+    strengths : list of float
+        ``alpha_k`` per layer.
+    constants : list of float
+        ``max(d_k + alpha_k, alpha)`` per layer.
+    """
+    strengths, out = [], []
+    for L in constants:
+        d = max(L - alpha, 0.0)
+        a = min(alpha, share * d)
+        strengths.append(a)
+        out.append(max(d + a, alpha))
+    return strengths, out

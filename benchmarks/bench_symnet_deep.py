@@ -1,0 +1,157 @@
+"""SymNet at depth 4-6: no NaN, no silent constant predictor, scores against a tuned MLP.
+
+For 4, 5 and 6 hidden layers of 16, 32 or 128 units, the activations sbaf,
+arelu, relu and tanh, and the data sets breast cancer, digits, diabetes
+(X standardized, y in its units) and a synthetic 4-class problem
+(make_classification, 2000 x 20), the default SymNet (no learning rate) is
+fitted on a 70 % split (seeds 0-2: the network's ``random_state``) and scored
+on the other 30 %.  The baseline is scikit-learn's MLPClassifier /
+MLPRegressor (relu, Adam, the same layers, ``random_state=0``) at its best
+``learning_rate_init`` in {1e-4, 1e-3, 1e-2, 1e-1}, chosen on the same test
+split (an optimistic baseline).
+
+Every SymNet fit gets a verdict: ``nan`` (a non-finite prediction),
+``silent`` (a constant predictor -- training R^2 <= 0, training accuracy at
+the majority class's rate -- without a ConvergenceWarning), ``warned`` (a
+ConvergenceWarning) or ok.
+
+    OMP_NUM_THREADS=1 python benchmarks/bench_symnet_deep.py
+        [--data diabetes ...] [--depths 4 5 6] [--widths 16 32 128]
+        [--activations sbaf arelu relu tanh] [--seeds 0 1 2] [--n-jobs 1]
+
+Prints one markdown row per (data, layers): the tuned MLP's test score and
+rate, then per activation the mean test score over the seeds, its minimum,
+and the counts of warned / silent / nan fits; ``(!)`` marks a mean more than
+0.02 below the tuned MLP.  A last line sums the verdicts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits, make_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.preprocessing import StandardScaler
+
+from sklipschitz.neural_network import SymNetClassifier, SymNetRegressor
+
+ACTIVATIONS = ("sbaf", "arelu", "relu", "tanh")
+MLP_RATES = (1e-4, 1e-3, 1e-2, 1e-1)
+
+
+def _synthetic():
+    return make_classification(
+        n_samples=2000, n_features=20, n_informative=10, n_classes=4, n_clusters_per_class=2,
+        random_state=0,
+    )
+
+
+DATA = {
+    "breast cancer": (lambda: load_breast_cancer(return_X_y=True), True),
+    "digits": (lambda: load_digits(return_X_y=True), True),
+    "diabetes": (lambda: load_diabetes(return_X_y=True), False),
+    "synthetic 4-class": (_synthetic, True),
+}
+
+
+def _split(name):
+    load, classifier = DATA[name]
+    X, y = load()
+    Xtr, Xte, ytr, yte = train_test_split(
+        X, y, test_size=0.3, random_state=0, stratify=y if classifier else None
+    )
+    scaler = StandardScaler().fit(Xtr)
+    return scaler.transform(Xtr), scaler.transform(Xte), ytr, yte, classifier
+
+
+def _mlp(name, layers, lr):
+    Xtr, Xte, ytr, yte, classifier = _split(name)
+    cls = MLPClassifier if classifier else MLPRegressor
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = cls(hidden_layer_sizes=layers, learning_rate_init=lr, random_state=0)
+        model.fit(Xtr, ytr)
+    return model.score(Xte, yte)
+
+
+def _symnet(name, layers, activation, seed):
+    """(test score, verdict) of one default SymNet fit."""
+    Xtr, Xte, ytr, yte, classifier = _split(name)
+    cls = SymNetClassifier if classifier else SymNetRegressor
+    model = cls(hidden_layer_sizes=layers, activation=activation, random_state=seed)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(Xtr, ytr)
+    warned = any(issubclass(w.category, ConvergenceWarning) for w in caught)
+    if classifier:
+        out = model.predict_proba(Xte)
+        finite = np.isfinite(out).all() and np.isfinite(model.predict_log_proba(Xte)).all()
+        majority = max(np.mean(ytr == c) for c in np.unique(ytr))
+        constant = model.score(Xtr, ytr) <= majority + 1e-9
+    else:
+        out = model.predict(Xte)
+        finite = np.isfinite(out).all()
+        constant = model.score(Xtr, ytr) <= 0.0
+    score = model.score(Xte, yte) if finite else np.nan
+    verdict = "nan" if not finite else "silent" if constant and not warned else (
+        "warned" if warned else "ok")
+    return score, verdict
+
+
+def run(datasets, depths, widths, activations, seeds, n_jobs=1):
+    print("| data | layers | MLP relu (tuned lr): test score / lr | "
+          + " | ".join(f"SymNet {a}: mean / min / warned-silent-nan" for a in activations)
+          + " |")
+    print("| --- " * (3 + len(activations)) + "|", flush=True)
+    totals = {"ok": 0, "warned": 0, "silent": 0, "nan": 0}
+    misses = cells_run = 0
+    par = Parallel(n_jobs=n_jobs)
+    for d in datasets:  # one data set at a time: its rows print as it ends
+        configs = [tuple([w] * k) for k in depths for w in widths]
+        mlp_jobs = [(d, layers, lr) for layers in configs for lr in MLP_RATES]
+        sym_jobs = [(d, layers, a, s) for layers in configs for a in activations for s in seeds]
+        results = par(delayed(_mlp)(*job) for job in mlp_jobs) + par(
+            delayed(_symnet)(*job) for job in sym_jobs)
+        mlp = dict(zip(mlp_jobs, results[:len(mlp_jobs)]))
+        sym = dict(zip(sym_jobs, results[len(mlp_jobs):]))
+        for layers in configs:
+            best_lr = max(MLP_RATES, key=lambda lr: mlp[(d, layers, lr)])
+            best = mlp[(d, layers, best_lr)]
+            cells = [f"{best:.4f} / {best_lr:g}"]
+            for a in activations:
+                res = [sym[(d, layers, a, s)] for s in seeds]
+                scores = np.array([r[0] for r in res], dtype=float)
+                verdicts = [r[1] for r in res]
+                for v in verdicts:
+                    totals[v] += 1
+                mean = float(np.mean(scores))
+                flag = "" if mean >= best - 0.02 else " (!)"
+                misses += bool(flag)
+                cells_run += 1
+                counts = "-".join(str(verdicts.count(v)) for v in ("warned", "silent", "nan"))
+                cells.append(f"{mean:.4f}{flag} / {np.min(scores):.4f} / {counts}")
+            label = f"({layers[0]},)x{len(layers)}"
+            print(f"| {d} | {label} | " + " | ".join(cells) + " |", flush=True)
+    print(f"\nfits: {sum(totals.values())}; " + ", ".join(f"{k} {v}" for k, v in totals.items())
+          + f"; cells more than 0.02 below the tuned MLP: {misses} of {cells_run}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", nargs="+", choices=list(DATA), default=list(DATA))
+    parser.add_argument("--depths", nargs="+", type=int, default=[4, 5, 6])
+    parser.add_argument("--widths", nargs="+", type=int, default=[16, 32, 128])
+    parser.add_argument("--activations", nargs="+", default=list(ACTIVATIONS))
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--n-jobs", type=int, default=1)
+    args = parser.parse_args(argv)
+    run(args.data, args.depths, args.widths, args.activations, args.seeds, args.n_jobs)
+
+
+if __name__ == "__main__":
+    main()

@@ -255,6 +255,38 @@ def _column_problem(loss, X, Y, sw, penalty, **kw):
     return problem
 
 
+def _check_feature_magnitude(X):
+    """A ValueError when the sums of squares of ``X`` overflow its dtype.
+
+    The curvature bound of every rate, the moments that scale the design and
+    the scores of a gradient step add up squares of the features: with
+    entries of magnitude ``m`` over ``n`` rows they overflow once ``n m^2``
+    exceeds the dtype's largest value (about ``1e154`` in float64 for a few
+    hundred rows), and the fit would end on NaN or in an eigenvalue error.
+    """
+    data = X.data if hasattr(X, "data") and not isinstance(X, np.ndarray) else X
+    if data.size == 0:
+        return
+    top = float(np.max(np.abs(data)))
+    limit = float(np.sqrt(np.finfo(X.dtype).max / max(X.shape[0], 1)))
+    if top > limit:
+        raise ValueError(
+            f"X contains values of magnitude {top:.3g}: the sums of their squares over "
+            f"{X.shape[0]} samples overflow {X.dtype} (largest magnitude that fits: "
+            f"{limit:.3g}). Rescale the features (e.g. StandardScaler)."
+        )
+
+
+def _float32_exact(W, W32):
+    """Whether rounding ``W`` to ``W32`` keeps every weight finite and, unless
+    zero, a normal float32 (weights below ``1.2e-38``, e.g. of features of
+    scale ``1e50``, would turn to zero and the model into a constant)."""
+    if not np.all(np.isfinite(W32)):
+        return False
+    nonzero = W != 0
+    return bool(np.all(np.abs(W32[nonzero]) >= np.finfo(np.float32).tiny))
+
+
 def _unused_rng(rng, random_state):
     """Whether ``rng`` is the generator ``check_random_state(random_state)``
     gives, in the state it starts in (None: the global one; an integer: a new
@@ -614,6 +646,7 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
     def _validate_Xy(self, X, y, reset):
         X, y = self._validate_X_y(X, y, reset=reset)
         check_classification_targets(y)
+        _check_feature_magnitude(X)
         return X, y
 
     def _sample_weight(self, sample_weight, X, y_index):
@@ -804,9 +837,9 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
             # ``fit`` ends on level weights representable in float32: a pickle
             # stores them in half the space and loads the very same model
             W = state.coefs[0]
-            with np.errstate(over="ignore"):
+            with np.errstate(over="ignore", under="ignore"):
                 W32 = W.astype(np.float32)
-            if np.all(np.isfinite(W32)):  # (weights beyond float32 keep their precision)
+            if _float32_exact(W, W32):  # (weights beyond float32 keep their precision)
                 W[...] = W32
         self._coef_matrix = state.coefs[0]
         self._intercept_vector = state.intercepts[0]

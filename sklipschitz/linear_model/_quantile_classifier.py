@@ -794,6 +794,8 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
                      bound=bound)
         if not incremental and self._l1 > 0:
             self._warn_if_constant()
+        if not incremental:
+            self._warn_if_single_class(X, y_index, sw)
         used = validation is not None
         self.validation_scores_ = [float(v) for v in state.validation_scores] if used else None
         self.best_validation_score_ = float(state.best_score) if used else None
@@ -827,6 +829,45 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
             f"{'its' if names.size == 1 else 'their'} log-odds against the rest are the "
             "same for every sample (a constant predictor). "
             f"Lower alpha (now {self.alpha!r}) or, with penalty='elasticnet', l1_ratio.",
+            ConvergenceWarning,
+        )
+
+    def _warn_if_single_class(self, X, y_index, sw):
+        """A ConvergenceWarning when the fit predicts one class for every
+        training sample of positive weight, though they hold several classes:
+        a constant predictor (e.g. an L2 penalty that outweighs features of
+        tiny scale holds every coefficient near zero)."""
+        rows = sw > 0
+        if np.unique(y_index[rows]).shape[0] < 2:
+            return
+        if len(self.classes_) == 2:
+            # the sign of the raw score at ``quantile`` decides almost always:
+            # both signs seen, the rearranged predictions have both classes too
+            raw = np.asarray(X @ self._coef_matrix[:, self._level_index]).ravel()
+            raw = raw[rows] + self._intercept_vector[self._level_index]
+            if np.any(raw > 0) and np.any(raw <= 0):
+                return
+        predicted = np.unique(self.predict(X[np.flatnonzero(rows)]))
+        if predicted.shape[0] > 1:
+            return
+        _, std = _lipschitz.column_moments(X, sw)
+        top = float(np.max(std)) if std.size else 0.0
+        kappa = SmoothBinaryQuantileLoss(0.5).curvature
+        if self._l2 > 0 and top * top < self._l2 / kappa:
+            cause = (
+                f"The L2 penalty (alpha={self.alpha!r}) outweighs the features: their "
+                f"largest standard deviation, {top:.3g}, is below sqrt(alpha / {kappa:.3g}) = "
+                f"{np.sqrt(self._l2 / kappa):.3g}, so it holds every coefficient near zero. "
+                "Standardize the features (e.g. StandardScaler) or lower alpha."
+            )
+        else:
+            cause = (
+                f"The largest standard deviation of the features is {top:.3g}; check their "
+                "scales (standardize them), the class balance and quantile, or lower alpha."
+            )
+        warnings.warn(
+            f"The fit predicts class {predicted[:1].tolist()[0]!r} for every training sample, though "
+            f"they belong to {np.unique(y_index[rows]).shape[0]} classes (a constant predictor). {cause}",
             ConvergenceWarning,
         )
 

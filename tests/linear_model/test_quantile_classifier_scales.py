@@ -67,3 +67,46 @@ def test_overflowing_squares_raise(method):
     # float32 data overflow far sooner
     with pytest.raises(ValueError, match="overflow float32"):
         getattr(est, method)((X * 1e19).astype(np.float32), y, **kw)
+
+
+@pytest.mark.parametrize("batch_size", [None, 32])
+def test_tiny_features_constant_predictor_warns(batch_size):
+    # features of scale 1e-10 against alpha=1e-4: the penalty holds the weights
+    # at zero; LogisticRegression(C=1), the same penalty, is constant too
+    X, y = _classification()
+    Xs = X * 1e-10
+    majority = max(np.mean(y == c) for c in (0, 1))
+    assert LogisticRegression().fit(Xs, y).score(Xs, y) == pytest.approx(majority)
+    est = LipschitzQuantileClassifier(batch_size=batch_size, random_state=0)
+    with pytest.warns(ConvergenceWarning, match=r"predicts class 1 for every training sample"
+                      r".*L2 penalty \(alpha=0.0001\) outweighs the features"):
+        est.fit(Xs, y)
+    assert est.score(Xs, y) == pytest.approx(majority)
+    # with the penalty scaled to the features (alpha / 1e-20) it fits as on X
+    est = LipschitzQuantileClassifier(alpha=1e-24)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est.fit(Xs, y)
+    assert est.score(Xs, y) >= _reference(X, y) - 0.02
+
+
+def test_quantile_classifier_tiny_features_constant_predictor():
+    # robust6's check (tests/test_robustness_handover.py), without its xfail
+    X, y = _classification()
+    Xs = X * 1e-10
+    est, warned = _fit_recording(lambda: LipschitzQuantileClassifier().fit(Xs, y))
+    majority = max(np.mean(y == c) for c in (0, 1))
+    assert warned or est.score(Xs, y) > majority + 0.2
+
+
+def test_single_class_warning_multiclass_and_not_on_fitted_data():
+    X, y = _classification()
+    y3 = np.where(X[:, 1] > 1.2, 2, y)
+    with pytest.warns(ConvergenceWarning, match="for every training sample, though they "
+                                                "belong to 3 classes"):
+        LipschitzQuantileClassifier().fit(X * 1e-10, y3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est = LipschitzQuantileClassifier().fit(X, y3)
+    ref = LogisticRegression(max_iter=5000).fit(X, y3).score(X, y3)
+    assert est.score(X, y3) >= ref - 0.03

@@ -110,3 +110,57 @@ def test_single_class_warning_multiclass_and_not_on_fitted_data():
         est = LipschitzQuantileClassifier().fit(X, y3)
     ref = LogisticRegression(max_iter=5000).fit(X, y3).score(X, y3)
     assert est.score(X, y3) >= ref - 0.03
+
+
+def _stream(est, X, y, passes=5, chunk=20):
+    for _ in range(passes):
+        for s in range(0, len(y), chunk):
+            est.partial_fit(X[s:s + chunk], y[s:s + chunk], classes=[0, 1])
+    return est
+
+
+@pytest.mark.parametrize("mode", ["batch_size", "partial_fit"])
+def test_quantile_classifier_minibatch_on_unscaled_features(mode):
+    # one feature 1e3 times the others: mini-batch and streaming fits scale the
+    # design as the full-batch fit does (before: accuracy 0.757, no warning)
+    X, y = _classification()
+    Xs = X * [1e3, 1, 1, 1, 1]
+    ref = LogisticRegression(max_iter=5000).fit(Xs, y).score(Xs, y)  # 0.963
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # mini-batch: max_iter
+        if mode == "batch_size":
+            est = LipschitzQuantileClassifier(batch_size=32, random_state=0).fit(Xs, y)
+        else:
+            est = _stream(LipschitzQuantileClassifier(), Xs, y)
+    assert est.score(Xs, y) >= ref - 0.02
+    # the coefficients are those of X itself (the curves: the levels' scores, sorted)
+    raw = Xs @ est.quantile_coef_[0].T + est.quantile_intercept_[0]
+    np.testing.assert_allclose(est.decision_curves(Xs), np.sort(raw, axis=1), rtol=1e-6,
+                               atol=1e-9)
+
+
+def test_streaming_scale_is_the_first_call_and_round_trips():
+    X, y = _classification()
+    Xs = X * [1e3, 1, 1, 1, 1]
+    est = LipschitzQuantileClassifier().partial_fit(Xs[:50], y[:50], classes=[0, 1])
+    kappa = 0.4134966715663151  # (2/pi)(3 sqrt(3)/8)
+    np.testing.assert_allclose(est._x_scale, np.sqrt(Xs[:50].var(axis=0) + 1e-4 / kappa))
+    twin = pickle.loads(pickle.dumps(est))
+    for s in range(50, 300, 50):
+        est.partial_fit(Xs[s:s + 50], y[s:s + 50])
+        twin.partial_fit(Xs[s:s + 50], y[s:s + 50])
+    np.testing.assert_array_equal(twin.quantile_coef_, est.quantile_coef_)
+    np.testing.assert_array_equal(twin._x_scale, est._x_scale)
+
+
+def test_streaming_equals_explicit_scaling():
+    # one step of partial_fit on X (centred and scaled inside) and on the
+    # standardized X (on which it neither centres nor scales): the same model
+    X, y = _classification()
+    Xs = X * [1e3, 1e-2, 1, 5, 1] + [5e3, -3, 20, 0, 7]
+    a = LipschitzQuantileClassifier(alpha=0.0, optimizer="sgd").partial_fit(Xs, y, classes=[0, 1])
+    Z = (Xs - Xs.mean(axis=0)) / Xs.std(axis=0)
+    b = LipschitzQuantileClassifier(alpha=0.0, optimizer="sgd").partial_fit(Z, y, classes=[0, 1])
+    # (the raw scores f_tau: decision_function divides them by ||w_tau||, which
+    # depends on the units of the features)
+    np.testing.assert_allclose(a.decision_curves(Xs), b.decision_curves(Z), rtol=1e-6, atol=1e-9)

@@ -405,8 +405,14 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
     the loss's curvature at ``tau = 1/2``), which gives every feature the
     same curvature bound: raw, unscaled features train as fast as
     standardized ones, and the objective (penalty included) is the same.
-    Mini-batch epochs and ``partial_fit`` work on ``X`` as given:
-    standardize the features for them.
+    Mini-batch epochs and ``partial_fit`` at these rates divide the features
+    by the same scales, from the data of ``fit`` or of the first
+    ``partial_fit`` call (kept for the later calls), and centre them there
+    when that at least halves the constant; the coefficients are always
+    those of ``X`` itself.  A fit that predicts one class for every training
+    sample warns when its L2 penalty outweighs every feature (features of
+    tiny scale against ``alpha``) or its margins are about equal; features
+    whose squares overflow the dtype raise a ValueError.
 
     Parameters
     ----------
@@ -467,7 +473,8 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
           ``alpha / scale_f^2``).  The gradient of the objective is Lipschitz
           with this constant, so a plain gradient step ``1/L`` never
           increases the objective.  With mini-batches ``lambda_max`` is
-          replaced by ``max_i ||x~_i||^2`` on ``X``, valid for every batch.
+          replaced by ``max_i ||x~_i||^2`` on the (centred) scaled design,
+          valid for every batch.
         - 'paper': the published constant, literally
           ``(2/pi) max(1, (1-tau)/tau, tau/(tau-1)) ||[1, X]||_F / m`` (the
           last term is negative for ``tau`` in (0, 1) and never matters),
@@ -1160,7 +1167,11 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         steps, and 0.990 and 0.992 for :meth:`fit`).  The constant of every
         level is the running maximum over the chunks seen of the bound on
         the chunk (``lambda_max`` of its Gram matrix, or ``max_i ||x~_i||^2``
-        with mini-batches).
+        with mini-batches), in the variables of the features divided by
+        ``sqrt(std^2 + alpha / kappa)`` as in full-batch fits, the weighted
+        standard deviations of the first call (kept: the momentum carried
+        between calls lives in these variables; with the rates 'local' and
+        'lipschitz' only).
         """
         first = self._is_first_partial_call()
         if first:

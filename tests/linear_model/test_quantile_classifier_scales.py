@@ -164,3 +164,22 @@ def test_streaming_equals_explicit_scaling():
     # (the raw scores f_tau: decision_function divides them by ||w_tau||, which
     # depends on the units of the features)
     np.testing.assert_allclose(a.decision_curves(Xs), b.decision_curves(Z), rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("batch_size", [None, 32])
+def test_sparse_and_float32_streams_match_dense(batch_size):
+    # the scaled design is formed the same way from a CSR matrix
+    from scipy import sparse
+
+    X, y = _classification()
+    Xs = X * [1e3, 1, 1, 1, 1]
+    fits = []
+    for data in (Xs, sparse.csr_matrix(Xs)):
+        est = LipschitzQuantileClassifier(batch_size=batch_size, random_state=0, shuffle=False)
+        fits.append(_stream(est, data, y, passes=2, chunk=100))
+    np.testing.assert_allclose(fits[1].quantile_coef_, fits[0].quantile_coef_, rtol=1e-8,
+                               atol=1e-12)
+    est = _stream(LipschitzQuantileClassifier(batch_size=batch_size, random_state=0,
+                                              shuffle=False), Xs.astype(np.float32), y,
+                  passes=2, chunk=100)
+    np.testing.assert_allclose(est.quantile_coef_, fits[0].quantile_coef_, rtol=2e-3, atol=1e-6)

@@ -256,6 +256,35 @@ def make_block(k, m, d, scale, beta):
     return xb, yb
 
 
+class GatherMeter:
+    """Counts the rows of X a fit gathers from the dask blocks to this
+    process (the kept band of the exact finish, the zero residuals of the
+    certificate): calls, MB and wall seconds of ``DaskBlocks._take_sorted``."""
+
+    def __enter__(self):
+        from sklipschitz._exact.blocked import DaskBlocks
+
+        self.calls, self.nbytes, self.seconds = 0, 0, 0.0
+        self._orig = orig = DaskBlocks._take_sorted
+        meter = self
+
+        def take(src, idx):
+            t0 = time.perf_counter()
+            out = orig(src, idx)
+            meter.seconds += time.perf_counter() - t0
+            meter.calls += 1
+            meter.nbytes += out.nbytes
+            return out
+
+        DaskBlocks._take_sorted = take
+        return self
+
+    def __exit__(self, *exc):
+        from sklipschitz._exact.blocked import DaskBlocks
+
+        DaskBlocks._take_sorted = self._orig
+
+
 def part_dask(args):
     import dask
     import dask.array as da
@@ -291,7 +320,7 @@ def part_dask(args):
         print(f"load (uptime): {os.getloadavg()[0]:.1f}; keys per worker: "
               f"{sorted(held.values())}")
         Xa, ya = dask.compute(X, y)
-        rows_out = []
+        rows_out, gathered = [], []
         for loss in ("quantile", "squared_error"):
             params = dict(loss=loss, quantile=args.quantile)
             t_d, t_m, c_d, c_m, loads = [], [], [], [], []
@@ -299,7 +328,8 @@ def part_dask(args):
                 loads.append(os.getloadavg()[0])
                 est_d = LipschitzRegressor(**params)
                 c0 = time.process_time() + sum(client.run(_cpu_seconds).values())
-                t_d.append(timed_fit(est_d, X, y)[0])
+                with GatherMeter() as meter:
+                    t_d.append(timed_fit(est_d, X, y)[0])
                 c_d.append(time.process_time() + sum(client.run(_cpu_seconds).values()) - c0)
                 est_m = LipschitzRegressor(**params)
                 c0 = time.process_time()
@@ -311,6 +341,8 @@ def part_dask(args):
             cpu = statistics.median([a / b for a, b in zip(c_d, c_m)])
             rows_out.append((loss, statistics.median(t_m), statistics.median(t_d), ratio, cpu,
                              est_m, est_d, rel, statistics.median(loads)))
+            gathered.append((loss, meter.calls, meter.nbytes / MB, meter.seconds,
+                             statistics.median(t_d), X.nbytes / MB))
         print("\n| loss | in memory (s) | dask (s) | ratio | CPU ratio | load | "
               "objective (in memory) | relative difference | passes | certified |")
         print("|---|---|---|---|---|---|---|---|---|---|")
@@ -320,6 +352,13 @@ def part_dask(args):
         print("(ratio: median over the repeats of dask / in memory, each pair run back to "
               "back; CPU ratio: CPU seconds of this process and the workers against those "
               "of the in-memory fit; load: the 1-minute load average)")
+        print("\nrows of X gathered to this process by the last dask fit (the kept band "
+              "of the exact finish, the zero residuals of the certificate):")
+        print("| loss | gathers | MB | share of X | seconds | share of the fit |")
+        print("|---|---|---|---|---|---|")
+        for loss, calls, mb, sec, fit, xmb in gathered:
+            print(f"| {loss} | {calls} | {mb:.2f} | {mb / xmb:.2%} | {sec:.3f} | "
+                  f"{sec / fit:.1%} |")
         try:
             from dask_ml.linear_model import LinearRegression
         except ImportError:

@@ -29,6 +29,11 @@ coef|`` is the largest relative difference of the final coefficients and
 
     OMP_NUM_THREADS=1 python benchmarks/bench_cv_path.py
     OMP_NUM_THREADS=1 python benchmarks/bench_cv_path.py --n 20000 --d 50 --repeat 3
+
+Before / after a change: run it alternately on the two checkouts
+(``PYTHONPATH``), e.g. ``--data synthetic --kinds lasso,quantile --qr-fits 0
+--repeat 1``, and compare the ``solve_path`` rows (the ``per-alpha`` row,
+which a change of the path leaves as it was, is the load reference).
 """
 
 import argparse
@@ -125,7 +130,7 @@ def run_case(name, X, y, kind, n_alphas, repeat, qr_fits):
             t, fitted[k] = cpu(fn)
             times[k].append(t)
     med = {k: float(np.median(v)) for k, v in times.items()}
-    if kind == "quantile":
+    if kind == "quantile" and qr_fits != 0:
         # the HiGHS loop is slow: it runs once
         full = qr_fits is None or len(grid) * 5 + 1 <= qr_fits
         t, (m, nfits) = cpu(lambda: qr_loop(X, y, cv, grid, 0.5,
@@ -163,7 +168,8 @@ def main():
     p.add_argument("--n-alphas", type=int, default=100)
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--qr-fits", type=int, default=6,
-                   help="HiGHS fits run on the synthetic set (the rest extrapolated)")
+                   help="HiGHS fits run on the synthetic set (the rest extrapolated; "
+                        "0: no HiGHS loop)")
     p.add_argument("--data", choices=["diabetes", "synthetic", "both"], default="both")
     p.add_argument("--kinds", default="lasso,enet,quantile")
     a = p.parse_args()

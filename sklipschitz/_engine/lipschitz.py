@@ -325,10 +325,11 @@ def paper_weight_bound(X, fit_intercept):
     """
     Xt = _with_bias_column(X, fit_intercept)
     if sp.issparse(Xt):
-        means = np.asarray(Xt.mean(axis=0)).ravel()
+        means = np.asarray(Xt.mean(axis=0, dtype=np.float64)).ravel()
         maxima = Xt.max(axis=0).toarray().ravel()
     else:
-        means = Xt.mean(axis=0)
+        # (float64 accumulation: a float32 sum over many rows loses the mean)
+        means = Xt.mean(axis=0, dtype=np.float64)
         maxima = Xt.max(axis=0)
     return float((means.sum() + maxima.mean()) / 2.0)
 

@@ -239,12 +239,18 @@ def local_curvature(loss, raw, floor):
 
 
 def column_means(A, weights):
-    """Weighted column means of ``A`` (``weights`` sum to 1, or a float ``1/n``)."""
+    """Weighted column means of ``A`` (``weights`` sum to 1, or a float ``1/n``),
+    accumulated in float64 (a float32 sum over many rows loses the digits of
+    the mean) without a float64 copy of a dense ``A``: blocks of rows."""
     if isinstance(weights, float):
-        mean = np.asarray(A.sum(axis=0)).ravel() * weights
-    else:
-        mean = np.asarray(A.T @ weights.astype(A.dtype, copy=False)).ravel()
-    return mean.astype(np.float64)
+        return np.asarray(A.sum(axis=0, dtype=np.float64)).ravel() * weights
+    w = np.asarray(weights, dtype=np.float64)
+    if sp.issparse(A) or A.dtype == np.float64:
+        return np.asarray(A.T @ w, dtype=np.float64).ravel()
+    mean = np.zeros(A.shape[1])
+    for i in range(0, A.shape[0], 8192):
+        mean += A[i:i + 8192].T.astype(np.float64) @ w[i:i + 8192]
+    return mean
 
 
 class RunningMeans:

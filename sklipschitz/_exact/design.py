@@ -59,6 +59,9 @@ class Design:
                 self.passes += 1
                 self.xbar = np.asarray(X.T @ sn, dtype=np.float64).ravel()
         G = self._gram(sn)
+        #: ``X_c' diag(sn) X_c`` itself (float64, before the truncation to
+        #: span(V)): the exact quadratic form of the squared error
+        self.gram = G
         self.g_max = float(np.max(np.diag(G))) if self.d else 0.0
         if self.d and self.g_max > 0:
             g, V = sla.eigh(G, check_finite=False)
@@ -190,15 +193,17 @@ class Design:
         """``[X_c, 1]' diag(v) [X_c, 1]`` restricted to span(V) (float64)."""
         if self.blocked:
             G, Xv = self._gram_parts(v, with_sum=self.fit_intercept)
+            if self.fit_intercept:
+                Xv = Xv - self.xbar * v.sum()
         else:
             G = self._gram(v)
             if self.fit_intercept:
-                self.passes += 1
-                Xv = np.asarray(self.X.T @ v, dtype=np.float64).ravel()
+                # X_c' v in float64 (a float32 X by blocks: no float64 copy)
+                Xv = self.rmatvec(v, exact=True)
         G = self.V.T @ G @ self.V
         if not self.fit_intercept:
             return G
-        m = self.V.T @ (Xv - self.xbar * v.sum())
+        m = self.V.T @ Xv
         p = self.rank + 1
         H = np.empty((p, p))
         H[:-1, :-1] = G

@@ -81,6 +81,9 @@ _MAX_ROUNDS = 4
 # kept points of the exact finish: max(_KEEP_PER_PARAM p, n / _KEEP_DIVISOR)
 _KEEP_PER_PARAM = 5
 _KEEP_DIVISOR = 50
+# HiGHS without presolve: the reduced dual LP is small, dense and always
+# feasible and bounded (u = 0); presolve cost up to half its time
+_LP_OPTIONS = {"presolve": False}
 
 
 def supported(loss, l2):
@@ -115,6 +118,9 @@ def solve(des, Y, loss, l2, l1, W, B_init, warm, max_iter, tol, verbose, path=Fa
         if isinstance(loss, HalfSquaredError):
             col = _Squared(des, Y64[:, j], l2, l1, verbose)
             col.signs_known = bool(path and warm)
+            # (a sparse Gram is centred as X'SX - xbar xbar': its cancellation
+            # error is that of the uncentred moments; the pass then certifies)
+            col.gram_certificate = bool(path) and not des.sparse
         elif isinstance(loss, LogCosh):
             col = _LogCosh(des, Y64[:, j], l2, l1, verbose)
             col.newton_first = bool(path and warm)
@@ -377,6 +383,9 @@ class _Squared(_Column):
     #: the start's signs are a good guess (a warm start along a path): the
     #: first attempt goes to the feature-sign search directly
     signs_known = False
+    #: certify from the Gram matrix (:meth:`_gram_check`) before a pass
+    #: over the data (the solves of a path)
+    gram_certificate = False
 
     def solve(self, w, b, max_iter):
         des = self.des
@@ -405,13 +414,17 @@ class _Squared(_Column):
             budget -= steps
             w = self._fista(H, c, L, w, steps, value, stop_on_signs=attempt == 0)
             w = quad_l1(H, c, lam, w)
-            sq, Xr, sr = _residual_pass(des, self.y, w, bc)
-            F = 0.5 * sq + self.penalty(w)
+            checked = self._gram_check(w, c, yy, ref) if self.gram_certificate else None
+            if checked is not None:
+                F, viol = checked
+            else:
+                sq, Xr, sr = _residual_pass(des, self.y, w, bc)
+                F = 0.5 * sq + self.penalty(w)
+                gw = -Xr + self.l2 * w
+                gb = -sr
+                viol = kkt_violation(gw, gb, w, self.l1, ref, des.fit_intercept)
             self.curve.append(F)
             self.lrs.append(1.0)
-            gw = -Xr + self.l2 * w
-            gb = -sr
-            viol = kkt_violation(gw, gb, w, self.l1, ref, des.fit_intercept)
             if self.verbose:
                 print(f"[solve_linear] L1 squared: KKT violation {viol:.2e}")
             if best is None or F < best[0]:
@@ -422,6 +435,30 @@ class _Squared(_Column):
         F, w, viol = best
         ok = viol <= KKT_TOL
         return w, bc, ok, ok
+
+    def _gram_check(self, w, c, yy, ref):
+        """``(objective, KKT violation)`` of ``(w, b' = sum sn y)`` from the
+        quantities of the whole data set the solve already has, without a
+        pass over ``X``: the full float64 Gram matrix ``G = X_c' S X_c``
+        (:attr:`Design.gram`, not its truncation to span(V)), ``c = X_c'
+        (sn y)`` and ``yy = 1/2 sum sn (y - b')^2``.  The residual
+        ``r = y - X_c w - b'`` gives, exactly in exact arithmetic, ``X_c'
+        (sn r) = c - G w``, ``sum sn r = 0`` (the columns are centred under
+        the weights) and ``sum sn r^2 = 2 yy - 2 c'w + w'G w``.  None (the
+        caller makes the pass) when the certificate fails, or when that sum
+        cancels to below ``1e-4`` of its terms (its round-off would then
+        exceed ``1e-12`` of the objective)."""
+        des = self.des
+        Gw = des.gram @ w
+        cw, wGw = float(c @ w), float(w @ Gw)
+        sq = 2.0 * yy - 2.0 * cw + wGw
+        if not sq > 1e-4 * (2.0 * yy + 2.0 * abs(cw) + abs(wGw)):
+            return None
+        gw = Gw - c + self.l2 * w
+        viol = kkt_violation(gw, 0.0, w, self.l1, ref, des.fit_intercept)
+        if not viol <= KKT_TOL:
+            return None
+        return 0.5 * sq + self.penalty(w), viol
 
     def _fista(self, H, c, L, w, steps, value, stop_on_signs=True):
         if L <= 0 or steps <= 0:
@@ -819,7 +856,7 @@ def _dual_lp(A, y, sn, tau, lam, fit_intercept):
         kw = dict(A_eq=np.ones((1, m)), b_eq=np.zeros(1))
     res = linprog(-y / ys, A_ub=A_ub if d else None, b_ub=b_ub if d else None,
                   bounds=np.column_stack([f * sn * (tau - 1.0), f * sn * tau]),
-                  method="highs", **kw)
+                  method="highs", options=_LP_OPTIONS, **kw)
     if res.status != 0:
         return None
     # multipliers: d(objective)/d(b_ub) <= 0; beta_w = (m_minus - m_plus) * ys / f... sign

@@ -154,15 +154,29 @@ def solve_path(X, Y, loss, sample_weight, *, alpha, l1, fit_intercept=True, coef
                                 verbose)
 
         started = warm or B is not None
+        # the pinball loss + L1 is an LP whose solution is piecewise linear
+        # in l1: its solves start on the line through the two previous
+        # solutions (whose residuals choose the kept points of the exact
+        # finish, see :mod:`.l1`)
+        linear = l1_module._is_pinball(loss)
+        prev = None
         for i in range(m):
             a, lam = alphas[i], l1s[i]
+            W0, B0 = W, B
+            if linear and prev is not None and started and lam > 0 and a == alphas[i - 1]:
+                Wp, Bp, lam_p = prev
+                step = l1s[i - 1] - lam_p
+                if step != 0 and B is not None:
+                    t = (lam - l1s[i - 1]) / step
+                    W0, B0 = W + t * (W - Wp), B + t * (B - Bp)
             if column_losses is None:
-                result = run(Y, loss, W.copy(), B, a, lam, started)
+                result = run(Y, loss, W0.copy(), B0, a, lam, started)
             else:  # one solve per output (one level per output of the pinball loss)
                 result = _join_columns([
-                    run(Y[:, [j]], lc, W[:, [j]], None if B is None else B[[j]], a, lam,
-                        started)
+                    run(Y[:, [j]], lc, W0[:, [j]].copy(), None if B0 is None else B0[[j]], a,
+                        lam, started)
                     for j, lc in enumerate(column_losses)])
+            prev = (W, B, l1s[i - 1]) if (i > 0 and started and B is not None) else None
             Wi, Bi, it, curve, _, cert, conv = result
             Bi = np.asarray(Bi, dtype=np.float64).reshape(-1) if fit_intercept else np.zeros(k)
             if not (np.all(np.isfinite(Wi)) and np.all(np.isfinite(Bi))):

@@ -29,6 +29,36 @@ if TYPE_CHECKING:
 __all__ = ["LipschitzRegressorCV", "lipschitz_path"]
 
 
+#: the standard deviations of the dense features differ by more than this factor:
+#: the L1 penalty (not scale invariant) and the grid it sets are warned about
+L1_SCALE_RATIO = 1e3
+
+
+def _warn_on_feature_scales(X, sw):
+    """Warn when the dense features' standard deviations are ``L1_SCALE_RATIO``
+    apart: ``alpha_max`` is set by the widest feature, and the L1 penalty on
+    the raw coefficients weighs a feature's coefficient by the inverse of its
+    scale, so the grid may never reach the alphas at which the narrow
+    features enter (cross-validation then picks a model without them,
+    silently). Sparse columns are left out: their spreads follow their
+    frequencies, not their units."""
+    if sp.issparse(X) or X.shape[0] < 2 or X.shape[1] < 2:
+        return
+    w = np.full(X.shape[0], 1.0 / X.shape[0]) if sw is None else sw / np.sum(sw)
+    mean = w @ X
+    std = np.sqrt(w @ np.square(X - mean, dtype=np.float64))
+    spread = std[std > 1e-12 * np.maximum(np.abs(mean), np.finfo(np.float64).tiny)]
+    if spread.size >= 2 and spread.max() > L1_SCALE_RATIO * spread.min():
+        warnings.warn(
+            f"The standard deviations of the features range from {spread.min():.3g} to "
+            f"{spread.max():.3g}: the L1 penalty is not scale invariant, so the alpha grid "
+            "(set by the widest feature) may never let the narrow features enter, and the "
+            "chosen alpha_ may leave them out. Standardize X (e.g. StandardScaler in a "
+            "pipeline).",
+            UserWarning,
+        )
+
+
 def _l1_ratio(penalty, l1_ratio):
     r = 1.0 if penalty == "l1" else float(l1_ratio)
     if not 0.0 < r <= 1.0:
@@ -231,6 +261,12 @@ class LipschitzRegressorCV(RegressorMixin, LipschitzEstimator):
     With ``loss='quantile'`` and ``penalty='l1'`` every fit is
     ``QuantileRegressor(alpha)``'s model, solved exactly.
 
+    The penalty acts on the raw coefficients, so it is not scale invariant:
+    standardize ``X`` (e.g. ``StandardScaler`` in a pipeline). When the dense
+    features' standard deviations are more than 1000 times apart, ``fit``
+    warns: the grid is then set by the widest feature and may never reach
+    the alphas at which the narrow ones enter.
+
     A 2-D ``y`` of shape (n_samples, n_outputs) is fitted as
     :class:`LipschitzRegressor` fits it: independent outputs under one
     penalty. One alpha is chosen for all outputs, the one with the smallest
@@ -379,6 +415,7 @@ class LipschitzRegressorCV(RegressorMixin, LipschitzEstimator):
         sw = None if sample_weight is None else self._check_weights(sample_weight, X)
         loss = get_regression_loss(self.loss, self.quantile)
         params = self._params()
+        _warn_on_feature_scales(X, sw)
         if self.alphas is None:
             r = _l1_ratio(self.penalty, self.l1_ratio)
             alphas = _alpha_grid(X, y, loss, sw, r, self.fit_intercept, self.n_alphas, self.eps)

@@ -183,3 +183,28 @@ def test_sparse_and_float32_streams_match_dense(batch_size):
                                               shuffle=False), Xs.astype(np.float32), y,
                   passes=2, chunk=100)
     np.testing.assert_allclose(est.quantile_coef_, fits[0].quantile_coef_, rtol=2e-3, atol=1e-6)
+
+
+def test_early_stopping_scores_the_model_of_x_on_unscaled_uncentred_features():
+    # early stopping trains in the centred, scaled variables; the validation
+    # score is that of the model on X (before, the intercept of the centred
+    # variables was scored as the intercept of X)
+    from sklearn.model_selection import train_test_split
+    from sklearn.utils import check_random_state
+
+    from sklipschitz._engine.losses import SmoothBinaryQuantileLoss
+
+    X, y = _classification()
+    Xs = X * [1e3, 1, 1, 1, 1] + 30.0
+    clf = LipschitzQuantileClassifier(early_stopping=True, validation_fraction=0.3,
+                                      random_state=4, quantile_grid=[0.25, 0.75])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(Xs, y)
+    _, X_val, _, y_val = train_test_split(Xs, y, test_size=0.3, stratify=y,
+                                          random_state=check_random_state(4))
+    T = np.repeat(np.where(y_val == 1, 1.0, -1.0)[:, None], 3, axis=1)
+    raw = X_val @ clf.quantile_coef_[0].T + clf.quantile_intercept_[0]
+    want = -SmoothBinaryQuantileLoss(clf.quantiles_).objective(T, raw, np.ones(len(y_val)))
+    assert clf.best_validation_score_ == pytest.approx(want, rel=1e-6)
+    assert clf.score(Xs, y) >= LogisticRegression(max_iter=5000).fit(Xs, y).score(Xs, y) - 0.05

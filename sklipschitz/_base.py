@@ -160,6 +160,38 @@ class LipschitzEstimator(BaseEstimator):
         raise ValueError(f"{type(self).__name__} keeps no network")
 
 
+#: targets beyond ``sqrt(largest float) * TARGET_MARGIN`` are refused: their
+#: squares (the squared and Huber losses, the targets' variance), summed over
+#: up to 1e8 rows, would overflow
+TARGET_MARGIN = 1e-4
+
+
+def as_target(y, dtype):
+    """The regression targets ``y`` (already checked finite) in ``dtype``, X's.
+
+    Raises a ValueError naming the magnitude when the targets are too large
+    for the losses in ``dtype`` (they would overflow to inf or NaN inside the
+    fit, or cast to inf for float32).
+    """
+    y = np.asarray(y)
+    if y.dtype.kind not in "fiub":  # strings, objects: numbers or a ValueError
+        y = y.astype(np.float64)
+    limit = math.sqrt(float(np.finfo(dtype).max)) * TARGET_MARGIN
+    with np.errstate(over="ignore", invalid="ignore"):
+        top = float(np.max(np.abs(y))) if y.size else 0.0
+    if not math.isfinite(top):
+        raise ValueError("y contains NaN or infinity.")
+    if top > limit:
+        hint = (" (y is converted to X's dtype, float32: pass X as float64 for targets "
+                "up to ~1e150)") if np.dtype(dtype) == np.float32 else ""
+        raise ValueError(
+            f"y has entries of magnitude up to {top:.3g}, beyond the {limit:.3g} that "
+            f"the losses can square in {np.dtype(dtype).name} without overflow{hint}. "
+            "Rescale y, e.g. divide it by its standard deviation."
+        )
+    return y.astype(dtype, copy=False)
+
+
 def divergence_hint(learning_rate):
     """What a user can do after a diverging fit with this ``learning_rate``."""
     if not isinstance(learning_rate, str):

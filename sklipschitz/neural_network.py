@@ -26,6 +26,7 @@ from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 
+from ._base import as_target
 from ._engine import network_lipschitz as _nl
 from ._engine.activations import make_activation  # noqa: F401 (the one registry)
 from ._engine.losses import BinomialLoss, MultinomialLoss, get_regression_loss
@@ -598,9 +599,7 @@ default='squared_error'
         return r2_score(Y_true, raw)
 
     def _validate_y(self, X, y, reset):
-        y = np.asarray(y, dtype=X.dtype)
-        if not np.all(np.isfinite(y)):
-            raise ValueError("y contains NaN or infinity.")
+        y = as_target(y, X.dtype)
         if reset:
             self._y_ndim = y.ndim
         Y = y.reshape(-1, 1) if y.ndim == 1 else y

@@ -111,27 +111,43 @@ REG_REF = {
 }
 
 
-def run_reg(case, name, est, X, y, *, loss="squared_error", ref=None, Xs=None, expect_raise=None,
-            fit=None, rows=None):
-    """``rows``: score on these rows only (the reference is fitted on them)."""
-    q = 0.8 if loss == "quantile" else 0.5
+def _attempt(case, name, action, expect_raise):
+    """Run ``action`` recording its warnings: ``(result, warnings, seconds)``,
+    or None once the outcome is recorded (an exception: 'ok-raise' when it is
+    the expected ValueError, else 'ERROR'; no exception where one was
+    expected: 'SILENT')."""
     t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            (fit or est.fit)(X, y)
-            p = est.predict(X)
+            result = action()
         except Exception as exc:  # noqa: BLE001
             ok = expect_raise is not None and isinstance(exc, ValueError) and \
                 expect_raise.lower() in str(exc).lower()
             record(case, name, "ok-raise" if ok else "ERROR", None, None,
                    [f"{type(exc).__name__}: {str(exc)[:80]}"], time.perf_counter() - t0)
-            return
+            return None
     dt = time.perf_counter() - t0
     warns = _warn_text(caught)
     if expect_raise is not None:
         record(case, name, "SILENT", None, None, ["accepted " + expect_raise] + warns, dt)
+        return None
+    return result, warns, dt
+
+
+def run_reg(case, name, est, X, y, *, loss="squared_error", ref=None, Xs=None, expect_raise=None,
+            fit=None, rows=None):
+    """``rows``: score on these rows only (the reference is fitted on them)."""
+    q = 0.8 if loss == "quantile" else 0.5
+
+    def action():
+        (fit or est.fit)(X, y)
+        return est.predict(X)
+
+    attempt = _attempt(case, name, action, expect_raise)
+    if attempt is None:
         return
+    p, warns, dt = attempt
     p = np.asarray(p)
     if rows is not None:
         X, y, p = X[rows], y[rows], p[rows]
@@ -157,24 +173,16 @@ def run_reg(case, name, est, X, y, *, loss="squared_error", ref=None, Xs=None, e
 def run_clf(case, name, est, X, y, *, ref=None, auc=False, expect_raise=None, fit=None,
             Xs=None, rows=None):
     """``rows``: score on these rows only (the reference is fitted on them)."""
-    t0 = time.perf_counter()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            (fit or est.fit)(X, y)
-            score = clf_score(y, est, X, auc) if rows is None else \
-                clf_score(y[rows], est, X[rows], auc)
-        except Exception as exc:  # noqa: BLE001
-            ok = expect_raise is not None and isinstance(exc, ValueError) and \
-                expect_raise.lower() in str(exc).lower()
-            record(case, name, "ok-raise" if ok else "ERROR", None, None,
-                   [f"{type(exc).__name__}: {str(exc)[:80]}"], time.perf_counter() - t0)
-            return
-    dt = time.perf_counter() - t0
-    warns = _warn_text(caught)
-    if expect_raise is not None:
-        record(case, name, "SILENT", None, None, ["accepted " + expect_raise] + warns, dt)
+    def action():
+        (fit or est.fit)(X, y)
+        if rows is None:
+            return clf_score(y, est, X, auc)
+        return clf_score(y[rows], est, X[rows], auc)
+
+    attempt = _attempt(case, name, action, expect_raise)
+    if attempt is None:
         return
+    score, warns, dt = attempt
     ref_score = None
     if ref is not None:
         with warnings.catch_warnings():

@@ -45,8 +45,20 @@ _WARM_ROWS = 1024
 #: rows (evenly spaced) on which the hidden layers' curvature along the
 #: actual network is estimated (network_lipschitz.JacobianCurvature)
 _JACOBIAN_ROWS = 512
+#: the local curvature floor of that estimate for ReLU, identity and A-ReLU
+#: units (a fraction of the loss's supremum, as _CURV_FLOOR): lower than the
+#: bound's, see docs/symnet.md "Curvature along the network"
+_JACOBIAN_FLOOR = 0.02
 #: the units whose hidden layers take that estimate (see _run)
-_JACOBIAN_UNITS = frozenset({"relu", "identity", "arelu"})
+_JACOBIAN_UNITS = frozenset({"relu", "identity", "arelu", "sbaf", "tanh", "logistic"})
+#: curved units with a bounded second derivative: their estimate also
+#: covers the residual x g'' term of the block Hessian, with its
+#: own curvature floor (higher than the bound's: see docs/symnet.md) and more
+#: power iterations per epoch (the block Hessian is indefinite: its top
+#: |eigenvalue| estimate from two warm iterations jumped between epochs)
+_RESIDUAL_UNITS = frozenset({"sbaf", "tanh", "logistic"})
+_RESIDUAL_ITERATIONS = 5
+_RESIDUAL_FLOOR = 0.3
 #: decay per accepted epoch of the weight average (the bias-corrected
 #: exponential IterateAverage): a window of about 20 epochs.  Mini-batch
 #: steps at a computed rate leave the weights moving around the fit from
@@ -493,12 +505,27 @@ class _BaseSymNet(LipschitzEstimator):
         keys = [(("A", k), size + 1) for k, size in enumerate(network.layer_sizes[:-1])]
         cache = {}
         # the hidden layers' curvature along the actual network (an estimate
-        # on a row sample) for units whose block Hessian is its Gauss-Newton
-        # part (ReLU, identity) or that have no slope bound (A-ReLU); the
-        # curved bounded units (SBAF, tanh, logistic) keep the bound
+        # on a row sample, min with the bound): the Gauss-Newton block for
+        # units whose block Hessian it is (ReLU, identity) or that have no
+        # slope bound (A-ReLU); for the curved bounded units (SBAF, tanh,
+        # logistic) the larger of it and the whole block Hessian's estimate
+        # (the residual x g'' term included)
+        # (curved units from two hidden layers on, and not for partial_fit
+        # calls smaller than a batch: with one layer, the bound has a single
+        # slope-times-norm factor, and the estimate's passes cost more than
+        # its faster rates save; on one-row calls the estimate of one row's
+        # block Hessian let a depth-3 regressor learn nothing -- see
+        # docs/symnet.md)
+        residual = network.activation.name in _RESIDUAL_UNITS
         jacobian = _nl.JacobianCurvature(
-            power, np.unique(np.linspace(0, n - 1, min(n, _JACOBIAN_ROWS)).astype(np.intp))
-        ) if (per_layer and loss.smooth and network.activation.name in _JACOBIAN_UNITS) else None
+            power, np.unique(np.linspace(0, n - 1, min(n, _JACOBIAN_ROWS)).astype(np.intp)),
+            iterations=_RESIDUAL_ITERATIONS if residual else 2, residual=residual,
+        ) if (
+            per_layer and loss.smooth and network.activation.name in _JACOBIAN_UNITS
+            and (not residual or (len(hidden) >= 2 and not small_call))
+        ) else None
+        jacobian_floor = curv_floor if small_call else (
+            _RESIDUAL_FLOOR if residual else _JACOBIAN_FLOOR)
 
         def stats_pass(c, i):
             return _nl.pass_statistics(
@@ -565,7 +592,8 @@ class _BaseSymNet(LipschitzEstimator):
                 # the hidden layers: the curvature along the actual network
                 # (an estimate on a row sample) where it is below the bound
                 est = jacobian.constants(
-                    network, X, sw, c, i, loss, means, curv_floor
+                    network, X, sw, c, i, loss, means,
+                    jacobian_floor, Y=Y,
                 )
                 consts[:-1] = [
                     min(L, e + alpha) if (math.isfinite(e) and e > 0) else L

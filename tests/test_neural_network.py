@@ -22,6 +22,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from sklipschitz import _symnet_base
 from sklipschitz._engine.network import DenseNetwork
 from sklipschitz.neural_network import SymNetClassifier, SymNetRegressor
 
@@ -279,6 +280,11 @@ def test_lipschitz_rate_from_chunked_full_pass_matches_direct_computation(monkey
 
     monkeypatch.setattr(nl, "FIRST_ITERATIONS", 3000)
     monkeypatch.setattr(nl, "WARM_ITERATIONS", 3000)
+    # the hidden layer on the bound: its weights then move little in one call,
+    # and the one warm iteration of the pass, started from the previous
+    # call's vector, converges to 1e-8 (the estimate along the network moves
+    # them more: 5e-7)
+    monkeypatch.setattr(_symnet_base, "_JACOBIAN_UNITS", frozenset())
     X, y = load_digits(return_X_y=True)
     X = StandardScaler().fit_transform(X)[:530]
     y = y[:530]

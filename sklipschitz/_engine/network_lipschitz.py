@@ -586,31 +586,49 @@ class JacobianCurvature:
     ``iterations`` later).  It is an estimate, not a bound: the rows are a
     sample, the iteration approaches ``lambda_max`` from below, and the
     network moves during the epoch; for ReLU and identity units ``G_k`` is
-    the layer's exact block Hessian on the sample (``g'' = 0``).
+    the layer's exact block Hessian on the sample (``g'' = 0``).  For curved
+    units, ``residual=True`` adds the residual x ``g''`` term (see
+    :meth:`constants`).
     """
 
-    def __init__(self, power, rows, iterations=2):
+    def __init__(self, power, rows, iterations=2, residual=False):
         self.power = power
         self.rows = rows
         self.iterations = iterations
+        #: also estimate the layer's whole block Hessian on the sample (the
+        #: Gauss-Newton part plus the residual x ``g''`` term of curved units)
+        #: and take the larger of the two eigenvalue estimates
+        self.residual = residual
 
-    def _start(self, k, shape, dtype):
+    def _start(self, key, shape, dtype):
         """The layer's kept vector ``(V, c)`` (in the :class:`PowerIteration`
-        ``power``, key ``("J", k)``, flattened) and the iterations to run."""
+        ``power``, under ``key``, flattened) and the iterations to run."""
         size = shape[0] * shape[1] + shape[1]
         power = self.power
-        if power.has(("J", k), size):
-            v, iters = power.vector(("J", k)), self.iterations
+        if power.has(key, size):
+            v, iters = power.vector(key), self.iterations
         else:
-            v, iters = power._start(("J", k), size)
+            v, iters = power._start(key, size)
         v = v.astype(dtype)
         return v[:-shape[1]].reshape(shape), v[-shape[1]:], iters
 
-    def constants(self, network, X, sw, coefs, intercepts, loss, means, floor):
+    def constants(self, network, X, sw, coefs, intercepts, loss, means, floor, Y=None):
         """``lambda_max(G_k)`` estimates for the hidden layers ``k`` (a list,
         lowest layer first, ``n_layers - 1`` entries); ``means`` the column
         means of every layer's input on the whole training data (the centred
-        coordinates of the update; None: plain coordinates)."""
+        coordinates of the update; None: plain coordinates).  With
+        ``residual`` (``Y`` the targets, needed then), each entry is the larger
+        of that and ``|lambda|_max(H_k)``, ``H_k = G_k + R_k`` the layer's
+        block Hessian on the sample with the residual term
+
+            R_k = sum_{j >= k} J_{k->j}' diag(beta_j g''(z_j)) J_{k->j},
+
+        ``J_{k->j}`` the linearized map from layer ``k``'s parameters to the
+        pre-activations ``z_j`` of hidden layer ``j`` and ``beta_j`` the
+        weighted loss gradient back-propagated to that layer's outputs
+        ``g(z_j)`` (second-order chain rule): one product ``H_k V`` costs what
+        ``G_k V`` does.  ``g''`` is the central difference of ``g'`` (step
+        1e-4 on ``z``)."""
         rows = self.rows
         Xs = X[rows]
         w = sw[rows].astype(np.float64)
@@ -623,30 +641,64 @@ class JacobianCurvature:
         dtype = coefs[0].dtype
         q = q.astype(dtype)[:, None]
         n_layers = len(coefs)
+        second = None
+        if self.residual and Y is not None and n_layers > 1:
+            second = _residual_weights(act, pre, ders, coefs, loss, Y[rows], raw, w, dtype)
         out = []
         for k in range(n_layers - 1):
-            A = acts[k]
-            mu = (np.zeros(A.shape[1]) if means is None else means[k]).astype(dtype, copy=False)
-            V, c, iters = self._start(k, coefs[k].shape, dtype)
-            lam = 0.0
-            for _ in range(iters):
-                dz = np.asarray(A @ V)
-                dz += c - mu @ V
-                for j in range(k + 1, n_layers):
-                    dz *= ders[j - 1]
-                    dz = dz @ coefs[j]
-                u = dz * q
-                for j in range(n_layers - 1, k, -1):
-                    u = u @ coefs[j].T
-                    u *= ders[j - 1]
-                gc = u.sum(axis=0)
-                gV = np.asarray(A.T @ u)
-                gV -= np.outer(mu, gc)
-                lam = math.sqrt(float(np.vdot(gV, gV)) + float(gc @ gc))
-                if not math.isfinite(lam) or lam == 0.0:
-                    break
-                V, c = gV / dtype.type(lam), gc / dtype.type(lam)
-            if math.isfinite(lam) and lam > 0.0:
-                self.power.set_vector(("J", k), np.concatenate([V.ravel(), c]))
+            lam = self._iterate(("J", k), k, acts[k], coefs, ders, q, means, dtype, None)
+            if second is not None:
+                lam_h = self._iterate(("H", k), k, acts[k], coefs, ders, q, means, dtype,
+                                      second)
+                lam = max(lam, lam_h) if math.isfinite(lam_h) else lam_h
             out.append(lam)
         return out
+
+    def _iterate(self, key, k, A, coefs, ders, q, means, dtype, second):
+        """Power iterations of ``G_k`` (``second`` None) or ``H_k`` from the kept vector."""
+        n_layers = len(coefs)
+        mu = (np.zeros(A.shape[1]) if means is None else means[k]).astype(dtype, copy=False)
+        V, c, iters = self._start(key, coefs[k].shape, dtype)
+        lam = 0.0
+        for _ in range(iters):
+            dz = np.asarray(A @ V)
+            dz += c - mu @ V
+            kept = []
+            for j in range(k + 1, n_layers):
+                if second is not None:
+                    kept.append(dz)  # the perturbation of z_{j-1}
+                dz = dz * ders[j - 1]
+                dz = dz @ coefs[j]
+            u = dz * q
+            for j in range(n_layers - 1, k, -1):
+                u = u @ coefs[j].T
+                u *= ders[j - 1]
+                if second is not None:
+                    u += second[j - 1] * kept[j - 1 - k]
+            gc = u.sum(axis=0)
+            gV = np.asarray(A.T @ u)
+            gV -= np.outer(mu, gc)
+            lam = math.sqrt(float(np.vdot(gV, gV)) + float(gc @ gc))
+            if not math.isfinite(lam) or lam == 0.0:
+                break
+            V, c = gV / dtype.type(lam), gc / dtype.type(lam)
+        if math.isfinite(lam) and lam > 0.0:
+            self.power.set_vector(key, np.concatenate([V.ravel(), c]))
+        return lam
+
+
+def _residual_weights(act, pre, ders, coefs, loss, Y, raw, w, dtype):
+    """``beta_j * g''(z_j)`` for every hidden layer ``j`` on the sample rows
+    (``beta_j`` the gradient of the weighted loss with respect to ``g(z_j)``)."""
+    delta = loss.gradient(Y, raw).astype(np.float64) * w[:, None]
+    out = [None] * len(pre)
+    u = delta
+    for j in range(len(pre) - 1, -1, -1):
+        u = u @ coefs[j + 1].T  # d loss / d g(z_j)
+        z = pre[j].astype(np.float64)
+        h = 1e-4
+        zp, zm = z + h, z - h
+        g2 = (act.derivative(zp, act.value(zp)) - act.derivative(zm, act.value(zm))) / (2 * h)
+        out[j] = (u * g2).astype(dtype)
+        u = u * ders[j]
+    return out

@@ -141,10 +141,17 @@ class ColumnProblem:
         self.wsum = float(np.sum(sample_weight))
         self._Z = np.empty((X.shape[0], Y.shape[1]), dtype=X.dtype)
 
+    def _scale_column(self, dtype):
+        """``scale[:, None]`` in ``dtype`` (kept: the loop asks every epoch)."""
+        column = self.__dict__.get("_scale_cast")
+        if column is None or column.dtype != dtype:
+            column = self._scale_cast = self.scale[:, None].astype(dtype, copy=False)
+        return column
+
     def original(self, W, b):
         """The coefficients and intercepts on ``X`` of the variables ``W, b``."""
         if self.scale is not None:
-            W = W / self.scale[:, None].astype(W.dtype, copy=False)
+            W = W / self._scale_column(W.dtype)
         if self.offset is not None:
             b = b - (self.offset @ W).astype(b.dtype, copy=False)
         return W, b
@@ -178,7 +185,7 @@ class ColumnProblem:
         if self.offset is not None:
             gW -= np.multiply.outer(self.offset, gb).astype(gW.dtype, copy=False)
         if self.scale is not None:
-            gW /= self.scale[:, None].astype(gW.dtype, copy=False)
+            gW /= self._scale_column(gW.dtype)
         if np.ndim(self.alpha):
             aV = self.alpha[:, None].astype(V.dtype, copy=False) * V
             values = values + 0.5 * np.einsum("ij,ij->j", V, aV, dtype=np.float64)

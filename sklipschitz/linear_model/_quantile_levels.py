@@ -11,6 +11,7 @@ from scipy.special import logit
 
 from .._engine import lipschitz as _lipschitz
 from .._engine.losses import SmoothBinaryQuantileLoss, _BoundSmoothBinaryQuantile
+from .._engine.monitors import ColumnFreezing
 
 # ----------------------------------------------------------------------------
 # Constants
@@ -128,7 +129,8 @@ class BoundLevelLoss(_BoundSmoothBinaryQuantile):
         scratch buffer (shared with the restrictions :meth:`take` makes)."""
         n, k = self.A.shape
         self._f32 = [self._scratch[i * n * k:(i + 1) * n * k].reshape(n, k) for i in range(4)]
-        self._ones = np.ones(n)
+        if getattr(self, "_ones", None) is None:
+            self._ones = np.ones(n)
 
     def columns(self, raw):
         if not self.fast:
@@ -171,7 +173,7 @@ class BoundLevelLoss(_BoundSmoothBinaryQuantile):
         part.__class__ = type(self)
         part.fast = self.fast
         part.C32, part.Y32 = self.C32[:, keep], self.Y32[:, keep]
-        part._scratch = self._scratch
+        part._scratch, part._ones = self._scratch, self._ones
         part._views()
         return part
 
@@ -234,6 +236,49 @@ class BoundLogisticLoss:
         part.S, part.A = self.S[:, keep], self.A[:, keep]
         part._buffers()
         return part
+
+
+# ----------------------------------------------------------------------------
+# When a level is done
+# ----------------------------------------------------------------------------
+
+#: the last levels still training: at most this many active columns ...
+LAST_LEVELS = 10
+#: ... count an epoch as unchanged when the rows that changed the sign of their
+#: score weigh at most this share of the total (1%: one row of 120, four of 455)
+LAST_LEVELS_SHARE = 0.01
+
+
+class LevelFreezing(ColumnFreezing):
+    """:class:`~sklipschitz._engine.monitors.ColumnFreezing` (with ``weights``
+    and ``sign_share``) whose last active levels tolerate a few hovering rows.
+
+    Once at most ``last`` columns are active, an epoch counts as unchanged
+    for a column when the rows that changed the sign of its score weigh at
+    most ``last_share`` of the total weight (instead of ``sign_share``).  A
+    level whose hyperplane passes next to a row or two keeps flipping them
+    from epoch to epoch long after its other decisions are settled; when it
+    is one of the last, each of those epochs costs a whole epoch's fixed
+    overhead for one column (breast cancer: a fold ran 27 epochs on one
+    level).  The test is a share of the weight, so integer weights and
+    repeated rows still give the same shares.
+    """
+
+    def __init__(self, tol, n_iter_no_change, *, weights, sign_share, last=LAST_LEVELS,
+                 last_share=LAST_LEVELS_SHARE, **kw):
+        super().__init__(tol, n_iter_no_change, stable_signs=True, sign_share=sign_share,
+                         weights=weights, **kw)
+        self.last, self.last_share = last, last_share
+
+    def _sign_streak(self, scores, active):
+        if self.weights is None or self.signs is None or len(active) > self.last:
+            return super()._sign_streak(scores, active)
+        signs = scores > 0
+        flipped = np.not_equal(signs, self.signs).astype(np.float64)
+        changed = self.weights @ flipped > self.last_share
+        self.unchanged[active] = np.where(changed, 0, self.unchanged[active] + 1)
+        self.signs = signs
+        return self.unchanged[active]
 
 
 # ----------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 The estimate (network_lipschitz.JacobianCurvature) is checked against the
 largest eigenvalue of the dense Gauss-Newton block built from a
-finite-difference Jacobian; depth quality against scikit-learn's MLP; the
+finite-difference Jacobian, and with the residual term against the dense
+finite-difference block Hessian; depth quality against scikit-learn's MLP; the
 stopping rule against the loss curve it stopped on.
 """
 
@@ -90,6 +91,63 @@ def test_jacobian_curvature_uses_the_local_cross_entropy_curvature():
     assert y.shape == (30, 1)
 
 
+def _dense_block_hessian(net, X, Y, w, W, b, k, mu):
+    """The block Hessian of ``sum_i w_i loss_i`` in layer k's centred
+    coordinates, by central differences of the back-propagated gradient."""
+    h = 1e-5
+    shape = W[k].shape
+    cols = []
+    for idx in range(shape[0] * shape[1] + shape[1]):
+        dW = np.zeros(shape)
+        db = np.zeros(shape[1])
+        if idx < dW.size:
+            dW.flat[idx] = 1.0
+            db -= mu @ dW
+        else:
+            db[idx - dW.size] = 1.0
+        grads = []
+        for sign in (1.0, -1.0):
+            Ws, bs = list(W), list(b)
+            Ws[k] = W[k] + sign * h * dW
+            bs[k] = b[k] + sign * h * db
+            _, gW, gb, _ = net.objective_and_gradient(X, Y, w, HalfSquaredError(), 0.0, Ws, bs)
+            grads.append(np.concatenate([(gW[k] - np.outer(mu, gb[k])).ravel(), gb[k]]))
+        cols.append((grads[0] - grads[1]) / (2 * h))
+    H = np.array(cols)
+    return 0.5 * (H + H.T)
+
+
+@pytest.mark.parametrize("activation", ["sbaf", "tanh"])
+def test_jacobian_curvature_with_the_residual_term_matches_the_dense_block_hessian(activation):
+    """Curved units: with ``residual`` the estimate is the larger of the
+    Gauss-Newton block's top eigenvalue and the whole block Hessian's largest
+    |eigenvalue| (Gauss-Newton plus residual x g''), both on the sample; large
+    residuals (targets far from the outputs) make the second one the larger."""
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((40, 4))
+    sw = rng.uniform(0.5, 2.0, 40)
+    net = DenseNetwork((4, 6, 5, 2), make_activation(activation))
+    W, b = net.init_params(np.random.RandomState(1))
+    W = [2 * w for w in W]
+    Y = 20.0 * rng.standard_normal((40, 2))
+    _, _, acts = net.forward(X, W, b)
+    w = sw / sw.sum()
+    means = [nl.column_means(A, w) for A in acts]
+    jac = nl.JacobianCurvature(nl.PowerIteration(), np.arange(40), iterations=400,
+                               residual=True)
+    gn = nl.JacobianCurvature(nl.PowerIteration(), np.arange(40), iterations=400)
+    for _ in range(2):
+        est = jac.constants(net, X, sw, W, b, HalfSquaredError(), means, 0.1, Y=Y)
+        est_gn = gn.constants(net, X, sw, W, b, HalfSquaredError(), means, 0.1)
+    for k in range(2):
+        H = _dense_block_hessian(net, X, Y, w, W, b, k, means[k])
+        ref = np.abs(np.linalg.eigvalsh(H)).max()
+        gn_ref = _dense_gauss_newton_top(net, X, W, b, k, means[k], w)
+        assert ref > 1.5 * gn_ref  # the residual term matters here
+        assert est_gn[k] == pytest.approx(gn_ref, rel=1e-5)
+        assert est[k] == pytest.approx(ref, rel=1e-4)
+
+
 @pytest.fixture(scope="module")
 def digits():
     X, y = load_digits(return_X_y=True)
@@ -115,18 +173,22 @@ def test_three_relu_layers_train_faster_than_on_the_bound(digits, activation, mo
     assert ours._train_state.halvings == 0
 
 
-def test_sbaf_keeps_the_bound(digits, monkeypatch):
-    """The curved bounded units are not changed by the estimate."""
+def test_three_sbaf_layers_train_faster_than_on_the_bound(digits, monkeypatch):
+    """SBAF (32, 32, 32), 10 epochs: the bound's rates (the P_k^2 factor of
+    three layers of slope 0.2155) reach 0.80 training accuracy; the estimate
+    along the network with the residual x g'' term 0.96, without a halving
+    (MLPClassifier at its default rate: 0.48)."""
     X, y = digits
-    kw = dict(hidden_layer_sizes=(16, 16), max_iter=3, random_state=0)
-    a = SymNetClassifier(**kw)
+    kw = dict(hidden_layer_sizes=(32, 32, 32), max_iter=10, random_state=0,
+              progress_tol=0.0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        a.fit(X, y)
+        ours = SymNetClassifier(**kw).fit(X, y)
         monkeypatch.setattr(_symnet_base, "_JACOBIAN_UNITS", frozenset())
-        b = SymNetClassifier(**kw).fit(X, y)
-    for u, v in zip(a.coefs_, b.coefs_):
-        np.testing.assert_array_equal(u, v)
+        bound_only = SymNetClassifier(**kw).fit(X, y)
+    assert ours.score(X, y) > bound_only.score(X, y) + 0.1
+    assert ours.score(X, y) > 0.93
+    assert ours._train_state.halvings == 0
 
 
 def _plateau_epoch(curve, n, r):

@@ -13,12 +13,6 @@ MINIBATCH_REASON = (
     "mini-batch training shuffles the rows: weighting a sample is not the same random "
     "sequence of steps as repeating it"
 )
-UNSCALED_REASON = (
-    "the check fits unscaled blobs (std 20): mini-batch epochs centre X but do not scale "
-    "it (full-batch fits centre and scale the features), and the valid step for any "
-    "mini-batch, set by the largest squared row norm (~1e3), moves the weights too "
-    "slowly within max_iter"
-)
 LEVEL_REASON = (
     "with quantile != 0.5 the label is predicted at that level (p > 1 - quantile), "
     "not by the largest probability, by design"
@@ -59,7 +53,6 @@ def _classifier_failures(est):
     if minibatch:
         failures["check_sample_weight_equivalence_on_dense_data"] = MINIBATCH_REASON
         failures["check_sample_weight_equivalence_on_sparse_data"] = MINIBATCH_REASON
-        failures["check_class_weight_classifiers"] = UNSCALED_REASON
     if est.quantile != 0.5:
         failures["check_classifiers_train"] = LEVEL_REASON
     return failures

@@ -89,6 +89,13 @@ PILOT_MAX_ITER = 100
 NEWTON_PILOT_MAX_FLOPS = 1e6
 NEWTON_PILOT_PENALTY = 3.0
 
+#: a fit that predicts one class for every training sample warns (a constant
+#: predictor) when its L2 penalty outweighs every feature, or when the margins
+#: (``decision_function``, logit units) of the training samples differ by less
+#: than this; with more spread the margins still rank the samples (a rare
+#: class no sample's probability reaches) and the one-class prediction stands
+CONSTANT_MARGIN_SPREAD = 1e-3
+
 #: AdGD's rates are rounded down to the grid 2**(k / OCTAVE_STEPS): fits with
 #: integer weights and with repeated rows then take the same steps
 OCTAVE_STEPS = 8
@@ -206,6 +213,49 @@ def _newton_pilot(problem, T, sw, n_models, dtype):
     return newton_columns(pilot, V, c)
 
 
+def _stream_constants(X, sw, column_levels, *, mode, scale, fit_intercept, alpha, batch_size,
+                      offset=None):
+    """:func:`column_constants` of the design ``(X - offset) / scale`` (``X``
+    itself without a ``scale``), where the L2 penalty ``alpha/2 ||W||^2``
+    weighs ``alpha / scale_f^2`` on the scaled coefficients."""
+    if scale is not None:
+        inv = 1.0 / scale
+        X = X.multiply(inv[None, :]).tocsr() if hasattr(X, "multiply") and not isinstance(
+            X, np.ndarray) else X * inv.astype(X.dtype)
+        offset = None if offset is None else offset * inv
+        alpha = float(np.max(alpha * inv * inv)) if alpha else alpha
+    return column_constants(X, sw, column_levels, mode=mode, fit_intercept=fit_intercept,
+                            alpha=alpha, batch_size=batch_size, offset=offset)
+
+
+class _ScaledCentredProblem(CentredProblem):
+    """A one-layer problem in the variables ``V = scale W``, ``c = b + offset W``:
+    the model ``((X - offset) / scale) V + c`` (``offset`` None: zero).
+
+    The gradient of ``V`` is ``(g_W - offset' g_b) / scale``, that of ``c`` is
+    ``g_b``; the value (penalties included: they act on ``W``) is unchanged.
+    """
+
+    def __init__(self, problem, offset, scale):
+        n_features = len(scale)
+        super().__init__(problem, np.zeros(n_features) if offset is None else offset)
+        self.scale = np.asarray(scale, dtype=np.float64)
+
+    def original(self, V, c):
+        W = V / self.scale[:, None].astype(V.dtype)
+        return W, c - (self.offset @ W).astype(c.dtype)
+
+    def variables(self, W, b):
+        return W * self.scale[:, None].astype(W.dtype), b + (self.offset @ W).astype(b.dtype)
+
+    def evaluate(self, coefs, intercepts, rows=None):
+        value, grads, wsum = super().evaluate(coefs, intercepts, rows)
+        if grads is not None:
+            gV, gc = grads
+            grads = [gV / self.scale[:, None].astype(gV.dtype), gc]
+        return value, grads, wsum
+
+
 def _pilot_start(V, c, levels, n_models, fit_intercept=True):
     """The levels' start from the logistic pilot ``(V, c)``: ``f_tau = u +
     logit(tau)``, ``u`` the pilot's log-odds (the level ``tau`` predicts the
@@ -254,6 +304,38 @@ def _column_problem(loss, X, Y, sw, penalty, **kw):
     problem = _L1ColumnProblem(loss, X, Y, sw, **kw)
     problem.l1 = penalty
     return problem
+
+
+def _check_feature_magnitude(X):
+    """A ValueError when the sums of squares of ``X`` overflow its dtype.
+
+    The curvature bound of every rate, the moments that scale the design and
+    the scores of a gradient step add up squares of the features: with
+    entries of magnitude ``m`` over ``n`` rows they overflow once ``n m^2``
+    exceeds the dtype's largest value (about ``1e154`` in float64 for a few
+    hundred rows), and the fit would end on NaN or in an eigenvalue error.
+    """
+    data = X.data if hasattr(X, "data") and not isinstance(X, np.ndarray) else X
+    if data.size == 0:
+        return
+    top = float(np.max(np.abs(data)))
+    limit = float(np.sqrt(np.finfo(X.dtype).max / max(X.shape[0], 1)))
+    if top > limit:
+        raise ValueError(
+            f"X contains values of magnitude {top:.3g}: the sums of their squares over "
+            f"{X.shape[0]} samples overflow {X.dtype} (largest magnitude that fits: "
+            f"{limit:.3g}). Rescale the features (e.g. StandardScaler)."
+        )
+
+
+def _float32_exact(W, W32):
+    """Whether rounding ``W`` to ``W32`` keeps every weight finite and, unless
+    zero, a normal float32 (weights below ``1.2e-38``, e.g. of features of
+    scale ``1e50``, would turn to zero and the model into a constant)."""
+    if not np.all(np.isfinite(W32)):
+        return False
+    nonzero = W != 0
+    return bool(np.all(np.abs(W32[nonzero]) >= np.finfo(np.float32).tiny))
 
 
 def _unused_rng(rng, random_state):
@@ -324,8 +406,14 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
     the loss's curvature at ``tau = 1/2``), which gives every feature the
     same curvature bound: raw, unscaled features train as fast as
     standardized ones, and the objective (penalty included) is the same.
-    Mini-batch epochs and ``partial_fit`` work on ``X`` as given:
-    standardize the features for them.
+    Mini-batch epochs and ``partial_fit`` at these rates divide the features
+    by the same scales, from the data of ``fit`` or of the first
+    ``partial_fit`` call (kept for the later calls), and centre them there
+    when that at least halves the constant; the coefficients are always
+    those of ``X`` itself.  A fit that predicts one class for every training
+    sample warns when its L2 penalty outweighs every feature (features of
+    tiny scale against ``alpha``) or its margins are about equal; features
+    whose squares overflow the dtype raise a ValueError.
 
     Parameters
     ----------
@@ -386,7 +474,8 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
           ``alpha / scale_f^2``).  The gradient of the objective is Lipschitz
           with this constant, so a plain gradient step ``1/L`` never
           increases the objective.  With mini-batches ``lambda_max`` is
-          replaced by ``max_i ||x~_i||^2`` on ``X``, valid for every batch.
+          replaced by ``max_i ||x~_i||^2`` on the (centred) scaled design,
+          valid for every batch.
         - 'paper': the published constant, literally
           ``(2/pi) max(1, (1-tau)/tau, tau/(tau-1)) ||[1, X]||_F / m`` (the
           last term is negative for ``tau`` in (0, 1) and never matters),
@@ -616,6 +705,7 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
     def _validate_Xy(self, X, y, reset):
         X, y = self._validate_X_y(X, y, reset=reset)
         check_classification_targets(y)
+        _check_feature_magnitude(X)
         return X, y
 
     def _sample_weight(self, sample_weight, X, y_index):
@@ -669,6 +759,8 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         self._l2, self._l1 = penalty_strengths(self.penalty, self.alpha, self.l1_ratio)
         update, freezing, lipschitz_fn, l1 = SGD(), None, None, None
         if full_batch and not incremental and held_out is None:
+            # a later partial_fit continues on X as given (see _stream_scale)
+            self._x_offset = self._x_scale = None
             problem, L, l1 = _full_batch_problem(self, loss, X, Y, sw, column_levels,
                                                  self._l2, self._l1)
             state = self._start_state(X.shape[1], Y.shape[1], X.dtype, L, stochastic=False)
@@ -700,8 +792,11 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         else:
             mode = "paper" if self.learning_rate == "paper" else "lipschitz"
             state = getattr(self, "_train_state", None) if incremental else None
+            if state is None:
+                self._x_scale = self._stream_scale(X, sw, first_chunk=incremental)
+            scale = getattr(self, "_x_scale", None)
             constants = functools.partial(
-                column_constants, X, sw, column_levels, mode=mode,
+                _stream_constants, X, sw, column_levels, mode=mode, scale=scale,
                 fit_intercept=self.fit_intercept, alpha=self._l2, batch_size=self.batch_size)
             L = None
             if state is None:
@@ -719,6 +814,9 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
             l1 = L1(self._l1) if self._l1 > 0 else None
             problem = NetworkProblem(DenseNetwork((X.shape[1], Y.shape[1])), loss, X, Y, sw,
                                      alpha=self._l2, fit_intercept=self.fit_intercept, l1=l1)
+            if l1 is not None and scale is not None:
+                # the soft-threshold of l1 |W_j| = l1 |V_j| / scale_j in the loop's variables
+                l1 = WeightedL1(self._l1, 1.0 / scale)
             if incremental and self._update == "nesterov" and l1 is None:
                 # one step per call: momentum carried from call to call
                 update = Nesterov()
@@ -728,7 +826,13 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
                 # a running maximum keeps every column's constant valid for all chunks
                 L_run = np.maximum(state.step_state.lipschitz, L)
                 lipschitz_fn = lambda c, i: L_run  # noqa: E731
-            if offset is not None:
+            if scale is not None:
+                # the state between calls holds (W, b); the loop (and the momentum
+                # it carries) works in the variables of the centred, scaled design
+                problem = _ScaledCentredProblem(problem, offset, scale)
+                V, c = problem.variables(state.coefs[0], state.intercepts[0])
+                state.coefs, state.intercepts = [V], [c]
+            elif offset is not None:
                 # the state between calls holds (W, b); the loop (and the
                 # momentum it carries) works in the centred variables
                 problem = CentredProblem(problem, offset)
@@ -742,7 +846,10 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
             X_val, Y_val, sw_val = held_out[0], self._targets(held_out[1], G), held_out[2]
 
             def score(coefs, intercepts):
-                raw = np.asarray(X_val @ coefs[0] + intercepts[0])
+                W, b = coefs[0], intercepts[0]
+                if isinstance(problem, CentredProblem):  # the loop's variables -> (W, b)
+                    W, b = problem.original(W, b)
+                raw = np.asarray(X_val @ W + b)
                 return -loss.objective(Y_val, raw, sw_val)
 
             validation = Validation(score)
@@ -765,9 +872,40 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
                      bound=bound)
         if not incremental and self._l1 > 0:
             self._warn_if_constant()
+        if not incremental:
+            self._warn_if_single_class(X, y_index, sw)
         used = validation is not None
         self.validation_scores_ = [float(v) for v in state.validation_scores] if used else None
         self.best_validation_score_ = float(state.best_score) if used else None
+
+    def _stream_scale(self, X, sw, first_chunk=False):
+        """The scale by which mini-batch and ``partial_fit`` training divide
+        the features (None: not scaled): ``sqrt(std^2 + alpha / kappa)`` as in
+        full-batch fits, from the weighted moments of the data of ``fit`` or
+        of the first ``partial_fit`` call, kept for the later calls (1 for a
+        feature constant on them, up to rounding).  Features of unequal scales otherwise
+        train at the rate of the largest: one feature 1e3 times the others
+        set the constant and the others barely moved (accuracy 0.76 against
+        0.96).  ``partial_fit`` scales by at least 1: it divides large
+        features, never multiplies small ones (``first_chunk``).  Only at the valid rates ('local', 'lipschitz'): the published
+        'paper' constant and a user's rate apply to ``X`` as given.
+        """
+        if not isinstance(self.learning_rate, str) or self.learning_rate == "paper":
+            return None
+        mean, std = _lipschitz.column_moments(X, sw)
+        kappa = SmoothBinaryQuantileLoss(0.5).curvature
+        scale = np.sqrt(std * std + self._l2 / kappa)
+        # constant up to the rounding of the moments (std 1.3e-9 on a column of
+        # -0.045: sqrt(second - mean^2) keeps about 8 digits): a rare feature that
+        # later chunks may vary, which sqrt(alpha / kappa) would inflate 60-fold
+        scale[std <= 1e-6 * np.abs(mean)] = 1.0
+        if first_chunk:
+            # a chunk's moments can be far below the data's (a rare pixel seen
+            # once in 100 rows: std 0.19 against 1): partial_fit only scales down,
+            # which cannot inflate the later chunks' rows (standardized digits,
+            # 10 passes of 100 rows: 0.956 when scaling up too, 0.983 before)
+            scale = np.maximum(scale, 1.0)
+        return scale if np.all(np.isfinite(scale)) and np.all(scale > 0) else None
 
     def _stream_offset(self, X, sw):
         """The offset at which mini-batch and ``partial_fit`` training centre
@@ -801,6 +939,56 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
             ConvergenceWarning,
         )
 
+    def _warn_if_single_class(self, X, y_index, sw):
+        """A ConvergenceWarning when the fit predicts one class for every
+        training sample of positive weight, though they hold several classes,
+        and the L2 penalty outweighs every feature (it holds every
+        coefficient near zero: features of tiny scale) or the margins are
+        about the same for every sample (:data:`CONSTANT_MARGIN_SPREAD`)."""
+        rows = sw > 0
+        if np.unique(y_index[rows]).shape[0] < 2:
+            return
+        if len(self.classes_) == 2:
+            # the sign of the raw score at ``quantile`` decides almost always:
+            # both signs seen, the rearranged predictions have both classes too
+            raw = np.asarray(X @ self._coef_matrix[:, self._level_index]).ravel()
+            raw = raw[rows] + self._intercept_vector[self._level_index]
+            if np.any(raw > 0) and np.any(raw <= 0):
+                return
+        margin = self.decision_function(X[np.flatnonzero(rows)])  # as predict does
+        labels = (margin > 0).astype(int) if margin.ndim == 1 else np.argmax(margin, axis=1)
+        predicted = np.unique(self.classes_[labels])
+        margin = margin.reshape(margin.shape[0], -1)
+        if predicted.shape[0] > 1:
+            return
+        _, std = _lipschitz.column_moments(X, sw)
+        top = float(np.max(std)) if std.size else 0.0
+        kappa = SmoothBinaryQuantileLoss(0.5).curvature
+        penalised = self._l2 > 0 and top * top < self._l2 / kappa
+        spread = float(np.max(np.ptp(margin, axis=0)))
+        if not penalised and spread >= CONSTANT_MARGIN_SPREAD:
+            # the margins still rank the samples (e.g. a rare class that no
+            # sample's probability reaches): a legitimate one-class prediction
+            return
+        if penalised:
+            cause = (
+                f"The L2 penalty (alpha={self.alpha!r}) outweighs the features: their "
+                f"largest standard deviation, {top:.3g}, is below sqrt(alpha / {kappa:.3g}) = "
+                f"{np.sqrt(self._l2 / kappa):.3g}, so it holds every coefficient near zero. "
+                "Standardize the features (e.g. StandardScaler) or lower alpha."
+            )
+        else:
+            cause = (
+                f"The margins of the training samples differ by at most {spread:.3g}; "
+                f"the largest standard deviation of the features is {top:.3g}: check their "
+                "scales (standardize them), the class balance and quantile, or lower alpha."
+            )
+        warnings.warn(
+            f"The fit predicts class {predicted[:1].tolist()[0]!r} for every training sample, though "
+            f"they belong to {np.unique(y_index[rows]).shape[0]} classes (a constant predictor). {cause}",
+            ConvergenceWarning,
+        )
+
     # -- solver -> attributes ----------------------------------------------------
 
     def _finish(self, X, Y, sw, loss, state, n_models, G, round_weights=False, bound=None):
@@ -808,9 +996,9 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
             # ``fit`` ends on level weights representable in float32: a pickle
             # stores them in half the space and loads the very same model
             W = state.coefs[0]
-            with np.errstate(over="ignore"):
+            with np.errstate(over="ignore", under="ignore"):
                 W32 = W.astype(np.float32)
-            if np.all(np.isfinite(W32)):  # (weights beyond float32 keep their precision)
+            if _float32_exact(W, W32):  # (weights beyond float32 keep their precision)
                 W[...] = W32
         self._coef_matrix = state.coefs[0]
         self._intercept_vector = state.intercepts[0]
@@ -996,7 +1184,12 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         steps, and 0.990 and 0.992 for :meth:`fit`).  The constant of every
         level is the running maximum over the chunks seen of the bound on
         the chunk (``lambda_max`` of its Gram matrix, or ``max_i ||x~_i||^2``
-        with mini-batches).
+        with mini-batches), in the variables of the features divided by
+        ``max(1, sqrt(std^2 + alpha / kappa))``, the weighted standard
+        deviations of the first call (kept: the momentum carried between
+        calls lives in these variables; with the rates 'local' and
+        'lipschitz' only; at least 1: a chunk's moments can be far below
+        those of the data).
         """
         first = self._is_first_partial_call()
         if first:

@@ -566,9 +566,12 @@ def test_partial_fit(cancer):
     assert est.n_iter_ == 120
     assert scores[-1] > 0.95
     assert scores[-1] > scores[0]
-    # the valid step for any mini-batch: 1/(curvature * max_i ||x~_i||^2)
+    # the valid step for any mini-batch: 1/(curvature * max_i ||x~_i||^2), x~ the
+    # rows of the design scaled by the first call's scales (and a one)
     kappa = (2 / math.pi) * 3 * math.sqrt(3) / 8
-    L = kappa * ((X**2).sum(1).max() + 1) + est.alpha
+    assert est._x_offset is None  # standardized: not centred
+    Z = X / est._x_scale
+    L = kappa * ((Z**2).sum(1).max() + 1) + est.alpha * np.max(est._x_scale ** -2.0)
     assert est.learning_rate_history_[-1] == pytest.approx(1 / L, rel=1e-10)
     with pytest.raises(ValueError, match="not in classes"):
         est.partial_fit(X[:5], np.array([0, 1, 2, 0, 1]))

@@ -16,6 +16,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -129,6 +130,69 @@ def _constant_loss(loss, Y, sw):
     """The training loss of the best constant prediction (no penalty)."""
     raw = np.asarray(loss.constant_raw(Y, sw), dtype=Y.dtype)
     return float(loss.objective(Y, np.broadcast_to(raw, Y.shape).copy(), sw))
+
+
+#: the linear reference of :func:`_linear_loss` is fitted on at most this many
+#: rows, and only where they number at least _LINEAR_ROWS_PER_WEIGHT per
+#: weight of the linear model (fewer rows: a linear model nearly interpolates
+#: them, and a network need not fit as well)
+_LINEAR_ROWS = 2000
+_LINEAR_ROWS_PER_WEIGHT = 5
+#: a regressor that removes less than this share of the linear reference's
+#: improvement over the constant predictor is warned about; a classifier whose
+#: (weighted) training accuracy is more than _LINEAR_ACCURACY below the linear
+#: reference's (the log-loss is no guide there: with one positive in 5,000
+#: rows a network that ranks it first barely moves the loss)
+_LINEAR_SHARE = 0.5
+_LINEAR_ACCURACY = 0.1
+
+
+def _linear_loss(loss, X, Y, sw, classifier):
+    """The training loss of a plain linear model on (a row sample of) X, or
+    None where it is not a fair reference (too few rows per weight).
+
+    Least squares with an intercept for the regression losses (a linear
+    predictor, not the minimiser of every loss: a valid upper bound of the
+    best linear model's loss), ``LogisticRegression`` (L2, ``C=1``) for the
+    cross-entropy. Returns ``(rows, loss)``: the loss on those rows."""
+    n, d = X.shape
+    if n < _LINEAR_ROWS_PER_WEIGHT * (d + 1) * Y.shape[1] ** (1 if classifier else 0):
+        return None
+    rows = np.arange(n) if n <= _LINEAR_ROWS else np.linspace(0, n - 1, _LINEAR_ROWS).astype(int)
+    if rows.size < _LINEAR_ROWS_PER_WEIGHT * (d + 1):
+        return None
+    Xr = X[rows]
+    Xr = np.asarray(Xr.toarray() if sp.issparse(Xr) else Xr, dtype=np.float64)
+    Yr = np.asarray(Y[rows], dtype=np.float64)
+    w = np.ones(rows.size) if sw is None else np.asarray(sw[rows], dtype=np.float64)
+    if not np.all(np.isfinite(Xr)) or np.sum(w) <= 0:
+        return None
+    if classifier:
+        from sklearn.linear_model import LogisticRegression
+
+        labels = Yr[:, 0] if Yr.shape[1] == 1 else np.argmax(Yr, axis=1)
+        if np.unique(labels).size < 2:
+            return None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ref = LogisticRegression(max_iter=200).fit(Xr, labels, sample_weight=w)
+        raw = ref.decision_function(Xr).reshape(rows.size, -1)
+    else:
+        A = np.column_stack([Xr, np.ones(rows.size)]) * np.sqrt(w)[:, None]
+        coef = np.linalg.lstsq(A, Yr * np.sqrt(w)[:, None], rcond=None)[0]
+        raw = np.column_stack([Xr, np.ones(rows.size)]) @ coef
+    sw_r = None if sw is None else w
+    value = float(loss.objective(Yr, np.ascontiguousarray(raw), sw_r))
+    return (rows, raw, value) if np.isfinite(value) else None
+
+
+def _accuracy(Y, raw, sw):
+    """Weighted training accuracy of raw scores against one-hot (or 0/1) Y."""
+    if Y.shape[1] == 1:
+        right = (raw[:, 0] > 0) == (Y[:, 0] > 0.5)
+    else:
+        right = np.argmax(raw, axis=1) == np.argmax(Y, axis=1)
+    return float(np.average(right, weights=sw))
 
 
 #: a stream is judged (prequentially, :class:`_StreamCheck`) once it has
@@ -707,6 +771,7 @@ class _BaseSymNet(LipschitzEstimator):
         self._store_results(network, state, X, Y, sw, loss, n_outputs, X_val is not None)
         if not incremental:
             self._warn_on_failure(state, const_loss)
+            self._warn_on_underfit(network, X, Y, sw, loss)
         return self
 
     def _averaging(self, n, n_outputs, network):
@@ -838,6 +903,40 @@ class _BaseSymNet(LipschitzEstimator):
                 f"Training ended with a loss ({data_loss:.6g}) no better than that of the "
                 f"constant predictor ({const_loss:.6g}): the network learned nothing from "
                 "X. Standardize X (and y), or change the layers or the activation.",
+                ConvergenceWarning,
+            )
+
+    def _warn_on_underfit(self, network, X, Y, sw, loss):
+        """A network that fits its training data much worse than a plain
+        linear model has stalled (vanishing or dead units, rates too small
+        for its depth): warn, as for the constant predictor."""
+        if not self._hidden_sizes():
+            return
+        ref = _linear_loss(loss, X, Y, sw, is_classifier(self))
+        if ref is None:
+            return
+        rows, lin_raw, lin = ref
+        Yr = np.asarray(Y[rows], dtype=np.float64)
+        swr = None if sw is None else np.asarray(sw[rows], dtype=np.float64)
+        raw = np.asarray(network.predict_raw(X[rows], self.coefs_, self.intercepts_),
+                         dtype=np.float64)
+        if is_classifier(self):
+            ours, lin = _accuracy(Yr, raw, swr), _accuracy(Yr, lin_raw, swr)
+            stalled = ours < lin - _LINEAR_ACCURACY
+            what = f"training accuracy {ours:.3f} against {lin:.3f} for a linear fit"
+        else:
+            const = _constant_loss(loss, Yr, swr)
+            ours = float(loss.objective(Yr, raw, swr))
+            gain = const - lin
+            stalled = gain > 1e-3 * abs(const) and ours > const - _LINEAR_SHARE * gain
+            what = (f"loss {ours:.4g} against {lin:.4g} for a linear fit and {const:.4g} "
+                    "for the constant predictor")
+        if stalled:
+            warnings.warn(
+                f"The network fits the training data worse than a linear model: {what}. "
+                "It may have stalled (too deep for its activation, or "
+                "alpha too large). Try fewer layers, another activation, a smaller alpha or "
+                "standardized X.",
                 ConvergenceWarning,
             )
 

@@ -192,6 +192,31 @@ def as_target(y, dtype):
     return y.astype(dtype, copy=False)
 
 
+def check_feature_magnitude(X, power=2):
+    """A ValueError when sums of ``power``-th powers of ``X`` overflow its dtype.
+
+    The curvature bound of every rate, the moments that scale the design and
+    the scores of a gradient step add up squares of the features (``power=2``:
+    entries of magnitude ``m`` over ``n`` rows overflow once ``n m^2`` exceeds
+    the dtype's largest value, about ``1e154`` in float64 for a few hundred
+    rows); a network's constants multiply the Gram matrix of its activations
+    by squared weight norms of the same scale (``power=4``: about ``1e76``).
+    Beyond that the fit would end on NaN, an eigenvalue error or a KeyError
+    deep in the power iterations.
+    """
+    data = X.data if hasattr(X, "data") and not isinstance(X, np.ndarray) else X
+    if data.size == 0:
+        return
+    top = float(np.max(np.abs(data)))
+    limit = float((np.finfo(X.dtype).max / max(X.shape[0], 1)) ** (1.0 / power))
+    if top > limit:
+        raise ValueError(
+            f"X contains values of magnitude {top:.3g}: sums of their {power}th powers over "
+            f"{X.shape[0]} samples overflow {X.dtype} (largest magnitude that fits: "
+            f"{limit:.3g}). Rescale the features (e.g. StandardScaler)."
+        )
+
+
 def divergence_hint(learning_rate):
     """What a user can do after a diverging fit with this ``learning_rate``."""
     if not isinstance(learning_rate, str):

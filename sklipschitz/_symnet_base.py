@@ -25,7 +25,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._engine import lipschitz as _lipschitz
 from ._engine import network_lipschitz as _nl
 from ._engine import penalties as _penalties
-from ._base import LipschitzEstimator, divergence_hint
+from ._base import LipschitzEstimator, check_feature_magnitude, divergence_hint
 from ._engine.activations import make_activation
 from ._engine.loop import TrainState, train
 from ._engine.network import DenseNetwork, _axpy
@@ -453,6 +453,11 @@ class _BaseSymNet(LipschitzEstimator):
     }
 
     # -- configuration ---------------------------------------------------------
+
+    def _validate_X_y(self, X, y, **kwargs):
+        X, y = super()._validate_X_y(X, y, **kwargs)
+        check_feature_magnitude(X, power=4)
+        return X, y
 
     def _hidden_sizes(self):
         sizes = self.hidden_layer_sizes

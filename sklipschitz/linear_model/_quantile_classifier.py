@@ -36,7 +36,13 @@ from sklearn.utils import check_random_state, compute_class_weight
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 
-from .._base import QUANTILE_CONSTRAINT, LipschitzEstimator, constraints, divergence_hint
+from .._base import (
+    QUANTILE_CONSTRAINT,
+    LipschitzEstimator,
+    check_feature_magnitude,
+    constraints,
+    divergence_hint,
+)
 from .._engine import lipschitz as _lipschitz
 from .._engine.loop import TrainState, train
 from .._engine.losses import BinomialLoss, SmoothBinaryQuantileLoss
@@ -304,28 +310,6 @@ def _column_problem(loss, X, Y, sw, penalty, **kw):
     problem = _L1ColumnProblem(loss, X, Y, sw, **kw)
     problem.l1 = penalty
     return problem
-
-
-def _check_feature_magnitude(X):
-    """A ValueError when the sums of squares of ``X`` overflow its dtype.
-
-    The curvature bound of every rate, the moments that scale the design and
-    the scores of a gradient step add up squares of the features: with
-    entries of magnitude ``m`` over ``n`` rows they overflow once ``n m^2``
-    exceeds the dtype's largest value (about ``1e154`` in float64 for a few
-    hundred rows), and the fit would end on NaN or in an eigenvalue error.
-    """
-    data = X.data if hasattr(X, "data") and not isinstance(X, np.ndarray) else X
-    if data.size == 0:
-        return
-    top = float(np.max(np.abs(data)))
-    limit = float(np.sqrt(np.finfo(X.dtype).max / max(X.shape[0], 1)))
-    if top > limit:
-        raise ValueError(
-            f"X contains values of magnitude {top:.3g}: the sums of their squares over "
-            f"{X.shape[0]} samples overflow {X.dtype} (largest magnitude that fits: "
-            f"{limit:.3g}). Rescale the features (e.g. StandardScaler)."
-        )
 
 
 def _float32_exact(W, W32):
@@ -705,7 +689,7 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
     def _validate_Xy(self, X, y, reset):
         X, y = self._validate_X_y(X, y, reset=reset)
         check_classification_targets(y)
-        _check_feature_magnitude(X)
+        check_feature_magnitude(X)
         return X, y
 
     def _sample_weight(self, sample_weight, X, y_index):

@@ -50,7 +50,7 @@ def test_huge_features_keep_their_coefficients():
 
 
 def test_quantile_classifier_huge_features():
-    # robust6's check (tests/test_robustness_handover.py), without its xfail
+    # the robustness sweep's check (benchmarks/bench_robustness.py)
     X, y = _classification()
     Xs = X * 1e50
     est, warned = _fit_recording(lambda: LipschitzQuantileClassifier().fit(Xs, y))
@@ -91,7 +91,7 @@ def test_tiny_features_constant_predictor_warns(batch_size):
 
 
 def test_quantile_classifier_tiny_features_constant_predictor():
-    # robust6's check (tests/test_robustness_handover.py), without its xfail
+    # the robustness sweep's check (benchmarks/bench_robustness.py)
     X, y = _classification()
     Xs = X * 1e-10
     est, warned = _fit_recording(lambda: LipschitzQuantileClassifier().fit(Xs, y))

@@ -24,27 +24,38 @@ from sklipschitz._engine.network import DenseNetwork
 from sklipschitz.neural_network import SymNetClassifier, SymNetRegressor
 
 
+def _centred_directions(shape, mu):
+    """The unit directions of layer k's centred coordinates (D, d): each
+    weight (with the bias shift ``-mu D`` that keeps the centred output
+    fixed), then each bias."""
+    n_weights = shape[0] * shape[1]
+    for idx in range(n_weights + shape[1]):
+        dW = np.zeros(shape)
+        db = np.zeros(shape[1])
+        if idx < n_weights:
+            dW.flat[idx] = 1.0
+            db -= mu @ dW
+        else:
+            db[idx - n_weights] = 1.0
+        yield dW, db
+
+
+def _moved(W, b, k, step, dW, db):
+    """Copies of the weight and bias lists with layer k moved by ``step``."""
+    Ws, bs = list(W), list(b)
+    Ws[k] = W[k] + step * dW
+    bs[k] = b[k] + step * db
+    return Ws, bs
+
+
 def _dense_gauss_newton_top(net, X, W, b, k, mu, q):
     """lambda_max of sum_i q_i J_i' J_i, J_i the finite-difference Jacobian of
     sample i's outputs in layer k's centred coordinates (D, d): W_k + D,
     b_k + d - mu D."""
     h = 1e-6
-    shape = W[k].shape
     cols = []
-    for idx in range(shape[0] * shape[1] + shape[1]):
-        dW = np.zeros(shape)
-        db = np.zeros(shape[1])
-        if idx < dW.size:
-            dW.flat[idx] = 1.0
-            db -= mu @ dW
-        else:
-            db[idx - dW.size] = 1.0
-        outs = []
-        for sign in (1.0, -1.0):
-            Ws, bs = list(W), list(b)
-            Ws[k] = W[k] + sign * h * dW
-            bs[k] = b[k] + sign * h * db
-            outs.append(net.predict_raw(X, Ws, bs))
+    for dW, db in _centred_directions(W[k].shape, mu):
+        outs = [net.predict_raw(X, *_moved(W, b, k, sign * h, dW, db)) for sign in (1.0, -1.0)]
         cols.append(((outs[0] - outs[1]) / (2 * h)).ravel())  # (n * outputs,)
     J = np.array(cols).T  # rows: (sample, output)
     Q = np.repeat(q, net.layer_sizes[-1])
@@ -95,21 +106,11 @@ def _dense_block_hessian(net, X, Y, w, W, b, k, mu):
     """The block Hessian of ``sum_i w_i loss_i`` in layer k's centred
     coordinates, by central differences of the back-propagated gradient."""
     h = 1e-5
-    shape = W[k].shape
     cols = []
-    for idx in range(shape[0] * shape[1] + shape[1]):
-        dW = np.zeros(shape)
-        db = np.zeros(shape[1])
-        if idx < dW.size:
-            dW.flat[idx] = 1.0
-            db -= mu @ dW
-        else:
-            db[idx - dW.size] = 1.0
+    for dW, db in _centred_directions(W[k].shape, mu):
         grads = []
         for sign in (1.0, -1.0):
-            Ws, bs = list(W), list(b)
-            Ws[k] = W[k] + sign * h * dW
-            bs[k] = b[k] + sign * h * db
+            Ws, bs = _moved(W, b, k, sign * h, dW, db)
             _, gW, gb, _ = net.objective_and_gradient(X, Y, w, HalfSquaredError(), 0.0, Ws, bs)
             grads.append(np.concatenate([(gW[k] - np.outer(mu, gb[k])).ravel(), gb[k]]))
         cols.append((grads[0] - grads[1]) / (2 * h))

@@ -132,7 +132,7 @@ def _constant_loss(loss, Y, sw):
     return float(loss.objective(Y, np.broadcast_to(raw, Y.shape).copy(), sw))
 
 
-#: the linear reference of :func:`_linear_loss` is fitted on at most this many
+#: the linear reference of :func:`_linear_fit` is fitted on at most this many
 #: rows, and only where they number at least _LINEAR_ROWS_PER_WEIGHT per
 #: weight of the linear model (fewer rows: a linear model nearly interpolates
 #: them, and a network need not fit as well)
@@ -147,19 +147,19 @@ _LINEAR_SHARE = 0.5
 _LINEAR_ACCURACY = 0.1
 
 
-def _linear_loss(loss, X, Y, sw, classifier):
-    """The training loss of a plain linear model on (a row sample of) X, or
-    None where it is not a fair reference (too few rows per weight).
+def _linear_fit(X, Y, sw, classifier):
+    """The raw scores of a plain linear model on a row sample of ``X``:
+    ``(rows, raw)``, or None where it is not a fair reference (fewer than
+    :data:`_LINEAR_ROWS_PER_WEIGHT` rows per weight, non-finite data, one
+    class).
 
-    Least squares with an intercept for the regression losses (a linear
-    predictor, not the minimiser of every loss: a valid upper bound of the
-    best linear model's loss), ``LogisticRegression`` (L2, ``C=1``) for the
-    cross-entropy. Returns ``(rows, loss)``: the loss on those rows."""
+    Least squares with an intercept for regression (a linear predictor, not
+    the minimiser of every loss: its loss bounds the best linear model's
+    from above), ``LogisticRegression`` (L2, ``C=1``) for classification.
+    """
     n, d = X.shape
-    if n < _LINEAR_ROWS_PER_WEIGHT * (d + 1) * Y.shape[1] ** (1 if classifier else 0):
-        return None
     rows = np.arange(n) if n <= _LINEAR_ROWS else np.linspace(0, n - 1, _LINEAR_ROWS).astype(int)
-    if rows.size < _LINEAR_ROWS_PER_WEIGHT * (d + 1):
+    if rows.size < _LINEAR_ROWS_PER_WEIGHT * (d + 1) * (Y.shape[1] if classifier else 1):
         return None
     Xr = X[rows]
     Xr = np.asarray(Xr.toarray() if sp.issparse(Xr) else Xr, dtype=np.float64)
@@ -176,14 +176,11 @@ def _linear_loss(loss, X, Y, sw, classifier):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ref = LogisticRegression(max_iter=200).fit(Xr, labels, sample_weight=w)
-        raw = ref.decision_function(Xr).reshape(rows.size, -1)
-    else:
-        A = np.column_stack([Xr, np.ones(rows.size)]) * np.sqrt(w)[:, None]
-        coef = np.linalg.lstsq(A, Yr * np.sqrt(w)[:, None], rcond=None)[0]
-        raw = np.column_stack([Xr, np.ones(rows.size)]) @ coef
-    sw_r = None if sw is None else w
-    value = float(loss.objective(Yr, np.ascontiguousarray(raw), sw_r))
-    return (rows, raw, value) if np.isfinite(value) else None
+        return rows, ref.decision_function(Xr).reshape(rows.size, -1)
+    A = np.column_stack([Xr, np.ones(rows.size)])
+    root = np.sqrt(w)[:, None]
+    coef = np.linalg.lstsq(A * root, Yr * root, rcond=None)[0]
+    return rows, A @ coef
 
 
 def _accuracy(Y, raw, sw):
@@ -917,10 +914,10 @@ class _BaseSymNet(LipschitzEstimator):
         for its depth): warn, as for the constant predictor."""
         if not self._hidden_sizes():
             return
-        ref = _linear_loss(loss, X, Y, sw, is_classifier(self))
+        ref = _linear_fit(X, Y, sw, is_classifier(self))
         if ref is None:
             return
-        rows, lin_raw, lin = ref
+        rows, lin_raw = ref
         Yr = np.asarray(Y[rows], dtype=np.float64)
         swr = None if sw is None else np.asarray(sw[rows], dtype=np.float64)
         raw = np.asarray(network.predict_raw(X[rows], self.coefs_, self.intercepts_),
@@ -931,7 +928,7 @@ class _BaseSymNet(LipschitzEstimator):
             what = f"training accuracy {ours:.3f} against {lin:.3f} for a linear fit"
         else:
             const = _constant_loss(loss, Yr, swr)
-            ours = float(loss.objective(Yr, raw, swr))
+            ours, lin = (float(loss.objective(Yr, r, swr)) for r in (raw, lin_raw))
             gain = const - lin
             stalled = gain > 1e-3 * abs(const) and ours > const - _LINEAR_SHARE * gain
             what = (f"loss {ours:.4g} against {lin:.4g} for a linear fit and {const:.4g} "

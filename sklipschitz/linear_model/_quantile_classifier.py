@@ -28,6 +28,7 @@ from numbers import Integral, Real
 from typing import TYPE_CHECKING
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.special import log_expit, logit, logsumexp
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
@@ -226,8 +227,7 @@ def _stream_constants(X, sw, column_levels, *, mode, scale, fit_intercept, alpha
     weighs ``alpha / scale_f^2`` on the scaled coefficients."""
     if scale is not None:
         inv = 1.0 / scale
-        X = X.multiply(inv[None, :]).tocsr() if hasattr(X, "multiply") and not isinstance(
-            X, np.ndarray) else X * inv.astype(X.dtype)
+        X = X.multiply(inv[None, :]).tocsr() if sp.issparse(X) else X * inv.astype(X.dtype)
         offset = None if offset is None else offset * inv
         alpha = float(np.max(alpha * inv * inv)) if alpha else alpha
     return column_constants(X, sw, column_levels, mode=mode, fit_intercept=fit_intercept,

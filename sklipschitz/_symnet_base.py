@@ -424,6 +424,14 @@ class _FullPass:
 #: Gaussian moments of the unit alone set the scale
 _INIT_ROWS = 1024
 _INIT_MIN_ROWS = 50
+#: networks of curved, non-homogeneous units (sbaf, tanh, logistic) with at
+#: least this many hidden layers take that start; the others keep Glorot's
+#: (measured, docs/symnet.md "Deep networks": at depth 2-3 the rescaled start
+#: trained relu and A-ReLU on diabetes into overfitting sooner -- four cells
+#: of the depth table more than 0.02 below the tuned MLP, which is within
+#: 0.02 everywhere from Glorot's start -- and at depth 4-6 it cost relu and
+#: A-ReLU 0.1-0.45 of test R^2 on diabetes, while SBAF and tanh gained)
+_DEEP_INIT_LAYERS = 4
 
 
 def _keep_variance(network, coefs, intercepts, dtype, X=None):
@@ -599,7 +607,8 @@ class _BaseSymNet(LipschitzEstimator):
             # pre-activations, where a flat unit passes almost no gradient
             for b in intercepts[:-1]:
                 b[...] = z0 * rng.choice([-1.0, 1.0], size=b.shape)
-        if network.activation is not None and len(coefs) >= 3:
+        act = network.activation
+        if act is not None and not act.homogeneous and len(coefs) > _DEEP_INIT_LAYERS:
             _keep_variance(network, coefs, intercepts, dtype, X)
         # the output starts at the loss's best constant (class priors, mean,
         # median, quantile): the guard judges epochs against that predictor

@@ -1,11 +1,13 @@
-"""Deep networks: the hidden-to-hidden layers start with the gain of their unit.
+"""Deep networks: the hidden-to-hidden layers of curved units start with a gain.
 
-Glorot's weights multiply the variance of the pre-activations by the unit's
-output variance ``Var[g(z)]`` per layer (0.14 for A-ReLU, 0.034 for SBAF at its
-steepest input): five A-ReLU layers of 32 on breast cancer started with a top
-layer of pre-activation variance 1e-4 and ended at training accuracy 0.78.
-SymNet's initialisation scales each hidden-to-hidden layer by the unit's own
-``Var[g(z)]`` (``Activation.gaussian_moments``) and centres its intercepts.
+Glorot's weights multiply the variance of the pre-activations by about the
+unit's output variance ``Var[g(z)]`` per layer (0.034 for SBAF at its steepest
+input, 0.39 for tanh at 0): four SBAF layers of 32 started with a top layer of
+pre-activation variance 6e-5.  From four hidden layers on, SymNet's
+initialisation scales each hidden-to-hidden layer of a non-homogeneous unit
+(sbaf, tanh, logistic) by the unit's own moments
+(``Activation.gaussian_moments``), centres its intercepts, and with the
+training rows sets every unit's variance exactly on a row sample.
 """
 
 import math
@@ -14,8 +16,6 @@ import warnings
 import numpy as np
 import pytest
 from scipy import integrate, special, stats
-from sklearn.datasets import load_breast_cancer
-from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 from sklipschitz._engine.activations import make_activation
@@ -75,7 +75,7 @@ def _start(name, layers, n_features=20, seed=0):
                                  np.random.RandomState(seed))
 
 
-@pytest.mark.parametrize("name", ["relu", "arelu", "sbaf", "tanh", "logistic"])
+@pytest.mark.parametrize("name", ["sbaf", "tanh", "logistic"])
 @pytest.mark.parametrize("seed", [0, 1])
 def test_hidden_layers_keep_the_first_layers_variance(name, seed):
     """From the unit's moments alone (no rows: a small first partial_fit call),
@@ -83,20 +83,15 @@ def test_hidden_layers_keep_the_first_layers_variance(name, seed):
     variance (Glorot's, ``2 n_in / (n_in + n_out)`` for unit inputs) around
     their intercepts, on standard normal inputs; with Glorot's weights alone
     the variance of the sixth layer is below a third of it (tanh 0.08-0.10,
-    relu about 0.03, A-ReLU and SBAF below 1e-4)."""
+    SBAF below 1e-4)."""
     layers = (64,) * 6
     net, (coefs, intercepts) = _start(name, layers, seed=seed)
-    X = np.random.RandomState(1).standard_normal((4000, 20))
+    X = np.random.RandomState(1).standard_normal((2000, 20))
     _, pre, _ = net.forward(X, coefs, intercepts)
     variances = np.array([float(np.mean(np.var(z, axis=0))) for z in pre])
     s2 = 2 * 20 / 84
     np.testing.assert_allclose(variances[0], s2, rtol=0.15)
-    if name == "arelu":
-        # z^1.3 makes the fixed point unstable: the variance drifts with depth
-        np.testing.assert_allclose(variances[1:3], s2, rtol=0.3)
-        assert np.all((variances[3:] > 0.5 * s2) & (variances[3:] < 6.0 * s2))
-    else:
-        np.testing.assert_allclose(variances[1:], s2, rtol=0.3)
+    np.testing.assert_allclose(variances[1:], s2, rtol=0.3)
     # centred: each unit's mean pre-activation is near its own start
     # (the steepest input for SBAF, 0 otherwise), not shifted by W' E[g]
     act = net.activation
@@ -110,11 +105,11 @@ def test_hidden_layers_keep_the_first_layers_variance(name, seed):
     assert float(np.mean(np.var(pre_glorot[-1], axis=0))) < s2 / 3
 
 
-@pytest.mark.parametrize("name", ["arelu", "sbaf", "relu"])
+@pytest.mark.parametrize("name", ["sbaf", "tanh"])
 def test_rows_set_every_units_variance(name):
     """With the training rows, every hidden unit's pre-activations on the
     sample rows have exactly the first layer's mean variance, and their mean
-    is the unit's start (SBAF: +-its steepest input; else 0), on correlated,
+    is the unit's start (SBAF: +-its steepest input; tanh: 0), on correlated,
     skewed features (where the Gaussian moments alone drift)."""
     rng = np.random.RandomState(0)
     X = np.exp(rng.standard_normal((300, 8)) @ rng.standard_normal((8, 20)) / 3)
@@ -136,25 +131,39 @@ def test_rows_set_every_units_variance(name):
     np.testing.assert_array_equal(coefs[-1], ref_W[-1])
 
 
-@pytest.mark.parametrize("name", ["relu", "arelu", "sbaf"])
-def test_one_hidden_layer_keeps_glorot(name):
-    """One hidden layer has no hidden-to-hidden weights: Glorot's as before."""
-    net, (coefs, _) = _start(name, (32,))
-    ref_W, _ = DenseNetwork((20, 32, 1)).init_params(np.random.RandomState(0))
+@pytest.mark.parametrize("name, layers", [
+    ("sbaf", (32,)), ("sbaf", (32, 32)), ("tanh", (32, 32, 32)),
+    ("relu", (32,) * 5), ("arelu", (32,) * 5), ("identity", (32,) * 5),
+])
+def test_shallow_and_homogeneous_networks_keep_glorot(name, layers):
+    """Up to three hidden layers, and for homogeneous units (relu, A-ReLU,
+    identity) at any depth, the weights are Glorot's, rows or not."""
+    X = np.random.RandomState(2).standard_normal((200, 20))
+    est = SymNetRegressor(hidden_layer_sizes=layers, activation=name)
+    net = DenseNetwork((20, *layers, 1), est._activation_object())
+    coefs, _ = est._init_params(net, get_regression_loss("squared_error"), np.zeros((200, 1)),
+                                np.ones(200), np.float64, np.random.RandomState(0), X)
+    ref_W, _ = DenseNetwork((20, *layers, 1)).init_params(np.random.RandomState(0))
     for W, R in zip(coefs, ref_W):
         np.testing.assert_array_equal(W, R)
 
 
-def test_deep_arelu_learns_breast_cancer():
-    """Five A-ReLU layers of 32 on standardized breast cancer: training accuracy
-    0.78 with Glorot's start (and the underfit warning, 0.21 below a linear
-    model); with the unit's gain it fits nearly as well as a linear model,
-    without a warning."""
-    X, y = load_breast_cancer(return_X_y=True)
+def test_deep_sbaf_fits_like_an_mlp():
+    """Five SBAF layers of 32 on a 4-class problem of 600 rows: training
+    accuracy 0.89 from Glorot's start (150 epochs); from the deep start it
+    fits the training rows as scikit-learn's MLPClassifier with the same
+    layers does."""
+    from sklearn.datasets import make_classification
+    from sklearn.neural_network import MLPClassifier
+
+    X, y = make_classification(n_samples=600, n_features=20, n_informative=10, n_classes=4,
+                               n_clusters_per_class=2, random_state=0)
     X = StandardScaler().fit_transform(X)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        model = SymNetClassifier(hidden_layer_sizes=(32,) * 5, activation="arelu",
-                                 random_state=0, max_iter=100).fit(X, y)
-    linear = LogisticRegression().fit(X, y).score(X, y)
-    assert model.score(X, y) >= linear - 0.03
+        model = SymNetClassifier(hidden_layer_sizes=(32,) * 5, activation="sbaf",
+                                 random_state=0).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mlp = MLPClassifier(hidden_layer_sizes=(32,) * 5, random_state=0).fit(X, y)
+    assert model.score(X, y) >= mlp.score(X, y) - 0.02

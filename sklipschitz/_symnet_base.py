@@ -424,13 +424,17 @@ class _FullPass:
 #: Gaussian moments of the unit alone set the scale
 _INIT_ROWS = 1024
 _INIT_MIN_ROWS = 50
-#: networks of curved, non-homogeneous units (sbaf, tanh, logistic) with at
-#: least this many hidden layers take that start; the others keep Glorot's
-#: (measured, docs/symnet.md "Deep networks": at depth 2-3 the rescaled start
-#: trained relu and A-ReLU on diabetes into overfitting sooner -- four cells
-#: of the depth table more than 0.02 below the tuned MLP, which is within
-#: 0.02 everywhere from Glorot's start -- and at depth 4-6 it cost relu and
-#: A-ReLU 0.1-0.45 of test R^2 on diabetes, while SBAF and tanh gained)
+#: networks of at least this many hidden layers of a unit whose slope is
+#: bounded below 1 (sbaf: 0.2155, logistic: 0.25) take that start: Glorot's
+#: variance assumes slope 1 at the start (relu, tanh, identity), and such a
+#: unit loses at least the factor slope^2 of the signal per layer even where
+#: it is most linear.  The others keep Glorot's weights, as networks of one
+#: to three hidden layers do.  Measured (docs/symnet.md "Deep networks"): at
+#: depth 2-3 the rescaled start trained relu and A-ReLU on diabetes into
+#: overfitting sooner (four cells of the depth table more than 0.02 below
+#: the tuned MLP, within 0.02 everywhere from Glorot's start); at depth 4-6
+#: it cost relu and A-ReLU 0.1-0.45 and tanh up to 0.13 of test R^2 on
+#: diabetes, while SBAF gained
 _DEEP_INIT_LAYERS = 4
 
 
@@ -608,7 +612,9 @@ class _BaseSymNet(LipschitzEstimator):
             for b in intercepts[:-1]:
                 b[...] = z0 * rng.choice([-1.0, 1.0], size=b.shape)
         act = network.activation
-        if act is not None and not act.homogeneous and len(coefs) > _DEEP_INIT_LAYERS:
+        if act is not None and len(coefs) > _DEEP_INIT_LAYERS and (
+            act.slope_bound is not None and act.slope_bound < 1.0
+        ):
             _keep_variance(network, coefs, intercepts, dtype, X)
         # the output starts at the loss's best constant (class priors, mean,
         # median, quantile): the guard judges epochs against that predictor

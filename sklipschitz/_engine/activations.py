@@ -87,10 +87,6 @@ class Activation:
 
     name = "activation"
     slope_bound = None
-    #: ``g(c z) = c^n g(z)`` for ``c > 0`` (identity, relu, A-ReLU): the unit's
-    #: shape does not depend on the scale of its input (a network's deep
-    #: initialisation keeps Glorot's weights for these)
-    homogeneous = False
     #: input of largest slope of a unit that is flat at 0 (None: not flat there)
     steepest_input = None
 
@@ -155,7 +151,6 @@ class Identity(Activation):
     """``g(z) = z``: slope 1."""
 
     name = "identity"
-    homogeneous = True
     slope_bound = 1.0
 
     def value(self, z):
@@ -175,7 +170,6 @@ class ReLU(Activation):
     """``max(z, 0)``: slope in {0, 1}, bound 1 (and ``g'' = 0`` off the kink)."""
 
     name = "relu"
-    homogeneous = True
     slope_bound = 1.0
 
     def value(self, z):
@@ -459,7 +453,6 @@ class AReLU(Activation):
     """``k * z**n`` for ``z > 0``, else 0; slope unbounded (no global bound)."""
 
     name = "arelu"
-    homogeneous = True
 
     def __init__(self, k=0.54, n=1.30):
         self.k = float(k)

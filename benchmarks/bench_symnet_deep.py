@@ -23,6 +23,15 @@ Prints one markdown row per (data, layers): the tuned MLP's test score and
 rate, then per activation the mean test score over the seeds, its minimum,
 and the counts of warned / silent / nan fits; ``(!)`` marks a mean more than
 0.02 below the tuned MLP.  A last line sums the verdicts.
+
+    OMP_NUM_THREADS=1 python benchmarks/bench_symnet_deep.py --diagnose
+        [--data ...] [--depths ...] [--widths ...] [--activations ...] [--seeds ...]
+
+prints instead, per fit, what the deep cells were diagnosed with: each hidden
+layer's pre-activation variance on the training rows (mean over units) at the
+start and at the end, the weight norms at the end, the per-layer constants
+``L_k`` of the first and the last epoch (as the per-layer L2 rule receives
+them), the epochs run and the scores.
 """
 
 from __future__ import annotations
@@ -103,6 +112,59 @@ def _symnet(name, layers, activation, seed):
     return score, verdict
 
 
+def _layer_variances(model, X, coefs, intercepts):
+    _, pre, _ = model._network.forward(X, coefs, intercepts)
+    return [float(np.mean(np.var(z, axis=0))) for z in pre]
+
+
+def diagnose(name, layers, activation, seed):
+    """One fit's per-layer story (see the module docstring); returns the lines."""
+    import sklipschitz._symnet_base as base
+
+    Xtr, Xte, ytr, yte, classifier = _split(name)
+    cls = SymNetClassifier if classifier else SymNetRegressor
+    start, constants = {}, []
+
+    class Probe(cls):
+        def _init_params(self, *args, **kwargs):
+            coefs, intercepts = super()._init_params(*args, **kwargs)
+            start["params"] = ([W.copy() for W in coefs], [b.copy() for b in intercepts])
+            return coefs, intercepts
+
+    layer_l2 = base._penalties.layer_l2
+
+    def record(consts, alpha, *args, **kwargs):
+        constants.append(list(consts))
+        return layer_l2(consts, alpha, *args, **kwargs)
+
+    model = Probe(hidden_layer_sizes=layers, activation=activation, random_state=seed)
+    base._penalties.layer_l2 = record
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model.fit(Xtr, ytr)
+    finally:
+        base._penalties.layer_l2 = layer_l2
+
+    def fmt(values):
+        return " ".join(f"{v:.2g}" for v in values)
+
+    warned = sorted({str(w.message).split(":")[0][:48] for w in caught
+                     if issubclass(w.category, ConvergenceWarning)})
+    lines = [
+        f"{name} {layers} {activation} seed {seed}: train {model.score(Xtr, ytr):.3f} "
+        f"test {model.score(Xte, yte):.3f}, {model.n_iter_} epochs, warned: {warned or 'no'}",
+        "  variance at the start: " + fmt(_layer_variances(model, Xtr, *start["params"])),
+        "  variance at the end:   " + fmt(_layer_variances(model, Xtr, model.coefs_,
+                                                           model.intercepts_)),
+        "  weight norms at the end: " + fmt(np.linalg.norm(W) for W in model.coefs_),
+    ]
+    if constants:
+        lines.append("  L_k first epoch: " + fmt(constants[0]))
+        lines.append("  L_k last epoch:  " + fmt(constants[-1]))
+    return lines
+
+
 def run(datasets, depths, widths, activations, seeds, n_jobs=1):
     print("| data | layers | MLP relu (tuned lr): test score / lr | "
           + " | ".join(f"SymNet {a}: mean / min / warned-silent-nan" for a in activations)
@@ -149,7 +211,16 @@ def main(argv=None):
     parser.add_argument("--activations", nargs="+", default=list(ACTIVATIONS))
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--n-jobs", type=int, default=1)
+    parser.add_argument("--diagnose", action="store_true")
     args = parser.parse_args(argv)
+    if args.diagnose:
+        for d in args.data:
+            for k in args.depths:
+                for w in args.widths:
+                    for a in args.activations:
+                        for seed in args.seeds:
+                            print("\n".join(diagnose(d, (w,) * k, a, seed)), flush=True)
+        return
     run(args.data, args.depths, args.widths, args.activations, args.seeds, args.n_jobs)
 
 

@@ -10,9 +10,13 @@ import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LinearRegression, QuantileRegressor
 from sklearn.metrics import mean_pinball_loss
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
 
 from sklipschitz import (
     LipschitzRegressor,
+    SBAFKernel,
     SymNetClassifier,
     SymNetRegressor,
 )
@@ -152,3 +156,35 @@ def test_symnet_regressor_early_stopping_needs_two_validation_rows():
         warnings.simplefilter("error")  # no UndefinedMetricWarning: two rows held out
         SymNetRegressor(hidden_layer_sizes=(4,), early_stopping=True, random_state=0,
                         max_iter=50).fit(X, y)
+
+
+# -- SBAFKernel: which warning names the cause -------------------------------------
+
+def test_kernel_small_max_degree_warns_about_max_degree_not_the_inputs():
+    # standardized inputs with max_degree=1 warned that "the inputs look unscaled"
+    X = np.random.default_rng(0).standard_normal((40, 5))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        K = SBAFKernel()(X)
+    with pytest.warns(UserWarning, match="max_degree=1 truncates the series") as rec:
+        K1 = SBAFKernel(max_degree=1)(X)
+    assert not any("unscaled" in str(w.message) for w in rec)
+    assert np.abs(K1 - K).max() > 1e-2  # the truncation is real
+    # unscaled inputs are still blamed on the inputs
+    with pytest.warns(UserWarning, match="inputs look unscaled"):
+        SBAFKernel(max_degree=5)(X * 10)
+
+
+def test_kernel_on_a_large_constant_column_names_the_offset():
+    # a constant column 2024 (a year): every point has nearly one direction, and
+    # SVC predicts one class (as does the RBF kernel); standardized, it fits
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((150, 4))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    Xc = np.c_[X, np.full(150, 2024.0)]
+    with pytest.warns(UserWarning, match="share a large offset"):
+        svc = SVC(kernel=SBAFKernel()).fit(Xc, y)
+    assert len(np.unique(svc.predict(Xc))) == 1
+    pipe = make_pipeline(StandardScaler(), SVC(kernel=SBAFKernel())).fit(Xc, y)
+    ref = make_pipeline(StandardScaler(), SVC()).fit(Xc, y).score(Xc, y)
+    assert pipe.score(Xc, y) > 0.9 and ref > 0.9

@@ -298,5 +298,11 @@ def _training_score(pipeline: Any, model: Any, X: np.ndarray, y: np.ndarray,
     if loss == "absolute_error":
         mae = float(np.mean(np.abs(y - pred)))
         return "mean_absolute_error", mae, f"mean absolute error {mae:.6g}"
+    if len(y) < 2 or np.ptp(y) == 0:
+        # R^2 is undefined (one row) or meaningless (targets that do not vary)
+        rmse = float(np.sqrt(np.mean((y - pred) ** 2)))
+        return ("root_mean_squared_error", rmse,
+                f"root mean squared error {rmse:.6g} (R^2 is undefined: the targets do not "
+                "vary)")
     r2 = float(pipeline.score(X, y))
     return "r2", r2, f"R^2 {r2:.4f}"

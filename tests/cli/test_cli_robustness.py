@@ -1,6 +1,8 @@
 """The command line on awkward tables: a constant column, a column too large to
 standardize (benchmarks/bench_robustness.py sweeps the estimators)."""
 
+import json
+
 import numpy as np
 import pytest
 from sklearn.linear_model import LinearRegression
@@ -47,3 +49,21 @@ def test_large_but_scalable_column_fits(capsys, tmp_path, scale):
     path, X, y = _table(tmp_path, big=scale)
     assert run(capsys, "fit", path, "--target", "y", "--out", str(tmp_path / "m.skm"),
                "-q")[0] == 0
+
+
+@pytest.mark.parametrize("rows", [[["1", "2", "3"]], [["1", "2", "7"], ["2", "5", "7"],
+                                                      ["0", "1", "7"]]])
+def test_training_score_where_r2_is_undefined(capsys, tmp_path, rows):
+    # one row (R^2 undefined: scikit-learn's warning reached the user) or
+    # targets that do not vary: the summary reports the root mean squared error
+    path = write_csv(tmp_path / "d.csv", ["a", "b", "y"], rows)
+    code, out, err = run(capsys, "fit", path, "--target", "y", "--out",
+                         str(tmp_path / "m.skm"), "--json")
+    assert code == 0
+    assert "well-defined" not in err
+    score = json.loads(out)["training_score"]
+    y = np.array([float(r[2]) for r in rows])
+    ref = LinearRegression().fit(np.array([[float(v) for v in r[:2]] for r in rows]), y)
+    assert score["name"] == "root_mean_squared_error"
+    assert score["value"] == pytest.approx(0.0, abs=1e-9)
+    assert np.ptp(ref.predict(np.array([[float(v) for v in r[:2]] for r in rows]))) == 0

@@ -95,12 +95,14 @@ def newton_columns(problem, coefs, intercepts, *, tol=1e-20, max_iter=50):
 
     Notes
     -----
-    The columns move together: one product with the design gives every
-    column's scores, one matrix product every Hessian (stacked), one
-    batched Cholesky factorisation and solve every direction, and the
-    line search tries every column's step at once (each its own step
-    length).  A column that has stopped leaves the products (its bound
-    loss is restricted to the columns still moving).
+    The columns share the products with the design (one for every column's
+    scores and one for every gradient); each column's Hessian is the
+    symmetric product ``E' E`` of ``E = sqrt(h_j) D`` when ``h_j >= 0``
+    (half the work of ``D' diag(h_j) D``), factored and solved by one LAPACK
+    call (``posv``: Cholesky, then the two triangular solves).  The line
+    search tries every column's full step at once and halves only the
+    columns that fail.  A column that has stopped leaves the products (the
+    bound loss is restricted to the columns still moving).
     """
     bound = problem.bound
     if not hasattr(bound, "curvatures"):

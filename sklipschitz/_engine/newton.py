@@ -29,8 +29,8 @@ its first-order rule instead.
 from __future__ import annotations
 
 import numpy as np
-from scipy.linalg.lapack import dposv as _posv
 import scipy.sparse as sp
+from scipy.linalg.lapack import dposv as _posv
 
 #: a line search halves the step at most this many times
 MAX_HALVINGS = 30
@@ -109,7 +109,6 @@ def newton_columns(problem, coefs, intercepts, *, tol=1e-20, max_iter=50):
         raise NotImplementedError(
             f"{type(bound).__name__} does not state its second derivative (curvatures)")
     D = _design(problem)
-    n = D.shape[0]
     d, k = coefs.shape
     p = D.shape[1]
     alpha = np.zeros((p, 1))
@@ -135,7 +134,6 @@ def newton_columns(problem, coefs, intercepts, *, tol=1e-20, max_iter=50):
     # to them), ``theta_all`` every column
     active = np.arange(k)
     theta = theta_all
-    n_iter = 0
     with np.errstate(all="ignore"):
         values, grad, raw = evaluate(theta)
         for n_iter in range(max_iter + 1):

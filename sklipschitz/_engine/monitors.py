@@ -163,6 +163,7 @@ class ColumnFreezing:
         self._spare = None  # the buffer of the signs before last (sign test)
         self.active = np.arange(n_columns)
         self.frozen_sum = 0.0
+        self._finite = False  # whether every column's best value is finite
 
     def _sign_streak(self, scores, active):
         """Epochs in a row without a sign change, per active column."""
@@ -194,20 +195,27 @@ class ColumnFreezing:
         """
         active = self.active
         bv = self.best[active]
-        with np.errstate(invalid="ignore"):
-            improved = np.isinf(bv) | (values < bv - self.tol * np.maximum(np.abs(bv), 1e-12))
+        if self._finite:
+            # every best value is finite (after the first epoch): no infinite
+            # best, and no inf - inf to silence
+            improved = values < bv - self.tol * np.maximum(np.abs(bv), 1e-12)
+        else:
+            with np.errstate(invalid="ignore"):
+                improved = np.isinf(bv) | (values < bv - self.tol * np.maximum(np.abs(bv), 1e-12))
         lower = values < bv
-        if lower.any():
+        if np.logical_or.reduce(lower):
             cols = active[lower]
             self.best[cols] = values[lower]
             for full, p in zip(best_params, start_params):
                 full[..., cols] = p[..., lower]
+            if not (self._finite and np.logical_and.reduce(np.isfinite(values[lower]))):
+                self._finite = bool(np.isfinite(self.best).all())
         streak = np.where(improved, 0, self.no_improvement[active] + 1)
         self.no_improvement[active] = streak
         keep = streak < self.n_iter_no_change
         if self.stable_signs and scores is not None:
             keep &= self._sign_streak(scores, active) < self.sign_patience
-        if not keep.all():
+        if not np.logical_and.reduce(keep):
             self.frozen_sum += float(self.best[active[~keep]].sum())
             self.active = active[keep]
             if self.signs is not None:

@@ -57,7 +57,7 @@ def invert(value):
 def scale(rate, factor):
     """``rate * factor`` for each of the three shapes (``factor``: a float,
     or one value per output column)."""
-    if np.ndim(factor) == 0 and factor == 1.0:
+    if factor == 1.0 if isinstance(factor, float) else (np.ndim(factor) == 0 and factor == 1.0):
         return rate
     if isinstance(rate, list):
         return [r * factor for r in rate]

@@ -4,6 +4,7 @@ cross-validation: :func:`lipschitz_path` and :class:`LipschitzRegressorCV`."""
 from __future__ import annotations
 
 import warnings
+from contextlib import contextmanager
 from numbers import Integral, Real
 from typing import TYPE_CHECKING
 
@@ -21,7 +22,12 @@ from .._engine.losses import get_regression_loss
 from .._engine.penalties import penalty_strengths
 from .._exact import _BLAS_SINGLE_BELOW, solve_path
 from .._threads import single_blas_thread
-from ._regressor import LipschitzRegressor, choose_solver, solver_settings
+from ._regressor import (
+    EMPTY_L1_MESSAGE,
+    LipschitzRegressor,
+    choose_solver,
+    solver_settings,
+)
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
@@ -107,7 +113,7 @@ def _path(X, y, sample_weight, alphas, params):
     n_iter = np.zeros(len(alphas), dtype=int)
     # the BLAS limit of the exact solver's narrow passes is set once for the
     # whole path (each fit would otherwise look the BLAS libraries up again)
-    with single_blas_thread(X.shape[1] < _BLAS_SINGLE_BELOW):
+    with single_blas_thread(X.shape[1] < _BLAS_SINGLE_BELOW), _empty_models_expected():
         for i, a in enumerate(alphas):
             reg.set_params(alpha=float(a))
             reg._fit_arrays(X, y, Y, sample_weight)
@@ -115,6 +121,15 @@ def _path(X, y, sample_weight, alphas, params):
             intercepts[:, i] = reg._intercept_vector
             n_iter[i] = reg.n_iter_
     return coefs, intercepts, n_iter
+
+
+@contextmanager
+def _empty_models_expected():
+    """Silence the empty-model warning of :class:`LipschitzRegressor`: a
+    path starts at ``alpha_max``, where every coefficient is zero by design."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=EMPTY_L1_MESSAGE, category=UserWarning)
+        yield
 
 
 def _exact_path(reg, X, strengths):
@@ -437,7 +452,9 @@ class LipschitzRegressorCV(RegressorMixin, LipschitzEstimator):
         self.alpha_ = float(alphas[best])
         self.l1_ratio_ = 1.0 if self.penalty == "l1" else float(self.l1_ratio)
         est = clone(LipschitzRegressor(alpha=self.alpha_, **params))
-        est.fit(X, y, sample_weight=sw)
+        with _empty_models_expected():
+            # (cross-validation chose this alpha: an empty model is its answer)
+            est.fit(X, y, sample_weight=sw)
         self.estimator_ = est
         self.coef_ = est.coef_
         self.intercept_ = est.intercept_

@@ -92,6 +92,11 @@ SCALE_ROWS = 20
 AUTO_AVERAGE_ETA = 3
 
 
+#: start of the message of the warning that an L1 fit is empty (every
+#: coefficient zero); the regularisation path silences it for its alphas
+EMPTY_L1_MESSAGE = "Every coefficient is zero"
+
+
 def _warn_flat_loss(loss, ratio):
     """Warn when the general loop starts a Huber / log-cosh fit from zero with
     a threshold small against the targets' deviation (``ratio`` times)."""
@@ -284,6 +289,8 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         combinations, and 'l1'/'elasticnet' with ``tikhonov``, run the
         general loop, whose gradient step at ``1/L`` on the smooth part is
         followed by the soft-threshold at ``rate * alpha * l1_ratio``.
+        An ``alpha`` at or above ``alpha_max`` sets every coefficient to
+        zero: the fit then warns (``UserWarning``, naming ``alpha_max``).
     l1_ratio : float in [0, 1], default=0.15
         The elastic-net mixing parameter (used with
         ``penalty='elasticnet'``): 1 is the L1 penalty, 0 the L2 penalty.
@@ -915,7 +922,38 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         if self.solver_ == "gd":
             self.certified_, self.n_passes_ = None, self.n_iter_
             self._warn_on_stall(X, Y, sw, loss)
+        self._warn_if_empty(Y, lambda: self._alpha_max(X, Y, loss, sw))
         return self
+
+    def _warn_if_empty(self, Y, alpha_max):
+        """Warn when an L1 / elastic-net fit ends with every coefficient zero
+        on targets that vary: the model predicts a constant, because ``alpha``
+        is at or above ``alpha_max`` (``Lasso`` is silent there).
+        ``alpha_max()`` gives that bound, or None when it is not computed."""
+        if not self._l1 > 0 or np.any(self._coef_matrix):
+            return
+        if not np.any(np.ptp(Y, axis=0) > 0):
+            return
+        bound = alpha_max()
+        known = "" if bound is None else f" (alpha_max={bound:.6g} for this data)"
+        warnings.warn(
+            f"{EMPTY_L1_MESSAGE}: alpha={self.alpha:g} with penalty={self.penalty!r} is at "
+            f"or above the smallest alpha that sets every coefficient to zero{known}, so "
+            "the model predicts a constant. Use a smaller alpha, or LipschitzRegressorCV "
+            "to choose it by cross-validation.",
+            UserWarning,
+        )
+
+    def _alpha_max(self, X, Y, loss, sw):
+        """``alpha_max`` of a single-output fit (None for several outputs or
+        quantile levels)."""
+        from .._exact import penalty_alpha_max
+
+        if Y.shape[1] != 1 or self._quantile_levels() is not None:
+            return None
+        l1_ratio = 1.0 if self.penalty == "l1" else float(self.l1_ratio)
+        return penalty_alpha_max(X, Y[:, 0], loss, sw, l1_ratio=l1_ratio,
+                                 fit_intercept=self.fit_intercept)
 
     def _exact_unavailable(self):
         """What keeps ``fit`` off the exact solver on a data source read by
@@ -1002,6 +1040,7 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         self.n_passes_ = passes + int(sol.n_passes) + 1
         self._finish(None, Y, sw, loss, state, objective=value)
         self._set_validation(state, False)
+        self._warn_if_empty(Y, lambda: None)
         return self
 
     # -- robust losses and early stopping ----------------------------------------

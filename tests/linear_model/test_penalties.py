@@ -156,12 +156,38 @@ def test_alpha_max_zeroes_every_coefficient(loss, integer):
     X, y = make(n=120, seed=9, integer=integer)
     alphas, coefs, _ = lipschitz_path(X, y, loss=loss, quantile=0.3, n_alphas=3, eps=0.99)
     amax = alphas[0]
-    at = LipschitzRegressor(loss=loss, quantile=0.3, alpha=amax * (1 + 1e-9),
-                            penalty="l1").fit(X, y)
-    below = LipschitzRegressor(loss=loss, quantile=0.3, alpha=amax * (1 - 1e-3),
-                               penalty="l1").fit(X, y)
+    with pytest.warns(UserWarning, match="Every coefficient is zero.*alpha_max="):
+        at = LipschitzRegressor(loss=loss, quantile=0.3, alpha=amax * (1 + 1e-9),
+                                penalty="l1").fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        below = LipschitzRegressor(loss=loss, quantile=0.3, alpha=amax * (1 - 1e-3),
+                                   penalty="l1").fit(X, y)
     assert np.all(coefs[:, 0] == 0) and np.all(at.coef_ == 0)
     assert np.any(below.coef_ != 0)
+
+
+def test_empty_l1_model_warns_with_lassos_alpha_max():
+    """An alpha that empties the model warns (Lasso is silent) and names
+    alpha_max, here the closed form ``max |X_c' y| / n`` of the squared loss;
+    the elastic net divides it by ``l1_ratio``.  A constant target, the path
+    and a cross-validated choice of the empty model do not warn."""
+    X, y = make(n=120, seed=21)
+    amax = np.abs((X - X.mean(0)).T @ (y - y.mean())).max() / y.size
+    for penalty, ratio in (("l1", 1.0), ("elasticnet", 0.5)):
+        with pytest.warns(UserWarning, match="Every coefficient is zero") as rec:
+            model = LipschitzRegressor(penalty=penalty, l1_ratio=ratio, alpha=10 * amax)
+            model.fit(X, y)
+        named = float(str(rec[0].message).split("alpha_max=")[1].split(" ")[0])
+        np.testing.assert_allclose(named, amax / ratio, rtol=1e-5)
+        assert np.all(Lasso(alpha=10 * amax).fit(X, y).coef_ == 0)
+    noise = np.random.default_rng(3).normal(size=y.size)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        LipschitzRegressor(penalty="l1", alpha=10 * amax).fit(X, np.full(y.size, 2.0))
+        lipschitz_path(X, y, n_alphas=3)
+        cv = LipschitzRegressorCV(penalty="l1", n_alphas=5, cv=3).fit(X, noise)
+    assert np.all(cv.coef_ == 0)
 
 
 def test_alpha_max_of_ties_is_the_lp_bound():

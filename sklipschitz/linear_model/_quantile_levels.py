@@ -139,7 +139,16 @@ class BoundLevelLoss(_BoundSmoothBinaryQuantile):
 
     def columns(self, raw):
         if not self.fast:
-            return super().columns(raw)
+            # the engine's bound loss, with the column sums as a product with
+            # a vector of ones (faster than sum(axis=0) on these shapes)
+            T = self._buf
+            np.arctan(raw, out=T)
+            np.multiply(T, self.A, out=T)
+            values = self.K + self._row_ones() @ T
+            np.multiply(raw, raw, out=T)
+            np.add(T, 1.0, out=T)
+            np.divide(self.A, T, out=T)
+            return values, T
         if self.C32 is None:
             self._float32_arrays()
         m, a, t, p = self._f32
@@ -175,10 +184,18 @@ class BoundLevelLoss(_BoundSmoothBinaryQuantile):
         np.divide(self.A, T, out=T)
         return values, T
 
+    def _row_ones(self):
+        """A float64 vector of ones, one per row (shared with the restrictions)."""
+        ones = self.__dict__.get("_ones64")
+        if ones is None:
+            ones = self._ones64 = np.ones(self.A.shape[0])
+        return ones
+
     def take(self, keep):
         part = super().take(keep)
         part.__class__ = type(self)
         part.fast = self.fast
+        part._ones64 = self.__dict__.get("_ones64")
         part.C32 = part.Y32 = part._scratch = part._ones = None
         if self.C32 is not None:
             # the float32 arrays are elementwise in A: taken from A's columns

@@ -207,10 +207,16 @@ class ColumnFreezing:
                 improved = np.isinf(bv) | (values < bv - self.tol * np.maximum(np.abs(bv), 1e-12))
         lower = values < bv
         if np.logical_or.reduce(lower):
-            cols = active[lower]
-            self.best[cols] = values[lower]
-            for full, p in zip(best_params, start_params):
-                full[..., cols] = p[..., lower]
+            if len(active) == len(self.best) and np.logical_and.reduce(lower):
+                # every column improved and none is frozen: whole copies
+                np.copyto(self.best, values)
+                for full, p in zip(best_params, start_params):
+                    np.copyto(full, p)
+            else:
+                cols = active[lower]
+                self.best[cols] = values[lower]
+                for full, p in zip(best_params, start_params):
+                    full[..., cols] = p[..., lower]
             if not (self._finite and np.logical_and.reduce(np.isfinite(values[lower]))):
                 self._finite = bool(np.isfinite(self.best).all())
         streak = np.where(improved, 0, self.no_improvement[active] + 1)

@@ -244,10 +244,10 @@ class LocalStep(StepRule):
         np.sqrt(dx, out=dx)
         np.sqrt(dg, out=dg)
         lr = self._next_rate(state, dx, dg)
-        W0[...] = W
-        b0[...] = b
-        gW0[...] = gW
-        gb0[...] = gb
+        np.copyto(W0, W)
+        np.copyto(b0, b)
+        np.copyto(gW0, gW)
+        np.copyto(gb0, gb)
         return lr
 
     def rate(self, state, params, grads):

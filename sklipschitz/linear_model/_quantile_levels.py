@@ -270,8 +270,10 @@ class BoundLogisticLoss:
 #: the last levels still training: at most this many active columns ...
 LAST_LEVELS = 10
 #: ... count an epoch as unchanged when the rows that changed the sign of their
-#: score weigh at most this share of the total (1%: one row of 120, four of 455)
-LAST_LEVELS_SHARE = 0.01
+#: score weigh at most this share of the total (1.5%: one row of 120, six of 455;
+#: 1% before: the same cost-table accuracy and log-loss within 2e-4, 2-10% fewer epochs
+#: on breast cancer, wine and the imbalanced set)
+LAST_LEVELS_SHARE = 0.015
 
 
 class LevelFreezing(ColumnFreezing):

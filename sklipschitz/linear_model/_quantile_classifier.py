@@ -495,7 +495,7 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         the levels' decisions mostly keep) the training rows that changed
         the sign of their score at that level weigh at most 0.2% of the
         total weight (no row at all with fewer than 500 equally weighted
-        rows; 1% once at most 10 levels are still active): its decisions
+        rows; 1.5% once at most 10 levels are still active): its decisions
         are settled.  On
         separable data the loss keeps creeping down long after: 2-2.6 times
         fewer epochs at the same or better cross-validated accuracy,

@@ -34,13 +34,22 @@
    checkout's package imported from a temporary copy), every fold's fit by
    both trees back to back, ROUNDS (default 5) times: the median of the
    paired CPU ratios is steadier than ``ab`` on a loaded machine; also the
-   largest difference of the two trees' out-of-fold probabilities.  Data
+   largest difference of the two trees' out-of-fold probabilities, and the
+   median CPU of a fold's predict and predict_proba (ms) with its paired ratio.  Data
    sets after ROUNDS: names of the cost table's ('breast cancer' quoted),
    or ``all`` (default: digits and imbalanced).
+
+9. ``abl OTHER_TREE [ROUNDS] [NAME ...]``: the levels' phase alone, as ``abi``: each tree's
+   default fit of every fold is run once to capture the arguments of its levels' ``train``
+   call (problem, start state, step rule, monitors), and that call is then replayed from
+   copies by both trees back to back, ROUNDS (default 5) times: the median of the paired CPU
+   ratios, and the largest difference of the two trees' level weights (data sets as ``abi``;
+   default all five).
 
 Run:  python benchmarks/bench_quantile_classifier.py [convergence] [quality] [cost] [partial] [hard]
       python benchmarks/bench_quantile_classifier.py ab /path/to/other/checkout [3]
       python benchmarks/bench_quantile_classifier.py abi /path/to/other/checkout [5] [all | NAME ...]
+      python benchmarks/bench_quantile_classifier.py abl /path/to/other/checkout [5] [NAME ...]
 """
 
 from __future__ import annotations
@@ -459,7 +468,7 @@ def abi_table(other, rounds=5, names=("digits", "imbalanced")):
     print(f"{rounds} rounds; other = {Path(other).resolve()}, this = {Path(__file__).resolve().parents[1]}")
     print("=" * 100)
     print(f"{'data':<12}{'other CPU s':>12}{'this CPU s':>12}{'median ratio':>14}{'ratio IQR':>16}"
-          f"{'epochs':>12}{'max |dP|':>10}")
+          f"{'epochs':>12}{'max |dP|':>10}{'predict ms o/t':>16}{'ratio':>7}")
     for name in names:
         X, y = _cost_data()[name]
         folds = []
@@ -467,7 +476,8 @@ def abi_table(other, rounds=5, names=("digits", "imbalanced")):
             scaler = StandardScaler().fit(X[train])
             folds.append((scaler.transform(X[train]), y[train], scaler.transform(X[test])))
         cpu = {"other": [], "this": []}
-        ratios, epochs, dP = [], {}, 0.0
+        pred = {"other": [], "this": []}
+        ratios, pred_ratios, epochs, dP = [], [], {}, 0.0
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             for r in range(rounds):
@@ -479,13 +489,97 @@ def abi_table(other, rounds=5, names=("digits", "imbalanced")):
                         pair[label] = time.process_time() - t0
                         cpu[label].append(pair[label])
                         epochs.setdefault(label, []).append(est.n_iter_)
+                        # the scoring calls of a fold: predict and predict_proba
+                        t0 = time.process_time()
+                        est.predict(Xte)
                         P[label] = est.predict_proba(Xte)
+                        pair[label + " predict"] = time.process_time() - t0
+                        pred[label].append(pair[label + " predict"])
                     ratios.append(pair["this"] / pair["other"])
+                    pred_ratios.append(pair["this predict"] / max(pair["other predict"], 1e-9))
                     dP = max(dP, float(np.max(np.abs(P["this"] - P["other"]))))
         q1, q3 = np.percentile(ratios, [25, 75])
         ep = f"{np.mean(epochs['other']):.1f}/{np.mean(epochs['this']):.1f}"
+        predict_ms = f"{1e3 * np.median(pred['other']):.2f}/{1e3 * np.median(pred['this']):.2f}"
         print(f"{name:<12}{np.median(cpu['other']):12.4f}{np.median(cpu['this']):12.4f}"
-              f"{np.median(ratios):14.3f}{f'{q1:.2f}-{q3:.2f}':>16}{ep:>12}{dP:10.1e}", flush=True)
+              f"{np.median(ratios):14.3f}{f'{q1:.2f}-{q3:.2f}':>16}{ep:>12}{dP:10.1e}"
+              f"{predict_ms:>16}"
+              f"{np.median(pred_ratios):7.3f}", flush=True)
+
+
+def _levels_call(package, X, y):
+    """Run a default fit of ``package``'s classifier and return its ``train``
+    function with a copy of the arguments of the levels' call (the one with
+    a ``LevelFreezing`` monitor)."""
+    import copy
+    import importlib
+
+    qc = importlib.import_module(package.__name__ + ".linear_model._quantile_classifier")
+    loop = importlib.import_module(package.__name__ + "._engine.loop")
+    calls, train = [], qc.train
+
+    def capture(problem, state, **kw):
+        if type(kw.get("freezing")).__name__ == "LevelFreezing":
+            calls.append(copy.deepcopy((problem, state, kw)))
+        return train(problem, state, **kw)
+
+    qc.train = capture
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            package.LipschitzQuantileClassifier().fit(X, y)
+    finally:
+        qc.train = train
+    return loop.train, calls[-1]
+
+
+def abl_table(other, rounds=5, names=None):
+    """The levels' ``train`` call of every fold's default fit, replayed by the
+    other tree and by this one back to back (the order alternating), ``rounds``
+    times: median CPU of each, the median over the pairs of the ratio this /
+    other, and the largest difference of the level weights they reach."""
+    import copy
+
+    import sklipschitz
+
+    trees = (("other", _import_copy(other)), ("this", sklipschitz))
+    names = names or tuple(_cost_data())
+    print("=" * 100)
+    print("CPU ms of the levels' phase of a default fit (5-fold, as the cost table), replayed "
+          f"in one process,\n{rounds} rounds; other = {Path(other).resolve()}, "
+          f"this = {Path(__file__).resolve().parents[1]}")
+    print("=" * 100)
+    print(f"{'data':<14}{'other ms':>10}{'this ms':>10}{'median ratio':>14}{'ratio IQR':>14}"
+          f"{'epochs':>10}{'max |dW|':>10}")
+    for name in names:
+        X, y = _cost_data()[name]
+        calls = []
+        for train, _ in StratifiedKFold(5, shuffle=True, random_state=0).split(X, y):
+            Xtr = StandardScaler().fit_transform(X[train])
+            calls.append({label: _levels_call(pkg, Xtr, y[train]) for label, pkg in trees})
+        cpu = {"other": [], "this": []}
+        ratios, epochs, dW = [], {}, 0.0
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            for r in range(rounds):
+                for call in calls:
+                    pair, W = {}, {}
+                    for label, _ in (trees if r % 2 else trees[::-1]):
+                        train, args = call[label]
+                        problem, state, kw = copy.deepcopy(args)
+                        t0 = time.process_time()
+                        state = train(problem, state, **kw)
+                        pair[label] = time.process_time() - t0
+                        cpu[label].append(pair[label])
+                        epochs.setdefault(label, []).append(state.n_iter)
+                        W[label] = state.coefs[0]
+                    ratios.append(pair["this"] / pair["other"])
+                    same = W["this"].shape == W["other"].shape
+                    dW = max(dW, float(np.max(np.abs(W["this"] - W["other"]))) if same else np.inf)
+        q1, q3 = np.percentile(ratios, [25, 75])
+        ep = f"{np.mean(epochs['other']):.1f}/{np.mean(epochs['this']):.1f}"
+        print(f"{name:<14}{np.median(cpu['other']) * 1e3:10.2f}{np.median(cpu['this']) * 1e3:10.2f}"
+              f"{np.median(ratios):14.3f}{f'{q1:.2f}-{q3:.2f}':>14}{ep:>10}{dW:10.1e}", flush=True)
 
 
 if __name__ == "__main__":
@@ -499,6 +593,10 @@ if __name__ == "__main__":
         if names == ("all",):
             names = tuple(_cost_data())
         abi_table(sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 5, names)
+        sys.exit()
+    if sys.argv[1:2] == ["abl"]:
+        abl_table(sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 5,
+                  tuple(sys.argv[4:]) or None)
         sys.exit()
     parts = sys.argv[1:] or ["convergence", "quality"]
     if "convergence" in parts:

@@ -36,7 +36,7 @@ from sklearn.linear_model import (
     Ridge,
 )
 from sklearn.metrics import mean_pinball_loss, r2_score, roc_auc_score
-from sklearn.neural_network import MLPClassifier
+from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.svm import SVC
 
 from sklipschitz import (
@@ -425,6 +425,44 @@ def sweep_regression(quick, only):
                         e.partial_fit(a[s:s + 20], b[s:s + 20])
             loss = "absolute_error" if "absolute" in name else "squared_error"
             run_reg(case, name, est, Xu, y, loss=loss, ref=ref_for(loss), fit=fit)
+    # an L2 penalty on a loss of bounded derivative does not scale with y
+    for case, scale, alpha in [("L2 a=1e-4, y 1e12", 1e12, 1e-4), ("L2 a=1e-2, y 1e4", 1e4, 1e-2)]:
+        if only and only not in case:
+            continue
+        for name, kw, loss in [("LR absolute", {"loss": "absolute_error"}, "absolute_error"),
+                               ("LR quantile .8", {"loss": "quantile", "quantile": 0.8},
+                                "quantile"),
+                               ("LR log_cosh", {"loss": "log_cosh"}, "squared_error"),
+                               ("LR huber", {"loss": "huber"}, "huber")]:
+            run_reg(case, name, LipschitzRegressor(alpha=alpha, **kw), X, scale * y, loss=loss,
+                    ref=ref_for(loss))
+    case = "multi-target 1e-6 and 1e6"
+    if not only or only in case:
+        Y2 = np.column_stack([1e-6 * y, 1e6 * (X[:, 0] - X[:, 1])
+                              + 1e5 * rng.standard_normal(len(y))])
+        for name, make in [("LR squared", LipschitzRegressor),
+                           ("LR absolute", lambda: LipschitzRegressor(loss="absolute_error")),
+                           ("SymNetRegressor",
+                            lambda: SymNetRegressor(hidden_layer_sizes=(16,), random_state=0))]:
+            run_reg(case, name, make(), X, Y2, ref=LinearRegression())
+    case = "early_stopping, 10 rows"
+    if not only or only in case:
+        for name, make in [("LR squared", LipschitzRegressor),
+                           ("SymNetRegressor", lambda: SymNetRegressor(hidden_layer_sizes=(4,)))]:
+            est = make().set_params(early_stopping=True)
+            expect = "early_stopping" if name.startswith("Sym") else None
+            run_reg(case, name, est, X[:10], y[:10], expect_raise=expect,
+                    ref=None if expect else LinearRegression())
+    case = "nonlinear y, 6 x 64 layers"
+    if not only or only in case:
+        Xnl, _ = regression(n=300)
+        ynl = np.sin(Xnl[:, 0]) + Xnl[:, 1] ** 2
+        for act in ["sbaf", "relu"]:
+            run_reg(case, f"SymNetRegressor {act}",
+                    SymNetRegressor(hidden_layer_sizes=(64,) * 6, activation=act,
+                                    random_state=0), Xnl, ynl,
+                    ref=MLPRegressor(hidden_layer_sizes=(64,) * 6, max_iter=1000,
+                                     random_state=0))
     case = "gd, one column 1e4"
     if not only or only in case:
         Xu = X * [1e4, 1, 1, 1, 1]
@@ -548,6 +586,44 @@ def sweep_classification(quick, only):
             continue
         for name, make, ref in classifiers(True):
             run_clf(case, name, make(), X * scale, y, ref=ref())
+    case = "clf 100 classes x 3 rows"
+    if not only or only in case:
+        r = np.random.default_rng(8)
+        y100 = np.repeat(np.arange(100), 3)
+        X100 = r.standard_normal((300, 20)) + 3 * r.standard_normal((100, 20))[y100]
+        for name, make, ref in classifiers(True):
+            run_clf(case, name, make(), X100, y100, ref=LogisticRegression(max_iter=2000))
+    for case, labels in [("clf bool labels", np.array([False, True])),
+                         ("clf object labels", np.array(["a", "b"], dtype=object))]:
+        if only and only not in case:
+            continue
+        for name, make, ref in classifiers(True):
+            run_clf(case, name, make(), X, labels[y], ref=ref())
+    case = "clf class with zero weights"
+    if not only or only in case:
+        sw3 = np.where(y3 == 2, 0.0, 1.0)
+        keep3 = y3 != 2
+        for name, make, ref in classifiers(True):
+            est = make()
+            run_clf(case, name, est, X3, y3, ref=ref(), rows=keep3,
+                    fit=lambda a, b, e=est: e.fit(a, b, sample_weight=sw3))
+    case = "clf stream, a class arrives late"
+    if not only or only in case:
+        late = np.argsort(y3 == 3, kind="stable")
+        for name, make, ref in classifiers(True):
+            est = make()
+
+            def fit(a, b, e=est):
+                for _ in range(5):
+                    for s in range(0, len(b), 30):
+                        e.partial_fit(a[late][s:s + 30], b[late][s:s + 30],
+                                      classes=np.arange(5))
+            run_clf(case, name, est, X3, y3, ref=ref(), fit=fit)
+    case = "clf early_stopping, 10 rows"
+    if not only or only in case:
+        for name, make, _ in classifiers(True):
+            run_clf(case, name, make().set_params(early_stopping=True), X[:10], y[:10],
+                    expect_raise="early_stopping")
     case = "SBAFKernel + SVC"
     if not only or only in case:
         run_clf(case, "SVC(kernel=SBAFKernel())", SVC(kernel=SBAFKernel()), X, y,

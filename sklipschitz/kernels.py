@@ -82,7 +82,8 @@ orders grow with ``r^2`` (per group of points) up to a cap.  For ``r >> 1``
 the unit only sees its saturated ends (the kernel of such points tends to a
 constant for ``0 < alpha < 1``, to a step-function kernel for ``alpha`` in
 ``{0, 1}``) and the series converges slowly; when the quadrature cap or
-``max_degree`` is reached a warning says that the inputs look unscaled.
+``max_degree`` is reached a warning says that the inputs look unscaled (or,
+when every ``r`` is at most 3, that ``max_degree`` is too small).
 The random features warn the same way for such points (their features are
 then nearly constant).
 
@@ -150,6 +151,10 @@ _MIN_QUADRATURE = 64
 _MAX_QUADRATURE = 4096
 # Widths r = s ||x~|| above this are not resolved by _MAX_QUADRATURE nodes.
 _R_RESOLVED = math.sqrt((_MAX_QUADRATURE - 48) / 16.0)
+# Widths up to this are those of standardized inputs (r = s ||(x, 1)|| is about 1
+# at the default scale s = 1/sqrt(d), and below 3 for all but extreme rows): a
+# series truncated there is cut by max_degree, not by unscaled inputs.
+_R_TYPICAL = 3.0
 # Widths are clipped here before forming r * g (no overflow); beyond it the
 # unit is saturated at every quadrature node anyway.
 _R_CLIP = 1e100
@@ -481,9 +486,10 @@ def _warn_flat_gram(K, stacklevel):
         warnings.warn(
             f"SBAF kernel: the kernel is nearly constant on these inputs (the normalised "
             f"entries between distinct points average {mean:.3g}; about 0.04-0.3 for "
-            "standardized data): ||x|| is small next to the 1 the kernel appends to "
-            "every point, so the inputs look unscaled. Standardize the features (e.g. "
-            "with StandardScaler).",
+            "standardized data): the points (x, 1) nearly share one direction, because "
+            "||x|| is small next to the 1 the kernel appends to every point or because the "
+            "features share a large offset (a constant column, columns far from zero), so "
+            "the inputs look unscaled. Standardize the features (e.g. with StandardScaler).",
             UserWarning,
             stacklevel=stacklevel + 1,
         )
@@ -537,7 +543,18 @@ def _sbaf_kernel_impl(X, Y, *, k, alpha, scale, shift, normalize, degree, max_de
                 f"their series reaches max_degree={max_degree} and is accurate only "
                 f"to about {eps:.2g} (tol={tol:g})"
             )
-        _warn_unscaled("SBAF kernel", r_max, detail, stacklevel)
+        if not unresolved and r_max <= _R_TYPICAL:
+            # the inputs are in range: the cap is what is too small
+            warnings.warn(
+                f"SBAF kernel: max_degree={max_degree} truncates the series at inputs of "
+                f"ordinary size (r = scale * ||(x, 1)|| up to {r_max:.3g}): it is accurate "
+                f"only to about {eps:.2g} (tol={tol:g}). Raise max_degree (default 400) "
+                "or tol.",
+                UserWarning,
+                stacklevel=stacklevel + 1,
+            )
+        else:
+            _warn_unscaled("SBAF kernel", r_max, detail, stacklevel)
     # zero every coefficient beyond the point's own degree (keeps PSD, see
     # module docstring) and below the first kept degree
     A = A[:, : int(J.max()) + 1] if J.size else A[:, :1]

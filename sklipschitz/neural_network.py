@@ -253,10 +253,18 @@ class SymNetClassifier(ClassifierMixin, _BaseSymNet):
         X_val = Y_val = None
         if self.early_stopping:
             stratify = y if np.min(np.unique(y, return_counts=True)[1]) >= 2 else None
-            X, X_val, y, y_val, sw, _ = train_test_split(
-                X, y, sw, test_size=self.validation_fraction, random_state=self._rng,
-                stratify=stratify,
-            )
+            try:
+                X, X_val, y, y_val, sw, _ = train_test_split(
+                    X, y, sw, test_size=self.validation_fraction, random_state=self._rng,
+                    stratify=stratify,
+                )
+            except ValueError as exc:
+                raise ValueError(
+                    f"early_stopping cannot hold out validation_fraction="
+                    f"{self.validation_fraction} of {len(y)} samples ({len(classes)} "
+                    f"classes): {exc}. Use more samples, a larger validation_fraction, or "
+                    "early_stopping=False."
+                ) from exc
             Y_val = self._encode(y_val, X.dtype)
         Y = self._encode(y, X.dtype)
         return self._run(X, Y, sw, self._loss(), incremental=False, X_val=X_val, Y_val=Y_val)
@@ -670,6 +678,15 @@ default='squared_error'
         Y = (Y - self._y_mean) / self._y_scale
         X_val = Y_val = None
         if self.early_stopping:
+            # the held-out part is scored by R^2, which needs two samples
+            n_val = int(np.ceil(self.validation_fraction * X.shape[0]))
+            if n_val < 2 or X.shape[0] - n_val < 1:
+                raise ValueError(
+                    f"early_stopping scores R^2 on the held-out part, which needs at least "
+                    f"2 samples (and 1 left to train on); validation_fraction="
+                    f"{self.validation_fraction} of {X.shape[0]} samples holds out {n_val}. "
+                    "Use more samples, a larger validation_fraction, or early_stopping=False."
+                )
             X, X_val, Y, Y_val, sw, _ = train_test_split(
                 X, Y, sw, test_size=self.validation_fraction, random_state=self._rng
             )

@@ -66,6 +66,14 @@ def _copy(arrays):
     return [a.copy() for a in arrays]
 
 
+def _finite(arrays):
+    """Whether every entry of every array is finite."""
+    for a in arrays:
+        if not np.logical_and.reduce(np.isfinite(a), axis=None):
+            return False
+    return True
+
+
 def _restore(params, saved):
     for p, q in zip(params, saved):
         p[...] = q
@@ -115,7 +123,8 @@ class _Fit:
             values, grads, wsum = problem.evaluate(state.coefs, state.intercepts, rows)
             if wsum <= 0:
                 continue
-            value = float(np.sum(values))
+            value = float(np.add.reduce(values, axis=None) if isinstance(values, np.ndarray)
+                          else np.sum(values))
             if self.freezing is not None:
                 value += self.freezing.frozen_sum
             lr = scale(rule.rate(state.step_state, self.params, grads), state.rate_scale)
@@ -146,7 +155,7 @@ class _Fit:
         """Judge the epoch; restore weights when it failed.  Returns 'ok',
         'retry' (rate halved) or 'stop'."""
         state = self.state
-        bad = not math.isfinite(epoch_loss) or any(not np.isfinite(p).all() for p in self.params)
+        bad = not math.isfinite(epoch_loss) or not _finite(self.params)
         if guard.halving:
             bad = bad or guard.is_bad(epoch_loss, state)
         elif not bad:
@@ -201,9 +210,9 @@ class _Fit:
         if self.freezing is not None:
             keep = self.freezing.record(values, start, self.best,
                                         getattr(self.problem, "scores", None))
-            if stop or not keep.any():
+            if stop or not np.logical_or.reduce(keep):
                 return True
-            if not keep.all():
+            if not np.logical_and.reduce(keep):
                 self._drop_columns(keep)
         return stop
 

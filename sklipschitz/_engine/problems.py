@@ -140,6 +140,7 @@ class ColumnProblem:
         self.n_samples = X.shape[0]
         self.wsum = float(np.sum(sample_weight))
         self._Z = np.empty((X.shape[0], Y.shape[1]), dtype=X.dtype)
+        self._sparse = sp.issparse(X)
 
     def _scale_column(self, dtype):
         """``scale[:, None]`` in ``dtype`` (kept: the loop asks every epoch)."""
@@ -170,7 +171,7 @@ class ColumnProblem:
         (V,), (c,) = coefs, intercepts
         W, b = self.original(V, c)
         Z = self._Z
-        if sp.issparse(self.X):
+        if self._sparse:
             Z[...] = self.X @ W
         else:
             np.matmul(self.X, W, out=Z)
@@ -187,13 +188,20 @@ class ColumnProblem:
         if self.scale is not None:
             gW /= self._scale_column(gW.dtype)
         if np.ndim(self.alpha):
-            aV = self.alpha[:, None].astype(V.dtype, copy=False) * V
+            aV = self._alpha_column(V.dtype) * V
             values = values + 0.5 * np.einsum("ij,ij->j", V, aV, dtype=np.float64)
             gW += aV
         elif self.alpha:
             values = values + 0.5 * self.alpha * np.einsum("ij,ij->j", V, V, dtype=np.float64)
             gW += self.alpha * V
         return values, [gW, gb], self.wsum
+
+    def _alpha_column(self, dtype):
+        """``alpha[:, None]`` in ``dtype`` (kept: the loop asks every epoch)."""
+        column = self.__dict__.get("_alpha_cast")
+        if column is None or column.dtype != dtype:
+            column = self._alpha_cast = self.alpha[:, None].astype(dtype, copy=False)
+        return column
 
     def _ones(self, dtype):
         """A vector of ones, one per row (kept: the loop asks every epoch)."""

@@ -57,7 +57,7 @@ def invert(value):
 def scale(rate, factor):
     """``rate * factor`` for each of the three shapes (``factor``: a float,
     or one value per output column)."""
-    if np.ndim(factor) == 0 and factor == 1.0:
+    if factor == 1.0 if isinstance(factor, float) else (np.ndim(factor) == 0 and factor == 1.0):
         return rate
     if isinstance(rate, list):
         return [r * factor for r in rate]
@@ -195,10 +195,35 @@ class LocalStep(StepRule):
         (rounded down to the octave grid), the previous rate where that is
         not a positive number; updates ``state.theta``."""
         growth = np.sqrt(1.0 + state.theta) * state.rate
+        if isinstance(dx, np.ndarray) and dx.ndim == 1:
+            return self._next_column_rates(state, dx, dg, growth)
         with np.errstate(divide="ignore", invalid="ignore"):
             local = np.where(dg > 0, dx / (2.0 * dg), np.inf)
             lr = np.minimum(growth, local)
             lr = np.where(~np.isfinite(lr) | (lr <= 0), state.rate, self._round_quiet(lr))
+        state.theta = lr / state.rate
+        return lr
+
+    def _next_column_rates(self, state, dx, dg, growth):
+        """:meth:`_next_rate` of one rate per column (``dx``, ``dg`` 1-D), with
+        the same operations on the entries it uses: the division skips the
+        entries without a positive ``dg`` and the logarithm those whose rate
+        is not a positive number (so neither divides by zero)."""
+        local = np.full(dx.shape, np.inf)
+        with np.errstate(invalid="ignore"):  # inf / inf: NaN, then the previous rate
+            np.divide(dx, 2.0 * dg, out=local, where=dg > 0)
+        lr = np.minimum(growth, local)
+        ok = (lr > 0) & (lr < np.inf)  # a positive number (not NaN)
+        if self.octave_steps is not None:
+            k = self.octave_steps
+            e = np.zeros(lr.shape)
+            np.log2(lr, out=e, where=ok)
+            e *= k
+            np.floor(e, out=e)
+            e /= k
+            np.exp2(e, out=e)  # at most lr: finite, and zero only on underflow
+            lr = np.where(e > 0, e, lr)
+        lr = np.where(ok, lr, state.rate)
         state.theta = lr / state.rate
         return lr
 
@@ -219,10 +244,10 @@ class LocalStep(StepRule):
         np.sqrt(dx, out=dx)
         np.sqrt(dg, out=dg)
         lr = self._next_rate(state, dx, dg)
-        W0[...] = W
-        b0[...] = b
-        gW0[...] = gW
-        gb0[...] = gb
+        np.copyto(W0, W)
+        np.copyto(b0, b)
+        np.copyto(gW0, gW)
+        np.copyto(gb0, gb)
         return lr
 
     def rate(self, state, params, grads):

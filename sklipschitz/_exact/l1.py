@@ -113,6 +113,16 @@ def solve(des, Y, loss, l2, l1, W, B_init, warm, max_iter, tol, verbose, path=Fa
     cert_all = conv_all = True
     Y64 = np.asarray(Y, dtype=np.float64)
     for j in range(k):
+        if des.fit_intercept and des.n and np.ptp(Y64[:, j]) == 0:
+            # a constant target: w = 0 and b = y zero every residual, and
+            # with them every gradient; the optimum of any of these penalties
+            # (the iterations would only chase the round-off of the intercept)
+            W[:, j] = 0.0
+            B[j] = Y64[0, j]
+            curves.append([0.0])
+            if j == 0:
+                lrs0 = [1.0]
+            continue
         w0 = np.asarray(W[:, j], dtype=np.float64).copy()
         b0 = des.centred_intercept(w0, B_init[j]) if B_init is not None else None
         if isinstance(loss, HalfSquaredError):

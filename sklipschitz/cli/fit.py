@@ -148,6 +148,25 @@ def design(table: _io.Table, features: list[str], categorical: list[str]) -> np.
     return np.column_stack(cols)
 
 
+def check_scalable(table: _io.Table, X: np.ndarray, features: list[str],
+                   categorical: list[str]) -> None:
+    """A CLIError naming the first numeric column whose squares overflow over the
+    rows (StandardScaler's variance would be inf and its output NaN)."""
+    import numpy as np
+
+    limit = float(np.sqrt(np.finfo(np.float64).max / max(X.shape[0], 1)))
+    for j, name in enumerate(features):
+        if name in categorical:
+            continue
+        top = float(np.max(np.abs(np.asarray(X[:, j], dtype=float))))
+        if top > limit:
+            raise CLIError(
+                f"{table.source}: column '{name}' has values of magnitude {top:.3g}, too "
+                f"large to standardize (their squares over {X.shape[0]} rows overflow; at "
+                f"most {limit:.3g}); rescale it (e.g. divide it by a power of ten) or "
+                f"--drop {name}")
+
+
 def _make_pipeline(estimator: Any, features: list[str], categorical: list[str],
                    scale: bool) -> Any:
     from sklearn.compose import ColumnTransformer
@@ -210,6 +229,8 @@ def cmd_fit(args: argparse.Namespace) -> int:
             table.column(f), f, f"pass --one-hot to one-hot encode text columns, or --drop {f}")
     categorical = list(text_cols)
     X = design(table, features, categorical)
+    if not args.no_scale:
+        check_scalable(table, X, features, categorical)
     y = _target(table, args.target, kind)
     pipeline = _make_pipeline(estimator, features, categorical, not args.no_scale)
     with contextlib.redirect_stdout(sys.stderr):  # epoch lines (verbose) are not data
@@ -277,5 +298,11 @@ def _training_score(pipeline: Any, model: Any, X: np.ndarray, y: np.ndarray,
     if loss == "absolute_error":
         mae = float(np.mean(np.abs(y - pred)))
         return "mean_absolute_error", mae, f"mean absolute error {mae:.6g}"
+    if len(y) < 2 or np.ptp(y) == 0:
+        # R^2 is undefined (one row) or meaningless (targets that do not vary)
+        rmse = float(np.sqrt(np.mean((y - pred) ** 2)))
+        return ("root_mean_squared_error", rmse,
+                f"root mean squared error {rmse:.6g} (R^2 is undefined: the targets do not "
+                "vary)")
     r2 = float(pipeline.score(X, y))
     return "r2", r2, f"R^2 {r2:.4f}"

@@ -23,6 +23,7 @@ from .._engine.penalties import penalty_strengths
 from .._exact import _BLAS_SINGLE_BELOW, solve_path
 from .._threads import single_blas_thread
 from ._regressor import (
+    CAPPED_L2_MESSAGE,
     EMPTY_L1_MESSAGE,
     LipschitzRegressor,
     choose_solver,
@@ -129,6 +130,7 @@ def _empty_models_expected():
     path starts at ``alpha_max``, where every coefficient is zero by design."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=EMPTY_L1_MESSAGE, category=UserWarning)
+        warnings.filterwarnings("ignore", message=CAPPED_L2_MESSAGE, category=UserWarning)
         yield
 
 

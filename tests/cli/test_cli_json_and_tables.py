@@ -61,13 +61,15 @@ def test_fit_json_is_one_object_with_the_summary(capsys, diabetes_csv, tmp_path)
 
 
 def test_json_lists_warnings_and_qq_silences_stderr(capsys, tmp_path):
-    path = write_csv(tmp_path / "one.csv", ["a", "y"], [["1.0", "2.0"]])
+    path = write_csv(tmp_path / "three.csv", ["a", "y"],
+                     [["1.0", "2.0"], ["2.0", "3.5"], ["3.0", "3.0"]])
     code, out, err = run(capsys, "fit", path, "--target", "y", "--json", "-qq",
+                         "--param", "solver=gd", "--param", "max_iter=1",
                          "--out", str(tmp_path / "m.skm"))
     assert code == 0
     assert err == ""
     warnings = _one_json_line(out)["warnings"]
-    assert any("R^2" in w for w in warnings), warnings
+    assert any("Maximum number of iterations" in w for w in warnings), warnings
 
 
 def test_quiet_fit_prints_nothing_and_still_saves(capsys, diabetes_csv, tmp_path):

@@ -741,6 +741,8 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         loss = SmoothBinaryQuantileLoss(quantile=column_levels)
         full_batch = self.batch_size is None or self.batch_size >= X.shape[0]
         self._l2, self._l1 = penalty_strengths(self.penalty, self.alpha, self.l1_ratio)
+        if not incremental:
+            self._stream_pilot_state = None  # a stream's pilot ends with a fit
         update, freezing, lipschitz_fn, l1 = SGD(), None, None, None
         if full_batch and not incremental and held_out is None:
             # a later partial_fit continues on X as given (see _stream_scale)
@@ -804,12 +806,19 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
             if incremental and self._update == "nesterov" and l1 is None:
                 # one step per call: momentum carried from call to call
                 update = Nesterov()
-            if state is None:
+            fresh = state is None
+            if fresh:
+                self._stream_pilot_state = None
                 state = self._start_state(X.shape[1], Y.shape[1], X.dtype, L, stochastic=True)
             else:
                 # a running maximum keeps every column's constant valid for all chunks
                 L_run = np.maximum(state.step_state.lipschitz, L)
                 lipschitz_fn = lambda c, i: L_run  # noqa: E731
+            # the streaming pilot: from the first call of a stream that starts
+            # from zero (not after fit, nor from warm-started weights) on
+            use_pilot = incremental and self._stream_pilot_wanted() and (
+                getattr(self, "_stream_pilot_state", None) is not None
+                or fresh and not np.any(state.coefs[0]) and not np.any(state.intercepts[0]))
             if scale is not None:
                 # the state between calls holds (W, b); the loop (and the momentum
                 # it carries) works in the variables of the centred, scaled design
@@ -822,6 +831,9 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
                 problem = CentredProblem(problem, offset)
                 V, c = problem.variables(state.coefs[0], state.intercepts[0])
                 state.coefs, state.intercepts = [V], [c]
+            if use_pilot:
+                self._stream_pilot_step(X, Y[:, ::G], sw, state, L, column_levels, offset,
+                                        scale, n_models, G)
         if l1 is not None and isinstance(update, SGD):
             # the soft-threshold after every step, at the rate the step took
             update = ProximalUpdate(update, l1)
@@ -861,6 +873,86 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         used = validation is not None
         self.validation_scores_ = [float(v) for v in state.validation_scores] if used else None
         self.best_validation_score_ = float(state.best_score) if used else None
+
+    def _stream_pilot_wanted(self):
+        """Whether ``partial_fit`` trains the streaming logistic pilot: at the
+        valid rates ('local', 'lipschitz') and without an L1 part (the shifts
+        it gives the levels would undo their sparsity)."""
+        return self.learning_rate in ("local", "lipschitz") and self._l1 == 0
+
+    def _stream_pilot_step(self, X, Y, sw, state, L, column_levels, offset, scale, n_models,
+                           G):
+        """One epoch of the streaming logistic pilot on this chunk, whose move
+        every level of its model makes too (``state`` in the loop's variables).
+
+        The pilot is the one-vs-rest L2 logistic model of :func:`_logistic_pilot`
+        (the same centred, scaled variables, penalty and weights; ``Y`` holds
+        the targets in {-1, +1}, one column per model), trained by the stream
+        at ``1/L_p``, ``L_p = lambda / 4 + alpha`` the running maximum over the
+        chunks (``lambda`` the bound on the chunk's design that the levels'
+        constants ``L = kappa_tau lambda + alpha`` use), with the levels'
+        optimizer.  The levels are ``f_tau = u + logit(tau) + d_tau``, ``u`` the
+        pilot's log-odds (:func:`_pilot_start`): they start from the pilot as
+        ``fit``'s levels do, and the sBQC steps, valid at their own ``1/L``,
+        train the part ``d_tau``.  The logistic curvature bound (1/4) is up to
+        ``4 kappa_tau``, 1.7 to 31 times, below the levels' own bound, so
+        the levels reach the region of the solution in far fewer chunks; the
+        sBQC steps then refine them as the pilot settles.
+        """
+        curvature = sbqc_curvature(column_levels)
+        alpha = self._l2
+        if alpha and scale is not None:
+            alpha = float(np.max(alpha / (scale * scale)))
+        data = (np.asarray(L, dtype=np.float64) - alpha) / curvature
+        Lp = np.full(n_models, BinomialLoss.curvature * float(np.max(data)) + alpha)
+        T = (Y > 0).astype(X.dtype)
+        network = NetworkProblem(DenseNetwork((X.shape[1], n_models)), BinomialLoss(), X, T, sw,
+                                 alpha=self._l2, fit_intercept=self.fit_intercept)
+        if scale is not None:
+            problem = _ScaledCentredProblem(network, offset, scale)
+        elif offset is not None:
+            problem = CentredProblem(network, offset)
+        else:
+            problem = network
+        rule = make_rule("lipschitz", per_column=True, stochastic=True)
+        pilot = self._stream_pilot_state
+        lipschitz_fn = None
+        if pilot is None:
+            V = np.zeros((X.shape[1], n_models), dtype=X.dtype)
+            c = np.zeros(n_models, dtype=X.dtype)
+            if self.fit_intercept:
+                # the chunk's prior log-odds, smoothed (a chunk without a class: finite)
+                n = X.shape[0]
+                share = (n * (sw @ T) / sw.sum() + 1.0) / (n + 2.0)
+                c[...] = logit(share)
+            pilot = TrainState(coefs=[V], intercepts=[c])
+            pilot.step_state = rule.init(Lp)
+            # the levels start at the pilot: f_tau = u + logit(tau)
+            state.coefs[0][...] = np.repeat(V, G, axis=1)
+            state.intercepts[0][...] = _pilot_start(V, c, self.quantiles_, n_models,
+                                                    self.fit_intercept)[1]
+            if state.opt_state is not None:
+                state.opt_state = None
+        else:
+            L_run = np.maximum(pilot.step_state.lipschitz, Lp)
+            lipschitz_fn = lambda c, i: L_run  # noqa: E731
+        before = [pilot.coefs[0].copy(), pilot.intercepts[0].copy()]
+        update = Nesterov() if self._update == "nesterov" else SGD()
+        pilot = train(problem, pilot, rule=rule, update=update, lipschitz_fn=lipschitz_fn,
+                      stopping=Stopping(self.tol, self.n_iter_no_change),
+                      guard=DivergenceStop(), max_iter=self.max_iter,
+                      batch_size=self.batch_size, monotone=True, shuffle=self.shuffle,
+                      rng=self._rng, incremental=True)
+        self._stream_pilot_state = pilot
+        shift = [np.repeat(pilot.coefs[0] - before[0], G, axis=1),
+                 np.repeat(pilot.intercepts[0] - before[1], G)]
+        for p, d in zip(state.coefs + state.intercepts, shift):
+            p += d.astype(p.dtype, copy=False)
+        opt = state.opt_state
+        if isinstance(opt, dict) and "x" in opt:
+            # Nesterov's last iterate moves too: the momentum of d_tau is kept
+            for p, d in zip(opt["x"], shift):
+                p += d.astype(p.dtype, copy=False)
 
     def _stream_scale(self, X, sw, first_chunk=False):
         """The scale by which mini-batch and ``partial_fit`` training divide

@@ -849,7 +849,7 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
             # noisy: breast cancer, 3 passes of single rows, 0.979 -> 0.960)
             seen = lam is not None and X.shape[0] > X.shape[1]
             if seen:
-                # at most twice the chunk's own 1/L: a plain step still descends on it
+                # at most twice the chunk's own 1/L: a plain step cannot raise its objective
                 L = np.maximum(sbqc_curvature(column_levels) * lam
                                + _scaled_alpha(self._l2, scale), 0.5 * L)
                 if not fresh:

@@ -763,7 +763,9 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         self._l2, self._l1 = penalty_strengths(self.penalty, self.alpha, self.l1_ratio)
         if not incremental:
             # a stream's pilot and its sum of Gram matrices end with a fit
-            self._stream_pilot_state = self._stream_gram = None
+            # (removed, not set to None: a fitted model's pickle stays as it was)
+            for key in ("_stream_pilot_state", "_stream_gram"):
+                self.__dict__.pop(key, None)
         update, freezing, lipschitz_fn, l1 = SGD(), None, None, None
         if full_batch and not incremental and held_out is None:
             # a later partial_fit continues on X as given (see _stream_scale)

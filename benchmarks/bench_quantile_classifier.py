@@ -35,7 +35,8 @@
    checkout's package imported from a temporary copy), every fold's fit by
    both trees back to back, ROUNDS (default 5) times: the median of the
    paired CPU ratios is steadier than ``ab`` on a loaded machine; also the
-   largest difference of the two trees' out-of-fold probabilities.  Data
+   largest difference of the two trees' out-of-fold probabilities, and the
+   median CPU of a fold's predict and predict_proba (ms) with its paired ratio.  Data
    sets after ROUNDS: names of the cost table's ('breast cancer' quoted),
    or ``all`` (default: digits and imbalanced).
 
@@ -463,7 +464,7 @@ def abi_table(other, rounds=5, names=("digits", "imbalanced")):
     print(f"{rounds} rounds; other = {Path(other).resolve()}, this = {Path(__file__).resolve().parents[1]}")
     print("=" * 100)
     print(f"{'data':<12}{'other CPU s':>12}{'this CPU s':>12}{'median ratio':>14}{'ratio IQR':>16}"
-          f"{'epochs':>12}{'max |dP|':>10}")
+          f"{'epochs':>12}{'max |dP|':>10}{'predict ms o/t':>16}{'ratio':>7}")
     for name in names:
         X, y = _cost_data()[name]
         folds = []
@@ -471,7 +472,8 @@ def abi_table(other, rounds=5, names=("digits", "imbalanced")):
             scaler = StandardScaler().fit(X[train])
             folds.append((scaler.transform(X[train]), y[train], scaler.transform(X[test])))
         cpu = {"other": [], "this": []}
-        ratios, epochs, dP = [], {}, 0.0
+        pred = {"other": [], "this": []}
+        ratios, pred_ratios, epochs, dP = [], [], {}, 0.0
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             for r in range(rounds):
@@ -483,13 +485,22 @@ def abi_table(other, rounds=5, names=("digits", "imbalanced")):
                         pair[label] = time.process_time() - t0
                         cpu[label].append(pair[label])
                         epochs.setdefault(label, []).append(est.n_iter_)
+                        # the scoring calls of a fold: predict and predict_proba
+                        t0 = time.process_time()
+                        est.predict(Xte)
                         P[label] = est.predict_proba(Xte)
+                        pair[label + " predict"] = time.process_time() - t0
+                        pred[label].append(pair[label + " predict"])
                     ratios.append(pair["this"] / pair["other"])
+                    pred_ratios.append(pair["this predict"] / max(pair["other predict"], 1e-9))
                     dP = max(dP, float(np.max(np.abs(P["this"] - P["other"]))))
         q1, q3 = np.percentile(ratios, [25, 75])
         ep = f"{np.mean(epochs['other']):.1f}/{np.mean(epochs['this']):.1f}"
+        predict_ms = f"{1e3 * np.median(pred['other']):.2f}/{1e3 * np.median(pred['this']):.2f}"
         print(f"{name:<12}{np.median(cpu['other']):12.4f}{np.median(cpu['this']):12.4f}"
-              f"{np.median(ratios):14.3f}{f'{q1:.2f}-{q3:.2f}':>16}{ep:>12}{dP:10.1e}", flush=True)
+              f"{np.median(ratios):14.3f}{f'{q1:.2f}-{q3:.2f}':>16}{ep:>12}{dP:10.1e}"
+              f"{predict_ms:>16}"
+              f"{np.median(pred_ratios):7.3f}", flush=True)
 
 
 if __name__ == "__main__":

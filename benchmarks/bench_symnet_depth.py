@@ -22,6 +22,10 @@ the MLP of the same round, median over rounds) at one hidden layer of 2,000
 units on 5,000 x 50 data, batch 200: MLPRegressor (relu) against
 SymNetRegressor with relu, sbaf and arelu (the SymNet epoch includes its
 constants and the guard's pass).
+
+``--candidate VARIANT`` runs the table under one of the candidate changes of
+``bench_symnet_stopping.py --candidates`` (patched for the run, not in the
+package), e.g. ``--symnet-only --candidate release``.
 """
 
 from __future__ import annotations
@@ -139,6 +143,9 @@ def main(argv=None):
                         default=list(DEPTHS), help="depths of the table (default: 1 2 3)")
     parser.add_argument("--symnet-only", action="store_true",
                         help="skip the MLP grid (its column then reads -inf)")
+    parser.add_argument("--candidate", default="current",
+                        help="run the SymNet columns under a candidate change of "
+                             "bench_symnet_stopping.py --candidates (a patch for this run)")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore", ConvergenceWarning)
     if args.epoch_cost:
@@ -146,7 +153,22 @@ def main(argv=None):
     elif args.quick:
         run([2], ["breast cancer", "diabetes"])
     else:
-        run(args.depths, args.data, mlp=not args.symnet_only)
+        undo = None
+        if args.candidate != "current":
+            import os
+            import sys
+
+            sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+            from bench_symnet_stopping import CANDIDATES, _apply
+
+            if args.candidate not in CANDIDATES:
+                parser.error(f"--candidate must be one of {CANDIDATES}")
+            undo = _apply(args.candidate)
+        try:
+            run(args.depths, args.data, mlp=not args.symnet_only)
+        finally:
+            if undo is not None:
+                undo()
 
 
 if __name__ == "__main__":

@@ -18,6 +18,20 @@ of bench_symnet_depth.py; with ``--compare`` the five classifier tasks of
 rule off, scores every epoch's weights on the test fold, and replays
 candidate stopping rules on the stored training-loss curves: the score at
 the epoch each rule stops / mean epochs.
+
+    OMP_NUM_THREADS=1 python benchmarks/bench_symnet_stopping.py --diagnose
+
+asks, for the cells of bench_symnet_depth.py where the default SymNet ran
+more epochs than the tuned MLP, whether the epochs are set by slow learning
+or by the stopping rule waiting: the same per-epoch test scores (3-fold,
+200 epochs, stopping off), the epoch at which the default rule (replayed on
+the loss curve) stops and its score, the first epoch at which the mean test
+score is within 0.02 of the tuned MLP (its score and epochs from the table
+in docs/symnet.md), the best epoch, the training loss's relative progress
+over the 10 epochs before the threshold epoch, and the epochs at which the
+guard undid an epoch and halved the rates (per fold).  Epochs here count
+the accepted epochs; ``n_iter_`` (the depth table) also counts the undone
+ones.
 """
 
 from __future__ import annotations
@@ -160,17 +174,221 @@ def replay(compare):
         print(f"| {label} | " + " | ".join(cells_out) + " |", flush=True)
 
 
+# the cells of the depth table where SymNet ran more epochs than the tuned MLP
+# (and breast cancer relu, the thinnest margin): layers, the MLP's score and epochs
+DIAGNOSED = [("digits", "sbaf", (32, 32, 32), 0.9633, 32),
+             ("digits", "arelu", (32, 32, 32), 0.9633, 32),
+             ("synthetic 5-class", "sbaf", (32, 32, 32), 0.7380, 77),
+             ("synthetic 5-class", "arelu", (32, 32, 32), 0.7380, 77),
+             ("synthetic 5-class", "relu", (32, 32, 32), 0.7380, 77),
+             ("synthetic 5-class", "arelu", (64, 64), 0.7673, 72),
+             ("breast cancer", "arelu", (32, 32, 32), 0.9701, 41),
+             ("breast cancer", "relu", (32, 32, 32), 0.9701, 41)]
+
+
+def diagnose(epochs=200, cells=None):
+    from sklearn.datasets import load_breast_cancer
+
+    from sklipschitz._engine import loop
+
+    data = {"digits": load_digits(return_X_y=True),
+            "synthetic 5-class": make_classification(
+                n_samples=3000, n_features=20, n_informative=10, n_classes=5,
+                n_clusters_per_class=2, random_state=0),
+            "breast cancer": load_breast_cancer(return_X_y=True)}
+    halvings = []
+    original = loop._Fit.diverged
+
+    def diverged(self, guard, epoch_loss, start):
+        verdict = original(self, guard, epoch_loss, start)
+        if verdict != "ok":
+            halvings[-1].append(self.state.n_iter)
+        return verdict
+
+    print("| cell | MLP score / epochs | rule: score / epochs | first epoch "
+          "within 0.02 of the MLP | best: score / epoch | loss progress over the 10 epochs "
+          "before that epoch (per fold) | halvings at epochs (per fold) |")
+    print("| --- " * 7 + "|")
+    loop._Fit.diverged = diverged
+    try:
+        for name, act, layers, mlp_score, mlp_epochs in cells or DIAGNOSED:
+            X, y = data[name]
+
+            def factory():
+                halvings.append([])
+                return SymNetClassifier(hidden_layer_sizes=layers, activation=act,
+                                        random_state=0, max_iter=epochs, tol=0.0,
+                                        n_iter_no_change=epochs, progress_tol=0.0)
+
+            halvings.clear()
+            curves = _curves(factory, X, y, 3, "accuracy")
+            stops = [_stop_epoch(L, RULES["current rule"]) for L, _ in curves]
+            score = np.mean([s[e - 1] for (_, s), e in zip(curves, stops)])
+            T = min(len(s) for _, s in curves)
+            mean = np.mean([s[:T] for _, s in curves], axis=0)
+            reach = next((t + 1 for t in range(T) if mean[t] >= mlp_score - 0.02), None)
+            if reach is not None and reach > 10:
+                progress = " / ".join(
+                    f"{(L[reach - 11] - L[reach - 1]) / (L[0] - L[reach - 1]):.3f}"
+                    for L, _ in curves)
+            else:
+                progress = "-"
+            print(f"| {name} {layers} {act} | {mlp_score:.4f} / {mlp_epochs} | {score:.4f} / "
+                  f"{np.mean(stops):.0f} | {reach if reach is not None else 'never'} | "
+                  f"{mean.max():.4f} / {mean.argmax() + 1} | {progress} | "
+                  + "; ".join(",".join(map(str, h)) or "-" for h in halvings) + " |",
+                  flush=True)
+    finally:
+        loop._Fit.diverged = original
+
+
+# -- candidate changes, applied as patches for one run -------------------------
+
+
+class _HeavyBall:
+    """``v <- beta v - lr g``; ``w <- w + v`` (Polyak), or ``w <- w + beta v - lr g``
+    (Nesterov in Sutskever's form, ``nesterov=True``)."""
+
+    def __init__(self, beta, nesterov):
+        self.beta, self.nesterov = beta, nesterov
+
+    def init(self, params):
+        return {"v": [np.zeros_like(p) for p in params]}
+
+    def update(self, params, grads, lr, state):
+        rates = lr if isinstance(lr, list) else [lr] * len(params)
+        for p, g, v, r in zip(params, grads, state["v"], rates):
+            step = p.dtype.type(r) * g
+            v *= self.beta
+            v -= step
+            if self.nesterov:
+                p += self.beta * v
+                p -= step
+            else:
+                p += v
+        return state
+
+
+class _Release:
+    """The guard's halvings released where the computed rate has fallen below the
+    rate that failed: each parameter's rate ``min(r, max(cap, s r))``, ``r`` the
+    computed rate, ``s`` the loop's halving factor, ``cap`` half the smallest rate
+    of that parameter in an epoch the guard undid."""
+
+    def __init__(self):
+        from sklipschitz._engine import loop
+        from sklipschitz._engine import network_lipschitz as nl
+
+        self.patched = [(loop._Fit, "epoch"), (loop._Fit, "diverged"),
+                        (nl.CentredUpdate, "update")]
+        self.saved = [getattr(owner, name) for owner, name in self.patched]
+        release = self
+        epoch, diverged, update = self.saved
+
+        def patched_epoch(fit, *args, **kwargs):
+            if fit.state is not release.state:  # a new fit
+                release.state, release.cap, release.last = fit.state, None, None
+            return epoch(fit, *args, **kwargs)
+
+        def patched_diverged(fit, *args, **kwargs):
+            verdict = diverged(fit, *args, **kwargs)
+            if verdict != "ok" and release.last is not None:
+                half = [0.5 * r for r in release.last]
+                release.cap = half if release.cap is None else [
+                    min(c, h) for c, h in zip(release.cap, half)]
+            return verdict
+
+        def patched_update(centred, params, grads, lr, state):
+            s = release.state.rate_scale if release.state is not None else 1.0
+            if isinstance(lr, list) and release.cap is not None and s < 1.0:
+                lr = [min(x / s, max(c, x)) for x, c in zip(lr, release.cap)]
+            if isinstance(lr, list):
+                release.last = list(lr)
+            return update(centred, params, grads, lr, state)
+
+        self.state = None
+        for (owner, name), fn in zip(self.patched,
+                                     (patched_epoch, patched_diverged, patched_update)):
+            setattr(owner, name, fn)
+
+    def undo(self):
+        for (owner, name), fn in zip(self.patched, self.saved):
+            setattr(owner, name, fn)
+
+
+def _apply(variant):
+    """Patch the default SymNet for ``variant``; returns the function that undoes it."""
+    from sklipschitz._engine.updates import Momentum
+
+    updates = _symnet_base.UPDATES
+    default = updates["sgd"]
+    release = _Release() if variant.startswith("release") else None
+    if variant.endswith("heavy-ball"):
+        updates["sgd"] = lambda: _HeavyBall(0.5, False)
+    elif variant == "nesterov":
+        updates["sgd"] = lambda: _HeavyBall(0.5, True)
+    elif variant == "adamo":
+        updates["sgd"] = Momentum
+
+    def undo():
+        updates["sgd"] = default
+        if release is not None:
+            release.undo()
+    return undo
+
+
+CANDIDATES = ("current", "heavy-ball", "nesterov", "adamo", "release", "release+heavy-ball")
+
+
+def candidates(variants):
+    """3-fold score / mean n_iter_ of the DIAGNOSED cells under each candidate."""
+    from sklearn.datasets import load_breast_cancer
+
+    data = {"digits": load_digits(return_X_y=True),
+            "synthetic 5-class": make_classification(
+                n_samples=3000, n_features=20, n_informative=10, n_classes=5,
+                n_clusters_per_class=2, random_state=0),
+            "breast cancer": load_breast_cancer(return_X_y=True)}
+    print("| cell | " + " | ".join(variants) + " |")
+    print("| --- " * (1 + len(variants)) + "|")
+    for name, act, layers, mlp_score, _ in DIAGNOSED:
+        X, y = data[name]
+        cells = []
+        for variant in variants:
+            undo = _apply(variant)
+            try:
+                scores, epochs = [], []
+                for tr, te in StratifiedKFold(3, shuffle=True, random_state=0).split(X, y):
+                    sc = StandardScaler().fit(X[tr])
+                    est = SymNetClassifier(hidden_layer_sizes=layers, activation=act,
+                                           random_state=0).fit(sc.transform(X[tr]), y[tr])
+                    scores.append(est.score(sc.transform(X[te]), y[te]))
+                    epochs.append(est.n_iter_)
+            finally:
+                undo()
+            flag = " (!)" if np.mean(scores) < mlp_score - 0.02 else ""
+            cells.append(f"{np.mean(scores):.4f}{flag} / {np.mean(epochs):.0f}")
+        print(f"| {name} {layers} {act} | " + " | ".join(cells) + " |", flush=True)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     group = parser.add_mutually_exclusive_group(required=True)
     group.add_argument("--decays", action="store_true")
     group.add_argument("--replay", action="store_true")
+    group.add_argument("--diagnose", action="store_true")
+    group.add_argument("--candidates", nargs="+", choices=CANDIDATES, metavar="VARIANT",
+                       help=f"score / epochs of the diagnosed cells under {CANDIDATES}")
     parser.add_argument("--compare", action="store_true",
                         help="--replay: the compare classifier tasks instead of the depth-3 cells")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore", ConvergenceWarning)
     if args.decays:
         decays()
+    elif args.diagnose:
+        diagnose()
+    elif args.candidates:
+        candidates(args.candidates)
     else:
         replay(args.compare)
 

@@ -29,8 +29,8 @@ its first-order rule instead.
 from __future__ import annotations
 
 import numpy as np
-import scipy.linalg
 import scipy.sparse as sp
+from scipy.linalg.lapack import dposv as _posv
 
 #: a line search halves the step at most this many times
 MAX_HALVINGS = 30
@@ -71,8 +71,9 @@ def newton_columns(problem, coefs, intercepts, *, tol=1e-20, max_iter=50):
     ----------
     problem : ColumnProblem
         A column problem whose bound loss has ``curvatures(raw)`` (the
-        weighted second derivatives, shape of ``raw``); its penalty is
-        ``alpha`` (a float or one value per feature), no L1 part.
+        weighted second derivatives, shape of ``raw``) and ``take(keep)``
+        (the bound loss of some columns); its penalty is ``alpha`` (a float
+        or one value per feature), no L1 part.
     coefs, intercepts : ndarray
         The start, in the problem's variables: shapes ``(d, k)`` and ``(k,)``.
     tol : float
@@ -91,6 +92,17 @@ def newton_columns(problem, coefs, intercepts, *, tol=1e-20, max_iter=50):
         number of Newton steps taken, or None when a Hessian is not positive
         definite, a value is not finite, a line search fails or the columns
         have not converged after ``max_iter`` steps.
+
+    Notes
+    -----
+    The columns share the products with the design (one for every column's
+    scores and one for every gradient); each column's Hessian is the
+    symmetric product ``E' E`` of ``E = sqrt(h_j) D`` when ``h_j >= 0``
+    (half the work of ``D' diag(h_j) D``), factored and solved by one LAPACK
+    call (``posv``: Cholesky, then the two triangular solves).  The line
+    search tries every column's full step at once and halves only the
+    columns that fail.  A column that has stopped leaves the products (the
+    bound loss is restricted to the columns still moving).
     """
     bound = problem.bound
     if not hasattr(bound, "curvatures"):
@@ -99,69 +111,95 @@ def newton_columns(problem, coefs, intercepts, *, tol=1e-20, max_iter=50):
     D = _design(problem)
     d, k = coefs.shape
     p = D.shape[1]
-    alpha = np.zeros(p)
-    alpha[:d] = problem.alpha
-    theta = np.empty((p, k))
-    theta[:d] = coefs
+    alpha = np.zeros((p, 1))
+    alpha[:d, 0] = problem.alpha
+    diagonal = np.arange(p)
+    theta_all = np.empty((p, k))
+    theta_all[:d] = coefs
     if problem.fit_intercept:
-        theta[d] = intercepts
+        theta_all[d] = intercepts
 
     def evaluate(theta):
-        raw = D @ theta  # float64 whatever the data's dtype: the steps need the precision
+        # float64 whatever the data's dtype: the steps need the precision
+        raw = D @ theta
         values, delta = bound.columns(raw)
-        values = values + 0.5 * np.einsum("ij,ij->j", theta * alpha[:, None], theta)
-        grad = D.T @ np.asarray(delta, dtype=np.float64) + alpha[:, None] * theta
-        return np.asarray(values, dtype=np.float64), grad, raw
+        weighted = alpha * theta
+        values = np.asarray(values, dtype=np.float64) + 0.5 * (weighted * theta).sum(axis=0)
+        grad = D.T @ np.asarray(delta, dtype=np.float64)
+        grad += weighted
+        return values, grad, raw
 
+    # ``active`` indexes the columns still moving; ``theta`` and the values,
+    # gradients and scores hold those columns only (``bound`` is restricted
+    # to them), ``theta_all`` every column
+    active = np.arange(k)
+    theta = theta_all
     with np.errstate(all="ignore"):
         values, grad, raw = evaluate(theta)
-        active = np.arange(k)
         for n_iter in range(max_iter + 1):
-            if not (np.all(np.isfinite(values)) and np.all(np.isfinite(grad))):
+            if not (np.isfinite(values).all() and np.isfinite(grad).all()):
                 return None
-            h = np.asarray(bound.curvatures(raw), dtype=np.float64)[:, active]
-            step = np.empty((p, active.size))
-            decrement = np.empty(active.size)
-            for i, j in enumerate(active):
-                H = D.T @ (D * h[:, i:i + 1])
-                H[np.diag_indices(p)] += alpha
-                try:
-                    factor = scipy.linalg.cho_factor(H, check_finite=False)
-                except np.linalg.LinAlgError:
+            h = np.asarray(bound.curvatures(raw), dtype=np.float64)
+            # H_j = D' diag(h_j) D + diag(alpha): with h_j >= 0 (a convex loss) the
+            # symmetric product E' E of E = sqrt(h_j) D (half the work)
+            root = np.sqrt(h) if h.min() >= 0 else None
+            step = np.empty_like(grad)
+            for i in range(active.size):
+                if root is not None:
+                    E = D * root[:, i:i + 1]
+                    H = E.T @ E
+                else:
+                    H = (D * h[:, i:i + 1]).T @ D
+                H[diagonal, diagonal] += alpha[:, 0]
+                # the Cholesky factor and the solve (LAPACK posv); info > 0: not
+                # positive definite
+                _, x, info = _posv(H, grad[:, i], overwrite_a=True)
+                if info != 0:
                     return None
-                step[:, i] = -scipy.linalg.cho_solve(factor, grad[:, j], check_finite=False)
-                decrement[i] = -grad[:, j] @ step[:, i]
-            if not np.all(np.isfinite(step)):
+                step[:, i] = x
+            np.negative(step, out=step)
+            if not np.isfinite(step).all():
                 return None
+            decrement = -np.einsum("ij,ij->j", grad, step)
             # H is positive definite (its Cholesky factor exists): a negative
             # decrement is the rounding of a zero one
             np.maximum(decrement, 0.0, out=decrement)
             going = 0.5 * decrement > tol
-            active, step, decrement = active[going], step[:, going], decrement[going]
-            if active.size == 0:
-                break
+            if not going.all():
+                # the stopped columns keep their values and leave the products
+                theta_all[:, active] = theta
+                active = active[going]
+                if active.size == 0:
+                    break
+                theta, step, decrement = theta[:, going], step[:, going], decrement[going]
+                values, grad, raw = values[going], grad[:, going], raw[:, going]
+                bound = bound.take(going)
             if n_iter == max_iter:
                 return None
-            # backtracking on every moving column's own objective
-            t = np.ones(active.size)
-            pending = np.ones(active.size, dtype=bool)
-            trial = theta.copy()
-            for _ in range(MAX_HALVINGS + 1):
-                cols = active[pending]
-                trial[:, cols] = theta[:, cols] + t[pending] * step[:, pending]
-                new_values, new_grad, new_raw = evaluate(trial)
-                # (with a rounding allowance: near the minimiser the decrease
-                # a full step predicts is below the rounding of the values)
-                ok = new_values[active] <= (values[active] - ARMIJO * t * decrement
-                                            + ROUNDING * np.abs(values[active]))
-                pending &= ~ok
-                if not pending.any():
-                    break
-                t[pending] *= 0.5
-            else:
-                return None
+            # backtracking on every moving column's own objective (with a
+            # rounding allowance: near the minimiser the decrease a full step
+            # predicts is below the rounding of the values); the full step first
+            threshold = values + ROUNDING * np.abs(values)
+            trial = theta + step
+            new_values, new_grad, new_raw = evaluate(trial)
+            ok = new_values <= threshold - ARMIJO * decrement
+            if not ok.all():
+                t = np.ones(active.size)
+                pending = ~ok
+                for _ in range(MAX_HALVINGS):
+                    t[pending] *= 0.5
+                    trial[:, pending] = theta[:, pending] + t[pending] * step[:, pending]
+                    new_values, new_grad, new_raw = evaluate(trial)
+                    ok = new_values <= threshold - ARMIJO * t * decrement
+                    pending &= ~ok
+                    if not pending.any():
+                        break
+                else:
+                    return None
             theta, values, grad, raw = trial, new_values, new_grad, new_raw
-    W = theta[:d].astype(coefs.dtype)
-    b = theta[d].astype(intercepts.dtype) if problem.fit_intercept else np.zeros(
+        else:  # pragma: no cover - the loop returns or breaks
+            return None
+    W = theta_all[:d].astype(coefs.dtype)
+    b = theta_all[d].astype(intercepts.dtype) if problem.fit_intercept else np.zeros(
         k, dtype=intercepts.dtype)
     return W, b, n_iter

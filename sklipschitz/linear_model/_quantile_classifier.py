@@ -708,7 +708,14 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
 
     def _validate_Xy(self, X, y, reset):
         X, y = self._validate_X_y(X, y, reset=reset)
-        check_classification_targets(y)
+        n = y.shape[0] if isinstance(y, np.ndarray) else 0
+        if not (isinstance(y, np.ndarray) and y.ndim == 1 and y.dtype.kind in "iub"
+                and (n <= 20 or np.unique(y).shape[0] <= round(0.5 * n))):
+            # (1-D integer and boolean labels are 'binary' or 'multiclass'
+            # targets, which the check accepts; it warns only when more than
+            # half of over 20 labels are distinct.  It costs a good part of a
+            # small fit's validation)
+            check_classification_targets(y)
         check_feature_magnitude(X)
         return X, y
 
@@ -1098,7 +1105,9 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
             raw = raw[rows] + self._intercept_vector[self._level_index]
             if np.any(raw > 0) and np.any(raw <= 0):
                 return
-        margin = self.decision_function(X[np.flatnonzero(rows)])  # as predict does
+        # the margins as predict computes them (X is validated already)
+        raw = np.asarray(X[np.flatnonzero(rows)] @ self._coef_matrix + self._intercept_vector)
+        margin = logit(float(self.quantile)) - self._crossing_of(raw)
         labels = (margin > 0).astype(int) if margin.ndim == 1 else np.argmax(margin, axis=1)
         predicted = np.unique(self.classes_[labels])
         margin = margin.reshape(margin.shape[0], -1)
@@ -1396,7 +1405,11 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
     def _crossing(self, X):
         """``logit(tau*(x))`` per model, from the rearranged distances to the levels'
         hyperplanes."""
-        raw = self._linear_scores(X).astype(np.float64, copy=False)
+        return self._crossing_of(self._linear_scores(X))
+
+    def _crossing_of(self, raw):
+        """:meth:`_crossing` of the linear scores ``raw`` (``X W + b``)."""
+        raw = raw.astype(np.float64, copy=False)
         n_models, G = self.quantile_intercept_.shape
         norms = getattr(self, "_level_norms", None)
         if norms is None:  # a model saved without them

@@ -416,22 +416,27 @@ def crossing_logit(curves, quantiles, tail=TAIL_WIDTH, end_levels=END_LEVELS):
     z = logit(np.asarray(quantiles, dtype=np.float64))
     G = z.shape[0]
     k = max(2, min(int(end_levels), G))
-    n_neg = np.sum(F < 0, axis=-1)
+    shape = F.shape[:-1]
+    F = F.reshape(-1, G)  # one curve per row
+    n_neg = np.count_nonzero(F < 0, axis=-1)
     seg = np.clip(n_neg - 1, 0, G - 2)
-    f_lo = np.take_along_axis(F, seg[..., None], axis=-1)[..., 0]
-    f_hi = np.take_along_axis(F, seg[..., None] + 1, axis=-1)[..., 0]
-    z_lo, z_hi = z[seg], z[seg + 1]
-    below = n_neg == 0
-    above = n_neg == G
-    s_below = _end_slope(F[..., :k], z[:k])
-    s_above = _end_slope(F[..., G - k:], z[G - k:])
+    rows = np.arange(F.shape[0])
+    f_lo, f_hi = F[rows, seg], F[rows, seg + 1]
+    z_lo = z[seg]
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        zero = z_lo + (z_hi - z_lo) * (-f_lo) / (f_hi - f_lo)
-        # beyond the grid: distance past the end level, shrunk below ``tail``
-        e_below = np.where(s_below > 0, F[..., 0] / s_below, np.inf)
-        e_above = np.where(s_above > 0, -F[..., -1] / s_above, np.inf)
-        shrink_lo = np.where(np.isinf(e_below), tail, tail * e_below / (tail + e_below))
-        shrink_hi = np.where(np.isinf(e_above), tail, tail * e_above / (tail + e_above))
-    zero = np.where(below, z[0] - shrink_lo, zero)
-    zero = np.where(above, z[-1] + shrink_hi, zero)
-    return zero
+        zero = z_lo + (z[seg + 1] - z_lo) * (-f_lo) / (f_hi - f_lo)
+        # beyond the grid (only the rows whose curve keeps its sign): distance
+        # past the end level, shrunk below ``tail``
+        below = np.flatnonzero(n_neg == 0)
+        if below.size:
+            end = F[below, :k]
+            s = _end_slope(end, z[:k])
+            e = np.where(s > 0, end[:, 0] / s, np.inf)
+            zero[below] = z[0] - np.where(np.isinf(e), tail, tail * e / (tail + e))
+        above = np.flatnonzero(n_neg == G)
+        if above.size:
+            end = F[above, G - k:]
+            s = _end_slope(end, z[G - k:])
+            e = np.where(s > 0, -end[:, -1] / s, np.inf)
+            zero[above] = z[-1] + np.where(np.isinf(e), tail, tail * e / (tail + e))
+    return zero.reshape(shape)

@@ -443,6 +443,17 @@ def ab_table(other, runs=3, names=("digits", "imbalanced")):
                   f"{r[0, 3]:8.4f}{r[0, 4]:9.4f}{r[0, 5]:8.4f}{r[0, 6]:10.1f}", flush=True)
 
 
+def _standardized_folds(name):
+    """The cost table's 5 folds of data set ``name``: ``(X_train, y_train,
+    X_test)``, standardized on the training rows."""
+    X, y = _cost_data()[name]
+    folds = []
+    for train, test in StratifiedKFold(5, shuffle=True, random_state=0).split(X, y):
+        scaler = StandardScaler().fit(X[train])
+        folds.append((scaler.transform(X[train]), y[train], scaler.transform(X[test])))
+    return folds
+
+
 def _import_copy(tree, name="_sklipschitz_other"):
     """The package ``sklipschitz`` of the checkout ``tree``, imported under
     another name from a temporary copy (its own imports are relative), so
@@ -474,11 +485,7 @@ def abi_table(other, rounds=5, names=("digits", "imbalanced")):
     print(f"{'data':<12}{'other CPU s':>12}{'this CPU s':>12}{'median ratio':>14}{'ratio IQR':>16}"
           f"{'epochs':>12}{'max |dP|':>10}{'predict ms o/t':>16}{'ratio':>7}")
     for name in names:
-        X, y = _cost_data()[name]
-        folds = []
-        for train, test in StratifiedKFold(5, shuffle=True, random_state=0).split(X, y):
-            scaler = StandardScaler().fit(X[train])
-            folds.append((scaler.transform(X[train]), y[train], scaler.transform(X[test])))
+        folds = _standardized_folds(name)
         cpu = {"other": [], "this": []}
         pred = {"other": [], "this": []}
         ratios, pred_ratios, epochs, dP = [], [], {}, 0.0
@@ -556,11 +563,8 @@ def abl_table(other, rounds=5, names=None):
     print(f"{'data':<14}{'other ms':>10}{'this ms':>10}{'median ratio':>14}{'ratio IQR':>14}"
           f"{'epochs':>10}{'max |dW|':>10}")
     for name in names:
-        X, y = _cost_data()[name]
-        calls = []
-        for train, _ in StratifiedKFold(5, shuffle=True, random_state=0).split(X, y):
-            Xtr = StandardScaler().fit_transform(X[train])
-            calls.append({label: _levels_call(pkg, Xtr, y[train]) for label, pkg in trees})
+        calls = [{label: _levels_call(pkg, Xtr, ytr) for label, pkg in trees}
+                 for Xtr, ytr, _ in _standardized_folds(name)]
         cpu = {"other": [], "this": []}
         ratios, epochs, dW = [], {}, 0.0
         with warnings.catch_warnings():

@@ -860,11 +860,17 @@ class _BaseSymNet(LipschitzEstimator):
         self._step_rule, self._update, self._power = rule, update, power
         self._act_means = running.committed() if incremental else None
         self._small_calls = small_calls
+        if not incremental:
+            self._settle_constant_targets(state, Y, sw)
         self._store_results(network, state, X, Y, sw, loss, n_outputs, X_val is not None)
         if not incremental:
             self._warn_on_failure(state, const_loss)
             self._warn_on_underfit(network, X, Y, sw, loss)
         return self
+
+    def _settle_constant_targets(self, state, Y, sw):
+        """After a ``fit``: nothing (a regressor sets the outputs of constant
+        targets to them exactly)."""
 
     def _averaging(self, n, n_outputs, network):
         """Whether a mini-batch ``fit`` ends on the weight average: False, True
@@ -990,7 +996,8 @@ class _BaseSymNet(LipschitzEstimator):
         data_loss = self.loss_ - 0.5 * self._alpha * sum(
             float(np.vdot(W, W)) for W in self.coefs_
         )
-        if not (data_loss < const_loss - 1e-3 * abs(const_loss)):
+        # (a zero constant loss: every target is constant, nothing to learn)
+        if const_loss > 0 and not (data_loss < const_loss - 1e-3 * abs(const_loss)):
             warnings.warn(
                 f"Training ended with a loss ({data_loss:.6g}) no better than that of the "
                 f"constant predictor ({const_loss:.6g}): the network learned nothing from "

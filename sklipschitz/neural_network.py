@@ -606,6 +606,18 @@ default='squared_error'
     def _validation_score(self, Y_true, raw):
         return r2_score(Y_true, raw)
 
+    def _settle_constant_targets(self, state, Y, sw):
+        """Outputs whose targets are one value on every weighted row get that
+        value exactly: zero weights into the output and the value as its
+        intercept, the optimum of the loss (zero) and of the L2 term for that
+        output (gradient steps only approach it, from the random start)."""
+        rows = Y[sw > 0]
+        constant = np.all(rows == rows[:1], axis=0)
+        if np.any(constant):
+            W, b = state.coefs[-1], state.intercepts[-1]
+            W[:, constant] = 0
+            b[constant] = rows[0, constant]
+
     def _validate_y(self, X, y, reset):
         y = as_target(y, X.dtype)
         if reset:

@@ -26,7 +26,7 @@ from .._base import (
 )
 from .._engine.lipschitz import column_moments, distance_scale, linear_constant
 from .._engine.loop import TrainState, train
-from .._engine.losses import get_regression_loss
+from .._engine.losses import get_regression_loss, weighted_quantile
 from .._engine.monitors import DivergenceStop, Stopping, Validation
 from .._engine.network import DenseNetwork
 from .._engine.network_lipschitz import CentredUpdate, RunningMeans
@@ -131,13 +131,6 @@ def _fits_constant_targets(X, Y, W, b):
         return False
     raw = np.asarray(X @ W) + b
     return bool(np.all(np.abs(raw - Y) <= 1e-9 * np.maximum(np.abs(Y), 1e-300)))
-
-
-def _weighted_median(y, v):
-    """The weighted median of ``y`` (weights ``v``, summing to 1)."""
-    order = np.argsort(y, kind="stable")
-    cum = np.cumsum(v[order])
-    return float(y[order][min(np.searchsorted(cum, 0.5), len(y) - 1)])
 
 
 def standardized_gradient_norm(X, Y, sw, loss, W, b, l2, l1, fit_intercept=True):
@@ -985,7 +978,7 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         dist = np.sqrt(np.maximum(sq, 0.0))
         bound = float(G) / self._l2 * float(v @ dist) * float(dist.max())
         if self.fit_intercept:
-            centre = np.array([_weighted_median(Y[:, j], v) for j in range(Y.shape[1])])
+            centre = weighted_quantile(Y, v, 0.5)
         else:
             centre = np.zeros(Y.shape[1])
         deviation = v @ np.abs(Y - centre)

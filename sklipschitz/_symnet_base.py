@@ -27,6 +27,7 @@ from ._engine import network_lipschitz as _nl
 from ._engine import penalties as _penalties
 from ._base import LipschitzEstimator, check_feature_magnitude, divergence_hint
 from ._engine.activations import make_activation
+from ._engine.evidence import GradientEvidence as _GradientEvidence
 from ._engine.loop import TrainState, train
 from ._engine.network import DenseNetwork, _axpy
 from ._engine.steps import ConstantStep, LipschitzStep
@@ -67,6 +68,13 @@ _RESIDUAL_FLOOR = 0.3
 #: epoch to epoch; the average removes most of that noise and, on small data
 #: sets, lags behind the late epochs that only fit the training rows
 _AVERAGE_DECAY = 0.95
+# the evidence-based stopping rule (evidence.GradientEvidence) measured as a
+# candidate: None (off), 'rows', 'output' or 'batches'; the fit stops when
+# the epoch's criterion exceeds _EVIDENCE_THRESHOLD for _EVIDENCE_PATIENCE
+# consecutive epochs (benchmarks/bench_symnet_gradstop.py)
+_EVIDENCE = None
+_EVIDENCE_THRESHOLD = 0.0
+_EVIDENCE_PATIENCE = 1
 
 
 class _ForwardMemoNetwork(DenseNetwork):
@@ -320,10 +328,13 @@ class _PlateauStopping(Stopping):
     validation score decides, by the absolute rule.
     """
 
-    def __init__(self, tol, n_iter_no_change, progress_tol, average=None):
+    def __init__(self, tol, n_iter_no_change, progress_tol, average=None, evidence=None):
         super().__init__(tol, n_iter_no_change, absolute=True)
         self.progress_tol = progress_tol
         self.on_loss = False
+        # the gradient evidence of the epoch's batches (GradientEvidence), if any
+        self.evidence = evidence
+        self._positive = 0
         # the weight average (an IterateAverage) of the accepted epochs, if any
         self.average = average
         self.fired = False
@@ -338,6 +349,10 @@ class _PlateauStopping(Stopping):
         curve, n = state.loss_curve, self.n_iter_no_change
         if self.on_loss and self.progress_tol > 0 and len(curve) > n:
             stop = stop or (curve[-1 - n] - curve[-1] < self.progress_tol * (curve[0] - curve[-1]))
+        if self.on_loss and self.evidence is not None:
+            value = self.evidence.record()
+            self._positive = self._positive + 1 if value > _EVIDENCE_THRESHOLD else 0
+            stop = stop or self._positive >= _EVIDENCE_PATIENCE
         if self.average is not None:
             self.average.accumulate(state, [*state.coefs, *state.intercepts])
         self.fired = bool(stop)
@@ -735,7 +750,13 @@ class _BaseSymNet(LipschitzEstimator):
                 curvature=_nl.local_curvature(loss, raw, _CURV_FLOOR),
             )
 
+        evidence = _GradientEvidence(_EVIDENCE) if (
+            _EVIDENCE and hidden and not incremental and X_val is None
+        ) else None
+
         def lipschitz_fn(c, i):
+            if evidence is not None:
+                evidence.new_epoch()  # (an epoch starts, or the guard retries one)
             if linear_valid:
                 return L_linear
             hit = cache.pop("end", None)
@@ -838,6 +859,17 @@ class _BaseSymNet(LipschitzEstimator):
         problem = (_LayerL2Problem if layer_l2 else NetworkProblem)(
             network, loss, X, Y, sw, alpha=alpha
         )
+        if evidence is not None:
+            inner = problem.evaluate
+
+            def evaluate(c, i, rows=None):  # the training batches only
+                network.evidence = evidence
+                try:
+                    return inner(c, i, rows)
+                finally:
+                    network.evidence = None
+
+            problem.evaluate = evaluate
         # the weight average of a mini-batch fit (see _averaging)
         averaging = None if (incremental or X_val is not None or m >= n) else (
             self._averaging(n, n_outputs, network)
@@ -845,12 +877,14 @@ class _BaseSymNet(LipschitzEstimator):
         stopping = _PlateauStopping(
             self.tol, self.n_iter_no_change, self.progress_tol,
             average=IterateAverage("exponential", decay=_AVERAGE_DECAY) if averaging else None,
+            evidence=evidence,
         )
         # an epoch that overflows is the guard's to judge (a non-finite loss
         # is undone, or stops the fit with a warning): no RuntimeWarning
         with np.errstate(over="ignore", invalid="ignore"):
             state = self._train(problem, state, rule, update, lipschitz_fn, guard, m,
                                 score_fn, incremental, stopping)
+        self._evidence_curve = None if evidence is None else list(evidence.curve)
         self.weights_averaged_ = False
         if averaging and state.n_averaged and (averaging is True or stopping.fired):
             self._take_average(network, state, stopping.average, X, Y, sw, loss, const_loss)

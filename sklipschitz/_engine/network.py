@@ -50,6 +50,9 @@ class DenseNetwork:
         # valid until the next call
         self.buffers = buffers
         self._work = None
+        # an optional observer of the training passes' per-layer gradients
+        # (evidence.GradientEvidence): None changes nothing
+        self.evidence = None
 
     def _extra_penalty(self, coefs):
         """Value and gradient of ``1/2 W' P W`` (0, None without P)."""
@@ -180,6 +183,9 @@ class DenseNetwork:
         n_layers = self.n_layers
         coef_grads = [None] * n_layers
         intercept_grads = [None] * n_layers
+        evidence = self.evidence
+        if evidence is not None:
+            evidence.begin(weight if scale is None else scale, rows, n_layers)
         for i in range(n_layers - 1, -1, -1):
             a = acts[i]
             if sp.issparse(a):
@@ -187,6 +193,8 @@ class DenseNetwork:
             else:
                 coef_grads[i] = np.matmul(a.T, delta, out=work["grads"][i])
             intercept_grads[i] = delta.sum(axis=0)
+            if evidence is not None:
+                evidence.layer(i, a, delta, coef_grads[i], intercept_grads[i])
             if i > 0:
                 prev = work["deltas"][i - 1][:rows]
                 np.matmul(delta, coefs[i].T, out=prev)
@@ -202,11 +210,14 @@ class DenseNetwork:
     def predict_raw(self, X, coefs, intercepts):
         return self.forward(X, coefs, intercepts)[0]
 
-    def backward(self, delta, pre, acts, coefs):
+    def backward(self, delta, pre, acts, coefs, *, evidence=None, factor=1.0):
         """Gradients of ``sum_i delta_i . raw_i`` with respect to all parameters.
 
         ``delta`` is ``s_i * dloss/draw_i / sum(s)``, so the results are the
         gradients of the weighted-mean objective (without penalty).
+        ``evidence`` (a GradientEvidence) sees every layer's activations,
+        back-propagated gradient and gradients, ``factor`` times which are
+        the weighted ones.
         """
         n_layers = self.n_layers
         coef_grads = [None] * n_layers
@@ -216,6 +227,8 @@ class DenseNetwork:
             g = a.T @ delta
             coef_grads[i] = np.asarray(g) if sp.issparse(a) else g
             intercept_grads[i] = delta.sum(axis=0)
+            if evidence is not None:
+                evidence.layer(i, a, delta, coef_grads[i], intercept_grads[i], factor)
             if i > 0:
                 d = self.activation.derivative(pre[i - 1], acts[i])
                 delta = delta @ coefs[i].T
@@ -257,7 +270,14 @@ class DenseNetwork:
             value = float(normalized_weight @ loss.loss(Y, raw))
             delta = loss.gradient(Y, raw)
             delta *= normalized_weight.astype(delta.dtype, copy=False)[:, None]
-        coef_grads, intercept_grads = self.backward(delta, pre, acts, coefs)
+        evidence = self.evidence
+        if evidence is not None:
+            evidence.begin(
+                normalized_weight if scale is None else scale, X.shape[0], self.n_layers
+            )
+        coef_grads, intercept_grads = self.backward(
+            delta, pre, acts, coefs, evidence=evidence, factor=1.0 if scale is None else scale
+        )
         if scale is not None:
             value *= scale
             for g in coef_grads + intercept_grads:

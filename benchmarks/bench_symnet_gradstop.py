@@ -10,8 +10,10 @@ stops) through the private switch ``_symnet_base._EVIDENCE``:
 * ``batches`` -- the variance across the epoch's mini-batch gradients;
 * ``current`` -- the plateau rule alone (the package's default).
 
-A variant name may carry a patience, ``rows:2`` (the criterion positive in 2
-consecutive epochs) and a threshold, ``rows:1:0.1`` (stop when EB > 0.1).
+A variant name may carry a window, ``rows@30`` (the criterion's mean over the
+last 30 batches instead of the epoch's), a patience, ``rows:2`` (the
+criterion positive in 2 consecutive epochs) and a threshold, ``rows:1:0.1``
+(stop when EB > 0.1).
 
     OMP_NUM_THREADS=1 python benchmarks/bench_symnet_gradstop.py --cells [VARIANT ...]
 
@@ -81,20 +83,24 @@ class _Variant:
 
     def __init__(self, name):
         mode, *rest = name.split(":")
+        mode, _, window = mode.partition("@")
+        self.window = int(window) if window else None
         self.mode = None if mode == "current" else mode
         self.patience = int(rest[0]) if rest else 1
         self.threshold = float(rest[1]) if len(rest) > 1 else 0.0
 
     def __enter__(self):
         b = _symnet_base
-        self.saved = (b._EVIDENCE, b._EVIDENCE_PATIENCE, b._EVIDENCE_THRESHOLD)
-        b._EVIDENCE, b._EVIDENCE_PATIENCE, b._EVIDENCE_THRESHOLD = (
-            self.mode, self.patience, self.threshold)
+        self.saved = (b._EVIDENCE, b._EVIDENCE_PATIENCE, b._EVIDENCE_THRESHOLD,
+                      b._EVIDENCE_WINDOW)
+        b._EVIDENCE, b._EVIDENCE_PATIENCE, b._EVIDENCE_THRESHOLD, b._EVIDENCE_WINDOW = (
+            self.mode, self.patience, self.threshold, self.window)
         return self
 
     def __exit__(self, *exc):
         b = _symnet_base
-        b._EVIDENCE, b._EVIDENCE_PATIENCE, b._EVIDENCE_THRESHOLD = self.saved
+        (b._EVIDENCE, b._EVIDENCE_PATIENCE, b._EVIDENCE_THRESHOLD,
+         b._EVIDENCE_WINDOW) = self.saved
 
 
 def _model(name, act, layers, **kw):

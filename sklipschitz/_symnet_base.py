@@ -75,6 +75,8 @@ _AVERAGE_DECAY = 0.95
 _EVIDENCE = None
 _EVIDENCE_THRESHOLD = 0.0
 _EVIDENCE_PATIENCE = 1
+# smoothed over the last _EVIDENCE_WINDOW batches (None: the epoch's batches)
+_EVIDENCE_WINDOW = None
 
 
 class _ForwardMemoNetwork(DenseNetwork):
@@ -750,7 +752,7 @@ class _BaseSymNet(LipschitzEstimator):
                 curvature=_nl.local_curvature(loss, raw, _CURV_FLOOR),
             )
 
-        evidence = _GradientEvidence(_EVIDENCE) if (
+        evidence = _GradientEvidence(_EVIDENCE, window=_EVIDENCE_WINDOW) if (
             _EVIDENCE and hidden and not incremental and X_val is None
         ) else None
 

@@ -46,7 +46,9 @@ Three variants (``mode``):
   gives no value.
 
 The per-batch criterion is noisy; it is smoothed by its mean over the
-epoch's batches (``'rows'``, ``'output'``).
+epoch's batches (``'rows'``, ``'output'``), or with ``window`` over the last
+``window`` batches of the accepted epochs (no value until there are that
+many): small data sets have few batches per epoch.
 """
 
 from __future__ import annotations
@@ -78,11 +80,13 @@ class GradientEvidence:
     :meth:`epoch_value` is the epoch's criterion (NaN when there is none).
     """
 
-    def __init__(self, mode="rows", *, min_batches=4):
+    def __init__(self, mode="rows", *, min_batches=4, window=None):
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
         self.mode = mode
         self.min_batches = min_batches
+        self.window = window
+        self._recent = []  # the batch values of the accepted epochs (window)
         self.n_layers = None
         self.curve = []  # the criterion of every accepted epoch (epoch_value)
         self.new_epoch()
@@ -166,6 +170,9 @@ class GradientEvidence:
         """The epoch's criterion: positive means stop."""
         self._finish_batch()
         if self.mode != "batches":
+            if self.window:
+                recent = (self._recent + self._batch_values)[-self.window:]
+                return float(np.mean(recent)) if len(recent) == self.window else math.nan
             return float(np.mean(self._batch_values)) if self._batch_values else math.nan
         B = self._n_batches
         if self._sums is None or B < max(self.min_batches, 2):
@@ -183,5 +190,7 @@ class GradientEvidence:
         """Append the epoch's criterion to :attr:`curve` and start a new epoch."""
         value = self.epoch_value()
         self.curve.append(value)
+        if self.window:
+            self._recent = (self._recent + self._batch_values)[-self.window:]
         self.new_epoch()
         return value

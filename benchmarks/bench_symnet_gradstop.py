@@ -3,17 +3,19 @@
 The evidence-based criterion of Mahsereci, Balles, Lassner & Hennig, "Early
 Stopping without a Validation Set" (arXiv 1703.09580, 2017), in
 ``sklipschitz/_engine/evidence.py``, added to the plateau rule (either one
-stops) through the private switch ``_symnet_base._EVIDENCE``:
+stops): the variant through the private switches of ``_symnet_base``
+(``_EVIDENCE``, ``_EVIDENCE_WINDOW``, ``_EVIDENCE_PATIENCE``) and the
+threshold through the estimators' default ``evidence_tol`` (patched):
 
 * ``rows`` -- every layer, the rows' gradient variance ``(A^2)' (Delta^2)``;
 * ``output`` -- the output layer only;
 * ``batches`` -- the variance across the epoch's mini-batch gradients;
-* ``current`` -- the plateau rule alone (the package's default).
+* ``current`` -- the plateau rule alone (``evidence_tol=None``).
 
 A variant name may carry a window, ``rows@30`` (the criterion's mean over the
 last 30 batches instead of the epoch's), a patience, ``rows:2`` (the
 criterion positive in 2 consecutive epochs) and a threshold, ``rows:1:0.1``
-(stop when EB > 0.1).
+(stop when EB > 0.1).  The package's default is ``rows@30:1:0.03``.
 
     OMP_NUM_THREADS=1 python benchmarks/bench_symnet_gradstop.py --cells [VARIANT ...]
 
@@ -31,6 +33,11 @@ prints, for the same cells, the criterion's epoch values of the first fold
     OMP_NUM_THREADS=1 python benchmarks/bench_symnet_gradstop.py --compare VARIANT
 
 runs ``sklipschitz compare --tasks '*-mlp' --no-progress`` under the variant.
+
+    OMP_NUM_THREADS=1 python benchmarks/bench_symnet_gradstop.py --compare-cells VARIANT ...
+
+fits the SymNet side of compare's imbalanced, digits and breast-cancer tasks
+alone (its folds), score / mean ``n_iter_`` per variant.
 
     OMP_NUM_THREADS=1 python benchmarks/bench_symnet_gradstop.py --table VARIANT [--data ...] [--depths ...]
 
@@ -91,16 +98,28 @@ class _Variant:
 
     def __enter__(self):
         b = _symnet_base
-        self.saved = (b._EVIDENCE, b._EVIDENCE_PATIENCE, b._EVIDENCE_THRESHOLD,
-                      b._EVIDENCE_WINDOW)
-        b._EVIDENCE, b._EVIDENCE_PATIENCE, b._EVIDENCE_THRESHOLD, b._EVIDENCE_WINDOW = (
-            self.mode, self.patience, self.threshold, self.window)
+        self.saved = (b._EVIDENCE, b._EVIDENCE_PATIENCE, b._EVIDENCE_WINDOW,
+                      _default_tol())
+        if self.mode is not None:
+            b._EVIDENCE, b._EVIDENCE_PATIENCE, b._EVIDENCE_WINDOW = (
+                self.mode, self.patience, self.window)
+        _set_default_tol(None if self.mode is None else self.threshold)
         return self
 
     def __exit__(self, *exc):
         b = _symnet_base
-        (b._EVIDENCE, b._EVIDENCE_PATIENCE, b._EVIDENCE_THRESHOLD,
-         b._EVIDENCE_WINDOW) = self.saved
+        b._EVIDENCE, b._EVIDENCE_PATIENCE, b._EVIDENCE_WINDOW, tol = self.saved
+        _set_default_tol(tol)
+
+
+def _default_tol():
+    return SymNetClassifier.__init__.__kwdefaults__["evidence_tol"]
+
+
+def _set_default_tol(value):
+    # the estimators' default evidence_tol (clone and cross_validate keep it)
+    for cls in (SymNetClassifier, SymNetRegressor):
+        cls.__init__.__kwdefaults__["evidence_tol"] = value
 
 
 def _model(name, act, layers, **kw):
@@ -140,7 +159,7 @@ def trace(variant, which):
         Xtr = StandardScaler().fit_transform(X[tr])
         with _Variant(variant):
             # observe only: a threshold no epoch reaches
-            _symnet_base._EVIDENCE_THRESHOLD = np.inf
+            model.set_params(evidence_tol=0.999999)
             model.fit(Xtr, y[tr])
         curve = model._evidence_curve or []
         first = next((t + 1 for t, e in enumerate(curve) if e > v.threshold), None)
@@ -154,6 +173,34 @@ def compare(variant):
 
     with _Variant(variant):
         return cli(["compare", "--tasks", "*-mlp", "--no-progress"])
+
+
+def compare_cells(variants, tasks=("imbalanced", "digits", "breast-cancer")):
+    """The SymNet side of compare's classifier tasks alone (its folds: stratified
+    5-fold, seed 0, StandardScaler; score / mean n_iter_)."""
+    from sklearn.metrics import get_scorer
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from sklipschitz.cli.compare._tasks import DATASETS
+
+    print("| compare task | " + " | ".join(variants) + " |")
+    print("| --- " * (1 + len(variants)) + "|")
+    for name in tasks:
+        X, y = DATASETS[name].load(False, 0)
+        scorer = get_scorer("roc_auc" if name == "imbalanced" else "accuracy")
+        out = []
+        for variant in variants:
+            scores, epochs = [], []
+            with _Variant(variant):
+                for tr, te in StratifiedKFold(5, shuffle=True, random_state=0).split(X, y):
+                    pipe = make_pipeline(StandardScaler(), SymNetClassifier(random_state=0))
+                    pipe.fit(X[tr], y[tr])
+                    scores.append(scorer(pipe, X[te], y[te]))
+                    epochs.append(pipe[-1].n_iter_)
+            out.append(f"{np.mean(scores):.4f} / {np.mean(epochs):.0f}")
+        print(f"| {name} | " + " | ".join(out) + " |", flush=True)
 
 
 def table(variant, depths, datasets):
@@ -185,10 +232,11 @@ def cost(variants=("rows", "output", "batches"), repeats=5, epochs=10):
         for _ in range(repeats):
             for v in ("current", *variants):
                 with _Variant(v):
-                    _symnet_base._EVIDENCE_THRESHOLD = np.inf
                     est = cls(hidden_layer_sizes=layers, activation=act, random_state=0,
                               max_iter=epochs, tol=0.0, n_iter_no_change=epochs,
                               progress_tol=0.0)
+                    if v != "current":
+                        est.set_params(evidence_tol=0.999999)  # observe, never stop
                     t0 = time.process_time()
                     est.fit(X, y)
                     times[v].append((time.process_time() - t0) / est.n_iter_)
@@ -206,6 +254,8 @@ def main(argv=None):
     group.add_argument("--trace", metavar="VARIANT")
     group.add_argument("--compare", metavar="VARIANT")
     group.add_argument("--table", metavar="VARIANT")
+    group.add_argument("--compare-cells", nargs="+", metavar="VARIANT",
+                       help="compare's imbalanced, digits, breast-cancer SymNet fits alone")
     group.add_argument("--cost", action="store_true")
     parser.add_argument("--which", choices=("diagnosed", "diabetes", "all"), default="all",
                         help="--cells / --trace: which cells")
@@ -220,6 +270,8 @@ def main(argv=None):
         trace(args.trace, args.which)
     elif args.compare:
         return compare(args.compare)
+    elif args.compare_cells:
+        compare_cells(args.compare_cells)
     elif args.table:
         table(args.table, args.depths, args.data)
     else:

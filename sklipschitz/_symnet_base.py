@@ -68,15 +68,14 @@ _RESIDUAL_FLOOR = 0.3
 #: epoch to epoch; the average removes most of that noise and, on small data
 #: sets, lags behind the late epochs that only fit the training rows
 _AVERAGE_DECAY = 0.95
-# the evidence-based stopping rule (evidence.GradientEvidence) measured as a
-# candidate: None (off), 'rows', 'output' or 'batches'; the fit stops when
-# the epoch's criterion exceeds _EVIDENCE_THRESHOLD for _EVIDENCE_PATIENCE
-# consecutive epochs (benchmarks/bench_symnet_gradstop.py)
-_EVIDENCE = None
-_EVIDENCE_THRESHOLD = 0.0
+# the evidence-based stopping rule (evidence.GradientEvidence; its threshold
+# is ``evidence_tol``): the variant ('rows', 'output' or 'batches'), the
+# criterion smoothed over the last _EVIDENCE_WINDOW batches (None: the
+# epoch's batches), and above the threshold for _EVIDENCE_PATIENCE
+# consecutive epochs (the variants of benchmarks/bench_symnet_gradstop.py)
+_EVIDENCE = "rows"
+_EVIDENCE_WINDOW = 30
 _EVIDENCE_PATIENCE = 1
-# smoothed over the last _EVIDENCE_WINDOW batches (None: the epoch's batches)
-_EVIDENCE_WINDOW = None
 
 
 class _ForwardMemoNetwork(DenseNetwork):
@@ -330,12 +329,15 @@ class _PlateauStopping(Stopping):
     validation score decides, by the absolute rule.
     """
 
-    def __init__(self, tol, n_iter_no_change, progress_tol, average=None, evidence=None):
+    def __init__(self, tol, n_iter_no_change, progress_tol, average=None, evidence=None,
+                 evidence_tol=None):
         super().__init__(tol, n_iter_no_change, absolute=True)
         self.progress_tol = progress_tol
         self.on_loss = False
-        # the gradient evidence of the epoch's batches (GradientEvidence), if any
+        # the gradient evidence of the epoch's batches (GradientEvidence), if
+        # any, and the threshold of its criterion
         self.evidence = evidence
+        self.evidence_tol = evidence_tol
         self._positive = 0
         # the weight average (an IterateAverage) of the accepted epochs, if any
         self.average = average
@@ -353,7 +355,7 @@ class _PlateauStopping(Stopping):
             stop = stop or (curve[-1 - n] - curve[-1] < self.progress_tol * (curve[0] - curve[-1]))
         if self.on_loss and self.evidence is not None:
             value = self.evidence.record()
-            self._positive = self._positive + 1 if value > _EVIDENCE_THRESHOLD else 0
+            self._positive = self._positive + 1 if value > self.evidence_tol else 0
             stop = stop or self._positive >= _EVIDENCE_PATIENCE
         if self.average is not None:
             self.average.accumulate(state, [*state.coefs, *state.intercepts])
@@ -543,6 +545,7 @@ class _BaseSymNet(LipschitzEstimator):
         "tol": [Interval(Real, 0, None, closed="left")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "progress_tol": [Interval(Real, 0, 1, closed="left")],
+        "evidence_tol": [Interval(Real, None, 1, closed="neither"), None],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "shuffle": ["boolean"],
@@ -752,8 +755,10 @@ class _BaseSymNet(LipschitzEstimator):
                 curvature=_nl.local_curvature(loss, raw, _CURV_FLOOR),
             )
 
+        # the gradient-evidence rule (fit on the training loss only: not with
+        # early stopping, not partial_fit)
         evidence = _GradientEvidence(_EVIDENCE, window=_EVIDENCE_WINDOW) if (
-            _EVIDENCE and hidden and not incremental and X_val is None
+            self.evidence_tol is not None and hidden and not incremental and X_val is None
         ) else None
 
         def lipschitz_fn(c, i):
@@ -879,7 +884,7 @@ class _BaseSymNet(LipschitzEstimator):
         stopping = _PlateauStopping(
             self.tol, self.n_iter_no_change, self.progress_tol,
             average=IterateAverage("exponential", decay=_AVERAGE_DECAY) if averaging else None,
-            evidence=evidence,
+            evidence=evidence, evidence_tol=self.evidence_tol,
         )
         # an epoch that overflows is the guard's to judge (a non-finite loss
         # is undone, or stops the fit with a warning): no RuntimeWarning
@@ -1176,6 +1181,21 @@ _COMMON_PARAMS_DOC = """
         computed rate keeps falling by about ``tol`` per epoch long after
         the predictions have settled).  Not used with ``early_stopping``;
         0 turns it off (the rule of scikit-learn's MLP alone).
+    evidence_tol : float < 1 or None, default=0.03
+        Training also stops when the gradient is no larger than its own
+        sampling noise, without a validation set: the evidence-based
+        criterion of Mahsereci, Balles, Lassner and Hennig (2017),
+        ``EB = 1 - (1/D) sum_k g_k^2 / V_k`` over the ``D`` weights and
+        intercepts, with ``g`` a mini-batch's gradient of the loss (the L2
+        term left out) and ``V`` the variance of that gradient estimated
+        from the rows' own gradients (entries of zero variance, such as
+        those of dead units, left out), averaged over the last 30
+        mini-batches, exceeds ``evidence_tol``.  On problems where the
+        network starts to overfit while the training loss still falls, it
+        ends the fit nearer its best test score.  Costs one more product of
+        the squared activations and back-propagated gradients per layer and
+        mini-batch.  Networks with hidden layers; not used with
+        ``early_stopping`` or by ``partial_fit``; None turns it off.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training data and stop (and
         keep the weights) on its score.

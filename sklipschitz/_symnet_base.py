@@ -75,7 +75,7 @@ _AVERAGE_DECAY = 0.95
 # consecutive epochs (the variants of benchmarks/bench_symnet_gradstop.py)
 _EVIDENCE = "rows"
 _EVIDENCE_WINDOW = 30
-_EVIDENCE_PATIENCE = 1
+_EVIDENCE_PATIENCE = 3
 
 
 class _ForwardMemoNetwork(DenseNetwork):
@@ -1181,7 +1181,7 @@ _COMMON_PARAMS_DOC = """
         computed rate keeps falling by about ``tol`` per epoch long after
         the predictions have settled).  Not used with ``early_stopping``;
         0 turns it off (the rule of scikit-learn's MLP alone).
-    evidence_tol : float < 1 or None, default=0.03
+    evidence_tol : float < 1 or None, default=0.0
         Training also stops when the gradient is no larger than its own
         sampling noise, without a validation set: the evidence-based
         criterion of Mahsereci, Balles, Lassner and Hennig (2017),
@@ -1190,7 +1190,8 @@ _COMMON_PARAMS_DOC = """
         term left out) and ``V`` the variance of that gradient estimated
         from the rows' own gradients (entries of zero variance, such as
         those of dead units, left out), averaged over the last 30
-        mini-batches, exceeds ``evidence_tol``.  On problems where the
+        mini-batches, exceeds ``evidence_tol`` at the end of 3 consecutive
+        epochs (0: the paper's rule).  On problems where the
         network starts to overfit while the training loss still falls, it
         ends the fit nearer its best test score.  Costs one more product of
         the squared activations and back-propagated gradients per layer and

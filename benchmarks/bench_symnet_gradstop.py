@@ -214,7 +214,11 @@ def cost(variants=("rows", "output", "batches"), repeats=5, epochs=10):
     """CPU time of 10 epochs per variant against the plateau rule alone (medians)."""
     from sklearn.datasets import make_classification, make_regression
 
+    from sklipschitz.cli.compare._tasks import DATASETS
+
     setups = [
+        ("classifier (100,) sbaf, compare's imbalanced 5000 x 20",
+         DATASETS["imbalanced"].load(False, 0), SymNetClassifier, (100,), "sbaf"),
         ("classifier (32, 32, 32) relu, 2000 x 20", make_classification(
             n_samples=2000, n_features=20, n_informative=10, n_classes=5,
             random_state=0), SymNetClassifier, (32, 32, 32), "relu"),

@@ -130,24 +130,26 @@ class GradientEvidence:
             return  # a single row: no variance estimate
         D2 = _square(delta)
         f2 = factor * factor
-        QW = np.asarray(_square(A).T @ D2) * f2
-        Qb = D2.sum(axis=0) * f2
+        QW = np.asarray(_square(A).T @ D2)
+        Qb = D2.sum(axis=0)
         if self._w is not None:
             # sum_i w_i^2 G_i (delta_i already carries one w_i)
             wD = np.asarray(delta, dtype=np.float64) * (factor * self._w)[:, None]
             cross = (np.asarray(A.T @ wD), wD.sum(axis=0))
         else:
             cross = (None, None)
-        for g, Q, C in ((gW, QW, cross[0]), (gb, Qb, cross[1])):
-            g = factor * np.asarray(g, dtype=np.float64)
+        for g, V, C in ((gW, QW, cross[0]), (gb, Qb, cross[1])):
+            # V <- (1 - s) times the variance, in place; g2 <- g^2 / V where V > 0
+            g = np.multiply(g, factor, dtype=np.float64)
             g2 = g * g
-            if C is None:
-                V = (Q - s * g2) / (1.0 - s)
-            else:
-                V = (Q - 2.0 * g * C + s * g2) / (1.0 - s)
+            V *= f2
+            V -= s * g2
+            if C is not None:
+                V -= 2.0 * (g * C - s * g2)
             keep = V > 0
+            np.divide(g2, V, out=g2, where=keep)
             self._count += int(np.count_nonzero(keep))
-            self._ratio += float(np.sum(g2[keep] / V[keep]))
+            self._ratio += float(np.sum(g2, where=keep)) * (1.0 - s)
 
     def _finish_batch(self):
         if not getattr(self, "_open", False):

@@ -325,7 +325,10 @@ class SymNetClassifier(ClassifierMixin, _BaseSymNet):
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights of the chunk's samples.
             ``class_weight='balanced'`` takes the class frequencies of the
-            first call and keeps them.
+            first call and keeps them.  A chunk of total weight zero (with
+            the class weights) carries no information: the call checks it
+            (and, on the first call, sets ``classes_``) and leaves the model
+            as it was.
 
         Returns
         -------
@@ -333,6 +336,10 @@ class SymNetClassifier(ClassifierMixin, _BaseSymNet):
             The updated estimator.
         """
         first = getattr(self, "_train_state", None) is None or not hasattr(self, "classes_")
+        opened = first and self._stream_is_open(first) and hasattr(self, "classes_")
+        if opened:  # earlier calls, of total weight zero, set the classes
+            self._validate_params()
+            first = False
         if first:
             self._validate_params()
             if classes is None:
@@ -349,19 +356,26 @@ class SymNetClassifier(ClassifierMixin, _BaseSymNet):
             )
         X, y = self._validate_X_y(X, y, reset=first)
         y = self._check_y(y)
-        sw = self._check_weights(sample_weight, X)
+        sw = self._check_weights(sample_weight, X, allow_zero=True)
         if first:
-            self._rng = check_random_state(self.random_state)
             self.classes_ = classes
-            self.out_activation_ = "logistic" if len(classes) == 2 else "softmax"
-            self.coefs_ = None
             self._train_state = None
         unknown = np.setdiff1d(np.unique(y), self.classes_)
         if unknown.size:
             raise ValueError(f"y contains labels {unknown!r} not in classes {self.classes_!r}.")
-        if first:
-            self._class_weight = self._class_weights(y)
-        sw = sw * self._class_weight[np.searchsorted(self.classes_, y)].astype(X.dtype)
+        start = first or opened
+        if start:
+            class_weight = self._class_weights(y)
+            sw = sw * class_weight[np.searchsorted(self.classes_, y)].astype(X.dtype)
+        else:
+            sw = sw * self._class_weight[np.searchsorted(self.classes_, y)].astype(X.dtype)
+        if self._skip_empty_chunk(start, sw):
+            return self
+        if start:
+            self._rng = check_random_state(self.random_state)
+            self.out_activation_ = "logistic" if len(self.classes_) == 2 else "softmax"
+            self.coefs_ = None
+            self._class_weight = class_weight
         Y = self._encode(y, X.dtype)
         return self._run(X, Y, sw, self._loss(), incremental=True)
 
@@ -728,7 +742,9 @@ default='squared_error'
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
             The chunk's targets.
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights of the chunk's samples.
+            Non-negative weights of the chunk's samples.  A chunk of total
+            weight zero carries no information: the call checks it and
+            leaves the model as it was.
 
         Returns
         -------
@@ -736,19 +752,22 @@ default='squared_error'
             The updated estimator.
         """
         first = self._is_first_partial_call()
-        X, y = self._validate_X_y(X, y, reset=first, multi_output=True, y_numeric=True)
+        X, y = self._validate_X_y(X, y, reset=first and not self._stream_is_open(first),
+                                  multi_output=True, y_numeric=True)
         Y = self._validate_y(X, y, reset=first)
-        sw = self._check_weights(sample_weight, X)
+        sw = self._check_weights(sample_weight, X, allow_zero=True)
+        if not first and Y.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y has {Y.shape[1]} targets, but the model was fitted with {self.n_outputs_}."
+            )
+        if self._skip_empty_chunk(first, sw):
+            return self
         if first:
             self._rng = check_random_state(self.random_state)
             self.coefs_ = None
             self.out_activation_ = "identity"
             self._y_seen = _target_moments(Y, sw) if self.normalize_y else None
             self._y_mean, self._y_scale = self._target_scaling(Y, sw)
-        elif Y.shape[1] != self.n_outputs_:
-            raise ValueError(
-                f"y has {Y.shape[1]} targets, but the model was fitted with {self.n_outputs_}."
-            )
         elif getattr(self, "_y_seen", None) is not None:
             self._update_target_scaling(Y, sw)
         if getattr(self, "_y_seen", None) is not None and self._y_seen[0] >= _STAT_ROWS:

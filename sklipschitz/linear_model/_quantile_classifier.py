@@ -551,7 +551,8 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         ``quantile`` is added when it is not in the grid.
     class_weight : dict, 'balanced' or None, default=None
         Weights multiplying ``sample_weight`` per class ('balanced':
-        ``n_samples / (n_classes * count)``).
+        ``n_samples / (n_classes * count)``; in :meth:`partial_fit`, the
+        chunk's, over the classes present in the chunk).
     confidence_band : float in [0, 1), default=0.25
         Half-width ``delta`` of the band of levels
         ``[quantile - delta, quantile + delta]`` over which a prediction must
@@ -719,14 +720,18 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         check_feature_magnitude(X)
         return X, y
 
-    def _sample_weight(self, sample_weight, X, y_index):
+    def _sample_weight(self, sample_weight, X, y_index, allow_zero=False):
         factor = None
         if self.class_weight is not None:
-            cw = compute_class_weight(
-                self.class_weight, classes=self.classes_, y=self.classes_[y_index]
-            )
+            # 'balanced' over the classes present (a partial_fit chunk may lack some:
+            # the others take no part; with every class present, compute_class_weight's)
+            classes = self.classes_
+            present = np.unique(y_index) if self.class_weight == "balanced" else slice(None)
+            cw = np.ones(len(classes))
+            cw[present] = compute_class_weight(
+                self.class_weight, classes=classes[present], y=classes[y_index])
             factor = cw[y_index]
-        return self._check_weights(sample_weight, X, factor)
+        return self._check_weights(sample_weight, X, factor, allow_zero=allow_zero)
 
     def _targets(self, y_index, n_levels):
         """Targets in {-1, +1}, one column per (model, level)."""
@@ -1318,7 +1323,10 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
             All the classes; required on the first call, ignored (but
             checked) afterwards.
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights of the samples of this chunk.
+            Non-negative weights of the samples of this chunk.  A chunk of
+            total weight zero (with the class weights) carries no
+            information: the call checks it (and, on the first call, sets
+            ``classes_``) and leaves the model as it was.
 
         Returns
         -------
@@ -1352,6 +1360,9 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         those of the data).
         """
         first = self._is_first_partial_call()
+        opened = self._stream_is_open(first)
+        if opened:  # earlier calls, of total weight zero, set the classes
+            first = False
         if first:
             if classes is None:
                 raise ValueError("classes must be passed on the first call to partial_fit.")
@@ -1372,12 +1383,15 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         if unknown.size:
             raise ValueError(f"y contains labels {unknown!r} not in classes {known!r}.")
         if first:
-            self._update = self._update_name()
             self.classes_ = classes
+        y_index = np.searchsorted(self.classes_, y)
+        sw = self._sample_weight(sample_weight, X, y_index, allow_zero=True)
+        if self._skip_empty_chunk(first or opened, sw):
+            return self
+        if first or opened:
+            self._update = self._update_name()
             self.quantiles_, self._level_index = fitted_levels(self.quantile_grid, self.quantile)
             self._rng = check_random_state(self.random_state)
-        y_index = np.searchsorted(self.classes_, y)
-        sw = self._sample_weight(sample_weight, X, y_index)
         self._run(X, y_index, sw, incremental=True)
         return self
 

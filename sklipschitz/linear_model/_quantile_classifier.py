@@ -240,6 +240,14 @@ def _stream_constants(X, sw, column_levels, *, mode, scale, fit_intercept, alpha
 STREAM_GRAM_MAX_FEATURES = 256
 
 
+#: a chunk whose class shares are this far (total variation) from those of the
+#: rows seen before it steps at no more than its own 1/L, not twice it
+UNLIKE_CLASSES = 0.5
+#: partial_fit warns once when, over at least UNLIKE_CALLS chunks of at least
+#: UNLIKE_MIN_ROWS rows, a share UNLIKE_SHARE of them are unlike the rows seen
+UNLIKE_MIN_ROWS, UNLIKE_CALLS, UNLIKE_SHARE = 20, 10, 0.25
+
+
 def _stream_gram_wanted(X, batch_size):
     """Whether a ``partial_fit`` call steps on the whole chunk of a design
     narrow enough to sum its Gram matrices (:data:`STREAM_GRAM_MAX_FEATURES`)."""
@@ -857,15 +865,44 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
             if fresh:
                 self._stream_gram = None
             summed = use_pilot and _stream_gram_wanted(X, self.batch_size)
+            before = getattr(self, "_stream_gram", None) or {}
+            past = before.get("classes")
             lam = self._seen_gram_eigenvalue(X, sw, scale, offset) if summed else None
+            unlike = False
+            if lam is not None:
+                # the weighted class counts of the rows seen: a chunk unlike them (a
+                # class arriving late in every pass, chunks sorted by class) moves
+                # the levels coherently, chunk after chunk, with the momentum
+                counts = np.bincount(y_index, weights=sw, minlength=len(self.classes_))
+                unlike = past is not None and 0.5 * np.abs(
+                    counts / counts.sum() - past / past.sum()).sum() > UNLIKE_CLASSES
+                kept = self._stream_gram
+                kept["classes"] = counts if past is None else past + counts
+                if past is not None and X.shape[0] >= UNLIKE_MIN_ROWS:
+                    tally = kept["unlike"] = before.get("unlike", np.zeros(2)) + [unlike, 1]
+                    if (tally[1] >= UNLIKE_CALLS and tally[0] >= UNLIKE_SHARE * tally[1]
+                            and not getattr(self, "_warned_unlike", False)):
+                        self._warned_unlike = True
+                        warnings.warn(
+                            f"{int(tally[0])} of {int(tally[1])} partial_fit chunks so far "
+                            "have class shares far from those of the rows seen before them "
+                            "(chunks sorted by class, or classes arriving late): the model "
+                            "follows the latest chunks and may stay far from a fit on all "
+                            "the rows. Shuffle the rows across chunks.",
+                            ConvergenceWarning,
+                        )
             # the constants of the objective on every row seen so far, on chunks
             # of more rows than features (on smaller ones these larger steps are
             # noisy: breast cancer, 3 passes of single rows, 0.979 -> 0.960)
             seen = lam is not None and X.shape[0] > X.shape[1]
             if seen:
-                # at most twice the chunk's own 1/L: a plain step cannot raise its objective
+                # at most twice the chunk's own 1/L: a plain step cannot raise its
+                # objective; at most its own 1/L on a chunk unlike the rows seen
+                # (5 classes, one in the last 61 of 600 rows of every pass, chunks
+                # of 30: training accuracy 0.882 -> 0.910 after 10 passes, as a
+                # shuffled stream's 0.905)
                 L = np.maximum(sbqc_curvature(column_levels) * lam
-                               + _scaled_alpha(self._l2, scale), 0.5 * L)
+                               + _scaled_alpha(self._l2, scale), L if unlike else 0.5 * L)
                 if not fresh:
                     lipschitz_fn = lambda c, i: L  # noqa: E731
             if lam is None:
@@ -1347,7 +1384,10 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
         every level is the bound of the objective on every row seen so far
         (``kappa_tau lambda_max`` of the running sum of the chunks' weighted
         Gram matrices, designs of at most 255 features, chunks of more rows
-        than features), at most twice the chunk's own rate; otherwise the
+        than features), at most twice the chunk's own rate (at most its own
+        rate on a chunk whose class shares are far from those of the rows
+        seen before it: a ``ConvergenceWarning`` when a quarter of the
+        chunks are, the stream being ordered by class); otherwise the
         running maximum over the chunks of the bound on the chunk
         (``lambda_max`` of its Gram matrix, or ``max_i ||x~_i||^2`` with
         mini-batches).  10 passes of 100-row chunks: training accuracy 0.988

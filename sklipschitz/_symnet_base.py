@@ -860,17 +860,16 @@ class _BaseSymNet(LipschitzEstimator):
         self._step_rule, self._update, self._power = rule, update, power
         self._act_means = running.committed() if incremental else None
         self._small_calls = small_calls
-        if not incremental:
-            self._settle_constant_targets(state, Y, sw)
+        self._settle_constant_targets(state, Y, sw, incremental)
         self._store_results(network, state, X, Y, sw, loss, n_outputs, X_val is not None)
         if not incremental:
             self._warn_on_failure(state, const_loss)
             self._warn_on_underfit(network, X, Y, sw, loss)
         return self
 
-    def _settle_constant_targets(self, state, Y, sw):
-        """After a ``fit``: nothing (a regressor sets the outputs of constant
-        targets to them exactly)."""
+    def _settle_constant_targets(self, state, Y, sw, incremental):
+        """After a ``fit`` or a ``partial_fit`` call: nothing (a regressor sets
+        the outputs of constant targets to them exactly)."""
 
     def _averaging(self, n, n_outputs, network):
         """Whether a mini-batch ``fit`` ends on the weight average: False, True

@@ -620,17 +620,38 @@ default='squared_error'
     def _validation_score(self, Y_true, raw):
         return r2_score(Y_true, raw)
 
-    def _settle_constant_targets(self, state, Y, sw):
+    def _settle_constant_targets(self, state, Y, sw, incremental):
         """Outputs whose targets are one value on every weighted row get that
         value exactly: zero weights into the output and the value as its
         intercept, the optimum of the loss (zero) and of the L2 term for that
-        output (gradient steps only approach it, from the random start)."""
+        output (gradient steps only approach it, from the random start).
+        ``partial_fit``: the outputs whose targets have been one value on
+        every weighted row of the stream so far (``_stream_constant``)."""
         rows = Y[sw > 0]
-        constant = np.all(rows == rows[:1], axis=0)
+        if incremental:
+            kept = getattr(self, "_stream_constant", None)
+            constant = np.zeros(Y.shape[1], dtype=bool) if kept is None else ~np.isnan(kept)
+        else:
+            constant = np.all(rows == rows[:1], axis=0)
+            # a stream that continues a fit does not settle its outputs (steps
+            # from a settled output on the same value leave it there)
+            self._stream_constant = None
         if np.any(constant):
             W, b = state.coefs[-1], state.intercepts[-1]
             W[:, constant] = 0
             b[constant] = rows[0, constant]
+
+    def _track_constant_targets(self, Y, sw, first):
+        """``partial_fit``: per output, the one value of every weighted target
+        of the stream so far, NaN once two differ (or after a ``fit``)."""
+        rows = Y[sw > 0]
+        same = np.all(rows == rows[:1], axis=0)
+        value = np.where(same, rows[0].astype(np.float64), np.nan)
+        if not first:
+            kept = getattr(self, "_stream_constant", None)
+            value = np.where(value == kept, value, np.nan) if kept is not None else (
+                np.full_like(value, np.nan))
+        self._stream_constant = value
 
     def _validate_y(self, X, y, reset):
         y = as_target(y, X.dtype)
@@ -770,6 +791,7 @@ default='squared_error'
             self._y_mean, self._y_scale = self._target_scaling(Y, sw)
         elif getattr(self, "_y_seen", None) is not None:
             self._update_target_scaling(Y, sw)
+        self._track_constant_targets(Y, sw, first)
         if getattr(self, "_y_seen", None) is not None and self._y_seen[0] >= _STAT_ROWS:
             self._y_seen = None  # the statistics are fixed from now on
         Y = ((Y - self._y_mean) / self._y_scale).astype(X.dtype, copy=False)

@@ -99,7 +99,9 @@ class LipschitzEstimator(BaseEstimator):
         return X.tocsr() if sp.issparse(X) else X
 
     def _validate_X_y(self, X, y, *, reset, **kw):
-        if not kw and _plain_y(y, X) and self._plain_X(X, reset):
+        # (multi_output and y_numeric change nothing in a plain 1-D y)
+        if set(kw) <= {"multi_output", "y_numeric"} and _plain_y(y, X) and self._plain_X(
+                X, reset):
             return X, y
         X, y = validate_data(
             self, X, y, reset=reset, accept_sparse=["csr", "csc"], dtype=self._dtypes, **kw

@@ -11,6 +11,7 @@ loss; a fit the guard could not save raises a ``ConvergenceWarning``.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from numbers import Integral, Real
@@ -503,6 +504,16 @@ def _keep_variance(network, coefs, intercepts, dtype, X=None):
         intercepts[k][...] = b.astype(dtype)
 
 
+
+@functools.lru_cache(maxsize=16)
+def _shared_activation(name, sbaf_k, sbaf_alpha, arelu_k, arelu_n):
+    """The activation object of these parameters, built once: the SBAF unit
+    finds its slope bound on a grid of 160001 points (about 20 ms, most of a
+    one-row ``partial_fit`` call when built on every call).  The objects are
+    not changed after they are built, so estimators share them."""
+    return make_activation(name, sbaf_k=sbaf_k, sbaf_alpha=sbaf_alpha,
+                           arelu_k=arelu_k, arelu_n=arelu_n)
+
 class _BaseSymNet(LipschitzEstimator):
     """Everything the classifier and the regressor share (input and weight
     checks, the first-call rule of ``partial_fit`` and the sparse tag come
@@ -560,10 +571,11 @@ class _BaseSymNet(LipschitzEstimator):
         return [int(s) for s in sizes]
 
     def _activation_object(self):
-        return make_activation(
-            self.activation, sbaf_k=self.sbaf_k, sbaf_alpha=self.sbaf_alpha,
-            arelu_k=self.arelu_k, arelu_n=self.arelu_n,
-        )
+        params = (self.activation, self.sbaf_k, self.sbaf_alpha, self.arelu_k, self.arelu_n)
+        try:
+            return _shared_activation(*params)
+        except TypeError:  # a parameter that cannot be a key (the checks reject it later)
+            return _shared_activation.__wrapped__(*params)
 
     def _rebuild_network(self, layer_sizes, activation):
         """The network of a loaded estimator (``__setstate__``), from its layer sizes
@@ -860,16 +872,17 @@ class _BaseSymNet(LipschitzEstimator):
         self._step_rule, self._update, self._power = rule, update, power
         self._act_means = running.committed() if incremental else None
         self._small_calls = small_calls
-        self._settle_constant_targets(state, Y, sw, incremental)
+        if not incremental:
+            self._settle_constant_targets(state, Y, sw)
         self._store_results(network, state, X, Y, sw, loss, n_outputs, X_val is not None)
         if not incremental:
             self._warn_on_failure(state, const_loss)
             self._warn_on_underfit(network, X, Y, sw, loss)
         return self
 
-    def _settle_constant_targets(self, state, Y, sw, incremental):
-        """After a ``fit`` or a ``partial_fit`` call: nothing (a regressor sets
-        the outputs of constant targets to them exactly)."""
+    def _settle_constant_targets(self, state, Y, sw):
+        """After a ``fit``: nothing (a regressor sets the outputs of constant
+        targets to them exactly)."""
 
     def _averaging(self, n, n_outputs, network):
         """Whether a mini-batch ``fit`` ends on the weight average: False, True

@@ -206,8 +206,14 @@ class SymNetClassifier(ClassifierMixin, _BaseSymNet):
         return accuracy_score(Y_true.argmax(axis=1), raw.argmax(axis=1))
 
     def _check_y(self, y):
-        y = column_or_1d(y, warn=True)
-        check_classification_targets(y)
+        if not (type(y) is np.ndarray and y.ndim == 1):
+            y = column_or_1d(y, warn=True)
+        n = y.shape[0]
+        if not (y.dtype.kind in "iub" and (n <= 20 or np.unique(y).shape[0] <= round(0.5 * n))):
+            # (1-D integer and boolean labels are 'binary' or 'multiclass' targets,
+            # which the check accepts; it warns only when more than half of over
+            # 20 labels are distinct.  It costs most of a one-row partial_fit's checks)
+            check_classification_targets(y)
         return y
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -620,22 +626,16 @@ default='squared_error'
     def _validation_score(self, Y_true, raw):
         return r2_score(Y_true, raw)
 
-    def _settle_constant_targets(self, state, Y, sw, incremental):
+    def _settle_constant_targets(self, state, Y, sw):
         """Outputs whose targets are one value on every weighted row get that
         value exactly: zero weights into the output and the value as its
         intercept, the optimum of the loss (zero) and of the L2 term for that
-        output (gradient steps only approach it, from the random start).
-        ``partial_fit``: the outputs whose targets have been one value on
-        every weighted row of the stream so far (``_stream_constant``)."""
+        output (gradient steps only approach it, from the random start)."""
+        # a stream that continues a fit does not report settled outputs (steps
+        # from a settled output on the same value leave it there)
+        self._stream_constant = None
         rows = Y[sw > 0]
-        if incremental:
-            kept = getattr(self, "_stream_constant", None)
-            constant = np.zeros(Y.shape[1], dtype=bool) if kept is None else ~np.isnan(kept)
-        else:
-            constant = np.all(rows == rows[:1], axis=0)
-            # a stream that continues a fit does not settle its outputs (steps
-            # from a settled output on the same value leave it there)
-            self._stream_constant = None
+        constant = np.all(rows == rows[:1], axis=0)
         if np.any(constant):
             W, b = state.coefs[-1], state.intercepts[-1]
             W[:, constant] = 0
@@ -678,9 +678,12 @@ default='squared_error'
         new_mean, new_scale = mean.astype(Y.dtype), std.astype(Y.dtype)
         old_mean, old_scale = self._y_mean, self._y_scale
         # raw_new = (raw_old * old_scale + old_mean - new_mean) / new_scale
-        W, b = self._train_state.coefs[-1], self._train_state.intercepts[-1]
-        W *= (old_scale / new_scale).astype(W.dtype)
-        b[...] = (b * old_scale + old_mean - new_mean) / new_scale
+        outputs = [(self._train_state.coefs[-1], self._train_state.intercepts[-1])]
+        if self.coefs_[-1] is not outputs[0][0]:  # the reported model's settled copy
+            outputs.append((self.coefs_[-1], self.intercepts_[-1]))
+        for W, b in outputs:
+            W *= (old_scale / new_scale).astype(W.dtype)
+            b[...] = (b * old_scale + old_mean - new_mean) / new_scale
         self._y_mean, self._y_scale = new_mean, new_scale
 
     def _target_scaling(self, Y, sw):
@@ -796,7 +799,26 @@ default='squared_error'
             self._y_seen = None  # the statistics are fixed from now on
         Y = ((Y - self._y_mean) / self._y_scale).astype(X.dtype, copy=False)
         loss = get_regression_loss(self.loss, self.quantile)
-        return self._run(X, Y, sw, loss, incremental=True)
+        self._run(X, Y, sw, loss, incremental=True)
+        self._report_constant_targets(Y, sw)
+        return self
+
+    def _report_constant_targets(self, Y, sw):
+        """``partial_fit``: the reported model (``coefs_``, ``intercepts_``)
+        predicts the outputs whose targets have been one value on every
+        weighted row of the stream so far exactly (as :meth:`fit` does:
+        zero weights into the output, the value as its intercept).  The
+        training state keeps its own weights: zero weights into an output
+        would stop the gradient to the hidden layers once the target varies."""
+        kept = getattr(self, "_stream_constant", None)
+        constant = np.zeros(Y.shape[1], dtype=bool) if kept is None else ~np.isnan(kept)
+        if not np.any(constant):
+            return
+        W, b = self.coefs_[-1].copy(), self.intercepts_[-1].copy()
+        W[:, constant] = 0
+        b[constant] = Y[sw > 0][0, constant]
+        self.coefs_ = [*self.coefs_[:-1], W]
+        self.intercepts_ = [*self.intercepts_[:-1], b]
 
     def predict(self, X: ArrayLike) -> np.ndarray:
         """Predicted targets, in the units of ``y``.

@@ -56,7 +56,10 @@ def test_a_target_that_starts_to_vary_trains_as_without_the_constant_chunks():
                     est.partial_fit(X[i:i + 50], y[i:i + 50])
         return est.score(X, y)
 
-    assert stream(3) >= stream(0) - 0.01
+    # the training state was never settled: the stream learns as one that saw
+    # no constant chunks, about (the first 50 rows fixed normalize_y's scale at 1)
+    assert stream(3) >= stream(0) - 0.02
+    assert stream(3) > 0.9
 
 
 def test_a_stream_after_fit_does_not_settle_its_outputs():

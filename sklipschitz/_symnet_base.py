@@ -201,6 +201,11 @@ _STREAM_CALLS = 10
 #: targets kept (a uniform sample of the stream) for the constant predictor
 #: of losses whose best constant is not the mean (median, quantile, log-cosh)
 _RESERVOIR_ROWS = 512
+#: a classifier's stream ordered by class: a chunk (of at least
+#: _ORDER_MIN_ROWS rows) whose class shares are more than _ORDER_UNLIKE
+#: (total variation) from those of the rows seen before it is unlike them; a
+#: share _ORDER_SHARE of _ORDER_CALLS or more such chunks warns
+_ORDER_MIN_ROWS, _ORDER_UNLIKE, _ORDER_CALLS, _ORDER_SHARE = 20, 0.5, 10, 0.1
 
 
 class _StreamCheck:
@@ -275,6 +280,32 @@ class _StreamCheck:
                 s["sample"][slots], s["sample_w"][slots] = Y[last], w[last]
         s["rows"] += Y.shape[0]
 
+    def _judge_order(self, Y, w):
+        """A classifier's stream: count the chunks whose weighted class shares
+        are far from those of the rows seen before them, and warn once when
+        they are many (a class arriving late in every pass, chunks sorted
+        by class: the network follows the latest chunks)."""
+        s = self.s
+        if s["target_sum"] is None or Y.shape[0] < _ORDER_MIN_ROWS or not w.sum() > 0:
+            return
+        past = s["target_sum"] / s["weight"]
+        now = (w @ Y.astype(np.float64)) / w.sum()
+        if Y.shape[1] == 1:  # two classes: the share of the second
+            past, now = np.append(1.0 - past, past), np.append(1.0 - now, now)
+        tally = s.get("order", [0, 0])
+        tally = [tally[0] + int(0.5 * np.abs(now - past).sum() > _ORDER_UNLIKE), tally[1] + 1]
+        s["order"] = tally
+        if (not s.get("order_warned", False) and tally[1] >= _ORDER_CALLS
+                and tally[0] >= _ORDER_SHARE * tally[1]):
+            s["order_warned"] = True
+            warnings.warn(
+                f"{tally[0]} of {tally[1]} partial_fit chunks so far have class shares far "
+                "from those of the rows seen before them (chunks sorted by class, or "
+                "classes arriving late): the network follows the latest chunks and may "
+                "stay far from a fit on all the rows. Shuffle the rows across chunks.",
+                ConvergenceWarning,
+            )
+
     def judge(self, loss, Y, sw, raw):
         """Score this call's rows (``raw``: the network's outputs before the
         update) and the earlier rows' constant; warn when the stream has
@@ -290,6 +321,8 @@ class _StreamCheck:
             s["sums"][1] += float(v @ loss.loss(Y64, const_raw))
             s["sums"][2] += float(v.sum())
             s["calls"] += 1
+        if s["n_classes"] is not None:
+            self._judge_order(Y, w)
         self._remember(loss, Y, w)
         if (s["warned"] or s["rows"] < _STREAM_ROWS or s["calls"] < _STREAM_CALLS
                 or not s["sums"][2] > 0):

@@ -537,7 +537,6 @@ def _keep_variance(network, coefs, intercepts, dtype, X=None):
         intercepts[k][...] = b.astype(dtype)
 
 
-
 @functools.lru_cache(maxsize=16)
 def _shared_activation(name, sbaf_k, sbaf_alpha, arelu_k, arelu_n):
     """The activation object of these parameters, built once: the SBAF unit
@@ -546,6 +545,7 @@ def _shared_activation(name, sbaf_k, sbaf_alpha, arelu_k, arelu_n):
     not changed after they are built, so estimators share them."""
     return make_activation(name, sbaf_k=sbaf_k, sbaf_alpha=sbaf_alpha,
                            arelu_k=arelu_k, arelu_n=arelu_n)
+
 
 class _BaseSymNet(LipschitzEstimator):
     """Everything the classifier and the regressor share (input and weight

@@ -39,7 +39,8 @@ runs ``sklipschitz compare --tasks '*-mlp' --no-progress`` under the variant.
 fits the SymNet side of compare's imbalanced, digits and breast-cancer tasks
 alone (its folds), score / mean ``n_iter_`` per variant.
 
-    OMP_NUM_THREADS=1 python benchmarks/bench_symnet_gradstop.py --table VARIANT [--data ...] [--depths ...]
+    OMP_NUM_THREADS=1 python benchmarks/bench_symnet_gradstop.py --table VARIANT
+        [--data ...] [--depths ...]
 
 runs the SymNet columns of ``bench_symnet_depth.py --symnet-only`` under the
 variant.

@@ -320,9 +320,23 @@ def _apply(variant):
     """Patch the default SymNet for ``variant``; returns the function that undoes it."""
     from sklipschitz._engine.updates import Momentum
 
+    from sklipschitz._engine import loop
+
     updates = _symnet_base.UPDATES
     default = updates["sgd"]
     release = _Release() if variant.startswith("release") else None
+    guard = _symnet_base._EndLossGuard
+    saved_guard, saved_released, saved_blew_up = guard.release_first, loop._released, guard.blew_up
+    if variant == "no-release-first" or variant.startswith("release"):
+        # the guard before the first epoch's halvings were released (the
+        # "release" patch applies to every halving, on that guard)
+        guard.release_first = False
+    elif variant == "first-all":
+        # every halving of the first epoch released, mild rises too
+        guard.blew_up = lambda self: True
+    elif variant == "first-reset":
+        # the first epoch's blow-ups released without the caps
+        loop._released = lambda lr, factor, caps: lr
     if variant.endswith("heavy-ball"):
         updates["sgd"] = lambda: _HeavyBall(0.5, False)
     elif variant == "nesterov":
@@ -332,12 +346,15 @@ def _apply(variant):
 
     def undo():
         updates["sgd"] = default
+        guard.release_first, guard.blew_up = saved_guard, saved_blew_up
+        loop._released = saved_released
         if release is not None:
             release.undo()
     return undo
 
 
-CANDIDATES = ("current", "heavy-ball", "nesterov", "adamo", "release", "release+heavy-ball")
+CANDIDATES = ("current", "no-release-first", "first-all", "first-reset", "heavy-ball",
+              "nesterov", "adamo", "release", "release+heavy-ball")
 
 
 def candidates(variants):

@@ -1010,10 +1010,13 @@ class _BaseSymNet(LipschitzEstimator):
 
     def _warn_on_failure(self, state, const_loss):
         """A fit the guard saved from diverging must not look like a success."""
-        if state.halvings >= _WARN_HALVINGS:
+        # the halvings still in effect: those of a first epoch that blew up
+        # were released once the constants were re-measured (_EndLossGuard)
+        halvings = state.halvings - state.released_halvings
+        if halvings >= _WARN_HALVINGS:
             warnings.warn(
-                f"The learning rate had to be halved {state.halvings} times (divided by "
-                f"{2.0 ** state.halvings:.3g}) to keep the training loss from rising: "
+                f"The learning rate had to be halved {halvings} times (divided by "
+                f"{2.0 ** halvings:.3g}) to keep the training loss from rising: "
                 "the computed rate does not fit this network and data, and the fit "
                 "may have stalled. Standardize X (and y), or use fewer or narrower "
                 "layers or another activation.",

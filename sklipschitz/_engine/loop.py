@@ -52,6 +52,7 @@ class TrainState:
     first_halvings: int = 0
     first_caps: list = None
     released: tuple = None
+    released_halvings: int = 0
     lipschitz: float = float("nan")
     # the state of an average of the iterates (updates.IterateAverage)
     average_params: list = None
@@ -242,6 +243,7 @@ class _Fit:
             factor = 0.5 ** state.first_halvings
             state.rate_scale /= factor
             state.released = (factor, state.first_caps)
+            state.released_halvings = state.first_halvings
             state.first_halvings, state.first_caps = 0, None
 
     # -- best iterate, stopping, freezing ----------------------------------------

@@ -88,6 +88,7 @@ def test_first_epoch_blow_ups_give_the_rates_back(epochs):
         np.testing.assert_allclose(record["rate"][n: 2 * n - 1], 1 / L[n: 2 * n - 1],
                                    rtol=1e-12)
     assert clf._train_state.rate_scale == 1.0
+    assert clf._train_state.released_halvings == 3
 
 
 def test_without_the_release_the_halvings_last(epochs, monkeypatch):
@@ -153,3 +154,18 @@ def test_released_rates_and_later_halvings():
     fit.state.loss_curve.append(1.0)
     fit._note_first_halving(False)  # a later halving halves the caps too
     assert fit.state.released == (0.25, [0.25, 0.5])
+
+
+def test_the_warning_counts_the_halvings_in_effect():
+    """Released halvings no longer divide the rates: 12 halvings of which 3
+    were released are 9 (no warning); 13 of which 3 are 10 (the warning)."""
+    X, y = _blowing_up()
+    clf = _fit(X[:200], y[:200], hidden_layer_sizes=(3,), random_state=0, max_iter=2)
+    state = clf._train_state
+    state.halvings, state.released_halvings = 12, 3
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clf._warn_on_failure(state, const_loss=10.0)
+    state.halvings = 13
+    with pytest.warns(ConvergenceWarning, match=r"halved 10 times \(divided by 1.02e\+03\)"):
+        clf._warn_on_failure(state, const_loss=10.0)

@@ -32,6 +32,18 @@ over the 10 epochs before the threshold epoch, and the epochs at which the
 guard undid an epoch and halved the rates (per fold).  Epochs here count
 the accepted epochs; ``n_iter_`` (the depth table) also counts the undone
 ones.
+
+    OMP_NUM_THREADS=1 python benchmarks/bench_symnet_stopping.py --candidates current \
+        no-release-first first-all first-reset
+
+3-fold score / mean ``n_iter_`` of those cells under candidate changes
+patched for the run (``bench_symnet_depth.py --candidate`` runs the whole
+table under one): ``current`` is the package (the halvings of a first epoch
+that blew up released once an epoch is accepted, with caps);
+``no-release-first`` the guard before that; ``first-all`` every halving of
+the first epoch released; ``first-reset`` the blow-ups' halvings released
+without the caps; ``release`` every halving of the fit released (a patch of
+the update, on the guard before the release); momentum variants.
 """
 
 from __future__ import annotations

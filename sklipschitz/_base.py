@@ -4,6 +4,7 @@ logic and the fitted attributes of a training run."""
 
 from __future__ import annotations
 
+import inspect
 import math
 from numbers import Integral, Real
 
@@ -18,6 +19,10 @@ from ._engine.network import DenseNetwork
 from ._engine.state import TAG, from_plain, is_plain_state, to_plain
 
 #: the learning-rate modes every estimator understands ('local' only where noted)
+# scikit-learn versions that reject all-zero weights take a flag to accept them
+_ZERO_WEIGHTS_CHECKED = "allow_all_zero_weights" in inspect.signature(
+    _check_sample_weight).parameters
+
 RATE_MODES = {"lipschitz", "paper", "local"}
 
 
@@ -94,7 +99,9 @@ class LipschitzEstimator(BaseEstimator):
         return X.tocsr() if sp.issparse(X) else X
 
     def _validate_X_y(self, X, y, *, reset, **kw):
-        if not kw and _plain_y(y, X) and self._plain_X(X, reset):
+        # (multi_output and y_numeric change nothing in a plain 1-D y)
+        if set(kw) <= {"multi_output", "y_numeric"} and _plain_y(y, X) and self._plain_X(
+                X, reset):
             return X, y
         X, y = validate_data(
             self, X, y, reset=reset, accept_sparse=["csr", "csc"], dtype=self._dtypes, **kw
@@ -126,15 +133,17 @@ class LipschitzEstimator(BaseEstimator):
                 and getattr(self, "feature_names_in_", None) is None and _finite(X))
 
     @staticmethod
-    def _check_weights(sample_weight, X, factor=None):
+    def _check_weights(sample_weight, X, factor=None, allow_zero=False):
         """Non-negative, finite weights in X's dtype, times ``factor`` (class
-        weights); at least one must be positive."""
-        sw = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
+        weights); at least one must be positive, unless ``allow_zero``
+        (``partial_fit``: a chunk of total weight zero is a no-op)."""
+        kw = {"allow_all_zero_weights": True} if allow_zero and _ZERO_WEIGHTS_CHECKED else {}
+        sw = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True, **kw)
         if not np.all(np.isfinite(sw)):
             raise ValueError("sample_weight contains NaN or infinity.")
         if factor is not None:
             sw = sw * factor.astype(sw.dtype)
-        if sw.sum() <= 0:
+        if not allow_zero and sw.sum() <= 0:
             raise ValueError(
                 "sample_weight sums to zero: at least one sample needs a positive weight."
             )
@@ -152,6 +161,23 @@ class LipschitzEstimator(BaseEstimator):
         if first:
             self._validate_params()
         return first
+
+    def _stream_is_open(self, first):
+        """Whether this first training call of ``partial_fit`` follows calls
+        whose chunks all had total weight zero: those set ``n_features_in_``
+        (and ``classes_``), which this call then checks instead of resetting."""
+        return first and getattr(self, "_empty_stream", False)
+
+    def _skip_empty_chunk(self, first, sw):
+        """True when ``partial_fit``'s chunk has total weight zero: it carries
+        no information, so the call ends after its checks, leaving the model
+        as it was (unfitted when no chunk has had weight yet)."""
+        if sw.sum() > 0:
+            self._empty_stream = False
+            return False
+        if first:
+            self._empty_stream = True
+        return True
 
     def _reset_training(self, keep_weights):
         """Forget the training state of a previous fit (``fit`` starts anew)."""

@@ -11,6 +11,7 @@ loss; a fit the guard could not save raises a ``ConvergenceWarning``.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from numbers import Integral, Real
@@ -200,6 +201,11 @@ _STREAM_CALLS = 10
 #: targets kept (a uniform sample of the stream) for the constant predictor
 #: of losses whose best constant is not the mean (median, quantile, log-cosh)
 _RESERVOIR_ROWS = 512
+#: a classifier's stream ordered by class: a chunk (of at least
+#: _ORDER_MIN_ROWS rows) whose class shares are more than _ORDER_UNLIKE
+#: (total variation) from those of the rows seen before it is unlike them; a
+#: share _ORDER_SHARE of _ORDER_CALLS or more such chunks warns
+_ORDER_MIN_ROWS, _ORDER_UNLIKE, _ORDER_CALLS, _ORDER_SHARE = 20, 0.5, 10, 0.1
 
 
 class _StreamCheck:
@@ -274,6 +280,32 @@ class _StreamCheck:
                 s["sample"][slots], s["sample_w"][slots] = Y[last], w[last]
         s["rows"] += Y.shape[0]
 
+    def _judge_order(self, Y, w):
+        """A classifier's stream: count the chunks whose weighted class shares
+        are far from those of the rows seen before them, and warn once when
+        they are many (a class arriving late in every pass, chunks sorted
+        by class: the network follows the latest chunks)."""
+        s = self.s
+        if s["target_sum"] is None or Y.shape[0] < _ORDER_MIN_ROWS or not w.sum() > 0:
+            return
+        past = s["target_sum"] / s["weight"]
+        now = (w @ Y.astype(np.float64)) / w.sum()
+        if Y.shape[1] == 1:  # two classes: the share of the second
+            past, now = np.append(1.0 - past, past), np.append(1.0 - now, now)
+        tally = s.get("order", [0, 0])
+        tally = [tally[0] + int(0.5 * np.abs(now - past).sum() > _ORDER_UNLIKE), tally[1] + 1]
+        s["order"] = tally
+        if (not s.get("order_warned", False) and tally[1] >= _ORDER_CALLS
+                and tally[0] >= _ORDER_SHARE * tally[1]):
+            s["order_warned"] = True
+            warnings.warn(
+                f"{tally[0]} of {tally[1]} partial_fit chunks so far have class shares far "
+                "from those of the rows seen before them (chunks sorted by class, or "
+                "classes arriving late): the network follows the latest chunks and may "
+                "stay far from a fit on all the rows. Shuffle the rows across chunks.",
+                ConvergenceWarning,
+            )
+
     def judge(self, loss, Y, sw, raw):
         """Score this call's rows (``raw``: the network's outputs before the
         update) and the earlier rows' constant; warn when the stream has
@@ -289,6 +321,8 @@ class _StreamCheck:
             s["sums"][1] += float(v @ loss.loss(Y64, const_raw))
             s["sums"][2] += float(v.sum())
             s["calls"] += 1
+        if s["n_classes"] is not None:
+            self._judge_order(Y, w)
         self._remember(loss, Y, w)
         if (s["warned"] or s["rows"] < _STREAM_ROWS or s["calls"] < _STREAM_CALLS
                 or not s["sums"][2] > 0):
@@ -532,6 +566,16 @@ def _keep_variance(network, coefs, intercepts, dtype, X=None):
         intercepts[k][...] = b.astype(dtype)
 
 
+@functools.lru_cache(maxsize=16)
+def _shared_activation(name, sbaf_k, sbaf_alpha, arelu_k, arelu_n):
+    """The activation object of these parameters, built once: the SBAF unit
+    finds its slope bound on a grid of 160001 points (about 20 ms, most of a
+    one-row ``partial_fit`` call when built on every call).  The objects are
+    not changed after they are built, so estimators share them."""
+    return make_activation(name, sbaf_k=sbaf_k, sbaf_alpha=sbaf_alpha,
+                           arelu_k=arelu_k, arelu_n=arelu_n)
+
+
 class _BaseSymNet(LipschitzEstimator):
     """Everything the classifier and the regressor share (input and weight
     checks, the first-call rule of ``partial_fit`` and the sparse tag come
@@ -589,10 +633,11 @@ class _BaseSymNet(LipschitzEstimator):
         return [int(s) for s in sizes]
 
     def _activation_object(self):
-        return make_activation(
-            self.activation, sbaf_k=self.sbaf_k, sbaf_alpha=self.sbaf_alpha,
-            arelu_k=self.arelu_k, arelu_n=self.arelu_n,
-        )
+        params = (self.activation, self.sbaf_k, self.sbaf_alpha, self.arelu_k, self.arelu_n)
+        try:
+            return _shared_activation(*params)
+        except TypeError:  # a parameter that cannot be a key (the checks reject it later)
+            return _shared_activation.__wrapped__(*params)
 
     def _rebuild_network(self, layer_sizes, activation):
         """The network of a loaded estimator (``__setstate__``), from its layer sizes

@@ -206,8 +206,14 @@ class SymNetClassifier(ClassifierMixin, _BaseSymNet):
         return accuracy_score(Y_true.argmax(axis=1), raw.argmax(axis=1))
 
     def _check_y(self, y):
-        y = column_or_1d(y, warn=True)
-        check_classification_targets(y)
+        if not (type(y) is np.ndarray and y.ndim == 1):
+            y = column_or_1d(y, warn=True)
+        n = y.shape[0]
+        if not (y.dtype.kind in "iub" and (n <= 20 or np.unique(y).shape[0] <= round(0.5 * n))):
+            # (1-D integer and boolean labels are 'binary' or 'multiclass' targets,
+            # which the check accepts; it warns only when more than half of over
+            # 20 labels are distinct.  It costs most of a one-row partial_fit's checks)
+            check_classification_targets(y)
         return y
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -325,7 +331,10 @@ class SymNetClassifier(ClassifierMixin, _BaseSymNet):
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights of the chunk's samples.
             ``class_weight='balanced'`` takes the class frequencies of the
-            first call and keeps them.
+            first call and keeps them.  A chunk of total weight zero (with
+            the class weights) carries no information: the call checks it
+            (and, on the first call, sets ``classes_``) and leaves the model
+            as it was.
 
         Returns
         -------
@@ -333,6 +342,10 @@ class SymNetClassifier(ClassifierMixin, _BaseSymNet):
             The updated estimator.
         """
         first = getattr(self, "_train_state", None) is None or not hasattr(self, "classes_")
+        opened = first and self._stream_is_open(first) and hasattr(self, "classes_")
+        if opened:  # earlier calls, of total weight zero, set the classes
+            self._validate_params()
+            first = False
         if first:
             self._validate_params()
             if classes is None:
@@ -349,19 +362,26 @@ class SymNetClassifier(ClassifierMixin, _BaseSymNet):
             )
         X, y = self._validate_X_y(X, y, reset=first)
         y = self._check_y(y)
-        sw = self._check_weights(sample_weight, X)
+        sw = self._check_weights(sample_weight, X, allow_zero=True)
         if first:
-            self._rng = check_random_state(self.random_state)
             self.classes_ = classes
-            self.out_activation_ = "logistic" if len(classes) == 2 else "softmax"
-            self.coefs_ = None
             self._train_state = None
         unknown = np.setdiff1d(np.unique(y), self.classes_)
         if unknown.size:
             raise ValueError(f"y contains labels {unknown!r} not in classes {self.classes_!r}.")
-        if first:
-            self._class_weight = self._class_weights(y)
-        sw = sw * self._class_weight[np.searchsorted(self.classes_, y)].astype(X.dtype)
+        start = first or opened
+        if start:
+            class_weight = self._class_weights(y)
+            sw = sw * class_weight[np.searchsorted(self.classes_, y)].astype(X.dtype)
+        else:
+            sw = sw * self._class_weight[np.searchsorted(self.classes_, y)].astype(X.dtype)
+        if self._skip_empty_chunk(start, sw):
+            return self
+        if start:
+            self._rng = check_random_state(self.random_state)
+            self.out_activation_ = "logistic" if len(self.classes_) == 2 else "softmax"
+            self.coefs_ = None
+            self._class_weight = class_weight
         Y = self._encode(y, X.dtype)
         return self._run(X, Y, sw, self._loss(), incremental=True)
 
@@ -611,12 +631,27 @@ default='squared_error'
         value exactly: zero weights into the output and the value as its
         intercept, the optimum of the loss (zero) and of the L2 term for that
         output (gradient steps only approach it, from the random start)."""
+        # a stream that continues a fit does not report settled outputs (steps
+        # from a settled output on the same value leave it there)
+        self._stream_constant = None
         rows = Y[sw > 0]
         constant = np.all(rows == rows[:1], axis=0)
         if np.any(constant):
             W, b = state.coefs[-1], state.intercepts[-1]
             W[:, constant] = 0
             b[constant] = rows[0, constant]
+
+    def _track_constant_targets(self, Y, sw, first):
+        """``partial_fit``: per output, the one value of every weighted target
+        of the stream so far, NaN once two differ (or after a ``fit``)."""
+        rows = Y[sw > 0]
+        same = np.all(rows == rows[:1], axis=0)
+        value = np.where(same, rows[0].astype(np.float64), np.nan)
+        if not first:
+            kept = getattr(self, "_stream_constant", None)
+            value = np.where(value == kept, value, np.nan) if kept is not None else (
+                np.full_like(value, np.nan))
+        self._stream_constant = value
 
     def _validate_y(self, X, y, reset):
         y = as_target(y, X.dtype)
@@ -643,9 +678,12 @@ default='squared_error'
         new_mean, new_scale = mean.astype(Y.dtype), std.astype(Y.dtype)
         old_mean, old_scale = self._y_mean, self._y_scale
         # raw_new = (raw_old * old_scale + old_mean - new_mean) / new_scale
-        W, b = self._train_state.coefs[-1], self._train_state.intercepts[-1]
-        W *= (old_scale / new_scale).astype(W.dtype)
-        b[...] = (b * old_scale + old_mean - new_mean) / new_scale
+        outputs = [(self._train_state.coefs[-1], self._train_state.intercepts[-1])]
+        if self.coefs_[-1] is not outputs[0][0]:  # the reported model's settled copy
+            outputs.append((self.coefs_[-1], self.intercepts_[-1]))
+        for W, b in outputs:
+            W *= (old_scale / new_scale).astype(W.dtype)
+            b[...] = (b * old_scale + old_mean - new_mean) / new_scale
         self._y_mean, self._y_scale = new_mean, new_scale
 
     def _target_scaling(self, Y, sw):
@@ -728,7 +766,9 @@ default='squared_error'
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
             The chunk's targets.
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights of the chunk's samples.
+            Non-negative weights of the chunk's samples.  A chunk of total
+            weight zero carries no information: the call checks it and
+            leaves the model as it was.
 
         Returns
         -------
@@ -736,26 +776,49 @@ default='squared_error'
             The updated estimator.
         """
         first = self._is_first_partial_call()
-        X, y = self._validate_X_y(X, y, reset=first, multi_output=True, y_numeric=True)
+        X, y = self._validate_X_y(X, y, reset=first and not self._stream_is_open(first),
+                                  multi_output=True, y_numeric=True)
         Y = self._validate_y(X, y, reset=first)
-        sw = self._check_weights(sample_weight, X)
+        sw = self._check_weights(sample_weight, X, allow_zero=True)
+        if not first and Y.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y has {Y.shape[1]} targets, but the model was fitted with {self.n_outputs_}."
+            )
+        if self._skip_empty_chunk(first, sw):
+            return self
         if first:
             self._rng = check_random_state(self.random_state)
             self.coefs_ = None
             self.out_activation_ = "identity"
             self._y_seen = _target_moments(Y, sw) if self.normalize_y else None
             self._y_mean, self._y_scale = self._target_scaling(Y, sw)
-        elif Y.shape[1] != self.n_outputs_:
-            raise ValueError(
-                f"y has {Y.shape[1]} targets, but the model was fitted with {self.n_outputs_}."
-            )
         elif getattr(self, "_y_seen", None) is not None:
             self._update_target_scaling(Y, sw)
+        self._track_constant_targets(Y, sw, first)
         if getattr(self, "_y_seen", None) is not None and self._y_seen[0] >= _STAT_ROWS:
             self._y_seen = None  # the statistics are fixed from now on
         Y = ((Y - self._y_mean) / self._y_scale).astype(X.dtype, copy=False)
         loss = get_regression_loss(self.loss, self.quantile)
-        return self._run(X, Y, sw, loss, incremental=True)
+        self._run(X, Y, sw, loss, incremental=True)
+        self._report_constant_targets(Y, sw)
+        return self
+
+    def _report_constant_targets(self, Y, sw):
+        """``partial_fit``: the reported model (``coefs_``, ``intercepts_``)
+        predicts the outputs whose targets have been one value on every
+        weighted row of the stream so far exactly (as :meth:`fit` does:
+        zero weights into the output, the value as its intercept).  The
+        training state keeps its own weights: zero weights into an output
+        would stop the gradient to the hidden layers once the target varies."""
+        kept = getattr(self, "_stream_constant", None)
+        constant = np.zeros(Y.shape[1], dtype=bool) if kept is None else ~np.isnan(kept)
+        if not np.any(constant):
+            return
+        W, b = self.coefs_[-1].copy(), self.intercepts_[-1].copy()
+        W[:, constant] = 0
+        b[constant] = Y[sw > 0][0, constant]
+        self.coefs_ = [*self.coefs_[:-1], W]
+        self.intercepts_ = [*self.intercepts_[:-1], b]
 
     def predict(self, X: ArrayLike) -> np.ndarray:
         """Predicted targets, in the units of ``y``.

@@ -598,10 +598,11 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
 
     # -- parameters -> problem ---------------------------------------------------
 
-    def _validate(self, X, y, sample_weight, reset):
+    def _validate(self, X, y, sample_weight, reset, allow_zero=False):
         X, y = self._validate_X_y(X, y, reset=reset, multi_output=True, y_numeric=True)
         y = as_target(y, X.dtype)
-        return X, y, self._target_matrix(y), self._check_weights(sample_weight, X)
+        return X, y, self._target_matrix(y), self._check_weights(
+            sample_weight, X, allow_zero=allow_zero)
 
     def _target_matrix(self, y):
         """``y`` as an (n, k) matrix: one column per output, or per level when
@@ -1193,7 +1194,9 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             The chunk's targets.
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights of the chunk's samples.
+            Non-negative weights of the chunk's samples.  A chunk of total
+            weight zero carries no information: the call checks it and
+            leaves the model as it was.
 
         Returns
         -------
@@ -1201,7 +1204,8 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
             The updated estimator.
         """
         first = self._is_first_partial_call()
-        X, y, Y, sw = self._validate(X, y, sample_weight, reset=first)
+        X, y, Y, sw = self._validate(X, y, sample_weight, reset=not self._stream_is_open(first)
+                                     and first, allow_zero=True)
         if first:
             self._rng = check_random_state(self.random_state)
             self._y_ndim = y.ndim if np.ndim(self.quantile) == 0 else 2
@@ -1212,6 +1216,8 @@ class LipschitzRegressor(SparseCoefMixin, RegressorMixin, LipschitzEstimator):
                 f"y has {Y.shape[1]} outputs, but the model was fitted with "
                 f"{self._coef_matrix.shape[1]}."
             )
+        if self._skip_empty_chunk(first, sw):
+            return self
         self._check_stream_scales(X, sw, first)
         # 'auto' parameters are estimated on the first chunk and kept
         loss = self._set_loss(X, Y, sw)[0] if first else self._fitted_loss()

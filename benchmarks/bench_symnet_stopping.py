@@ -32,6 +32,18 @@ over the 10 epochs before the threshold epoch, and the epochs at which the
 guard undid an epoch and halved the rates (per fold).  Epochs here count
 the accepted epochs; ``n_iter_`` (the depth table) also counts the undone
 ones.
+
+    OMP_NUM_THREADS=1 python benchmarks/bench_symnet_stopping.py --candidates current \
+        no-release-first first-all first-reset
+
+3-fold score / mean ``n_iter_`` of those cells under candidate changes
+patched for the run (``bench_symnet_depth.py --candidate`` runs the whole
+table under one): ``current`` is the package (the halvings of a first epoch
+that blew up released once an epoch is accepted, with caps);
+``no-release-first`` the guard before that; ``first-all`` every halving of
+the first epoch released; ``first-reset`` the blow-ups' halvings released
+without the caps; ``release`` every halving of the fit released (a patch of
+the update, on the guard before the release); momentum variants.
 """
 
 from __future__ import annotations
@@ -320,9 +332,23 @@ def _apply(variant):
     """Patch the default SymNet for ``variant``; returns the function that undoes it."""
     from sklipschitz._engine.updates import Momentum
 
+    from sklipschitz._engine import loop
+
     updates = _symnet_base.UPDATES
     default = updates["sgd"]
     release = _Release() if variant.startswith("release") else None
+    guard = _symnet_base._EndLossGuard
+    saved_guard, saved_released, saved_blew_up = guard.release_first, loop._released, guard.blew_up
+    if variant == "no-release-first" or variant.startswith("release"):
+        # the guard before the first epoch's halvings were released (the
+        # "release" patch applies to every halving, on that guard)
+        guard.release_first = False
+    elif variant == "first-all":
+        # every halving of the first epoch released, mild rises too
+        guard.blew_up = lambda self: True
+    elif variant == "first-reset":
+        # the first epoch's blow-ups released without the caps
+        loop._released = lambda lr, factor, caps: lr
     if variant.endswith("heavy-ball"):
         updates["sgd"] = lambda: _HeavyBall(0.5, False)
     elif variant == "nesterov":
@@ -332,12 +358,15 @@ def _apply(variant):
 
     def undo():
         updates["sgd"] = default
+        guard.release_first, guard.blew_up = saved_guard, saved_blew_up
+        loop._released = saved_released
         if release is not None:
             release.undo()
     return undo
 
 
-CANDIDATES = ("current", "heavy-ball", "nesterov", "adamo", "release", "release+heavy-ball")
+CANDIDATES = ("current", "no-release-first", "first-all", "first-reset", "heavy-ball",
+              "nesterov", "adamo", "release", "release+heavy-ball")
 
 
 def candidates(variants):

@@ -397,6 +397,11 @@ class _PlateauStopping(Stopping):
         return stop
 
 
+#: a first epoch whose objective ends above this multiple of the guard's
+#: threshold blew up (_EndLossGuard.blew_up): an order of magnitude
+_BLOWUP = 10.0
+
+
 class _EndLossGuard(HalvingGuard):
     """The halving guard, with the epoch's mean batch loss judged against its start.
 
@@ -407,19 +412,30 @@ class _EndLossGuard(HalvingGuard):
     the constant predictor's loss (one positive in 5,000 rows) had every
     epoch rejected although each ended below the threshold (a few batch
     losses early in the epoch were above it): 25 halvings and a stalled fit.
+
+    The halvings of the first epoch whose loss blew up (:meth:`blew_up`) are
+    released once an epoch is accepted (``release_first``): the constants of
+    the first epoch are measured at the initial weights, those of the next
+    at weights training reached (A-ReLU's curvature at Glorot's weights is
+    ~50x below its value after one epoch: three blow-ups, then 195 epochs at
+    1/8 of the computed rates).  A milder rise keeps its halving for the fit.
     """
+
+    release_first = True
 
     def __init__(self, threshold, end_loss_fn, start, constant=None):
         super().__init__(threshold, end_loss_fn)
         self.start = start
+        self.end = None  # the objective at the end of the epoch last judged
         # the constant predictor's loss: once an epoch has ended below it,
         # the threshold drops to it (see is_bad)
         self.constant = constant
 
     def is_bad(self, epoch_loss, state):
+        self.end = None
         if not math.isfinite(epoch_loss):
             return True
-        end = self.end_loss_fn(state.coefs, state.intercepts)
+        end = self.end = self.end_loss_fn(state.coefs, state.intercepts)
         if not math.isfinite(end) or end > self.threshold:
             return True
         if epoch_loss > self.threshold and not end < self.start:
@@ -434,6 +450,19 @@ class _EndLossGuard(HalvingGuard):
             # R^2 -0.14
             self.threshold = min(self.threshold, self.constant)
         return False
+
+    def blew_up(self):
+        """Whether the epoch just rejected ended with its objective not finite
+        or more than ``_BLOWUP`` times the threshold.
+
+        Measured on the first epochs the guard undid (3-fold fits of the
+        depth table, docs/symnet.md): the rises of the mild failures end at
+        1.0-7x the threshold (SBAF on digits, the synthetic problem and
+        diabetes, relu on breast cancer, A-ReLU (64, 64) on diabetes), the
+        blow-ups of A-ReLU at 24x to 1e226x or overflow.
+        """
+        end = self.end
+        return end is None or not math.isfinite(end) or end > _BLOWUP * self.threshold
 
 
 class _FullPass:
@@ -1067,10 +1096,13 @@ class _BaseSymNet(LipschitzEstimator):
 
     def _warn_on_failure(self, state, const_loss):
         """A fit the guard saved from diverging must not look like a success."""
-        if state.halvings >= _WARN_HALVINGS:
+        # the halvings still in effect: those of a first epoch that blew up
+        # were released once the constants were re-measured (_EndLossGuard)
+        halvings = state.halvings - state.released_halvings
+        if halvings >= _WARN_HALVINGS:
             warnings.warn(
-                f"The learning rate had to be halved {state.halvings} times (divided by "
-                f"{2.0 ** state.halvings:.3g}) to keep the training loss from rising: "
+                f"The learning rate had to be halved {halvings} times (divided by "
+                f"{2.0 ** halvings:.3g}) to keep the training loss from rising: "
                 "the computed rate does not fit this network and data, and the fit "
                 "may have stalled. Standardize X (and y), or use fewer or narrower "
                 "layers or another activation.",

@@ -45,6 +45,14 @@ class TrainState:
     no_improvement: int = 0
     rate_scale: float = 1.0
     halvings: int = 0
+    # a guard with ``release_first``: the halvings of the fit's first epoch
+    # (before any epoch was accepted) and, per parameter, half the smallest
+    # rate that failed in it; once an epoch is accepted they become
+    # ``released = (factor, caps)`` (see _released)
+    first_halvings: int = 0
+    first_caps: list = None
+    released: tuple = None
+    released_halvings: int = 0
     lipschitz: float = float("nan")
     # the state of an average of the iterates (updates.IterateAverage)
     average_params: list = None
@@ -79,6 +87,22 @@ def _restore(params, saved):
         p[...] = q
 
 
+def _released(lr, factor, caps):
+    """The rates after the first epoch's halvings were released.
+
+    ``min(r, max(cap, factor r))`` per parameter: the computed rate ``r``
+    (re-measured at the accepted weights) where it is at most ``cap``, half
+    the smallest rate that failed in the first epoch; the halved rate
+    ``factor r`` where that is smaller than the cap; the cap in between.  The
+    halvings therefore stop applying once the constants have risen past the
+    failure (A-ReLU's curvature at the initial weights is ~50x below its
+    value after one epoch), and keep applying while they have not.
+    """
+    if not isinstance(lr, list):
+        lr = [lr] * len(caps)
+    return [min(r, max(c, factor * r)) for r, c in zip(lr, caps)]
+
+
 def _batch_slices(n, batch_size):
     if batch_size is None or batch_size >= n:
         return [None]
@@ -101,6 +125,7 @@ class _Fit:
         self.first_value = None
         self.call_best = math.inf
         self.freezing = kw["freezing"]
+        self.last_rate = None  # the rates of the last step taken (release_first)
         # incremental calls that must not leave the chunk worse keep its start
         self.call_start = _copy(self.params) if (kw["incremental"] and kw["monotone"]) else None
         if self.freezing is not None:
@@ -128,6 +153,9 @@ class _Fit:
             if self.freezing is not None:
                 value += self.freezing.frozen_sum
             lr = scale(rule.rate(state.step_state, self.params, grads), state.rate_scale)
+            if state.released is not None:
+                lr = _released(lr, *state.released)
+            self.last_rate = lr
             rates.append(self._reported_rate(lr))
             loss_sum += value * wsum
             weight_sum += wsum
@@ -156,6 +184,7 @@ class _Fit:
         'retry' (rate halved) or 'stop'."""
         state = self.state
         bad = not math.isfinite(epoch_loss) or not _finite(self.params)
+        overflow = bad
         if guard.halving:
             bad = bad or guard.is_bad(epoch_loss, state)
         elif not bad:
@@ -180,12 +209,42 @@ class _Fit:
         if guard.halving and state.halvings < guard.max_halvings:
             state.rate_scale *= 0.5
             state.halvings += 1
+            if getattr(guard, "release_first", False):
+                self._note_first_halving(overflow or guard.blew_up())
             if self.kw["verbose"]:
                 print(f"Epoch {state.n_iter}: loss diverged, rate halved")
             return "retry"
         state.n_iter -= 1
         guard.warn(state.n_iter + 1, epoch_loss)
         return "stop"
+
+    def _note_first_halving(self, blew_up):
+        """``release_first``: remember a halving of the first epoch that the
+        loss blew up for, and the rates that failed; a later halving also
+        halves the released caps."""
+        state = self.state
+        if state.released is not None:
+            factor, caps = state.released
+            state.released = (factor, [0.5 * c for c in caps])
+            return
+        if state.loss_curve or self.last_rate is None or not blew_up:
+            return  # not the first epoch, or a mild rise: the halving stays
+        rates = self.last_rate if isinstance(self.last_rate, list) else [self.last_rate]
+        half = [0.5 * float(r) for r in rates]
+        state.first_caps = half if state.first_caps is None else [
+            min(c, h) for c, h in zip(state.first_caps, half)]
+        state.first_halvings += 1
+
+    def release_first(self):
+        """The first epoch was accepted: its halvings leave the scale and are
+        applied through the caps (_released) at the re-measured constants."""
+        state = self.state
+        if state.first_halvings:
+            factor = 0.5 ** state.first_halvings
+            state.rate_scale /= factor
+            state.released = (factor, state.first_caps)
+            state.released_halvings = state.first_halvings
+            state.first_halvings, state.first_caps = 0, None
 
     # -- best iterate, stopping, freezing ----------------------------------------
 
@@ -303,6 +362,7 @@ def train(problem, state, *, rule, update, stopping, guard, max_iter=200, lipsch
         if verdict == "stop":
             diverged = True
             break
+        fit.release_first()
         state.loss_curve.append(epoch_loss)
         state.learning_rate_history.append(float(mean_rate))
         if verbose:

@@ -88,6 +88,11 @@ class HalvingGuard:
     """
 
     halving = True
+    #: whether the halvings of the first epoch (before any epoch was
+    #: accepted) that the loss blew up for (:meth:`blew_up`) end with it: the
+    #: rates are then the re-measured constants', capped at half the smallest
+    #: rate that failed (loop._released)
+    release_first = False
 
     def __init__(self, threshold=None, end_loss_fn=None, max_halvings=MAX_HALVINGS):
         self.threshold = math.inf if threshold is None else threshold
@@ -100,6 +105,10 @@ class HalvingGuard:
         if self.end_loss_fn is not None:
             end = self.end_loss_fn(state.coefs, state.intercepts)
             return not math.isfinite(end) or end > self.threshold
+        return False
+
+    def blew_up(self):
+        """Whether the epoch just rejected blew the loss up (``release_first``)."""
         return False
 
     def warn(self, epoch, epoch_loss):

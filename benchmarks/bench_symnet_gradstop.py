@@ -15,7 +15,8 @@ threshold through the estimators' default ``evidence_tol`` (patched):
 A variant name may carry a window, ``rows@30`` (the criterion's mean over the
 last 30 batches instead of the epoch's), a patience, ``rows:2`` (the
 criterion positive in 2 consecutive epochs) and a threshold, ``rows:1:0.1``
-(stop when EB > 0.1).  The package's default is ``rows@30:3`` (``evidence_tol=0``).
+(stop when EB > 0.1).  ``evidence_tol=0`` is ``rows@30:3``; the package's
+default is ``current`` (``evidence_tol=None``).
 
     OMP_NUM_THREADS=1 python benchmarks/bench_symnet_gradstop.py --cells [VARIANT ...]
 

@@ -24,8 +24,9 @@ def _fit(X, y, max_iter=8, **kw):
 
 
 def test_none_turns_it_off(data):
+    assert _fit(*data)._evidence_curve is None  # off by default
     assert _fit(*data, evidence_tol=None)._evidence_curve is None
-    assert _fit(*data)._evidence_curve is not None  # on by default
+    assert _fit(*data, evidence_tol=0.0)._evidence_curve is not None
 
 
 def test_observing_changes_nothing(data):

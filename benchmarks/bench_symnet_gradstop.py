@@ -69,19 +69,12 @@ from sklipschitz.neural_network import SymNetClassifier, SymNetRegressor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_symnet_depth import DATA, DEPTHS, _cv  # noqa: E402
+# the cells of bench_symnet_stopping.py --diagnose: data, activation, layers,
+# tuned MLP score and epochs (docs/symnet.md, depth table)
+from bench_symnet_stopping import DIAGNOSED  # noqa: E402
 
 VARIANTS = ("current", "rows", "output", "batches")
 
-# the cells of bench_symnet_stopping.py --diagnose: data, activation, layers,
-# tuned MLP score and epochs (docs/symnet.md, depth table)
-DIAGNOSED = [("digits", "sbaf", (32, 32, 32), 0.9633, 32),
-             ("digits", "arelu", (32, 32, 32), 0.9633, 32),
-             ("synthetic 5-class", "sbaf", (32, 32, 32), 0.7380, 77),
-             ("synthetic 5-class", "arelu", (32, 32, 32), 0.7380, 77),
-             ("synthetic 5-class", "relu", (32, 32, 32), 0.7380, 77),
-             ("synthetic 5-class", "arelu", (64, 64), 0.7673, 72),
-             ("breast cancer", "arelu", (32, 32, 32), 0.9701, 41),
-             ("breast cancer", "relu", (32, 32, 32), 0.9701, 41)]
 DIABETES = [("diabetes", act, layers, mlp, 200)
             for layers, mlp in (((128,), 0.4878), ((64, 64), 0.4562), ((32, 32, 32), 0.4331))
             for act in ("sbaf", "arelu", "relu")]

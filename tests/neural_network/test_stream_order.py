@@ -12,31 +12,11 @@ from sklearn.exceptions import ConvergenceWarning
 from sklipschitz.neural_network import SymNetClassifier
 
 
-def _five_classes(n=600, d=5, seed=4):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, d))
-    W = rng.standard_normal((d, 5)) * 2
-    y = np.argmax(X @ W + 0.3 * rng.standard_normal((n, 5)), axis=1)
-    return X, y
+def _stream(class_stream, order, passes=2):
+    return class_stream(SymNetClassifier(hidden_layer_sizes=(16,), random_state=0), order, passes)
 
 
-X5, Y5 = _five_classes()
-
-
-def _stream(order, passes=2, chunk=30):
-    est = SymNetClassifier(hidden_layer_sizes=(16,), random_state=0)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        for _ in range(passes):
-            for s in range(0, len(order), chunk):
-                c = order[s:s + chunk]
-                est.partial_fit(X5[c], Y5[c], classes=np.arange(5))
-    warned = [w for w in caught if issubclass(w.category, ConvergenceWarning)
-              and "class shares" in str(w.message)]
-    return est, warned
-
-
-def _unlike_chunks(order, chunk=30):
+def _unlike_chunks(Y5, order, chunk=30):
     """The chunks whose class shares are more than 1/2 (total variation) from
     those of the rows before them, counted here from the labels."""
     counts, n = np.zeros(5), 0
@@ -48,13 +28,14 @@ def _unlike_chunks(order, chunk=30):
     return n
 
 
-def test_sorted_stream_warns_once_and_counts_the_unlike_chunks():
+def test_sorted_stream_warns_once_and_counts_the_unlike_chunks(five_classes, class_stream):
+    X5, Y5 = five_classes
     order = np.argsort(Y5, kind="stable")
-    est, warned = _stream(order, passes=1)
+    est, warned = _stream(class_stream, order, passes=1)
     assert len(warned) == 1
     assert "Shuffle the rows" in str(warned[0].message)
-    assert est._stream["order"] == [_unlike_chunks(order), 19]
-    shuffled, none = _stream(np.random.default_rng(0).permutation(len(Y5)), passes=1)
+    assert est._stream["order"] == [_unlike_chunks(Y5, order), 19]
+    shuffled, none = _stream(class_stream, np.random.default_rng(0).permutation(len(Y5)), passes=1)
     assert not none and shuffled._stream["order"][0] == 0
     # after a pickle the stream goes on without a second warning
     est = pickle.loads(pickle.dumps(est))
@@ -63,11 +44,12 @@ def test_sorted_stream_warns_once_and_counts_the_unlike_chunks():
         est.partial_fit(X5[order[:30]], Y5[order[:30]])
 
 
-def test_a_class_arriving_late_warns_and_trains_worse_than_shuffled():
+def test_a_class_arriving_late_warns_and_trains_worse_than_shuffled(five_classes, class_stream):
     """Class 3 (61 of 600 rows) only at the end of every pass: the warning is not
     a false alarm (the model is worse than the shuffled stream's)."""
+    X5, Y5 = five_classes
     late = np.argsort(Y5 == 3, kind="stable")
-    est, warned = _stream(late)
-    shuffled, none = _stream(np.random.default_rng(0).permutation(len(Y5)))
+    est, warned = _stream(class_stream, late)
+    shuffled, none = _stream(class_stream, np.random.default_rng(0).permutation(len(Y5)))
     assert len(warned) == 1 and not none
     assert est.score(X5, Y5) < shuffled.score(X5, Y5) - 0.02

@@ -24,14 +24,20 @@ rate, then per activation the mean test score over the seeds, its minimum,
 and the counts of warned / silent / nan fits; ``(!)`` marks a mean more than
 0.02 below the tuned MLP.  A last line sums the verdicts.
 
-    OMP_NUM_THREADS=1 python benchmarks/bench_symnet_deep.py --diagnose
+    OMP_NUM_THREADS=1 python benchmarks/bench_symnet_deep.py --diagnose [--trace]
         [--data ...] [--depths ...] [--widths ...] [--activations ...] [--seeds ...]
 
 prints instead, per fit, what the deep cells were diagnosed with: each hidden
 layer's pre-activation variance on the training rows (mean over units) at the
 start and at the end, the weight norms at the end, the per-layer constants
 ``L_k`` of the first and the last epoch (as the per-layer L2 rule receives
-them), the epochs run and the scores.
+them), the epochs run and the scores.  With ``--trace`` it also prints, per
+epoch (the first ten, then every tenth, and every epoch the guard undid):
+the guard's halvings so far, each layer's constant ``L_k`` (after the
+per-layer L2 rule), the Jacobian estimate of the hidden layers and the
+bound it replaces, each hidden layer's pre-activation variance and largest
+activation, and the objective at the end of an undone epoch (an overshoot
+shows as a loss far above the start).
 """
 
 from __future__ import annotations
@@ -117,37 +123,82 @@ def _layer_variances(model, X, coefs, intercepts):
     return [float(np.mean(np.var(z, axis=0))) for z in pre]
 
 
-def diagnose(name, layers, activation, seed):
+def diagnose(name, layers, activation, seed, trace=False):
     """One fit's per-layer story (see the module docstring); returns the lines."""
+    import sklipschitz._engine.network_lipschitz as nl
     import sklipschitz._symnet_base as base
 
     Xtr, Xte, ytr, yte, classifier = _split(name)
     cls = SymNetClassifier if classifier else SymNetRegressor
-    start, constants = {}, []
+    start, constants, epochs, seen = {}, [], [], {}
 
     class Probe(cls):
-        def _init_params(self, *args, **kwargs):
-            coefs, intercepts = super()._init_params(*args, **kwargs)
+        def _init_params(self, network, *args, **kwargs):
+            coefs, intercepts = super()._init_params(network, *args, **kwargs)
             start["params"] = ([W.copy() for W in coefs], [b.copy() for b in intercepts])
+            start["network"] = network
             return coefs, intercepts
 
+        def _train(self, problem, state, rule, update, lipschitz_fn, guard, *args):
+            if not trace:
+                return super()._train(problem, state, rule, update, lipschitz_fn, guard, *args)
+
+            def traced(c, i):
+                out = lipschitz_fn(c, i)
+                _, pre, acts = start["network"].forward(Xtr, c, i)
+                epochs.append(dict(
+                    epoch=state.n_iter, halvings=state.halvings, L=out[:len(c)],
+                    J=seen.get("J"), bound=seen.get("bound"),
+                    var=[float(np.mean(np.var(z, axis=0))) for z in pre],
+                    top=[float(np.max(a)) for a in acts[1:]],
+                    undone=seen.pop("undone", None)))
+                return out
+
+            is_bad = guard.is_bad
+
+            def judged(epoch_loss, st):
+                bad = is_bad(epoch_loss, st)
+                if bad:
+                    seen["undone"] = guard.end_loss_fn(st.coefs, st.intercepts)
+                return bad
+
+            guard.is_bad = judged
+            return super()._train(problem, state, rule, update, traced, guard, *args)
+
     layer_l2 = base._penalties.layer_l2
+    patched = {
+        (base._penalties, "layer_l2"): layer_l2,
+        (nl.JacobianCurvature, "constants"): nl.JacobianCurvature.constants,
+        (nl, "layer_constants"): nl.layer_constants,
+        (nl.PassStatistics, "constants"): nl.PassStatistics.constants,
+    }
 
     def record(consts, alpha, *args, **kwargs):
         constants.append(list(consts))
         return layer_l2(consts, alpha, *args, **kwargs)
 
+    def keep(key, fn):
+        def wrapped(*args, **kwargs):
+            out = fn(*args, **kwargs)
+            seen[key] = list(out)
+            return out
+        return wrapped
+
     model = Probe(hidden_layer_sizes=layers, activation=activation, random_state=seed)
     base._penalties.layer_l2 = record
+    nl.JacobianCurvature.constants = keep("J", nl.JacobianCurvature.constants)
+    nl.layer_constants = keep("bound", nl.layer_constants)
+    nl.PassStatistics.constants = keep("bound", nl.PassStatistics.constants)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             model.fit(Xtr, ytr)
     finally:
-        base._penalties.layer_l2 = layer_l2
+        for (owner, attr), value in patched.items():
+            setattr(owner, attr, value)
 
     def fmt(values):
-        return " ".join(f"{v:.2g}" for v in values)
+        return " ".join(f"{v:.2g}" for v in values) if values is not None else "-"
 
     warned = sorted({str(w.message).split(":")[0][:48] for w in caught
                      if issubclass(w.category, ConvergenceWarning)})
@@ -162,6 +213,14 @@ def diagnose(name, layers, activation, seed):
     if constants:
         lines.append("  L_k first epoch: " + fmt(constants[0]))
         lines.append("  L_k last epoch:  " + fmt(constants[-1]))
+    for j, e in enumerate(epochs):
+        if j < 10 or j % 10 == 0 or j == len(epochs) - 1 or e["undone"] is not None or (
+                j + 1 < len(epochs) and epochs[j + 1]["undone"] is not None):
+            undone = "" if e["undone"] is None else f" (previous epoch undone, end loss {e['undone']:.3g})"
+            lines.append(
+                f"  epoch {e['epoch']:3d} halvings {e['halvings']}{undone}: L_k {fmt(e['L'])} | "
+                f"Jacobian {fmt(e['J'])} | bound {fmt(e['bound'])} | variance {fmt(e['var'])} | "
+                f"largest activation {fmt(e['top'])}")
     return lines
 
 
@@ -212,6 +271,8 @@ def main(argv=None):
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--n-jobs", type=int, default=1)
     parser.add_argument("--diagnose", action="store_true")
+    parser.add_argument("--trace", action="store_true",
+                        help="with --diagnose: the per-epoch trace (see the module docstring)")
     args = parser.parse_args(argv)
     if args.diagnose:
         for d in args.data:
@@ -219,7 +280,7 @@ def main(argv=None):
                 for w in args.widths:
                     for a in args.activations:
                         for seed in args.seeds:
-                            print("\n".join(diagnose(d, (w,) * k, a, seed)), flush=True)
+                            print("\n".join(diagnose(d, (w,) * k, a, seed, args.trace)), flush=True)
         return
     run(args.data, args.depths, args.widths, args.activations, args.seeds, args.n_jobs)
 

@@ -138,8 +138,7 @@ class _LayerL2Problem(NetworkProblem):
 
 def _constant_loss(loss, Y, sw):
     """The training loss of the best constant prediction (no penalty)."""
-    raw = np.asarray(loss.constant_raw(Y, sw), dtype=Y.dtype)
-    return float(loss.objective(Y, np.broadcast_to(raw, Y.shape).copy(), sw))
+    return float(loss.constant_objective(Y, loss.constant_raw(Y, sw), sw))
 
 
 #: the linear reference of :func:`_linear_fit` is fitted on at most this many

@@ -133,6 +133,11 @@ class Loss:
         """Weighted mean loss ``sum s_i loss_i / sum s_i``."""
         return float(sample_weight @ self.loss(y, raw)) / float(sample_weight.sum())
 
+    def constant_objective(self, y, raw, sample_weight):
+        """:meth:`objective` at one prediction ``raw`` (a row) shared by every sample."""
+        raw = np.asarray(raw, dtype=y.dtype)
+        return self.objective(y, np.broadcast_to(raw, y.shape).copy(), sample_weight)
+
     def value_and_weighted_gradient(self, y, raw, weight):
         """Weighted mean loss and ``weight[:, None] * d loss / d raw`` in one call.
 
@@ -511,6 +516,15 @@ class MultinomialLoss(Loss):
         p = np.clip(_weighted_mean(y, sample_weight), 1e-12, None)
         logp = np.log(p)
         return logp - logp.mean()
+
+    def constant_objective(self, y, raw, sample_weight):
+        # every sample's loss is logsumexp(raw) - y_i . raw: the objective is
+        # that of the weighted mean label, one pass over y and no (n, k)
+        # exponentials (1000 classes on 3000 rows: 0.46 s before)
+        raw = np.asarray(raw, dtype=np.float64).reshape(-1)
+        m = float(raw.max())
+        lse = m + math.log(float(np.exp(raw - m).sum()))
+        return lse - float(_weighted_mean(y, sample_weight) @ raw)
 
 
 class SmoothBinaryQuantileLoss(Loss):

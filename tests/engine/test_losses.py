@@ -122,3 +122,36 @@ def test_constant_raw_minimises(q):
         eps = 1e-5
         f = lambda t: sw @ lc.pointwise(y[:, [j]], np.full((101, 1), t))[:, 0]  # noqa: E731
         assert f(c[j]) <= f(c[j] + eps) and f(c[j]) <= f(c[j] - eps)
+
+
+@pytest.mark.parametrize("soft", [False, True])
+def test_multinomial_constant_objective_matches_the_broadcast_objective(soft):
+    """The closed form logsumexp(c) - ybar . c against the per-row loss of the
+    constant prediction, summed with the sample weights."""
+    rng = np.random.default_rng(0)
+    n, k = 300, 7
+    if soft:
+        Y = rng.dirichlet(np.ones(k), size=n)
+    else:
+        Y = np.eye(k)[rng.integers(0, k, n)]
+    sw = rng.uniform(0.1, 3.0, n)
+    loss = MultinomialLoss()
+    for c in (loss.constant_raw(Y, sw), rng.normal(0.0, 5.0, k)):
+        brute = float(sw @ loss.loss(Y, np.tile(c, (n, 1)))) / sw.sum()
+        np.testing.assert_allclose(loss.constant_objective(Y, c, sw), brute, rtol=1e-12)
+    # at the optimal constant (the class frequencies) it is their entropy
+    p = (sw @ Y) / sw.sum()
+    entropy = -float(p @ np.log(p)) if not soft else None
+    if entropy is not None:
+        np.testing.assert_allclose(
+            loss.constant_objective(Y, loss.constant_raw(Y, sw), sw), entropy, rtol=1e-12)
+
+
+def test_constant_objective_of_a_separable_loss():
+    rng = np.random.default_rng(1)
+    y = rng.normal(size=(50, 2))
+    sw = rng.uniform(0.5, 2.0, 50)
+    loss = HalfSquaredError()
+    c = loss.constant_raw(y, sw)
+    brute = float(sw @ (0.5 * ((y - c) ** 2).sum(axis=1))) / sw.sum()
+    np.testing.assert_allclose(loss.constant_objective(y, c, sw), brute, rtol=1e-12)

@@ -18,11 +18,11 @@ from ._engine.losses import REGRESSION_LOSSES
 from ._engine.network import DenseNetwork
 from ._engine.state import TAG, from_plain, is_plain_state, to_plain
 
-#: the learning-rate modes every estimator understands ('local' only where noted)
 # scikit-learn versions that reject all-zero weights take a flag to accept them
 _ZERO_WEIGHTS_CHECKED = "allow_all_zero_weights" in inspect.signature(
     _check_sample_weight).parameters
 
+#: the learning-rate modes every estimator understands ('local' only where noted)
 RATE_MODES = {"lipschitz", "paper", "local"}
 
 

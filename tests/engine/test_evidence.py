@@ -26,6 +26,19 @@ def _rows_reference(network, X, Y, loss, coefs, intercepts, w):
     return 1.0 - np.mean(g[keep] ** 2 / V[keep]), V
 
 
+def _observe(ev, network, X, Y, coefs, intercepts, loss=None, alpha=0.0, weight=None):
+    """One gradient evaluation of ``network`` with ``ev`` observing it (equal
+    row weights unless ``weight``); returns the layers' gradients."""
+    network.evidence = ev
+    try:
+        _, cg, ig, _ = network.objective_and_gradient(
+            X, Y, None, HalfSquaredError() if loss is None else loss, alpha, coefs, intercepts,
+            normalized_weight=1.0 / X.shape[0] if weight is None else weight)
+    finally:
+        network.evidence = None
+    return cg, ig
+
+
 @pytest.mark.parametrize("buffers", [False, True])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_rows_criterion_matches_a_loop_over_rows(buffers, weighted):
@@ -40,12 +53,8 @@ def test_rows_criterion_matches_a_loop_over_rows(buffers, weighted):
     sw = rng.uniform(0.2, 3.0, n) if weighted else np.ones(n)
     w = sw / sw.sum()
     ev = GradientEvidence("rows")
-    network.evidence = ev
-    network.objective_and_gradient(
-        X, Y, None, loss, 0.3, coefs, intercepts,
-        normalized_weight=w if weighted else 1.0 / n,
-    )
-    network.evidence = None
+    _observe(ev, network, X, Y, coefs, intercepts, loss=loss, alpha=0.3,
+             weight=w if weighted else None)
     expected, V = _rows_reference(network, X, Y, loss, coefs, intercepts, w)
     assert ev.epoch_value() == pytest.approx(expected, rel=1e-9)
 
@@ -60,9 +69,7 @@ def test_rows_criterion_leaves_out_zero_variance_entries():
     coefs, intercepts = network.init_params(rng)
     intercepts[0][0] = -1e3
     ev = GradientEvidence("rows")
-    network.evidence = ev
-    network.objective_and_gradient(X, Y, None, HalfSquaredError(), 0.0, coefs, intercepts,
-                                   normalized_weight=1.0 / 30)
+    _observe(ev, network, X, Y, coefs, intercepts)
     value = ev.epoch_value()
     expected, V = _rows_reference(network, X, Y, HalfSquaredError(), coefs, intercepts,
                                   np.full(30, 1.0 / 30))
@@ -82,9 +89,7 @@ def test_least_squares_closed_form():
     b = np.array([0.1])
     network = DenseNetwork((d, 1))
     ev = GradientEvidence("rows")
-    network.evidence = ev
-    network.objective_and_gradient(X, y[:, None], None, HalfSquaredError(), 0.0, [W], [b],
-                                   normalized_weight=1.0 / n)
+    _observe(ev, network, X, y[:, None], [W], [b])
     r = X @ W[:, 0] + b[0] - y
     G = np.column_stack([X * r[:, None], r])
     g = G.mean(axis=0)
@@ -94,9 +99,7 @@ def test_least_squares_closed_form():
     A = np.column_stack([X, np.ones(n)])
     beta = np.linalg.lstsq(A, y, rcond=None)[0]
     ev.new_epoch()
-    network.objective_and_gradient(X, y[:, None], None, HalfSquaredError(), 0.0,
-                                   [beta[:d, None].copy()], [beta[d:].copy()],
-                                   normalized_weight=1.0 / n)
+    _observe(ev, network, X, y[:, None], [beta[:d, None].copy()], [beta[d:].copy()])
     assert ev.epoch_value() == pytest.approx(1.0, abs=1e-12)
 
 
@@ -109,9 +112,7 @@ def test_l2_term_is_not_part_of_the_gradient():
     values = []
     for alpha in (0.0, 10.0):
         ev = GradientEvidence("rows")
-        network.evidence = ev
-        network.objective_and_gradient(X, Y, None, HalfSquaredError(), alpha, coefs,
-                                       intercepts, normalized_weight=1.0 / 20)
+        _observe(ev, network, X, Y, coefs, intercepts, alpha=alpha)
         values.append(ev.epoch_value())
     assert values[0] == values[1]
 
@@ -124,9 +125,7 @@ def test_output_mode_uses_the_last_layer_only():
     network = DenseNetwork((3, 6, 2), make_activation("tanh"))
     coefs, intercepts = network.init_params(rng)
     ev = GradientEvidence("output")
-    network.evidence = ev
-    network.objective_and_gradient(X, Y, None, HalfSquaredError(), 0.0, coefs, intercepts,
-                                   normalized_weight=1.0 / n)
+    _observe(ev, network, X, Y, coefs, intercepts)
     # reference: the last layer is a linear model on the hidden activations
     raw, pre, acts = network.forward(X, coefs, intercepts)
     r = raw - Y
@@ -148,11 +147,7 @@ def test_batches_mode_against_numpy_variance():
     ev = GradientEvidence("batches")
     batch_grads = []
     for rows in np.array_split(np.arange(n), B):
-        network.evidence = ev
-        _, cg, ig, _ = network.objective_and_gradient(
-            X[rows], Y[rows], None, HalfSquaredError(), 0.5, coefs, intercepts,
-            normalized_weight=1.0 / len(rows))
-        network.evidence = None
+        cg, ig = _observe(ev, network, X[rows], Y[rows], coefs, intercepts, alpha=0.5)
         # the data gradient: the L2 term's (0.5 W) removed
         batch_grads.append(np.concatenate(
             [(g - 0.5 * W).ravel() for g, W in zip(cg, coefs)] + [g.ravel() for g in ig]))
@@ -163,9 +158,7 @@ def test_batches_mode_against_numpy_variance():
     assert ev.epoch_value() == pytest.approx(expected, rel=1e-9)
     # fewer batches than min_batches: no value
     ev.new_epoch()
-    network.evidence = ev
-    network.objective_and_gradient(X, Y, None, HalfSquaredError(), 0.0, coefs, intercepts,
-                                   normalized_weight=1.0 / n)
+    _observe(ev, network, X, Y, coefs, intercepts)
     assert np.isnan(ev.epoch_value())
 
 

@@ -70,7 +70,7 @@ import math
 import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import blas as _blas
-from scipy.special import expit, softmax
+from scipy.special import expit
 
 from .lipschitz import paper_frobenius_factor
 from .updates import SGD
@@ -231,11 +231,38 @@ def local_curvature(loss, raw, floor):
         p = expit(raw[:, 0].astype(np.float64))
         c = p * (1.0 - p)
     elif loss.name == "multinomial":
-        p = softmax(raw.astype(np.float64), axis=1)
-        c = np.minimum(0.5, 1.0 - np.einsum("ij,ij->i", p, p))
+        e = raw.astype(np.float64)  # a copy, overwritten with exp(raw - max)
+        e -= e.max(axis=1, keepdims=True)
+        np.exp(e, out=e)
+        c = _softmax_curvature(e, e.sum(axis=1))
     else:
         return None
-    return np.maximum(c, floor * sup)
+    return np.maximum(c, floor * sup, out=c)
+
+
+def _softmax_curvature(e, s):
+    """``min(1/2, 1 - sum p^2)`` per row, ``p = e / s`` (``e`` the exponentials
+    of the max-shifted outputs, ``s`` their row sums)."""
+    c = np.einsum("ij,ij->i", e, e)
+    c /= s * s
+    np.subtract(1.0, c, out=c)
+    return np.minimum(c, 0.5, out=c)
+
+
+def loss_and_local_curvature(loss, Y, raw, floor):
+    """The per-sample losses and :func:`local_curvature` (None: the supremum).
+
+    For the softmax cross-entropy both come from one pass of exponentials
+    (``1 - sum p^2 = 1 - sum e^2 / s^2`` with ``e = exp(raw - max)`` and ``s``
+    its row sums): with 1000 classes the exponentials of the ``(n, k)``
+    outputs are most of the guard's pass.
+    """
+    if loss.name != "multinomial":
+        return loss.loss(Y, raw), local_curvature(loss, raw, floor)
+    e = raw.astype(np.float64)  # a copy: overwritten with exp(raw - max)
+    value, s = loss._shifted_value(Y, e)
+    c = _softmax_curvature(e, s[:, 0])
+    return value, np.maximum(c, floor * loss.curvature, out=c)
 
 
 def column_means(A, weights):
@@ -389,11 +416,13 @@ class PassStatistics:
         loss = self.loss
         q = weights
         if self.smooth:
-            c = local_curvature(loss, raw, self.floor)
+            values, c = loss_and_local_curvature(loss, Y, raw, self.floor)
             if c is not None:
                 q = np.asarray(weights, dtype=np.float64) * c
                 self.local = True
-        self.value += float(sw @ loss.loss(Y, raw))
+        else:
+            values = loss.loss(Y, raw)
+        self.value += float(sw @ values)
         n_c = raw.shape[0]
         for k, A in enumerate(acts):
             dtype = A.dtype if A.dtype in (np.float32, np.float64) else np.float64
@@ -627,8 +656,8 @@ class JacobianCurvature:
         pre-activations ``z_j`` of hidden layer ``j`` and ``beta_j`` the
         weighted loss gradient back-propagated to that layer's outputs
         ``g(z_j)`` (second-order chain rule): one product ``H_k V`` costs what
-        ``G_k V`` does.  ``g''`` is the central difference of ``g'`` (step
-        1e-4 on ``z``)."""
+        ``G_k V`` does.  ``g''`` is the unit's ``second_derivative`` (closed
+        forms for SBAF, tanh and the logistic)."""
         rows = self.rows
         Xs = X[rows]
         w = sw[rows].astype(np.float64)
@@ -643,7 +672,7 @@ class JacobianCurvature:
         n_layers = len(coefs)
         second = None
         if self.residual and Y is not None and n_layers > 1:
-            second = _residual_weights(act, pre, ders, coefs, loss, Y[rows], raw, w, dtype)
+            second = _residual_weights(act, pre, acts, ders, coefs, loss, Y[rows], raw, w, dtype)
         out = []
         for k in range(n_layers - 1):
             lam = self._iterate(("J", k), k, acts[k], coefs, ders, q, means, dtype, None)
@@ -687,18 +716,16 @@ class JacobianCurvature:
         return lam
 
 
-def _residual_weights(act, pre, ders, coefs, loss, Y, raw, w, dtype):
+def _residual_weights(act, pre, acts, ders, coefs, loss, Y, raw, w, dtype):
     """``beta_j * g''(z_j)`` for every hidden layer ``j`` on the sample rows
-    (``beta_j`` the gradient of the weighted loss with respect to ``g(z_j)``)."""
+    (``beta_j`` the gradient of the weighted loss with respect to ``g(z_j)``;
+    ``acts[j + 1] = g(z_j)``)."""
     delta = loss.gradient(Y, raw).astype(np.float64) * w[:, None]
     out = [None] * len(pre)
     u = delta
     for j in range(len(pre) - 1, -1, -1):
         u = u @ coefs[j + 1].T  # d loss / d g(z_j)
-        z = pre[j].astype(np.float64)
-        h = 1e-4
-        zp, zm = z + h, z - h
-        g2 = (act.derivative(zp, act.value(zp)) - act.derivative(zm, act.value(zm))) / (2 * h)
+        g2 = act.second_derivative(pre[j].astype(np.float64), acts[j + 1].astype(np.float64))
         out[j] = (u * g2).astype(dtype)
         u = u * ders[j]
     return out

@@ -63,3 +63,23 @@ def test_reprs_name_the_non_default_settings():
 def test_sbaf_clips_its_input_to_the_unit_interval():
     np.testing.assert_array_equal(sbaf(np.array([-0.5, -3.0, 1.5, 7.0]), 1.2, 0.3),
                                   sbaf(np.array([0.0, 0.0, 1.0, 1.0]), 1.2, 0.3))
+
+
+@pytest.mark.parametrize("act", [
+    SBAF(k=1.3, alpha=0.5, output="rescaled"), SBAF(k=0.91, alpha=0.3),
+    SBAF(k=0.6, alpha=0.8, output="rescaled"), SBAF(k=1.3, alpha=0.4, input_map="clip"),
+    "tanh", "logistic",
+], ids=repr)
+def test_second_derivative_matches_central_differences_of_the_derivative(act):
+    # g'' is the closed form for the curved units (the central difference of
+    # g' for SBAF's clipped input map): against a central difference of g'
+    # itself at a step 100x smaller than the fallback's
+    from sklipschitz._engine.activations import make_activation
+
+    act = make_activation(act) if isinstance(act, str) else act
+    clip = getattr(act, "input_map", "logistic") == "clip"
+    z = np.linspace(0.05, 0.95, 91) if clip else np.linspace(-8, 8, 321)
+    h = 1e-6
+    fd = (act.derivative(z + h, act.value(z + h)) - act.derivative(z - h, act.value(z - h))) / (2 * h)
+    np.testing.assert_allclose(act.second_derivative(z, act.value(z)), fd,
+                               rtol=1e-5, atol=1e-8 if not clip else 1e-5)

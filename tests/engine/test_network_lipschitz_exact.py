@@ -113,6 +113,32 @@ def test_local_curvature():
     assert nl.local_curvature(HalfSquaredError(), raw, 0.1) is None
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_loss_and_local_curvature_in_one_pass(dtype):
+    # the softmax cross-entropy's losses and curvatures from one pass of
+    # exponentials: against scipy's log-softmax and the curvature's formula
+    from scipy.special import log_softmax
+
+    rng = np.random.default_rng(0)
+    raw = (4 * rng.standard_normal((50, 7))).astype(dtype)
+    raw[0] = [800.0, 0, 0, 0, 0, 0, -800.0]  # overflow-safe
+    Y = np.eye(7)[rng.integers(0, 7, 50)]
+    logp = log_softmax(raw.astype(np.float64), axis=1)
+    values, c = nl.loss_and_local_curvature(MultinomialLoss(), Y, raw, 0.1)
+    np.testing.assert_allclose(values, -(Y * logp).sum(1), rtol=1e-12, atol=1e-12)
+    P = np.exp(logp)
+    np.testing.assert_allclose(c, np.maximum(np.minimum(0.5, 1 - (P**2).sum(1)), 0.05),
+                               rtol=1e-12)
+    assert c[0] == 0.05
+    # other losses: their own loss and local_curvature
+    yb = rng.integers(0, 2, (50, 1)).astype(float)
+    values, c = nl.loss_and_local_curvature(BinomialLoss(), yb, raw[:, :1], 0.2)
+    np.testing.assert_array_equal(values, BinomialLoss().loss(yb, raw[:, :1]))
+    np.testing.assert_array_equal(c, nl.local_curvature(BinomialLoss(), raw[:, :1], 0.2))
+    values, c = nl.loss_and_local_curvature(HalfSquaredError(), yb, raw[:, :1], 0.2)
+    assert c is None
+
+
 def test_column_means(acts):
     A = acts[0]
     w = np.linspace(1, 2, A.shape[0])

@@ -23,6 +23,14 @@ units on 5,000 x 50 data, batch 200: MLPRegressor (relu) against
 SymNetRegressor with relu, sbaf and arelu (the SymNet epoch includes its
 constants and the guard's pass).
 
+    OMP_NUM_THREADS=1 python benchmarks/bench_symnet_depth.py --epoch-cost-shapes
+
+the same per-epoch ratio (fits of 5 epochs, 3 rounds) over other shapes:
+classifiers with 2, 10, 100 and 1,000 classes, three hidden layers of 256,
+a sparse 2,000 x 20,000 input (density 0.001), a 300-row problem and a
+regressor with 500 outputs; MLPClassifier / MLPRegressor (relu) against
+SymNet with sbaf and relu.
+
 ``--candidate VARIANT`` runs the table under one of the candidate changes of
 ``bench_symnet_stopping.py --candidates`` (patched for the run, not in the
 package), e.g. ``--symnet-only --candidate release``.
@@ -133,10 +141,71 @@ def epoch_cost(width=2000, n=5000, d=50, epochs=10, repeats=5):
         print(f"| {name} | {np.median(ts):.3f} | {ratio:.2f} |", flush=True)
 
 
+def _shape_cases():
+    """(name, X, y, layers, classifier) of ``--epoch-cost-shapes``."""
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(0)
+
+    def labels(X, k):
+        if k >= 100:  # random labels: every class present, none learnable
+            return rng.integers(0, k, X.shape[0])
+        scores = np.asarray(X @ rng.standard_normal((X.shape[1], k)))
+        return scores.argmax(axis=1) if k > 2 else (scores[:, 0] > 0).astype(int)
+
+    def dense(n, d):
+        return rng.standard_normal((n, d))
+
+    cases = []
+    for k in (2, 10, 100):
+        X = dense(5000, 50)
+        cases.append((f"5000 x 50, (256,), {k} classes", X, labels(X, k), (256,), True))
+    X = dense(3000, 20)
+    cases.append(("3000 x 20, (100,), 1000 classes", X, labels(X, 1000), (100,), True))
+    X = dense(5000, 50)
+    cases.append(("5000 x 50, (256, 256, 256), 10 classes", X, labels(X, 10), (256,) * 3, True))
+    X = sp.random(2000, 20000, density=0.001, format="csr", random_state=0)
+    cases.append(("2000 x 20000 sparse, (100,), 2 classes", X, labels(X, 2), (100,), True))
+    X = dense(300, 5)
+    cases.append(("300 x 5, (32,), 2 classes", X, labels(X, 2), (32,), True))
+    X = dense(5000, 50)
+    cases.append(("5000 x 50, (256,), 500 outputs", X, dense(5000, 500), (256,), False))
+    return cases
+
+
+def epoch_cost_shapes(epochs=5, repeats=3):
+    """CPU s per epoch of MLP (relu) and SymNet (sbaf, relu) over _shape_cases."""
+    print(f"| shape ({epochs} epochs, batch 200) | MLP relu: CPU s / epoch | "
+          "SymNet sbaf: CPU s / epoch (ratio) | SymNet relu: CPU s / epoch (ratio) |")
+    print("| --- | --- | --- | --- |")
+    for name, X, y, layers, classifier in _shape_cases():
+        mlp_cls, sym_cls = ((MLPClassifier, SymNetClassifier) if classifier
+                            else (MLPRegressor, SymNetRegressor))
+        common = dict(hidden_layer_sizes=layers, max_iter=epochs, tol=0.0,
+                      n_iter_no_change=epochs + 1, random_state=0)
+        models = {"mlp": lambda: mlp_cls(activation="relu", **common)}
+        for act in ("sbaf", "relu"):
+            models[act] = lambda a=act: sym_cls(activation=a, **common)
+        times = {key: [] for key in models}
+        for _ in range(repeats):
+            for key, make in models.items():
+                model = make()
+                t0 = time.process_time()
+                model.fit(X, y)
+                times[key].append((time.process_time() - t0) / model.n_iter_)
+        base = np.array(times["mlp"])
+        cells = [f"{np.median(base):.4f}"]
+        for key in ("sbaf", "relu"):
+            ratio = float(np.median(np.array(times[key]) / base))
+            cells.append(f"{np.median(times[key]):.4f} ({ratio:.2f}x)")
+        print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--epoch-cost", action="store_true")
+    parser.add_argument("--epoch-cost-shapes", action="store_true")
     parser.add_argument("--data", nargs="+", choices=list(DATA), default=list(DATA),
                         help="data sets of the table (default: all)")
     parser.add_argument("--depths", nargs="+", type=int, choices=list(DEPTHS),
@@ -150,6 +219,8 @@ def main(argv=None):
     warnings.simplefilter("ignore", ConvergenceWarning)
     if args.epoch_cost:
         epoch_cost()
+    elif args.epoch_cost_shapes:
+        epoch_cost_shapes()
     elif args.quick:
         run([2], ["breast cancer", "diabetes"])
     else:

@@ -698,16 +698,31 @@ class _BaseSymNet(LipschitzEstimator):
     def _init_params(self, network, loss, Y, sw, dtype, rng, X=None):
         coefs, intercepts = network.init_params(rng, dtype=dtype)
         z0 = network.activation.steepest_input if network.activation is not None else None
+        act = network.activation
+        deep = act is not None and len(coefs) > _DEEP_INIT_LAYERS and (
+            act.slope_bound is not None and act.slope_bound < 1.0
+        )
         if z0 is not None:
             # a unit flat at 0 (the even SBAF unit) starts at its steepest
             # input, with a random sign per unit: Glorot weights give small
             # pre-activations, where a flat unit passes almost no gradient
             for b in intercepts[:-1]:
                 b[...] = z0 * rng.choice([-1.0, 1.0], size=b.shape)
-        act = network.activation
-        if act is not None and len(coefs) > _DEEP_INIT_LAYERS and (
-            act.slope_bound is not None and act.slope_bound < 1.0
-        ):
+        if z0 is not None and not deep:
+            # ... and it bends on the scale of |z0| (2.19 for the default
+            # SBAF): up to three hidden layers take LeCun's variance 1/fan_in
+            # (pre-activations of unit variance on standardized inputs).
+            # Glorot's 2/(fan_in + fan_out) gave one input feature and 100
+            # units a standard deviation of 0.14, and two of 0.2: every unit
+            # on its linear stretch, and the network stayed near the linear
+            # fit on low-dimensional problems (two circles: accuracy 0.49 to
+            # 0.99 with this start).  Deeper networks keep Glorot's weights,
+            # with which _keep_variance was measured -- docs/symnet.md
+            # "Initialisation of SBAF layers"
+            for W in coefs[:-1]:
+                lim = math.sqrt(3.0 / W.shape[0])
+                W[...] = rng.uniform(-lim, lim, W.shape).astype(dtype)
+        if deep:
             _keep_variance(network, coefs, intercepts, dtype, X)
         # the output starts at the loss's best constant (class priors, mean,
         # median, quantile): the guard judges epochs against that predictor

@@ -282,8 +282,9 @@ def test_lipschitz_rate_from_chunked_full_pass_matches_direct_computation(monkey
     monkeypatch.setattr(nl, "WARM_ITERATIONS", 3000)
     # the hidden layer on the bound: its weights then move little in one call,
     # and the one warm iteration of the pass, started from the previous
-    # call's vector, converges to 1e-8 (the estimate along the network moves
-    # them more: 5e-7)
+    # call's vector, converges to about 1e-6 (1e-8 from Glorot's start, whose
+    # smaller first-layer weights moved less; the estimate along the network
+    # moves them more)
     monkeypatch.setattr(_symnet_base, "_JACOBIAN_UNITS", frozenset())
     X, y = load_digits(return_X_y=True)
     X = StandardScaler().fit_transform(X)[:530]
@@ -295,7 +296,7 @@ def test_lipschitz_rate_from_chunked_full_pass_matches_direct_computation(monkey
     A = clf._network.activation.value(X @ W[0] + b[0])
     raw = A @ W[1] + b[1]
     lam = _centred_lambda(A, np.full(530, 1 / 530), _softmax_curvature(raw))
-    assert clf.lipschitz_constant_ == pytest.approx(lam + 1e-3, rel=1e-8)
+    assert clf.lipschitz_constant_ == pytest.approx(lam + 1e-3, rel=1e-5)
 
 
 @pytest.mark.parametrize("output", ["raw", "rescaled"])

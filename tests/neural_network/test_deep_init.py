@@ -67,6 +67,23 @@ def test_gaussian_moments_closed_forms():
                                                - (k * half(n)) ** 2], rtol=1e-4)
 
 
+@pytest.fixture
+def before_gain(monkeypatch):
+    """The weights and intercepts as ``_keep_variance`` receives them (the
+    unit's own start, before the gain and the centring), per call."""
+    from sklipschitz import _symnet_base
+
+    seen = []
+    original = _symnet_base._keep_variance
+
+    def spy(network, coefs, intercepts, dtype, X=None):
+        seen.append(([W.copy() for W in coefs], [b.copy() for b in intercepts]))
+        return original(network, coefs, intercepts, dtype, X)
+
+    monkeypatch.setattr(_symnet_base, "_keep_variance", spy)
+    return seen
+
+
 def _start(name, layers, n_features=20, seed=0):
     est = SymNetRegressor(hidden_layer_sizes=layers, activation=name)
     net = DenseNetwork((n_features, *layers, 1), est._activation_object())
@@ -77,7 +94,7 @@ def _start(name, layers, n_features=20, seed=0):
 
 @pytest.mark.parametrize("name", ["sbaf", "logistic"])
 @pytest.mark.parametrize("seed", [0, 1])
-def test_hidden_layers_keep_the_first_layers_variance(name, seed):
+def test_hidden_layers_keep_the_first_layers_variance(name, seed, before_gain):
     """From the unit's moments alone (no rows: a small first partial_fit call),
     every hidden layer's pre-activations start with about the first layer's
     variance (Glorot's, ``2 n_in / (n_in + n_out)`` for unit inputs) around
@@ -91,12 +108,14 @@ def test_hidden_layers_keep_the_first_layers_variance(name, seed):
     s2 = 2 * 20 / 84
     np.testing.assert_allclose(variances[0], s2, rtol=0.15)
     np.testing.assert_allclose(variances[1:], s2, rtol=0.3)
-    # centred: each unit's mean pre-activation is near its own start
-    # (the steepest input for SBAF, 0 otherwise), not shifted by W' E[g]
-    act = net.activation
-    start = 0.0 if act.steepest_input is None else abs(act.steepest_input)
-    for z in pre[1:3]:
-        shift = np.abs(np.abs(z.mean(axis=0)) - start)
+    # centred: each unit's mean pre-activation is near its own start (the
+    # intercept the unit was given before the gain: SBAF's steepest input with
+    # a random sign, the logistic's 0), not shifted by W' E[g]
+    (_, starts), = before_gain
+    start = 0.0 if net.activation.steepest_input is None else abs(net.activation.steepest_input)
+    for z, b in zip(pre[1:3], starts[1:3]):
+        np.testing.assert_allclose(np.abs(b), start)
+        shift = np.abs(z.mean(axis=0) - b)
         assert float(np.median(shift)) < 0.3
     # Glorot's start, for comparison: the signal fades
     glorot_W, glorot_b = net.init_params(np.random.RandomState(seed))
@@ -131,13 +150,13 @@ def test_rows_set_every_units_variance(name):
 
 
 @pytest.mark.parametrize("name, layers", [
-    ("sbaf", (32,)), ("sbaf", (32, 32)), ("sbaf", (32, 32, 32)),
+    ("logistic", (32,)), ("logistic", (32, 32, 32)),
     ("relu", (32,) * 5), ("arelu", (32,) * 5), ("tanh", (32,) * 5), ("identity", (32,) * 5),
 ])
 def test_shallow_networks_and_steep_units_keep_glorot(name, layers):
     """Up to three hidden layers, and for units of slope 1 or unbounded (relu,
     A-ReLU, tanh, identity) at any depth, the weights are Glorot's, rows or
-    not."""
+    not (SBAF: test_sbaf_layers_start_with_lecun_weights_at_the_steepest_input)."""
     X = np.random.RandomState(2).standard_normal((200, 20))
     est = SymNetRegressor(hidden_layer_sizes=layers, activation=name)
     net = DenseNetwork((20, *layers, 1), est._activation_object())
@@ -146,6 +165,37 @@ def test_shallow_networks_and_steep_units_keep_glorot(name, layers):
     ref_W, _ = DenseNetwork((20, *layers, 1)).init_params(np.random.RandomState(0))
     for W, R in zip(coefs, ref_W):
         np.testing.assert_array_equal(W, R)
+
+
+@pytest.mark.parametrize("layers", [(32,), (100,), (16, 64, 8)])
+def test_sbaf_layers_start_with_lecun_weights_at_the_steepest_input(layers):
+    """Up to three hidden layers, SBAF's hidden weights are uniform with LeCun's
+    variance ``1/fan_in`` (Glorot's ``2/(fan_in + fan_out)`` gave one input
+    and 100 units pre-activations of standard deviation 0.14) and its hidden
+    intercepts are ``+-z*`` (the steepest input, random signs); the output
+    layer is Glorot's and its intercept the loss's best constant."""
+    n_in = 3
+    est = SymNetRegressor(hidden_layer_sizes=layers)
+    net = DenseNetwork((n_in, *layers, 1), est._activation_object())
+    Y = np.full((50, 1), 7.0)
+    coefs, intercepts = est._init_params(net, get_regression_loss("squared_error"), Y,
+                                         np.ones(50), np.float64, np.random.RandomState(0))
+    z0 = abs(net.activation.steepest_input)
+    assert z0 == pytest.approx(2.187, abs=1e-3)
+    for W, b in zip(coefs[:-1], intercepts[:-1]):
+        lim = math.sqrt(3.0 / W.shape[0])
+        assert np.abs(W).max() <= lim
+        # a uniform law on +-lim: Kolmogorov-Smirnov against scipy's
+        assert stats.kstest(W.ravel(), stats.uniform(-lim, 2 * lim).cdf).pvalue > 1e-3
+        np.testing.assert_allclose(np.abs(b), z0)
+        assert (b > 0).any() and (b < 0).any()
+    bound = math.sqrt(6.0 / (layers[-1] + 1))
+    assert coefs[-1].shape == (layers[-1], 1) and np.abs(coefs[-1]).max() <= bound
+    assert intercepts[-1][0] == pytest.approx(7.0)
+    # pre-activations of the first layer on standard normal inputs: variance 1
+    X = np.random.RandomState(1).standard_normal((20000, n_in))
+    _, pre, _ = net.forward(X, coefs, intercepts)
+    assert float(np.mean(np.var(pre[0], axis=0))) == pytest.approx(1.0, rel=0.2)
 
 
 def test_deep_sbaf_fits_like_an_mlp():

@@ -46,10 +46,16 @@ def test_sorted_stream_warns_once_and_counts_the_unlike_chunks(five_classes, cla
 
 def test_a_class_arriving_late_warns_and_trains_worse_than_shuffled(five_classes, class_stream):
     """Class 3 (61 of 600 rows) only at the end of every pass: the warning is not
-    a false alarm (the model is worse than the shuffled stream's)."""
+    a false alarm (the model is worse than the shuffled stream's, and it is the
+    late class that is lost: its recall is 0 against 0.26-0.44 for the shuffled
+    stream over seeds 0-2, accuracy 0.012-0.031 below)."""
+    from sklearn.metrics import recall_score
+
     X5, Y5 = five_classes
     late = np.argsort(Y5 == 3, kind="stable")
     est, warned = _stream(class_stream, late)
     shuffled, none = _stream(class_stream, np.random.default_rng(0).permutation(len(Y5)))
     assert len(warned) == 1 and not none
-    assert est.score(X5, Y5) < shuffled.score(X5, Y5) - 0.02
+    assert est.score(X5, Y5) < shuffled.score(X5, Y5)
+    recall = [recall_score(Y5, m.predict(X5), average=None)[3] for m in (est, shuffled)]
+    assert recall[0] < recall[1] - 0.2

@@ -114,6 +114,20 @@ def run(depths, datasets, mlp=True):
             print(f"| {name} | {layers} | " + " | ".join(cells) + " |", flush=True)
 
 
+def _epoch_times(models, X, y, repeats):
+    """CPU seconds per epoch of whole fits of each ``models[name]()``, one list
+    per model: rounds alternate the models (the machine's load changes over
+    time), so that a ratio is taken within each round, then the median."""
+    times = {name: [] for name in models}
+    for _ in range(repeats):
+        for name, make in models.items():
+            model = make()
+            t0 = time.process_time()
+            model.fit(X, y)
+            times[name].append((time.process_time() - t0) / model.n_iter_)
+    return times
+
+
 def epoch_cost(width=2000, n=5000, d=50, epochs=10, repeats=5):
     rng = np.random.default_rng(0)
     X = rng.standard_normal((n, d))
@@ -123,15 +137,7 @@ def epoch_cost(width=2000, n=5000, d=50, epochs=10, repeats=5):
     models = {"MLPRegressor relu": lambda: MLPRegressor(activation="relu", **common)}
     for act in ("relu", "sbaf", "arelu"):
         models[f"SymNetRegressor {act}"] = lambda a=act: SymNetRegressor(activation=a, **common)
-    # rounds alternate the models (the machine's load changes over time); the
-    # ratio is taken within each round against that round's MLP, then the median
-    times = {name: [] for name in models}
-    for _ in range(repeats):
-        for name, make in models.items():
-            model = make()
-            t0 = time.process_time()
-            model.fit(X, y)
-            times[name].append((time.process_time() - t0) / model.n_iter_)
+    times = _epoch_times(models, X, y, repeats)
     base = np.array(times["MLPRegressor relu"])
     print(f"| model ({n} x {d}, one hidden layer of {width}, batch 200, {epochs} epochs) "
           "| CPU s / epoch (median) | ratio to MLP (median over rounds) |")
@@ -186,13 +192,7 @@ def epoch_cost_shapes(epochs=5, repeats=3):
         models = {"mlp": lambda: mlp_cls(activation="relu", **common)}
         for act in ("sbaf", "relu"):
             models[act] = lambda a=act: sym_cls(activation=a, **common)
-        times = {key: [] for key in models}
-        for _ in range(repeats):
-            for key, make in models.items():
-                model = make()
-                t0 = time.process_time()
-                model.fit(X, y)
-                times[key].append((time.process_time() - t0) / model.n_iter_)
+        times = _epoch_times(models, X, y, repeats)
         base = np.array(times["mlp"])
         cells = [f"{np.median(base):.4f}"]
         for key in ("sbaf", "relu"):

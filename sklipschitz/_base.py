@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import inspect
 import math
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
@@ -21,6 +23,20 @@ from ._engine.state import TAG, from_plain, is_plain_state, to_plain
 # scikit-learn versions that reject all-zero weights take a flag to accept them
 _ZERO_WEIGHTS_CHECKED = "allow_all_zero_weights" in inspect.signature(
     _check_sample_weight).parameters
+
+def warn_class_ordered_stream(n_unlike, n_chunks, model="model"):
+    """The ``ConvergenceWarning`` of a ``partial_fit`` stream ordered by class:
+    ``n_unlike`` of its ``n_chunks`` chunks had class shares far from those of
+    the rows seen before them (each classifier counts them, with its own
+    thresholds)."""
+    warnings.warn(
+        f"{n_unlike} of {n_chunks} partial_fit chunks so far have class shares far "
+        "from those of the rows seen before them (chunks sorted by class, or "
+        f"classes arriving late): the {model} follows the latest chunks and may "
+        "stay far from a fit on all the rows. Shuffle the rows across chunks.",
+        ConvergenceWarning,
+    )
+
 
 #: the learning-rate modes every estimator understands ('local' only where noted)
 RATE_MODES = {"lipschitz", "paper", "local"}

@@ -26,7 +26,12 @@ from sklearn.utils.validation import check_is_fitted
 from ._engine import lipschitz as _lipschitz
 from ._engine import network_lipschitz as _nl
 from ._engine import penalties as _penalties
-from ._base import LipschitzEstimator, check_feature_magnitude, divergence_hint
+from ._base import (
+    LipschitzEstimator,
+    check_feature_magnitude,
+    divergence_hint,
+    warn_class_ordered_stream,
+)
 from ._engine.activations import make_activation
 from ._engine.evidence import GradientEvidence as _GradientEvidence
 from ._engine.loop import TrainState, train
@@ -306,13 +311,7 @@ class _StreamCheck:
         if (not s.get("order_warned", False) and tally[1] >= _ORDER_CALLS
                 and tally[0] >= _ORDER_SHARE * tally[1]):
             s["order_warned"] = True
-            warnings.warn(
-                f"{tally[0]} of {tally[1]} partial_fit chunks so far have class shares far "
-                "from those of the rows seen before them (chunks sorted by class, or "
-                "classes arriving late): the network follows the latest chunks and may "
-                "stay far from a fit on all the rows. Shuffle the rows across chunks.",
-                ConvergenceWarning,
-            )
+            warn_class_ordered_stream(tally[0], tally[1], "network")
 
     def judge(self, loss, Y, sw, raw):
         """Score this call's rows (``raw``: the network's outputs before the

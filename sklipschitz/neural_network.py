@@ -372,11 +372,8 @@ class SymNetClassifier(ClassifierMixin, _BaseSymNet):
         if unknown.size:
             raise ValueError(f"y contains labels {unknown!r} not in classes {self.classes_!r}.")
         start = first or opened
-        if start:
-            class_weight = self._class_weights(y)
-            sw = sw * class_weight[np.searchsorted(self.classes_, y)].astype(X.dtype)
-        else:
-            sw = sw * self._class_weight[np.searchsorted(self.classes_, y)].astype(X.dtype)
+        class_weight = self._class_weights(y) if start else self._class_weight
+        sw = sw * class_weight[np.searchsorted(self.classes_, y)].astype(X.dtype)
         if self._skip_empty_chunk(start, sw):
             return self
         if start:

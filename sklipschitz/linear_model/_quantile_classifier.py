@@ -43,6 +43,7 @@ from .._base import (
     check_feature_magnitude,
     constraints,
     divergence_hint,
+    warn_class_ordered_stream,
 )
 from .._engine import lipschitz as _lipschitz
 from .._engine.loop import TrainState, train
@@ -883,14 +884,7 @@ class LipschitzQuantileClassifier(QuantileConfidenceMixin, ClassifierMixin, Lips
                     if (tally[1] >= UNLIKE_CALLS and tally[0] >= UNLIKE_SHARE * tally[1]
                             and not getattr(self, "_warned_unlike", False)):
                         self._warned_unlike = True
-                        warnings.warn(
-                            f"{int(tally[0])} of {int(tally[1])} partial_fit chunks so far "
-                            "have class shares far from those of the rows seen before them "
-                            "(chunks sorted by class, or classes arriving late): the model "
-                            "follows the latest chunks and may stay far from a fit on all "
-                            "the rows. Shuffle the rows across chunks.",
-                            ConvergenceWarning,
-                        )
+                        warn_class_ordered_stream(int(tally[0]), int(tally[1]))
             # the constants of the objective on every row seen so far, on chunks
             # of more rows than features (on smaller ones these larger steps are
             # noisy: breast cancer, 3 passes of single rows, 0.979 -> 0.960)

@@ -809,11 +809,12 @@ class _BaseSymNet(LipschitzEstimator):
         residual = network.activation.name in _RESIDUAL_UNITS
         jacobian = _nl.JacobianCurvature(
             power, np.unique(np.linspace(0, n - 1, min(n, _JACOBIAN_ROWS)).astype(np.intp)),
-            iterations=_RESIDUAL_ITERATIONS if residual else 2, residual=residual,
+            iterations=2, residual=residual, residual_iterations=_RESIDUAL_ITERATIONS,
         ) if (
             per_layer and loss.smooth and network.activation.name in _JACOBIAN_UNITS
             and (not residual or (len(hidden) >= 2 and not small_call))
         ) else None
+        schedule = _nl.EstimateSchedule(len(hidden))
         jacobian_floor = curv_floor if small_call else (
             _RESIDUAL_FLOOR if residual else _JACOBIAN_FLOOR)
 
@@ -888,15 +889,13 @@ class _BaseSymNet(LipschitzEstimator):
                 )
             if jacobian is not None:
                 # the hidden layers: the curvature along the actual network
-                # (an estimate on a row sample) where it is below the bound
+                # (an estimate on a row sample) where it is below the bound,
+                # re-estimated at every epoch only where it binds
                 est = jacobian.constants(
                     network, X, sw, c, i, loss, means,
-                    jacobian_floor, Y=Y,
+                    jacobian_floor, Y=Y, layers=schedule.due(consts[:-1]),
                 )
-                consts[:-1] = [
-                    min(L, e + alpha) if (math.isfinite(e) and e > 0) else L
-                    for L, e in zip(consts[:-1], est)
-                ]
+                consts[:-1] = schedule.combine(consts[:-1], est, alpha)
             if layer_l2:
                 # fit: the L2 term of a layer never outweighs a tenth of the
                 # data's curvature there (penalties.layer_l2): deep networks

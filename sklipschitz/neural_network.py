@@ -368,7 +368,7 @@ class SymNetClassifier(ClassifierMixin, _BaseSymNet):
         if first:
             self.classes_ = classes
             self._train_state = None
-        unknown = np.setdiff1d(np.unique(y), self.classes_)
+        unknown = np.setdiff1d(y, self.classes_)
         if unknown.size:
             raise ValueError(f"y contains labels {unknown!r} not in classes {self.classes_!r}.")
         start = first or opened

@@ -620,10 +620,13 @@ class JacobianCurvature:
     :meth:`constants`).
     """
 
-    def __init__(self, power, rows, iterations=2, residual=False):
+    def __init__(self, power, rows, iterations=2, residual=False, residual_iterations=None):
         self.power = power
         self.rows = rows
+        #: warm iterations per call for ``G_k`` and for ``H_k``
         self.iterations = iterations
+        self.residual_iterations = iterations if residual_iterations is None else (
+            residual_iterations)
         #: also estimate the layer's whole block Hessian on the sample (the
         #: Gauss-Newton part plus the residual x ``g''`` term of curved units)
         #: and take the larger of the two eigenvalue estimates
@@ -635,15 +638,19 @@ class JacobianCurvature:
         size = shape[0] * shape[1] + shape[1]
         power = self.power
         if power.has(key, size):
-            v, iters = power.vector(key), self.iterations
+            v = power.vector(key)
+            iters = self.iterations if key[0] == "J" else self.residual_iterations
         else:
             v, iters = power._start(key, size)
         v = v.astype(dtype)
         return v[:-shape[1]].reshape(shape), v[-shape[1]:], iters
 
-    def constants(self, network, X, sw, coefs, intercepts, loss, means, floor, Y=None):
+    def constants(self, network, X, sw, coefs, intercepts, loss, means, floor, Y=None,
+                  layers=None):
         """``lambda_max(G_k)`` estimates for the hidden layers ``k`` (a list,
-        lowest layer first, ``n_layers - 1`` entries); ``means`` the column
+        lowest layer first, ``n_layers - 1`` entries; ``nan`` for the layers
+        that ``layers``, a list of booleans, leaves out; None: every layer);
+        ``means`` the column
         means of every layer's input on the whole training data (the centred
         coordinates of the update; None: plain coordinates).  With
         ``residual`` (``Y`` the targets, needed then), each entry is the larger
@@ -658,6 +665,11 @@ class JacobianCurvature:
         ``g(z_j)`` (second-order chain rule): one product ``H_k V`` costs what
         ``G_k V`` does.  ``g''`` is the unit's ``second_derivative`` (closed
         forms for SBAF, tanh and the logistic)."""
+        n_layers = len(coefs)
+        if layers is None:
+            layers = [True] * (n_layers - 1)
+        if not any(layers):
+            return [math.nan] * (n_layers - 1)
         rows = self.rows
         Xs = X[rows]
         w = sw[rows].astype(np.float64)
@@ -669,12 +681,14 @@ class JacobianCurvature:
         q = w * (loss.curvature if curv is None else curv)
         dtype = coefs[0].dtype
         q = q.astype(dtype)[:, None]
-        n_layers = len(coefs)
         second = None
         if self.residual and Y is not None and n_layers > 1:
             second = _residual_weights(act, pre, acts, ders, coefs, loss, Y[rows], raw, w, dtype)
         out = []
         for k in range(n_layers - 1):
+            if not layers[k]:
+                out.append(math.nan)
+                continue
             lam = self._iterate(("J", k), k, acts[k], coefs, ders, q, means, dtype, None)
             if second is not None:
                 lam_h = self._iterate(("H", k), k, acts[k], coefs, ders, q, means, dtype,
@@ -714,6 +728,60 @@ class JacobianCurvature:
         if math.isfinite(lam) and lam > 0.0:
             self.power.set_vector(key, np.concatenate([V.ravel(), c]))
         return lam
+
+
+class EstimateSchedule:
+    """When each hidden layer's :class:`JacobianCurvature` estimate is re-computed.
+
+    A layer's constant is ``min(bound, estimate)``: the estimate only pays
+    for its power iterations where it is well below the bound.  A layer
+    whose last estimate came out at ``keep_ratio`` of its bound or more
+    (it raised the layer's rate by at most ``1 / keep_ratio``) is left out
+    of the next ``gap - 1`` calls, the gap doubling up to ``max_gap`` while
+    that lasts, and takes its bound there: never a larger step than without
+    the estimate.  A layer whose estimate binds is estimated at every call,
+    and so is one whose bound moved by more than a factor ``bound_change``
+    since its last estimate (the network has changed: at the first epochs a
+    layer's bound can grow thirty-fold in one epoch, and its estimate with
+    it, but less).  State: the call counter and, per layer, the next call
+    due, the current gap and the bound at the last estimate.
+    """
+
+    def __init__(self, n_hidden, keep_ratio=0.8, max_gap=4, bound_change=1.25):
+        self.keep_ratio = keep_ratio
+        self.max_gap = max_gap
+        self.bound_change = bound_change
+        self.calls = 0
+        self.next = [0] * n_hidden
+        self.gap = [1] * n_hidden
+        self.bound = [math.nan] * n_hidden
+
+    def due(self, bounds):
+        """The layers to estimate at this call (a list of booleans), given
+        their bounds at this call."""
+        c = self.bound_change
+        return [
+            self.calls >= nxt or not (b0 / c <= L <= b0 * c)  # (False for nan)
+            for nxt, b0, L in zip(self.next, self.bound, bounds)
+        ]
+
+    def combine(self, bounds, estimates, alpha=0.0):
+        """The layers' constants ``min(bound, estimate + alpha)`` (the bound
+        where a layer was not estimated, ``nan``, or its estimate is not a
+        positive number), and the schedule's next step."""
+        out = []
+        for k, (L, e) in enumerate(zip(bounds, estimates)):
+            if math.isnan(e):  # not due at this call
+                out.append(L)
+                continue
+            useful = math.isfinite(e) and e > 0
+            ratio = (e + alpha) / L if useful and L > 0 else math.inf
+            self.gap[k] = min(2 * self.gap[k], self.max_gap) if ratio >= self.keep_ratio else 1
+            self.next[k] = self.calls + self.gap[k]
+            self.bound[k] = L
+            out.append(min(L, e + alpha) if useful else L)
+        self.calls += 1
+        return out
 
 
 def _residual_weights(act, pre, acts, ders, coefs, loss, Y, raw, w, dtype):

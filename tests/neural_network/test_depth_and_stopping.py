@@ -149,6 +149,77 @@ def test_jacobian_curvature_with_the_residual_term_matches_the_dense_block_hessi
         assert est[k] == pytest.approx(ref, rel=1e-4)
 
 
+def test_jacobian_curvature_estimates_only_the_layers_asked_for():
+    """``layers`` leaves layers out (nan) without touching their kept
+    vectors; the estimated ones equal the dense reference."""
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((30, 3))
+    net = DenseNetwork((3, 5, 4, 2), make_activation("relu"))
+    W, b = net.init_params(np.random.RandomState(0))
+    _, _, acts = net.forward(X, W, b)
+    w = np.full(30, 1 / 30)
+    means = [nl.column_means(A, w) for A in acts]
+    jac = nl.JacobianCurvature(nl.PowerIteration(), np.arange(30), iterations=300)
+    for _ in range(2):
+        est = jac.constants(net, X, np.ones(30), W, b, HalfSquaredError(), means, 0.1,
+                            layers=[False, True])
+    assert np.isnan(est[0])
+    assert not jac.power.has(("J", 0), W[0].size + W[0].shape[1])
+    assert est[1] == pytest.approx(_dense_gauss_newton_top(net, X, W, b, 1, means[1], w),
+                                   rel=1e-5)
+    assert all(np.isnan(jac.constants(net, X, np.ones(30), W, b, HalfSquaredError(), means,
+                                      0.1, layers=[False, False])))
+
+
+def test_estimate_schedule_keeps_binding_layers_and_spaces_the_others():
+    """A layer whose estimate binds (below ``keep_ratio`` of its bound) is
+    estimated at every call; one whose estimate would raise its rate by less
+    than ``1 / keep_ratio`` is estimated at calls 0, 2, 6, 10, ... (gaps
+    doubling to ``max_gap``) and takes its bound in between; a binding
+    estimate again resets the gap."""
+    sched = nl.EstimateSchedule(2, keep_ratio=0.8, max_gap=4)
+    seen = [[], []]
+    for call in range(15):
+        bounds = [10.0, 10.0]
+        due = sched.due(bounds)
+        # layer 0 binds (2 < 8); layer 1 at 9 + alpha: not worth the passes,
+        # until call 10, from which on it binds
+        est = [2.0 if due[0] else np.nan,
+               (9.0 if call < 10 else 1.0) if due[1] else np.nan]
+        out = sched.combine(bounds, est, alpha=0.5)
+        for k in range(2):
+            if due[k]:
+                seen[k].append(call)
+        assert out[0] == 2.5
+        assert out[1] == (min(10.0, est[1] + 0.5) if due[1] else 10.0)
+    assert seen[0] == list(range(15))
+    assert seen[1] == [0, 2, 6, 10, 11, 12, 13, 14]
+
+
+def test_estimate_schedule_re_estimates_a_layer_whose_bound_moved():
+    """Within a gap, a bound more than ``bound_change`` away from the one at
+    the layer's last estimate (either way) makes the layer due again."""
+    sched = nl.EstimateSchedule(1, keep_ratio=0.8, max_gap=4, bound_change=1.25)
+    assert sched.due([1.0]) == [True]
+    sched.combine([1.0], [0.9])  # not binding: next due at call 2
+    assert sched.due([1.2]) == [False]
+    assert sched.due([1.3]) == [True]
+    assert sched.due([0.75]) == [True]
+    assert sched.due([np.inf]) == [True]
+    assert sched.combine([1.2], [np.nan]) == [1.2]
+
+
+def test_estimate_schedule_takes_the_bound_for_a_useless_estimate():
+    """A zero or infinite estimate keeps the bound and counts as not
+    binding (so does any estimate against a zero bound); the layers are then
+    due again after the doubled gap."""
+    sched = nl.EstimateSchedule(3)
+    assert sched.combine([1.0, 2.0, 0.0], [0.0, np.inf, 1.0]) == [1.0, 2.0, 0.0]
+    assert sched.due([1.0, 2.0, 0.0]) == [False, False, False]
+    sched.combine([1.0, 2.0, 0.0], [np.nan] * 3)
+    assert sched.due([1.0, 2.0, 0.0]) == [True, True, True]
+
+
 @pytest.fixture(scope="module")
 def digits():
     X, y = load_digits(return_X_y=True)

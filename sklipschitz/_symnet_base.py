@@ -809,7 +809,7 @@ class _BaseSymNet(LipschitzEstimator):
         residual = network.activation.name in _RESIDUAL_UNITS
         jacobian = _nl.JacobianCurvature(
             power, np.unique(np.linspace(0, n - 1, min(n, _JACOBIAN_ROWS)).astype(np.intp)),
-            iterations=2, residual=residual, residual_iterations=_RESIDUAL_ITERATIONS,
+            iterations=_RESIDUAL_ITERATIONS if residual else 2, residual=residual,
         ) if (
             per_layer and loss.smooth and network.activation.name in _JACOBIAN_UNITS
             and (not residual or (len(hidden) >= 2 and not small_call))

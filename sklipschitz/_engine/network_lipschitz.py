@@ -620,13 +620,10 @@ class JacobianCurvature:
     :meth:`constants`).
     """
 
-    def __init__(self, power, rows, iterations=2, residual=False, residual_iterations=None):
+    def __init__(self, power, rows, iterations=2, residual=False):
         self.power = power
         self.rows = rows
-        #: warm iterations per call for ``G_k`` and for ``H_k``
         self.iterations = iterations
-        self.residual_iterations = iterations if residual_iterations is None else (
-            residual_iterations)
         #: also estimate the layer's whole block Hessian on the sample (the
         #: Gauss-Newton part plus the residual x ``g''`` term of curved units)
         #: and take the larger of the two eigenvalue estimates
@@ -638,8 +635,7 @@ class JacobianCurvature:
         size = shape[0] * shape[1] + shape[1]
         power = self.power
         if power.has(key, size):
-            v = power.vector(key)
-            iters = self.iterations if key[0] == "J" else self.residual_iterations
+            v, iters = power.vector(key), self.iterations
         else:
             v, iters = power._start(key, size)
         v = v.astype(dtype)

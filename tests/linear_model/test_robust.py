@@ -303,8 +303,16 @@ def test_several_levels_match_quantile_regressor_per_level(diabetes):
         assert reg.intercept_[j] == pytest.approx(ref.intercept_, rel=1e-9)
     pred = reg.predict(X)
     assert pred.shape == (len(y), 3)
-    # the coverage of each column is its level
-    np.testing.assert_allclose((y[:, None] <= pred).mean(axis=0), levels, atol=0.01)
+    # the coverage of each column brackets its level (the optimality condition
+    # of the pinball loss in the intercept: the share of rows below the fit is
+    # at most q, with the rows the fit interpolates at least q).  Those rows'
+    # residuals are zero up to rounding, so counting them by `y <= pred` alone
+    # depends on the last bit of the solve
+    r = y[:, None] - pred
+    eps = 1e-8 * y.std()
+    assert np.all((r < -eps).mean(axis=0) <= np.array(levels))
+    assert np.all((r <= eps).mean(axis=0) >= np.array(levels))
+    assert np.all((np.abs(r) <= eps).sum(axis=0) <= X.shape[1] + 1)
 
 
 def test_several_levels_match_statsmodels_quantreg():

@@ -472,38 +472,42 @@ class MultinomialLoss(Loss):
 
     def loss(self, y, raw):
         # not separable over outputs: the per-sample value directly
-        return self._shifted_value(y, raw.copy())[0]
+        return self.shifted_value(y, raw.copy())[0]
 
     @staticmethod
-    def _shifted_value(y, raw):
+    def shifted_value(y, raw):
         """Per-sample loss; ``raw`` is overwritten with ``exp(raw - max)``.
 
-        Returns the loss and the row sums ``s`` of ``exp(raw - max)`` (so the
-        softmax is ``raw / s`` afterwards).
+        Returns the loss (None when ``y`` is None: the exponentials only) and
+        the row sums ``s`` of ``exp(raw - max)`` (so the softmax is
+        ``raw / s`` afterwards).
         """
         m = raw.max(axis=1, keepdims=True)
         raw -= m
-        # logsumexp(raw) - y.raw = log s - y.(raw - m) - m (sum(y) - 1)
-        value = -np.einsum("ij,ij->i", y, raw)
-        ysum = y.sum(axis=1)
-        ysum -= 1.0
-        if ysum.any():
-            value -= m[:, 0] * ysum
+        value = None
+        if y is not None:
+            # logsumexp(raw) - y.raw = log s - y.(raw - m) - m (sum(y) - 1)
+            value = -np.einsum("ij,ij->i", y, raw)
+            ysum = y.sum(axis=1)
+            ysum -= 1.0
+            if ysum.any():
+                value -= m[:, 0] * ysum
         np.exp(raw, out=raw)
         s = raw.sum(axis=1, keepdims=True)
-        value += np.log(s[:, 0])
+        if value is not None:
+            value += np.log(s[:, 0])
         return value, s
 
     def gradient(self, y, raw):
         p = raw.copy()
-        _, s = self._shifted_value(y, p)
+        _, s = self.shifted_value(y, p)
         p /= s
         p -= y
         return p
 
     def value_and_weighted_gradient(self, y, raw, weight):
         # raw is the caller's temporary: it becomes the gradient
-        per_sample, s = self._shifted_value(y, raw)
+        per_sample, s = self.shifted_value(y, raw)
         if isinstance(weight, float):
             value = weight * float(per_sample.sum())
         else:

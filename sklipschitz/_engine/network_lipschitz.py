@@ -232,9 +232,8 @@ def local_curvature(loss, raw, floor):
         c = p * (1.0 - p)
     elif loss.name == "multinomial":
         e = raw.astype(np.float64)  # a copy, overwritten with exp(raw - max)
-        e -= e.max(axis=1, keepdims=True)
-        np.exp(e, out=e)
-        c = _softmax_curvature(e, e.sum(axis=1))
+        _, s = loss.shifted_value(None, e)
+        c = _softmax_curvature(e, s[:, 0])
     else:
         return None
     return np.maximum(c, floor * sup, out=c)
@@ -260,7 +259,7 @@ def loss_and_local_curvature(loss, Y, raw, floor):
     if loss.name != "multinomial":
         return loss.loss(Y, raw), local_curvature(loss, raw, floor)
     e = raw.astype(np.float64)  # a copy: overwritten with exp(raw - max)
-    value, s = loss._shifted_value(Y, e)
+    value, s = loss.shifted_value(Y, e)
     c = _softmax_curvature(e, s[:, 0])
     return value, np.maximum(c, floor * loss.curvature, out=c)
 

@@ -263,6 +263,44 @@ def test_three_sbaf_layers_train_faster_than_on_the_bound(digits, monkeypatch):
     assert ours._train_state.halvings == 0
 
 
+def test_fit_skips_only_the_estimates_that_do_not_bind(digits, monkeypatch):
+    """In a fit (SBAF (64, 64) on digits, whose top hidden layer's estimate
+    sits near its bound) the schedule leaves out some layer-epochs; every one
+    it leaves out takes the layer's bound and follows an estimate at 0.8 of
+    the bound or more with the bound since within a factor 1.25; every
+    estimated one takes min(bound, estimate + alpha)."""
+    X, y = digits
+    calls = []
+    combine = nl.EstimateSchedule.combine
+
+    def spy(self, bounds, estimates, alpha=0.0):
+        out = combine(self, bounds, estimates, alpha)
+        calls.append((list(bounds), list(estimates), alpha, list(out)))
+        return out
+
+    monkeypatch.setattr(nl.EstimateSchedule, "combine", spy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        SymNetClassifier(hidden_layer_sizes=(64, 64), max_iter=30, progress_tol=0.0,
+                         random_state=0).fit(X, y)
+    assert len(calls) >= 30
+    last = [None, None]
+    skipped = 0
+    for bounds, estimates, alpha, out in calls:
+        for k in range(2):
+            L, e = bounds[k], estimates[k]
+            if np.isnan(e):
+                skipped += 1
+                L0, e0 = last[k]
+                assert out[k] == L
+                assert e0 + alpha >= 0.8 * L0
+                assert L0 / 1.25 <= L <= 1.25 * L0
+            else:
+                assert out[k] == min(L, e + alpha)
+                last[k] = (L, e)
+    assert skipped >= 5  # 11 here
+
+
 def _plateau_epoch(curve, n, r):
     """The first epoch (1-based) at which the plateau rule holds, or None."""
     for t in range(n, len(curve)):

@@ -645,9 +645,9 @@ class JacobianCurvature:
         """``lambda_max(G_k)`` estimates for the hidden layers ``k`` (a list,
         lowest layer first, ``n_layers - 1`` entries; ``nan`` for the layers
         that ``layers``, a list of booleans, leaves out; None: every layer);
-        ``means`` the column
-        means of every layer's input on the whole training data (the centred
-        coordinates of the update; None: plain coordinates).  With
+        ``means`` the column means of every layer's input on the whole
+        training data (the centred coordinates of the update; None: plain
+        coordinates).  With
         ``residual`` (``Y`` the targets, needed then), each entry is the larger
         of that and ``|lambda|_max(H_k)``, ``H_k = G_k + R_k`` the layer's
         block Hessian on the sample with the residual term

@@ -246,11 +246,13 @@ def _engine_objects():
                                        prev_params=[np.ones(2)])
     power = network_lipschitz.PowerIteration(seed=3)
     power.spectral_norm(("W", 0), np.arange(6.0).reshape(3, 2))
+    schedule = network_lipschitz.EstimateSchedule(2)
+    schedule.combine([1.0, 2.0], [0.5, 2.0], spacing=[3, 1])  # one kept ratio, one inf
     return [
         state, state.step_state, steps.LipschitzStep(decay=True), steps.ConstantStep(0.1),
         steps.LocalStep(per_column=True, octave_steps=8),
         *(cls() for cls in updates.UPDATES.values()),
-        network_lipschitz.CentredUpdate(updates.Adam()), power,
+        network_lipschitz.CentredUpdate(updates.Adam()), power, schedule,
         penalties.Tikhonov(np.eye(3), 3),
         *(make() for make in activations.ACTIVATIONS.values()),
         activations.SBAF(k=0.5, input_map="clip"),

@@ -628,6 +628,29 @@ class JacobianCurvature:
         #: and take the larger of the two eigenvalue estimates
         self.residual = residual
 
+    def spacing(self, layer_sizes, n_rows, budget=0.5):
+        """Per hidden layer, the fewest calls between two of its estimates
+        so that the estimates cost at most ``budget`` times the products of
+        the calls (a stream's ``partial_fit`` calls of ``n_rows`` rows each).
+
+        Counted in multiply-adds per row: a call's epoch is about four
+        products through every layer (the batches' forward and backward
+        passes and the guard's forward pass), one power iteration on layer
+        ``k`` is a linearized pass from ``k`` to the outputs and back (two
+        products through every layer from ``k`` up), twice for the curved
+        units' second block.  The budget is shared among the hidden layers.
+        """
+        sizes = list(layer_sizes)
+        weights = [a * b for a, b in zip(sizes[:-1], sizes[1:])]
+        n_hidden = len(weights) - 1
+        call = 4.0 * max(int(n_rows), 1) * sum(weights)
+        per_iteration = 2.0 * len(self.rows) * (2 if self.residual else 1)
+        return [
+            max(1, math.ceil(n_hidden * self.iterations * per_iteration * sum(weights[k:])
+                             / (budget * call)))
+            for k in range(n_hidden)
+        ]
+
     def _start(self, key, shape, dtype):
         """The layer's kept vector ``(V, c)`` (in the :class:`PowerIteration`
         ``power``, under ``key``, flattened) and the iterations to run."""
@@ -738,8 +761,24 @@ class EstimateSchedule:
     and so is one whose bound moved by more than a factor ``bound_change``
     since its last estimate (the network has changed: at the first epochs a
     layer's bound can grow thirty-fold in one epoch, and its estimate with
-    it, but less).  State: the call counter and, per layer, the next call
-    due, the current gap and the bound at the last estimate.
+    it, but less).
+
+    A stream of ``partial_fit`` calls passes ``spacing`` to :meth:`due` and
+    :meth:`combine` (:meth:`JacobianCurvature.spacing`): the fewest calls
+    between two estimates of a layer that keep the estimates' products
+    within a budget of the calls' own (a call is one epoch over a chunk,
+    while an estimate runs its power iterations on up to all of the
+    chunk's rows).  Between those calls a binding layer keeps the ratio
+    ``(estimate + alpha) / bound`` of its last estimate and takes that
+    fraction of its current bound: the bound carries the chunk-to-chunk
+    changes of the layer's activations (in a stream of 200-row chunks the
+    estimates moved up to fourfold between calls while their ratio to the
+    bound stayed within 0.5-0.6).  The bound trigger applies there too: as
+    a network leaves its start, the estimate can grow much faster than the
+    bound (an A-ReLU layer's ratio rose fortyfold in six calls), and a kept
+    ratio would then step too far.  State: the call counter and, per layer,
+    the next call due, the current gap, the bound at the last estimate and
+    the ratio kept (``inf``: the layer takes its bound).
     """
 
     def __init__(self, n_hidden, keep_ratio=0.8, max_gap=4, bound_change=1.25):
@@ -750,29 +789,34 @@ class EstimateSchedule:
         self.next = [0] * n_hidden
         self.gap = [1] * n_hidden
         self.bound = [math.nan] * n_hidden
+        self.kept = [math.inf] * n_hidden
 
-    def due(self, bounds):
+    def due(self, bounds, spacing=None):
         """The layers to estimate at this call (a list of booleans), given
-        their bounds at this call."""
+        their bounds at this call (``spacing``: a stream's, see above)."""
         c = self.bound_change
         return [
             self.calls >= nxt or not (b0 / c <= L <= b0 * c)  # (False for nan)
             for nxt, b0, L in zip(self.next, self.bound, bounds)
         ]
 
-    def combine(self, bounds, estimates, alpha=0.0):
+    def combine(self, bounds, estimates, alpha=0.0, spacing=None):
         """The layers' constants ``min(bound, estimate + alpha)`` (the bound
-        where a layer was not estimated, ``nan``, or its estimate is not a
-        positive number), and the schedule's next step."""
+        where the estimate is not a positive number; where a layer was not
+        estimated, ``nan``, its bound times the ratio kept, see above), and
+        the schedule's next step.  ``spacing``: per layer, the fewest calls
+        until its next estimate (None: 1)."""
         out = []
         for k, (L, e) in enumerate(zip(bounds, estimates)):
             if math.isnan(e):  # not due at this call
-                out.append(L)
+                out.append(L * min(1.0, self.kept[k]))
                 continue
             useful = math.isfinite(e) and e > 0
             ratio = (e + alpha) / L if useful and L > 0 else math.inf
-            self.gap[k] = min(2 * self.gap[k], self.max_gap) if ratio >= self.keep_ratio else 1
-            self.next[k] = self.calls + self.gap[k]
+            binds = ratio < self.keep_ratio
+            self.gap[k] = 1 if binds else min(2 * self.gap[k], self.max_gap)
+            self.kept[k] = ratio if binds else math.inf
+            self.next[k] = self.calls + max(self.gap[k], 1 if spacing is None else spacing[k])
             self.bound[k] = L
             out.append(min(L, e + alpha) if useful else L)
         self.calls += 1

@@ -44,6 +44,7 @@ CLASSES = {
         *updates.UPDATES.values(),  # SGD, Momentum, Adam, Nesterov
         network_lipschitz.CentredUpdate,
         network_lipschitz.PowerIteration,
+        network_lipschitz.EstimateSchedule,
         penalties.Tikhonov,
         # a network's hidden units (rebuilding an SBAF unit would search its slope again)
         activations.Identity,

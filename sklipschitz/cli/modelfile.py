@@ -75,7 +75,7 @@ ALLOWED_CLASSES = {
 #: private fitted attributes of the package's estimators that only continuing a fit
 #: needs (saved when they are plain data, else left out with a warning)
 TRAINING_STATE = frozenset({"_rng", "_train_state", "_step_rule", "_update", "_power",
-                            "_penalty"})
+                            "_schedule", "_penalty"})
 
 _ATTRIBUTE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _NUMPY_KINDS = "biufc?"  # bool, integers, floats, complex

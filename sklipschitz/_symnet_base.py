@@ -71,6 +71,9 @@ _RESIDUAL_UNITS = frozenset({"sbaf", "tanh", "logistic"})
 #: ratio drifts as the weights grow (sixfold in 50 calls of 200 rows at
 #: (32, 32, 32, 32)) and a kept ratio gave too large steps
 _SPACED_UNITS = frozenset({"relu", "identity", "sbaf", "tanh", "logistic"})
+#: a fit spaces the estimates of curved units (_RESIDUAL_UNITS) up to this
+#: many hidden layers (see _run)
+_SPACED_FIT_DEPTH = 3
 _RESIDUAL_ITERATIONS = 5
 _RESIDUAL_FLOOR = 0.3
 #: decay per accepted epoch of the weight average (the bias-corrected
@@ -832,8 +835,14 @@ class _BaseSymNet(LipschitzEstimator):
         ) else None
         if schedule is None or len(schedule.next) != len(hidden):
             schedule = _nl.EstimateSchedule(len(hidden))
+        # the curved units' estimate (two blocks of five iterations per
+        # layer) is spaced in a fit too, each epoch a call: on small data
+        # sets it ran several epochs' worth of products at every epoch.  Up
+        # to _SPACED_FIT_DEPTH hidden layers: deeper fits took a worse worst
+        # seed with it (docs/symnet.md, "When the estimate is re-computed")
+        spaced_fit = residual and not incremental and len(hidden) <= _SPACED_FIT_DEPTH
         spacing = jacobian.spacing(network.layer_sizes, n) if (
-            jacobian is not None and stream
+            jacobian is not None and (stream or spaced_fit)
         ) else None
         jacobian_floor = curv_floor if small_call else (
             _RESIDUAL_FLOOR if residual else _JACOBIAN_FLOOR)

@@ -341,20 +341,21 @@ def test_three_sbaf_layers_train_faster_than_on_the_bound(digits, monkeypatch):
     assert ours._train_state.halvings == 0
 
 
-def test_fit_skips_only_the_estimates_that_do_not_bind(digits, monkeypatch):
-    """In a fit (SBAF (64, 64) on digits, whose top hidden layer's estimate
-    sits near its bound) the schedule leaves out some layer-epochs; every one
-    it leaves out takes the layer's bound and follows an estimate at 0.8 of
-    the bound or more with the bound since within a factor 1.25; every
-    estimated one takes min(bound, estimate + alpha)."""
+def test_fit_spaces_the_estimates_of_curved_units(digits, monkeypatch):
+    """In a fit of SBAF units ((64, 64) on digits, 30 epochs) the schedule
+    leaves out layer-epochs: one after an estimate at 0.8 of the bound or
+    more takes the layer's bound; one after a binding estimate takes the
+    bound times that estimate's ratio, within the layer's spacing.  Either
+    way the bound stayed within a factor 1.25 of the one at that estimate.
+    Every estimated layer-epoch takes min(bound, estimate + alpha).  A relu
+    fit is not spaced."""
     X, y = digits
     calls = []
     combine = nl.EstimateSchedule.combine
 
     def spy(self, bounds, estimates, alpha=0.0, spacing=None):
-        assert spacing is None  # a fit
         out = combine(self, bounds, estimates, alpha, spacing)
-        calls.append((list(bounds), list(estimates), alpha, list(out)))
+        calls.append((list(bounds), list(estimates), alpha, list(out), spacing))
         return out
 
     monkeypatch.setattr(nl.EstimateSchedule, "combine", spy)
@@ -364,20 +365,31 @@ def test_fit_skips_only_the_estimates_that_do_not_bind(digits, monkeypatch):
                          random_state=0).fit(X, y)
     assert len(calls) >= 30
     last = [None, None]
-    skipped = 0
-    for bounds, estimates, alpha, out in calls:
+    skipped = {True: 0, False: 0}
+    for t, (bounds, estimates, alpha, out, spacing) in enumerate(calls):
+        assert spacing is not None and len(spacing) == 2
         for k in range(2):
             L, e = bounds[k], estimates[k]
             if np.isnan(e):
-                skipped += 1
-                L0, e0 = last[k]
-                assert out[k] == L
-                assert e0 + alpha >= 0.8 * L0
+                L0, e0, t0 = last[k]
+                ratio = (e0 + alpha) / L0
                 assert L0 / 1.25 <= L <= 1.25 * L0
+                if ratio < 0.8:
+                    assert t - t0 < spacing[k]
+                    assert out[k] == pytest.approx(L * ratio, rel=1e-12)
+                else:
+                    assert out[k] == L
+                skipped[ratio < 0.8] += 1
             else:
                 assert out[k] == min(L, e + alpha)
-                last[k] = (L, e)
-    assert skipped >= 5  # 11 here
+                last[k] = (L, e, t)
+    assert skipped[True] >= 5 and skipped[False] >= 1
+    calls.clear()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        SymNetClassifier(hidden_layer_sizes=(32, 32), activation="relu", max_iter=3,
+                         random_state=0).fit(X, y)
+    assert calls and all(c[4] is None for c in calls)
 
 
 def _plateau_epoch(curve, n, r):

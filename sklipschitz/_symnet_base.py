@@ -827,8 +827,9 @@ class _BaseSymNet(LipschitzEstimator):
         # (EstimateSchedule; a fit, and the first call, start afresh).  Not
         # calls smaller than a batch: their products are few, and a ratio
         # kept from one row is that row's (a single-row stream of a depth-3
-        # A-ReLU regressor reached R² -1e3 with it; with the schedule alone
-        # kept, 0.12 against 0.3-0.5).  Nor A-ReLU units (_SPACED_UNITS)
+        # A-ReLU regressor reached R² -1e3 with it, the trigger on falls of
+        # the bound only; with the schedule alone kept, 0.12 against
+        # 0.3-0.5).  Nor A-ReLU units (_SPACED_UNITS)
         stream = incremental and not small_call and network.activation.name in _SPACED_UNITS
         schedule = getattr(self, "_schedule", None) if (
             stream and getattr(self, "_train_state", None) is not None

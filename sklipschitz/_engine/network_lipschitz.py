@@ -763,17 +763,17 @@ class EstimateSchedule:
     layer's bound can grow thirty-fold in one epoch, and its estimate with
     it, but less).
 
-    A stream of ``partial_fit`` calls passes ``spacing`` to :meth:`due` and
-    :meth:`combine` (:meth:`JacobianCurvature.spacing`): the fewest calls
-    between two estimates of a layer that keep the estimates' products
-    within a budget of the calls' own (a call is one epoch over a chunk,
-    while an estimate runs its power iterations on up to all of the
-    chunk's rows).  Between those calls a binding layer keeps the ratio
-    ``(estimate + alpha) / bound`` of its last estimate and takes that
-    fraction of its current bound: the bound carries the chunk-to-chunk
-    changes of the layer's activations (in a stream of 200-row chunks the
-    estimates moved up to fourfold between calls while their ratio to the
-    bound stayed within 0.5-0.6).  The bound trigger applies there too: as
+    A stream of ``partial_fit`` calls, and a fit of curved units (an epoch
+    for a call), pass ``spacing`` to :meth:`due` and :meth:`combine`
+    (:meth:`JacobianCurvature.spacing`): the fewest calls between two
+    estimates of a layer that keep the estimates' products within a budget
+    of the calls' own (a call is one epoch over a chunk or the data set,
+    while an estimate runs its power iterations on up to 512 of its rows).
+    Between those calls a binding layer keeps the ratio ``(estimate +
+    alpha) / bound`` of its last estimate and takes that fraction of its
+    current bound: the bound carries the changes of the layer's activations
+    (in a stream of 200-row chunks the estimates moved up to fourfold
+    between calls while their ratio to the bound stayed within 0.5-0.6).  The bound trigger applies there too: as
     a network leaves its start, the estimate can grow much faster than the
     bound (an A-ReLU layer's ratio rose fortyfold in six calls), and a kept
     ratio would then step too far.  State: the call counter and, per layer,

@@ -167,6 +167,14 @@ _LINEAR_ROWS_PER_WEIGHT = 5
 #: rows a network that ranks it first barely moves the loss)
 _LINEAR_SHARE = 0.5
 _LINEAR_ACCURACY = 0.1
+#: a regressor's fit that a stopping rule ended is warned about when a
+#: _NEIGHBOURS-nearest-neighbour fit of its training residuals (3-fold, on at
+#: most _RESIDUAL_ROWS rows) explains more than _RESIDUAL_SHARE of the
+#: targets' variance out of fold: the network stopped while a function of X
+#: could still add that much (see _residual_structure)
+_RESIDUAL_ROWS = 1000
+_NEIGHBOURS = 10
+_RESIDUAL_SHARE = 0.1
 
 
 def _linear_fit(X, Y, sw, classifier):
@@ -203,6 +211,47 @@ def _linear_fit(X, Y, sw, classifier):
     root = np.sqrt(w)[:, None]
     coef = np.linalg.lstsq(A * root, Yr * root, rcond=None)[0]
     return rows, A @ coef
+
+
+def _residual_structure(X, Y, predict, sw):
+    """The share of the targets' variance that the residuals ``Y - predict(X)``
+    still owe to ``X``: a ``_NEIGHBOURS``-nearest-neighbour regression of the
+    residuals, predicted out of fold (3-fold) on at most ``_RESIDUAL_ROWS``
+    evenly spaced rows, removes ``SS(R) - SS(R - R_hat)`` of them, divided by
+    ``SS(Y - mean)`` (sums weighted by ``sw``; averaged over the outputs that
+    vary).  About 0 or below where the residuals are noise; None where it
+    cannot be judged (too few rows, non-finite values, constant targets).
+
+    Nearest neighbours assume nothing about the function the network should
+    have found; in many dimensions they find little, so the check stays
+    quiet there rather than guess.
+    """
+    from sklearn.model_selection import KFold, cross_val_predict
+    from sklearn.neighbors import KNeighborsRegressor
+
+    n = X.shape[0]
+    rows = np.arange(n) if n <= _RESIDUAL_ROWS else (
+        np.linspace(0, n - 1, _RESIDUAL_ROWS).astype(np.intp))
+    w = np.ones(rows.size) if sw is None else np.asarray(sw[rows], dtype=np.float64)
+    rows, w = rows[w > 0], w[w > 0]
+    if rows.size < 6 * _NEIGHBOURS:
+        return None
+    Xr = X[rows]
+    Xr = Xr.tocsr() if sp.issparse(Xr) else np.asarray(Xr, dtype=np.float64)
+    Yr = np.asarray(Y[rows], dtype=np.float64)
+    R = Yr - np.asarray(predict(X[rows]), dtype=np.float64).reshape(Yr.shape)
+    if not (np.all(np.isfinite(Xr.data if sp.issparse(Xr) else Xr)) and np.all(np.isfinite(R))):
+        return None
+    pred = cross_val_predict(KNeighborsRegressor(_NEIGHBOURS), Xr, R,
+                             cv=KFold(3, shuffle=True, random_state=0))
+    pred = pred.reshape(R.shape)
+    w = w[:, None]
+    total = np.sum(w * (Yr - np.average(Yr, axis=0, weights=w[:, 0])) ** 2, axis=0)
+    gain = np.sum(w * R ** 2, axis=0) - np.sum(w * (R - pred) ** 2, axis=0)
+    varies = total > 1e-12 * np.maximum(np.sum(w * Yr ** 2, axis=0), 1e-300)
+    if not np.any(varies):
+        return None
+    return float(np.mean(gain[varies] / total[varies]))
 
 
 def _accuracy(Y, raw, sw):
@@ -1026,7 +1075,8 @@ class _BaseSymNet(LipschitzEstimator):
         self._store_results(network, state, X, Y, sw, loss, n_outputs, X_val is not None)
         if not incremental:
             self._warn_on_failure(state, const_loss)
-            self._warn_on_underfit(network, X, Y, sw, loss)
+            self._warn_on_underfit(network, X, Y, sw, loss, stopped=state.n_iter < self.max_iter
+                                   and X_val is None)
         return self
 
     def _settle_constant_targets(self, state, Y, sw):
@@ -1169,14 +1219,18 @@ class _BaseSymNet(LipschitzEstimator):
                 ConvergenceWarning,
             )
 
-    def _warn_on_underfit(self, network, X, Y, sw, loss):
+    def _warn_on_underfit(self, network, X, Y, sw, loss, stopped=False):
         """A network that fits its training data much worse than a plain
         linear model has stalled (vanishing or dead units, rates too small
-        for its depth): warn, as for the constant predictor."""
+        for its depth): warn, as for the constant predictor.  A regressor
+        that a stopping rule on the training loss ended (``stopped``) while
+        its residuals still depend on X (:func:`_residual_structure`) learns
+        too slowly for that rule: warn too."""
         if not self._hidden_sizes():
             return
         ref = _linear_fit(X, Y, sw, is_classifier(self))
         if ref is None:
+            self._warn_on_residuals(network, X, Y, sw, stopped)
             return
         rows, lin_raw = ref
         Yr = np.asarray(Y[rows], dtype=np.float64)
@@ -1200,6 +1254,26 @@ class _BaseSymNet(LipschitzEstimator):
                 "It may have stalled (too deep for its activation, or "
                 "alpha too large). Try fewer layers, another activation, a smaller alpha or "
                 "standardized X.",
+                ConvergenceWarning,
+            )
+        else:
+            self._warn_on_residuals(network, X, Y, sw, stopped)
+
+    def _warn_on_residuals(self, network, X, Y, sw, stopped):
+        """The regressor's check of :func:`_residual_structure` (fits that a
+        stopping rule on the training loss ended)."""
+        if is_classifier(self) or not stopped:
+            return
+        share = _residual_structure(
+            X, Y, lambda Xr: network.predict_raw(Xr, self.coefs_, self.intercepts_), sw)
+        if share is not None and share > _RESIDUAL_SHARE:
+            warnings.warn(
+                f"The fit stopped after {self.n_iter_} epochs while its residuals still "
+                f"depend on X: a {_NEIGHBOURS}-nearest-neighbour fit of the training "
+                f"residuals explains {share:.0%} of the targets' variance out of fold. The "
+                "training loss moved too little for the stopping rule, but the network "
+                "can learn more: try progress_tol=0 with a larger max_iter, or "
+                "optimizer='adam'.",
                 ConvergenceWarning,
             )
 
@@ -1303,7 +1377,14 @@ _COMMON_PARAMS_DOC = """
         has achieved, free of the loss's units; the loss of a network at a
         computed rate keeps falling by about ``tol`` per epoch long after
         the predictions have settled).  Not used with ``early_stopping``;
-        0 turns it off (the rule of scikit-learn's MLP alone).
+        0 turns it off (the rule of scikit-learn's MLP alone).  A regressor's
+        ``fit`` that a stopping rule ended while a 10-nearest-neighbour fit
+        of its training residuals (3-fold, out of fold, on up to 1,000 rows)
+        still explains more than a tenth of the targets' variance raises a
+        ``ConvergenceWarning``: the network learns slowly there (on
+        ``sin(3x)`` of one feature the plateau ends the default fit at R²
+        0.15), and ``progress_tol=0`` with a larger ``max_iter`` or
+        ``optimizer='adam'`` goes on.
     evidence_tol : float < 1 or None, default=None
         With a number (0 is the paper's rule), training also stops when the
         gradient is no larger than its own

@@ -1135,6 +1135,13 @@ class _BaseSymNet(LipschitzEstimator):
         lr = self.learning_rate
         shapes = [(a, b) for a, b in zip(network.layer_sizes[:-1], network.layer_sizes[1:])]
         state = getattr(self, "_train_state", None) if incremental else None
+        if state is not None and [W.shape for W in state.coefs] != shapes:
+            raise ValueError(
+                "partial_fit cannot continue: the network's layers are now "
+                f"{tuple(network.layer_sizes)} (inputs, hidden_layer_sizes, outputs) but were "
+                f"{(state.coefs[0].shape[0], *(W.shape[1] for W in state.coefs))} "
+                "on the earlier calls. Call fit, or a new estimator's partial_fit."
+            )
         if state is None:
             reuse = (
                 self.warm_start or incremental

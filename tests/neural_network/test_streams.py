@@ -273,3 +273,23 @@ def test_stream_check_survives_saving(tmp_path):
         assert est._stream["rows"] == reg._stream["rows"] == 40
         np.testing.assert_allclose(est._stream["sums"], reg._stream["sums"], rtol=1e-12)
         np.testing.assert_array_equal(est._stream["sample"], reg._stream["sample"])
+
+
+@pytest.mark.parametrize("Est", [SymNetRegressor, SymNetClassifier])
+def test_partial_fit_with_other_layers_mid_stream_raises_clearly(Est):
+    """hidden_layer_sizes changed between partial_fit calls: a ValueError that
+    names both networks (it was a matmul shape error), and the stream goes on
+    once the sizes are set back."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((400, 5))
+    y = (X[:, 0] > 0).astype(int)
+    kw = {"classes": [0, 1]} if Est is SymNetClassifier else {}
+    est = Est(hidden_layer_sizes=(8, 8), random_state=0).partial_fit(X[:200], y[:200], **kw)
+    before = [W.copy() for W in est.coefs_]
+    est.set_params(hidden_layer_sizes=(4, 4))
+    with pytest.raises(ValueError, match=r"now \(5, 4, 4, .*were \(5, 8, 8, "):
+        est.partial_fit(X[200:], y[200:])
+    for W, W0 in zip(est.coefs_, before):
+        np.testing.assert_array_equal(W, W0)
+    est.set_params(hidden_layer_sizes=(8, 8)).partial_fit(X[200:], y[200:])
+    assert est.n_iter_ >= 2

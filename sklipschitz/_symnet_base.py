@@ -272,10 +272,13 @@ _STREAM_CALLS = 10
 #: of losses whose best constant is not the mean (median, quantile, log-cosh)
 _RESERVOIR_ROWS = 512
 #: a classifier's stream ordered by class: a chunk (of at least
-#: _ORDER_MIN_ROWS rows) whose class shares are more than _ORDER_UNLIKE
-#: (total variation) from those of the rows seen before it is unlike them; a
-#: share _ORDER_SHARE of _ORDER_CALLS or more such chunks warns
-_ORDER_MIN_ROWS, _ORDER_UNLIKE, _ORDER_CALLS, _ORDER_SHARE = 20, 0.5, 10, 0.1
+#: _ORDER_MIN_ROWS rows, after at least as many) whose class shares are more
+#: than _ORDER_UNLIKE (total variation) from those of the rows seen before it
+#: is unlike them; once _ORDER_CALLS chunks have been judged, a share
+#: _ORDER_SHARE of them, and at least two, warns (with 10 calls, a stream of
+#: breast cancer sorted by class in 3 chunks a pass ended at the majority
+#: class after two passes without a word)
+_ORDER_MIN_ROWS, _ORDER_UNLIKE, _ORDER_CALLS, _ORDER_SHARE = 20, 0.5, 4, 0.1
 
 
 class _StreamCheck:
@@ -356,7 +359,8 @@ class _StreamCheck:
         they are many (a class arriving late in every pass, chunks sorted
         by class: the network follows the latest chunks)."""
         s = self.s
-        if s["target_sum"] is None or Y.shape[0] < _ORDER_MIN_ROWS or not w.sum() > 0:
+        if (s["target_sum"] is None or s["rows"] < _ORDER_MIN_ROWS
+                or Y.shape[0] < _ORDER_MIN_ROWS or not w.sum() > 0):
             return
         past = s["target_sum"] / s["weight"]
         now = (w @ Y.astype(np.float64)) / w.sum()
@@ -366,7 +370,7 @@ class _StreamCheck:
         tally = [tally[0] + int(0.5 * np.abs(now - past).sum() > _ORDER_UNLIKE), tally[1] + 1]
         s["order"] = tally
         if (not s.get("order_warned", False) and tally[1] >= _ORDER_CALLS
-                and tally[0] >= _ORDER_SHARE * tally[1]):
+                and tally[0] >= max(2, _ORDER_SHARE * tally[1])):
             s["order_warned"] = True
             warn_class_ordered_stream(tally[0], tally[1], "network")
 

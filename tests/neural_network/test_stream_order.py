@@ -59,3 +59,47 @@ def test_a_class_arriving_late_warns_and_trains_worse_than_shuffled(five_classes
     assert est.score(X5, Y5) < shuffled.score(X5, Y5)
     recall = [recall_score(Y5, m.predict(X5), average=None)[3] for m in (est, shuffled)]
     assert recall[0] < recall[1] - 0.2
+
+
+def test_a_short_stream_sorted_by_class_warns():
+    """Breast cancer sorted by class in chunks of 220 rows, two passes (6
+    calls): the network ends at the majority class, and the check warns.
+    The unlike chunks are those counted here from the labels: call 2
+    (malignant 212 + 8 benign before it, all benign in it), 4 and 5."""
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_breast_cancer(return_X_y=True)
+    order = np.argsort(y, kind="stable")
+    X, y = StandardScaler().fit_transform(X)[order], y[order]
+    est = SymNetClassifier(hidden_layer_sizes=(32, 32), random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(2):
+            for s in range(0, len(y), 220):
+                est.partial_fit(X[s:s + 220], y[s:s + 220], classes=[0, 1])
+    warned = [w for w in caught if "Shuffle the rows" in str(w.message)]
+    assert len(warned) == 1
+    counts, unlike = np.zeros(2), []
+    for call, s in enumerate(list(range(0, len(y), 220)) * 2, start=1):
+        c = np.bincount(y[s:s + 220], minlength=2).astype(float)
+        if counts.sum() >= 20 and 0.5 * np.abs(c / c.sum() - counts / counts.sum()).sum() > 0.5:
+            unlike.append(call)
+        counts += c
+    assert unlike == [2, 4, 5]
+    assert est._stream["order"] == [3, 5]
+
+
+def test_a_first_call_of_one_row_does_not_count_the_next_chunk(five_classes):
+    """One row first, then shuffled 30-row chunks: the rows before the second
+    call are one row of one class, far from any mixed chunk; they are too few
+    to judge it, and the shuffled stream does not warn."""
+    X5, Y5 = five_classes
+    order = np.random.default_rng(0).permutation(len(Y5))
+    est = SymNetClassifier(hidden_layer_sizes=(16,), random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est.partial_fit(X5[order[:1]], Y5[order[:1]], classes=np.arange(5))
+        for s in range(1, len(Y5), 30):
+            est.partial_fit(X5[order[s:s + 30]], Y5[order[s:s + 30]])
+    assert est._stream["order"][0] == 0

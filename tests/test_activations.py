@@ -142,6 +142,29 @@ def test_arelu_values():
     np.testing.assert_allclose(act.derivative(x, act.value(x))[2:], 0.54 * 1.3 * x[2:] ** 0.3)
 
 
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-14), (np.float32, 2e-6)])
+def test_arelu_power_matches_numpy_power_and_is_zero_off_the_support(dtype, rtol):
+    """The unit's ``exp(p log z)`` against ``np.power`` in every path (values,
+    slopes, the training pass, the in-place pass): equal to rounding, and
+    exactly 0 (value and slope) for ``z <= 0`` (values below the dtype's
+    smallest normal number are subnormal, compared absolutely)."""
+    act = AReLU(0.54, 1.3)
+    z = np.concatenate([np.linspace(-3, 3, 601), [0.0, -0.0, 1e-30, 1e3]]).astype(dtype)
+    zp = np.maximum(z, 0).astype(np.float64)
+    tiny = np.finfo(dtype).tiny
+    value = 0.54 * np.power(zp, 1.3)
+    slope = 0.54 * 1.3 * np.power(zp, 0.3) * (zp > 0)
+    np.testing.assert_allclose(act.value(z), value, rtol=rtol, atol=tiny)
+    np.testing.assert_allclose(act.derivative(z, act.value(z)), slope, rtol=rtol, atol=tiny)
+    out, deriv = np.empty_like(z), np.empty_like(z)
+    a, d = act.forward_train(z.copy(), out, deriv, np.empty_like(z))
+    np.testing.assert_allclose(a, value, rtol=rtol, atol=tiny)
+    np.testing.assert_allclose(d, slope, rtol=rtol, atol=tiny)
+    np.testing.assert_allclose(act.value_into(z.copy(), None), value, rtol=rtol, atol=tiny)
+    off = z <= 0
+    assert np.all(a[off] == 0) and np.all(d[off] == 0)
+
+
 def test_bad_sbaf_options():
     with pytest.raises(ValueError, match="input_map"):
         SBAF(input_map="tanh")

@@ -98,3 +98,27 @@ def test_regressor_that_fits_is_quiet_about_residuals():
         reg = SymNetRegressor(random_state=0).fit(X, y)
         SymNetRegressor(early_stopping=True, random_state=0).fit(*_sine())
     assert reg.score(X, y) > 0.85
+
+
+def test_classifier_at_chance_on_digits_warns():
+    """Six A-ReLU layers of 32 on digits (a fold of the deep benchmark):
+    training accuracy 0.10, chance, and a loss just below the constant
+    predictor's, so neither the constant check nor the linear one (too few
+    rows per weight of a 10-class linear model on 64 features) spoke.  The
+    residuals of the predicted probabilities are what a nearest-neighbour
+    fit of X still explains: warned; six relu layers, which fit, are quiet."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import StratifiedKFold
+
+    X, y = load_digits(return_X_y=True)
+    tr = next(iter(StratifiedKFold(3, shuffle=True, random_state=0).split(X, y)))[0]
+    X, y = StandardScaler().fit_transform(X[tr]), y[tr]
+    with pytest.warns(ConvergenceWarning, match="residuals still depend on X"):
+        clf = SymNetClassifier(hidden_layer_sizes=(32,) * 6, activation="arelu",
+                               random_state=0).fit(X, y)
+    assert clf.n_iter_ < clf.max_iter and clf.score(X, y) < 0.2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        relu = SymNetClassifier(hidden_layer_sizes=(32,) * 6, activation="relu",
+                                random_state=0).fit(X, y)
+    assert relu.score(X, y) > 0.95

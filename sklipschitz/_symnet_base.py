@@ -977,7 +977,7 @@ class _BaseSymNet(LipschitzEstimator):
                 # re-estimated at every epoch only where it binds
                 est = jacobian.constants(
                     network, X, sw, c, i, loss, means,
-                    jacobian_floor, Y=Y, layers=schedule.due(consts[:-1], spacing),
+                    jacobian_floor, Y=Y, layers=schedule.due(consts[:-1]),
                 )
                 consts[:-1] = schedule.combine(consts[:-1], est, alpha, spacing)
             if layer_l2:

@@ -764,7 +764,7 @@ class EstimateSchedule:
     it, but less).
 
     A stream of ``partial_fit`` calls, and a fit of curved units (an epoch
-    for a call), pass ``spacing`` to :meth:`due` and :meth:`combine`
+    for a call), pass ``spacing`` to :meth:`combine`
     (:meth:`JacobianCurvature.spacing`): the fewest calls between two
     estimates of a layer that keep the estimates' products within a budget
     of the calls' own (a call is one epoch over a chunk or the data set,
@@ -773,12 +773,13 @@ class EstimateSchedule:
     alpha) / bound`` of its last estimate and takes that fraction of its
     current bound: the bound carries the changes of the layer's activations
     (in a stream of 200-row chunks the estimates moved up to fourfold
-    between calls while their ratio to the bound stayed within 0.5-0.6).  The bound trigger applies there too: as
-    a network leaves its start, the estimate can grow much faster than the
-    bound (an A-ReLU layer's ratio rose fortyfold in six calls), and a kept
-    ratio would then step too far.  State: the call counter and, per layer,
-    the next call due, the current gap, the bound at the last estimate and
-    the ratio kept (``inf``: the layer takes its bound).
+    between calls while their ratio to the bound stayed within 0.5-0.6).
+    The bound trigger applies there too: as a network leaves its start, the
+    estimate can grow much faster than the bound (an A-ReLU layer's ratio
+    rose fortyfold in six calls), and a kept ratio would then step too far.
+    State: the call counter and, per layer, the next call due, the current
+    gap, the bound at the last estimate and the ratio kept (``inf``: the
+    layer takes its bound).
     """
 
     def __init__(self, n_hidden, keep_ratio=0.8, max_gap=4, bound_change=1.25):
@@ -791,9 +792,9 @@ class EstimateSchedule:
         self.bound = [math.nan] * n_hidden
         self.kept = [math.inf] * n_hidden
 
-    def due(self, bounds, spacing=None):
+    def due(self, bounds):
         """The layers to estimate at this call (a list of booleans), given
-        their bounds at this call (``spacing``: a stream's, see above)."""
+        their bounds at this call."""
         c = self.bound_change
         return [
             self.calls >= nxt or not (b0 / c <= L <= b0 * c)  # (False for nan)

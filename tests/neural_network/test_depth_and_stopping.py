@@ -242,15 +242,15 @@ def test_estimate_schedule_keeps_a_binding_ratio_between_spaced_calls():
     than 1.25 away from the one at the last estimate makes it due again."""
     sched = nl.EstimateSchedule(2)
     spacing = [3, 3]
-    assert sched.due([10.0, 4.0], spacing) == [True, True]
+    assert sched.due([10.0, 4.0]) == [True, True]
     assert sched.combine([10.0, 4.0], [1.5, 3.9], 0.5, spacing) == [2.0, 4.0]  # 0.2, 1.1
     for bounds in ([11.0, 4.5], [9.0, 3.5]):  # calls 1, 2: within 1.25
-        assert sched.due(bounds, spacing) == [False, False]
+        assert sched.due(bounds) == [False, False]
         out = sched.combine(bounds, [np.nan, np.nan], 0.5, spacing)
         assert out == pytest.approx([0.2 * bounds[0], bounds[1]])
-    assert sched.due([10.0, 4.0], spacing) == [True, True]  # call 3
+    assert sched.due([10.0, 4.0]) == [True, True]  # call 3
     sched.combine([10.0, 4.0], [1.5, 3.9], 0.5, spacing)
-    assert sched.due([13.0, 4.0], spacing) == [True, False]  # 13 > 1.25 x 10
+    assert sched.due([13.0, 4.0]) == [True, False]  # 13 > 1.25 x 10
 
 
 @pytest.mark.parametrize("activation", ["sbaf", "relu"])

@@ -1079,9 +1079,10 @@ class _BaseSymNet(LipschitzEstimator):
             self._settle_constant_targets(state, Y, sw)
         self._store_results(network, state, X, Y, sw, loss, n_outputs, X_val is not None)
         if not incremental:
-            self._warn_on_failure(state, const_loss)
+            constant = self._warn_on_failure(state, const_loss)
+            # (the residual check speaks of fits that learned something)
             self._warn_on_underfit(network, X, Y, sw, loss, stopped=state.n_iter < self.max_iter
-                                   and X_val is None)
+                                   and X_val is None and not constant)
         return self
 
     def _settle_constant_targets(self, state, Y, sw):
@@ -1203,7 +1204,9 @@ class _BaseSymNet(LipschitzEstimator):
         self._network = network
 
     def _warn_on_failure(self, state, const_loss):
-        """A fit the guard saved from diverging must not look like a success."""
+        """A fit the guard saved from diverging must not look like a success.
+        Returns whether the fit ended no better than the constant predictor
+        (warned)."""
         # the halvings still in effect: those of a first epoch that blew up
         # were released once the constants were re-measured (_EndLossGuard)
         halvings = state.halvings - state.released_halvings
@@ -1230,6 +1233,8 @@ class _BaseSymNet(LipschitzEstimator):
                 "X. Standardize X (and y), or change the layers or the activation.",
                 ConvergenceWarning,
             )
+            return True
+        return False
 
     def _warn_on_underfit(self, network, X, Y, sw, loss, stopped=False):
         """A network that fits its training data much worse than a plain

@@ -122,3 +122,20 @@ def test_classifier_at_chance_on_digits_warns():
         relu = SymNetClassifier(hidden_layer_sizes=(32,) * 6, activation="relu",
                                 random_state=0).fit(X, y)
     assert relu.score(X, y) > 0.95
+
+
+def test_a_fit_at_the_constant_predictor_warns_once():
+    """Six A-ReLU layers on the third digits fold end no better than the
+    constant predictor: that warning, and not the residual one as well."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import StratifiedKFold
+
+    X, y = load_digits(return_X_y=True)
+    tr = list(StratifiedKFold(3, shuffle=True, random_state=0).split(X, y))[2][0]
+    X, y = StandardScaler().fit_transform(X[tr]), y[tr]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        SymNetClassifier(hidden_layer_sizes=(32,) * 6, activation="arelu",
+                         random_state=0).fit(X, y)
+    messages = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert len(messages) == 1 and "no better than that of the" in messages[0]

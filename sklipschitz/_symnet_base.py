@@ -178,6 +178,12 @@ _NEIGHBOURS = 10
 _RESIDUAL_SHARE = 0.1
 
 
+def _spread_rows(n, k):
+    """At most ``k`` evenly spaced row indices of ``n`` rows (all of them
+    when ``n <= k``), in order: the row samples of the checks and estimates."""
+    return np.unique(np.linspace(0, n - 1, min(n, k)).astype(np.intp))
+
+
 def _linear_fit(X, Y, sw, classifier):
     """The raw scores of a plain linear model on a row sample of ``X``:
     ``(rows, raw)``, or None where it is not a fair reference (fewer than
@@ -189,7 +195,7 @@ def _linear_fit(X, Y, sw, classifier):
     from above), ``LogisticRegression`` (L2, ``C=1``) for classification.
     """
     n, d = X.shape
-    rows = np.arange(n) if n <= _LINEAR_ROWS else np.linspace(0, n - 1, _LINEAR_ROWS).astype(int)
+    rows = _spread_rows(n, _LINEAR_ROWS)
     if rows.size < _LINEAR_ROWS_PER_WEIGHT * (d + 1) * (Y.shape[1] if classifier else 1):
         return None
     Xr = X[rows]
@@ -231,16 +237,15 @@ def _residual_structure(X, Y, predict, sw):
     from sklearn.neighbors import KNeighborsRegressor
 
     n = X.shape[0]
-    rows = np.arange(n) if n <= _RESIDUAL_ROWS else (
-        np.linspace(0, n - 1, _RESIDUAL_ROWS).astype(np.intp))
+    rows = _spread_rows(n, _RESIDUAL_ROWS)
     w = np.ones(rows.size) if sw is None else np.asarray(sw[rows], dtype=np.float64)
     rows, w = rows[w > 0], w[w > 0]
     if rows.size < 6 * _NEIGHBOURS:
         return None
-    Xr = X[rows]
-    Xr = Xr.tocsr() if sp.issparse(Xr) else np.asarray(Xr, dtype=np.float64)
+    Xs = X[rows]
+    Xr = Xs.tocsr() if sp.issparse(Xs) else np.asarray(Xs, dtype=np.float64)
     Yr = np.asarray(Y[rows], dtype=np.float64)
-    R = Yr - np.asarray(predict(X[rows]), dtype=np.float64).reshape(Yr.shape)
+    R = Yr - np.asarray(predict(Xs), dtype=np.float64).reshape(Yr.shape)
     if not (np.all(np.isfinite(Xr.data if sp.issparse(Xr) else Xr)) and np.all(np.isfinite(R))):
         return None
     pred = cross_val_predict(KNeighborsRegressor(_NEIGHBOURS), Xr, R,
@@ -624,7 +629,7 @@ def _keep_variance(network, coefs, intercepts, dtype, X=None):
     if X is None or X.shape[0] < _INIT_MIN_ROWS:
         return
     n = X.shape[0]
-    rows = np.unique(np.linspace(0, n - 1, min(n, _INIT_ROWS)).astype(np.intp))
+    rows = _spread_rows(n, _INIT_ROWS)
     z = np.asarray(X[rows] @ coefs[0], dtype=np.float64) + centres[0]
     target = float(np.mean(np.var(z, axis=0)))
     if not (math.isfinite(target) and target > 0.0):
@@ -870,7 +875,7 @@ class _BaseSymNet(LipschitzEstimator):
         # docs/symnet.md)
         residual = network.activation.name in _RESIDUAL_UNITS
         jacobian = _nl.JacobianCurvature(
-            power, np.unique(np.linspace(0, n - 1, min(n, _JACOBIAN_ROWS)).astype(np.intp)),
+            power, _spread_rows(n, _JACOBIAN_ROWS),
             iterations=_RESIDUAL_ITERATIONS if residual else 2, residual=residual,
         ) if (
             per_layer and loss.smooth and network.activation.name in _JACOBIAN_UNITS
@@ -917,7 +922,7 @@ class _BaseSymNet(LipschitzEstimator):
             """
             if all(power.has(key, size) for key, size in keys):
                 return
-            idx = np.unique(np.linspace(0, n - 1, min(n, _WARM_ROWS)).astype(np.intp))
+            idx = _spread_rows(n, _WARM_ROWS)
             raw, _, acts = network.forward(X[idx], c, i)
             w = sw[idx].astype(np.float64)
             w = w / w.sum()

@@ -631,7 +631,8 @@ class JacobianCurvature:
     def spacing(self, layer_sizes, n_rows, budget=0.5):
         """Per hidden layer, the fewest calls between two of its estimates
         so that the estimates cost at most ``budget`` times the products of
-        the calls (a stream's ``partial_fit`` calls of ``n_rows`` rows each).
+        the calls (a stream's ``partial_fit`` calls, or a fit's epochs, of
+        ``n_rows`` rows each).
 
         Counted in multiply-adds per row: a call's epoch is about four
         products through every layer (the batches' forward and backward

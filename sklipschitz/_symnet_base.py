@@ -424,8 +424,10 @@ class _PlateauStopping(Stopping):
     the last ``n_iter_no_change`` epochs lowered the training loss by less
     than ``progress_tol`` times its total decrease since the first epoch:
     ``L[t - n] - L[t] < progress_tol * (L[0] - L[t])`` (unit-free; 0 turns
-    it off).  It judges the training loss only: with early stopping the
-    validation score decides, by the absolute rule.
+    it off).  An epoch whose loss rose by more than that required progress
+    is a jump, not a plateau: a fit without a weight average (which would
+    absorb it) does not stop on it.  It judges the training loss only: with
+    early stopping the validation score decides, by the absolute rule.
     """
 
     def __init__(self, tol, n_iter_no_change, progress_tol, average=None, evidence=None,
@@ -451,7 +453,16 @@ class _PlateauStopping(Stopping):
         stop = super().update(state, improved)
         curve, n = state.loss_curve, self.n_iter_no_change
         if self.on_loss and self.progress_tol > 0 and len(curve) > n:
-            stop = stop or (curve[-1 - n] - curve[-1] < self.progress_tol * (curve[0] - curve[-1]))
+            required = self.progress_tol * (curve[0] - curve[-1])
+            plateau = curve[-1 - n] - curve[-1] < required
+            if plateau and self.average is None and curve[-1] - curve[-2] > required:
+                # the last epoch undid more than the window had to gain: a
+                # jump, not a plateau.  A fit that ends on its last weights
+                # (no average to absorb it) goes on; stopping there ended
+                # five SBAF layers of 32 on breast cancer at training
+                # accuracy 0.868 on the jump's weights (0.97-0.99 without)
+                plateau = False
+            stop = stop or plateau
         if self.on_loss and self.evidence is not None:
             value = self.evidence.record()
             self._positive = self._positive + 1 if value > self.evidence_tol else 0
@@ -1384,9 +1395,11 @@ _COMMON_PARAMS_DOC = """
     alpha : float >= 0, default=1e-4
         L2 penalty ``alpha/2 * sum ||W||^2`` on the weights (not the
         intercepts); added to ``L``.  A classifier network fitted with
-        ``learning_rate='lipschitz'`` uses ``alpha * min(1, H / log 2)``, ``H``
+        ``learning_rate='lipschitz'`` uses ``alpha * H / log 2``, ``H``
         the entropy of the weighted class frequencies (the loss of the
-        constant predictor): a rare class is not regularised away.  In a
+        constant predictor): the term weighs the same against the loss at
+        any class balance (a rare class is not regularised away) and any
+        number of classes (five balanced classes: 2.32 ``alpha``).  In a
         ``fit`` with ``learning_rate='lipschitz'`` the term of layer
         ``k`` steps at ``alpha_k = min(alpha, 0.1 * d_k)``, ``d_k`` the data's
         curvature in that layer's constant (which becomes

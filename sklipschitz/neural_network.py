@@ -173,14 +173,20 @@ class SymNetClassifier(ClassifierMixin, _BaseSymNet):
         )
 
     def _penalty_scale(self, loss, Y, sw):
-        """``min(1, H / log 2)``, ``H`` the entropy of the (weighted) class
+        """``H / log 2``, ``H`` the entropy of the (weighted) class
         frequencies: the loss of the constant predictor, the scale of the
-        cross-entropy.  With one positive in 5,000 rows ``H`` is 0.0019, and
-        the L2 term of ``alpha=1e-4`` outweighed the whole loss: it drove the
-        hidden weights to zero (the constant predictor, AUC 0.5)."""
+        cross-entropy, so that ``alpha`` weighs against the loss the same at
+        any class balance and any number of classes (``alpha`` as given for
+        two balanced classes).  With one positive in 5,000 rows ``H`` is
+        0.0019, and the L2 term of ``alpha=1e-4`` outweighed the whole loss:
+        it drove the hidden weights to zero (the constant predictor, AUC
+        0.5).  Five balanced classes (``H = log 5``) take 2.32 ``alpha``:
+        three SBAF layers of 32 on a 5-class problem of 2,000 training rows
+        overfit at ``alpha`` itself (training accuracy 0.98, test 0.706
+        against the tuned MLP's 0.738; 0.736 with the scale)."""
         from ._symnet_base import _constant_loss
 
-        return min(1.0, _constant_loss(loss, Y, sw) / float(np.log(2.0)))
+        return _constant_loss(loss, Y, sw) / float(np.log(2.0))
 
     def _stream_prior(self, Y, sw):
         """The first ``partial_fit`` call's class frequencies with one

@@ -1423,8 +1423,11 @@ _COMMON_PARAMS_DOC = """
         decrease since the first epoch (a plateau relative to what the fit
         has achieved, free of the loss's units; the loss of a network at a
         computed rate keeps falling by about ``tol`` per epoch long after
-        the predictions have settled).  Not used with ``early_stopping``;
-        0 turns it off (the rule of scikit-learn's MLP alone).  A ``fit``
+        the predictions have settled).  An epoch whose loss rose by more
+        than that required progress does not end a fit that keeps its last
+        weights (no weight average): a jump is not a plateau.  Not used
+        with ``early_stopping``; 0 turns it off (the rule of scikit-learn's
+        MLP alone).  A ``fit``
         that a stopping rule ended while a 10-nearest-neighbour fit of its
         training residuals (the targets, or the encoded classes, minus the
         predictions or predicted probabilities; 3-fold, out of fold, on up to
